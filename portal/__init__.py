@@ -1,0 +1,168 @@
+"""Cluster Forum Portal: a multi-tenant, plugin-based portal for regional cluster forums."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+__version__ = "0.1.0"
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict[str, Any] | None = None, *, plugins: list[tuple[str, Any]] = ()) -> Flask:
+    """Build the app. ``plugins`` registers extra (name, module) pairs, e.g. in tests."""
+    from portal import paths
+    from portal.config import load_config
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(paths.TEMPLATES_DIR),
+        static_folder=str(paths.STATIC_DIR),
+    )
+    app.config.update(load_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+
+    _import_models()
+    host = _init_plugins(app, plugins)
+    _init_translations(app, host)
+    _init_extensions(app)
+    _register_blueprints(app, host)
+    _init_templates(app, host)
+
+    from portal.tenancy.web import init_tenant_urls
+    from portal.web.errors import init_error_pages
+    from portal.web.security import init_security_headers
+
+    init_tenant_urls(app)
+    init_security_headers(app)
+    init_error_pages(app)
+
+    from portal.cli import register_app_commands
+
+    register_app_commands(app, host)
+    return app
+
+
+def _import_models() -> None:
+    # Importing registers every core table in the shared metadata.
+    import portal.accounts.models
+    import portal.audit.models
+    import portal.clusters.models
+    import portal.mail.models
+    import portal.plugin_incidents
+    import portal.tenancy.models  # noqa: F401
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import paths
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=str(paths.MIGRATIONS_DIR), render_as_batch=True,
+                     command="alembic")
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Sign in to see this page.")
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        from portal.accounts.models import User
+
+        ident, _, version = user_id.partition(".")
+        if not ident.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or user.session_version != int(version) or not user.active:
+            return None
+        return user
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _init_plugins(app: Flask, extra: list[tuple[str, Any]]):
+    from portal.plugin_host import PluginHost
+
+    host = PluginHost(app)
+    app.extensions["portal_plugins"] = host
+    with app.app_context():
+        host.load_entry_points(skip=app.config["PORTAL_DISABLED_PLUGINS"])
+        for name, module in extra:
+            host.register(name, module)
+    return host
+
+
+def _register_blueprints(app: Flask, host) -> None:
+    from portal.accounts.views import bp as auth_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.clusters.views import bp as clusters_bp
+    from portal.main.views import bp as main_bp
+    from portal.settings.views import bp as settings_bp
+
+    for bp in (auth_bp, admin_bp, main_bp, clusters_bp, settings_bp):
+        app.register_blueprint(bp)
+    with app.app_context():
+        for plugin_name, blueprints in host.call_named("blueprints"):
+            for bp in blueprints:
+                try:
+                    app.register_blueprint(bp)
+                except Exception as exc:
+                    host.disable_after_error(plugin_name, "blueprints", exc)
+                    continue
+                host.blueprint_owner[bp.name] = plugin_name
+        static = {}
+        for plugin_name, folders in host.call_named("static_folders"):
+            for name, folder in folders.items():
+                static[name] = folder
+        app.extensions["portal_plugin_static"] = static
+
+
+def _init_templates(app: Flask, host) -> None:
+    from portal import template_globals
+
+    with app.app_context():
+        folders = host.call_flat("template_folders")
+    if folders:
+        app.jinja_loader = ChoiceLoader([app.jinja_loader, *(FileSystemLoader(f) for f in folders)])
+    template_globals.init_app(app)
+
+
+def _init_translations(app: Flask, host) -> None:
+    """Core catalogs first, then each plugin's; Flask-Babel merges them per language."""
+    from portal import paths
+
+    with app.app_context():
+        folders = host.call_flat("translation_folders")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        [str(paths.TRANSLATIONS_DIR), *(str(f) for f in folders)]
+    )

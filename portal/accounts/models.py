@@ -1,0 +1,100 @@
+"""People, their roles per tenant, and invitations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, Timestamped
+from portal.tenancy.scope import TenantScoped
+
+
+class Role(enum.StrEnum):
+    COORDINATOR = "coordinator"
+    CLUSTER_MANAGER = "cluster_manager"
+    MEMBER = "member"
+    OBSERVER = "observer"
+
+
+class User(UserMixin, Timestamped, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on password change: every session signed in before it ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class MembershipCluster(TenantScoped, Base):
+    """Ties a cluster manager or member to the clusters they work for."""
+
+    __tablename__ = "membership_cluster"
+
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Membership(TenantScoped, Timestamped, Base):
+    """A user's role in one tenant; managers and members are tied to named clusters."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    # Written through MembershipCluster rows (they carry the tenant); read here.
+    clusters: Mapped[list[Cluster]] = relationship(  # noqa: F821
+        secondary="membership_cluster", order_by="Cluster.name", viewonly=True
+    )
+
+    @property
+    def cluster_ids(self) -> set[int]:
+        return {c.id for c in self.clusters}
+
+
+class Invitation(TenantScoped, Timestamped, Base):
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    cluster_ids: Mapped[str] = mapped_column(String(500), default="")
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def cluster_id_list(self) -> list[int]:
+        return [int(x) for x in self.cluster_ids.split(",") if x]

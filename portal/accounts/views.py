@@ -1,0 +1,175 @@
+"""Sign-in, sign-out, password reset, invitations and the profile page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts import services
+from portal.accounts.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    ProfileForm,
+    ResetRequestForm,
+)
+from portal.audit.services import record_event
+from portal.errors import ServiceError
+from portal.extensions import db, limiter
+from portal.tenancy.models import Tenant
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    return "login-email:" + services.normalise_email(request.form.get("email", ""))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths: an open redirect would help phishing."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            record_event("login.failed", actor=services.normalise_email(form.email.data))
+            flash(_("The e-mail or the password is not right."), "error")
+        else:
+            login_user(user, remember=form.remember.data)
+            record_event("login", user=user)
+            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        record_event("logout", user=current_user)
+    logout_user()
+    flash(_("You are signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.send_password_reset(form.email.data)
+        flash(
+            _("If the address belongs to an account, a link to reset the password is on its way."),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = services.user_from_reset_token(token)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data)
+        except ServiceError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            db.session.commit()
+            record_event("password.reset", user=user)
+            flash(_("Your password is changed. Sign in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    try:
+        invitation = services.invitation_from_token(token)
+    except ServiceError as exc:
+        return render_template("auth/invitation_invalid.html", message=exc.message), 410
+    tenant = db.session.get(Tenant, invitation.tenant_id)
+    existing = services.user_by_email(invitation.email)
+    if existing is not None:
+        if not current_user.is_authenticated:
+            flash(_("Sign in to accept the invitation."), "info")
+            return redirect(url_for("auth.login", next=request.path))
+        if request.method == "POST":
+            try:
+                services.accept_invitation(invitation, current_user)
+            except ServiceError as exc:
+                flash(exc.message, "error")
+                return redirect(url_for("main.home"))
+            flash(_("Welcome to %(tenant)s.", tenant=tenant.name), "success")
+            return redirect(url_for("main.dashboard", tenant=tenant.slug))
+        return render_template("auth/invitation.html", invitation=invitation, tenant=tenant,
+                               form=None, existing=existing)
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(invitation.email, form.name.data, form.password.data)
+            services.accept_invitation(invitation, user)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            login_user(user)
+            record_event("login", user=user)
+            flash(_("Welcome to %(tenant)s.", tenant=tenant.name), "success")
+            return redirect(url_for("main.dashboard", tenant=tenant.slug))
+    return render_template("auth/invitation.html", invitation=invitation, tenant=tenant,
+                           form=form, existing=None)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user, prefix="profile")
+    password_form = ChangePasswordForm(prefix="password")
+    # Two forms on one page: the field prefix tells which one was sent.
+    if request.method == "POST" and "profile-name" in request.form:
+        if form.validate():
+            current_user.name = form.name.data.strip()
+            current_user.locale = form.locale.data or None
+            db.session.commit()
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("auth.profile"))
+    elif request.method == "POST" and "password-current" in request.form:
+        if password_form.validate():
+            try:
+                services.change_password(
+                    current_user, password_form.current.data, password_form.password.data
+                )
+            except ServiceError as exc:
+                password_form.current.errors.append(exc.message)
+            else:
+                db.session.commit()
+                login_user(current_user)  # keep this session: its id changed
+                flash(_("Your password is changed. Other devices are signed out."), "success")
+                return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=password_form)

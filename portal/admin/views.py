@@ -1,0 +1,99 @@
+"""Platform administration: regions, installed plugins, the mail outbox, the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Membership, Role
+from portal.audit.models import AuditEntry
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.mail.models import OutboxMessage
+from portal.permissions import require
+from portal.plugin_incidents import PluginIncident
+from portal.settings.forms import TenantCreateForm
+from portal.tenancy import unscoped
+from portal.tenancy import services as tenancy
+from portal.tenancy.models import Tenant, TenantPlugin
+from portal.web.pagination import page_args, paginate
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _platform_admins_only():
+    require(current_user, "platform.admin")
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    form = TenantCreateForm()
+    if form.validate_on_submit():
+        try:
+            tenant = tenancy.create_tenant(
+                current_user, slug=form.slug.data, name=form.name.data,
+                default_locale=form.default_locale.data, timezone=form.timezone.data,
+            )
+            if form.coordinator_email.data:
+                accounts.invite(tenant, form.coordinator_email.data, Role.COORDINATOR, [], current_user)
+        except ServiceError as exc:
+            db.session.rollback()
+            for field, messages in exc.field_errors.items():
+                getattr(form, field).errors = list(getattr(form, field).errors) + messages
+            if not exc.field_errors:
+                flash(exc.message, "error")
+        else:
+            flash(_("The region “%(name)s” is created.", name=tenant.name), "success")
+            return redirect(url_for("admin.index"))
+    with unscoped():
+        counts = dict(db.session.execute(
+            select(Membership.tenant_id, func.count()).group_by(Membership.tenant_id)).all())
+    tenants = db.session.scalars(select(Tenant).order_by(Tenant.name)).all()
+    return render_template("admin/index.html", form=form, tenants=tenants, counts=counts), (
+        422 if form.errors else 200)
+
+
+@bp.route("/plugins")
+def plugins():
+    host = current_app.extensions["portal_plugins"]
+    with unscoped():
+        rows = db.session.execute(
+            select(TenantPlugin.plugin_name, Tenant.slug, TenantPlugin.enabled)
+            .join(Tenant, Tenant.id == TenantPlugin.tenant_id)).all()
+    states: dict[str, dict[str, bool]] = {}
+    for plugin_name, slug, enabled in rows:
+        states.setdefault(plugin_name, {})[slug] = enabled
+    tenants = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
+    incidents = db.session.scalars(select(PluginIncident).order_by(PluginIncident.at.desc()).limit(20)).all()
+    return render_template("admin/plugins.html", plugins=sorted(host.plugins.values(), key=lambda p: p.name),
+                           states=states, tenants=tenants, broken=host.broken, incidents=incidents)
+
+
+@bp.route("/outbox")
+def outbox():
+    page, per_page = page_args()
+    pagination = paginate(select(OutboxMessage).order_by(OutboxMessage.id.desc()), page, per_page)
+    return render_template("admin/outbox.html", pagination=pagination)
+
+
+@bp.route("/outbox/<int:message_id>")
+def outbox_message(message_id: int):
+    message = db.get_or_404(OutboxMessage, message_id)  # platform data: not tenant-scoped
+    return render_template("admin/outbox_message.html", message=message)
+
+
+@bp.route("/audit")
+def audit():
+    page, per_page = page_args(default_per_page=50)
+    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    action = request.args.get("action") or None
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    pagination = paginate(stmt, page, per_page)
+    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    return render_template("admin/audit.html", pagination=pagination, action=action, actions=actions)

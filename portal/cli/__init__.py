@@ -1,0 +1,39 @@
+"""The ``portal`` command line: Flask's own commands plus the portal's."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def _create_app():
+    from portal import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=True)
+def main() -> None:
+    """Cluster Forum Portal."""
+
+
+def register_app_commands(app: Flask, host) -> None:
+    from portal.cli.db import db_group
+    from portal.cli.demo import demo_command
+    from portal.cli.people import tenant_group, user_group
+    from portal.cli.plugins import plugins_group
+    from portal.cli.serve import serve_command
+
+    for command in (db_group, demo_command, serve_command, tenant_group, user_group, plugins_group):
+        app.cli.add_command(command)
+    with app.app_context():
+        for plugin_name, commands in host.call_named("cli_commands"):
+            for command in commands:
+                if command.name in app.cli.commands:
+                    host.disable_after_error(
+                        plugin_name, "cli_commands",
+                        ValueError(f"command name {command.name!r} is taken"),
+                    )
+                    continue
+                app.cli.add_command(command)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from portal import migrations_runner
+from portal.cli.serve import serve_app
+
+
+@click.command("demo")
+@click.option("--serve/--no-serve", default=True, show_default=True, help="Serve after loading.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def demo_command(serve: bool, host: str, port: int) -> None:
+    """Migrate the database, load the demo regions, print sign-ins and serve."""
+    from portal.demo.data import DEMO_PASSWORD, load_demo
+
+    app = current_app._get_current_object()
+    click.echo("migrating the database ...")
+    migrations_runner.upgrade_all(app)
+    click.echo("loading the demo data ...")
+    with app.test_request_context(base_url=f"http://{host}:{port}"):
+        users = load_demo()
+    click.echo("\nSign in at http://%s:%d with any of these (password: %s):" % (host, port, DEMO_PASSWORD))
+    for email, role, region in users:
+        click.echo(f"  {email:<36} {role:<16} {region}")
+    click.echo("")
+    if serve:
+        serve_app(app, host, port, workers=2)

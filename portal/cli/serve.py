@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def serve_app(app, host: str, port: int, workers: int) -> None:
+    """gunicorn when it is installed (Linux, macOS), else Werkzeug's threaded server."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        click.echo("gunicorn is not installed; using the development server")
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        return
+
+    def _post_fork(server, worker):
+        # Connections opened before the fork must not be shared between workers.
+        from portal.extensions import db
+
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("post_fork", _post_fork)
+
+        def load(self):
+            return app
+
+    _Server().run()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=int(os.environ.get("PORTAL_WORKERS", 2)), show_default=True,
+              type=int)
+@with_appcontext
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the portal (gunicorn when available)."""
+    serve_app(current_app._get_current_object(), host, port, workers)

@@ -1,0 +1,233 @@
+"""Clusters and member organisations: the actions pages, CLI and API share.
+
+Each action checks permission, validates, writes, commits, then tells plugins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.models import User
+from portal.clusters.models import Cluster, MemberOrganisation, MemberType
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.permissions import require
+
+CLUSTER_FIELDS = (
+    "name", "sector", "description", "website", "founded_year", "programme_level",
+    "contact_name", "contact_email", "contact_phone",
+)
+MEMBER_FIELDS = ("name", "member_type", "city", "website", "joined_year")
+
+
+def _emit(event: str, tenant_id: int, **kwargs: Any) -> None:
+    current_app.extensions["portal_plugins"].call(event, tenant_id=tenant_id, **kwargs)
+
+
+def _clean(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    cleaned = {}
+    for key in fields:
+        if key not in data:
+            continue
+        value = data[key]
+        cleaned[key] = value.strip() if isinstance(value, str) else value
+    return cleaned
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def member_count_subquery():
+    return (
+        select(MemberOrganisation.cluster_id, func.count().label("member_count"))
+        .group_by(MemberOrganisation.cluster_id)
+        .subquery()
+    )
+
+
+def clusters_with_counts(search: str | None = None) -> Select:
+    """Clusters with their member count, in one query."""
+    counts = member_count_subquery()
+    stmt = (
+        select(Cluster, func.coalesce(counts.c.member_count, 0).label("member_count"))
+        .outerjoin(counts, counts.c.cluster_id == Cluster.id)
+        .order_by(Cluster.name)
+    )
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Cluster.name).like(like),
+                              func.lower(Cluster.sector).like(like)))
+    return stmt
+
+
+def composition(cluster_id: int | None = None) -> list[tuple[MemberType, int]]:
+    """Member counts by type (of one cluster, or the whole tenant), largest first."""
+    stmt = select(MemberOrganisation.member_type, func.count()).group_by(
+        MemberOrganisation.member_type
+    )
+    if cluster_id is not None:
+        stmt = stmt.where(MemberOrganisation.cluster_id == cluster_id)
+    rows = db.session.execute(stmt).all()
+    return sorted(((MemberType(t), n) for t, n in rows), key=lambda r: (-r[1], r[0].value))
+
+
+def members_query(cluster: Cluster, search: str | None = None, member_type: str | None = None):
+    stmt = select(MemberOrganisation).where(MemberOrganisation.cluster_id == cluster.id)
+    if search:
+        like = f"%{search.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(MemberOrganisation.name).like(like),
+                              func.lower(MemberOrganisation.city).like(like)))
+    if member_type and member_type in {t.value for t in MemberType}:
+        stmt = stmt.where(MemberOrganisation.member_type == MemberType(member_type))
+    return stmt.order_by(func.lower(MemberOrganisation.name), MemberOrganisation.id)
+
+
+# --- clusters ---------------------------------------------------------------------------
+
+
+def _name_taken(name: str, exclude_id: int | None = None) -> bool:
+    stmt = select(Cluster.id).where(func.lower(Cluster.name) == name.lower())
+    if exclude_id is not None:
+        stmt = stmt.where(Cluster.id != exclude_id)
+    return db.session.scalar(stmt) is not None
+
+
+def create_cluster(user: User | None, data: dict[str, Any], tenant_id: int) -> Cluster:
+    if user is not None:
+        require(user, "cluster.create")
+    values = _clean(data, CLUSTER_FIELDS)
+    if _name_taken(values.get("name", "")):
+        raise ServiceError(_("A cluster with this name exists already."),
+                           {"name": [_("This name is taken.")]})
+    cluster = Cluster(tenant_id=tenant_id, **values)
+    db.session.add(cluster)
+    _commit_unique(_("A cluster with this name exists already."))
+    _emit("cluster_created", tenant_id, cluster=cluster, user=user)
+    return cluster
+
+
+def update_cluster(user: User | None, cluster: Cluster, data: dict[str, Any]) -> Cluster:
+    if user is not None:
+        require(user, "cluster.edit", cluster)
+    values = _clean(data, CLUSTER_FIELDS)
+    if "name" in values and _name_taken(values["name"], exclude_id=cluster.id):
+        raise ServiceError(_("A cluster with this name exists already."),
+                           {"name": [_("This name is taken.")]})
+    changes = {}
+    for key, value in values.items():
+        old = getattr(cluster, key)
+        if old != value:
+            changes[key] = (old, value)
+            setattr(cluster, key, value)
+    _commit_unique(_("A cluster with this name exists already."))
+    if changes:
+        _emit("cluster_updated", cluster.tenant_id, cluster=cluster, changes=changes, user=user)
+    return cluster
+
+
+def delete_cluster(user: User | None, cluster: Cluster) -> None:
+    if user is not None:
+        require(user, "cluster.delete", cluster)
+    db.session.delete(cluster)
+    db.session.commit()
+
+
+def _commit_unique(message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(message) from None
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+def _member_name_taken(cluster_id: int, name: str, exclude_id: int | None = None) -> bool:
+    stmt = select(MemberOrganisation.id).where(
+        MemberOrganisation.cluster_id == cluster_id,
+        func.lower(MemberOrganisation.name) == name.lower(),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(MemberOrganisation.id != exclude_id)
+    return db.session.scalar(stmt) is not None
+
+
+def add_member(user: User | None, cluster: Cluster, data: dict[str, Any]) -> MemberOrganisation:
+    if user is not None:
+        require(user, "member.create", cluster)
+    values = _clean(data, MEMBER_FIELDS)
+    values["member_type"] = MemberType(values["member_type"])
+    if _member_name_taken(cluster.id, values["name"]):
+        raise ServiceError(_("This cluster has a member with this name already."),
+                           {"name": [_("This name is taken.")]})
+    member = MemberOrganisation(tenant_id=cluster.tenant_id, cluster_id=cluster.id, **values)
+    db.session.add(member)
+    _commit_unique(_("This cluster has a member with this name already."))
+    _emit("member_added", cluster.tenant_id, member=member, user=user)
+    return member
+
+
+def update_member(
+    user: User | None, member: MemberOrganisation, data: dict[str, Any]
+) -> MemberOrganisation:
+    if user is not None:
+        require(user, "member.edit", member)
+    values = _clean(data, MEMBER_FIELDS)
+    if "member_type" in values:
+        values["member_type"] = MemberType(values["member_type"])
+    if "name" in values and _member_name_taken(member.cluster_id, values["name"], member.id):
+        raise ServiceError(_("This cluster has a member with this name already."),
+                           {"name": [_("This name is taken.")]})
+    for key, value in values.items():
+        setattr(member, key, value)
+    _commit_unique(_("This cluster has a member with this name already."))
+    return member
+
+
+def delete_member(user: User | None, member: MemberOrganisation) -> None:
+    if user is not None:
+        require(user, "member.delete", member)
+    db.session.delete(member)
+    db.session.commit()
+
+
+@dataclass
+class ImportOutcome:
+    rows: list[dict[str, Any]]
+    errors: list[Any]
+    written: bool
+
+
+def import_members(
+    user: User | None, cluster: Cluster, raw: bytes, *, dry_run: bool = False
+) -> ImportOutcome:
+    """Validate a CSV of members; write every row or none."""
+    from portal.clusters.importer import parse_members_csv
+
+    if user is not None:
+        require(user, "member.import", cluster)
+    existing = {
+        name.lower()
+        for name in db.session.scalars(
+            select(MemberOrganisation.name).where(MemberOrganisation.cluster_id == cluster.id)
+        )
+    }
+    rows, errors = parse_members_csv(raw, existing)
+    if errors or dry_run or not rows:
+        return ImportOutcome(rows, errors, written=False)
+    members = [
+        MemberOrganisation(tenant_id=cluster.tenant_id, cluster_id=cluster.id, **row)
+        for row in rows
+    ]
+    db.session.add_all(members)
+    _commit_unique(_("This cluster has a member with this name already."))
+    for member in members:
+        _emit("member_added", cluster.tenant_id, member=member, user=user)
+    return ImportOutcome(rows, [], written=True)

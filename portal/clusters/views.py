@@ -1,0 +1,183 @@
+"""Cluster pages: list, detail with members (htmx search and paging), edit, import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.clusters import services
+from portal.clusters.forms import ClusterForm, MemberForm, MemberImportForm
+from portal.clusters.importer import sample_csv
+from portal.clusters.models import Cluster, MemberOrganisation
+from portal.errors import ServiceError
+from portal.i18n import MEMBER_TYPE_LABELS
+from portal.permissions import require
+from portal.plugin_panels import panels_for
+from portal.tenancy import get_or_404
+from portal.web.charts import bars
+from portal.web.htmx import wants_fragment
+from portal.web.pagination import page_args, paginate
+
+bp = Blueprint("clusters", __name__, url_prefix="/<tenant>/clusters")
+
+
+def _form_errors(form, exc: ServiceError) -> None:
+    for field, messages in exc.field_errors.items():
+        getattr(form, field).errors = list(getattr(form, field).errors) + messages
+    if not exc.field_errors:
+        flash(exc.message, "error")
+
+
+@bp.route("/")
+def index():
+    require(current_user, "cluster.view")
+    page, per_page = page_args()
+    search = request.args.get("q", "").strip()[:100]
+    pagination = paginate(services.clusters_with_counts(search), page, per_page, scalars=False)
+    context = {"pagination": pagination, "search": search}
+    if wants_fragment("cluster-list"):
+        return render_template("clusters/_list.html", **context)
+    return render_template("clusters/index.html", **context)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    require(current_user, "cluster.create")
+    form = ClusterForm()
+    if form.validate_on_submit():
+        try:
+            cluster = services.create_cluster(current_user, form.values(), g.tenant.id)
+        except ServiceError as exc:
+            _form_errors(form, exc)
+        else:
+            flash(_("The cluster “%(name)s” is created.", name=cluster.name), "success")
+            return redirect(url_for("clusters.detail", cluster_id=cluster.id))
+    return render_template("clusters/form.html", form=form, cluster=None), 422 if form.errors else 200
+
+
+def _members_context(cluster: Cluster) -> dict:
+    page, per_page = page_args(default_per_page=20)
+    search = request.args.get("q", "").strip()[:100]
+    member_type = request.args.get("type", "")
+    pagination = paginate(services.members_query(cluster, search, member_type), page, per_page)
+    return {"cluster": cluster, "pagination": pagination, "search": search,
+            "member_type": member_type, "member_type_labels": MEMBER_TYPE_LABELS}
+
+
+@bp.route("/<int:cluster_id>")
+def detail(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "cluster.view", cluster)
+    members = _members_context(cluster)
+    if wants_fragment("members"):
+        return render_template("clusters/_members.html", **members)
+    composition = services.composition(cluster.id)
+    chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in composition])
+    return render_template(
+        "clusters/detail.html", chart=chart, panels=panels_for("cluster_panels", cluster=cluster),
+        **members,
+    )
+
+
+@bp.route("/<int:cluster_id>/edit", methods=["GET", "POST"])
+def edit(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "cluster.edit", cluster)
+    form = ClusterForm(obj=cluster)
+    if form.validate_on_submit():
+        try:
+            services.update_cluster(current_user, cluster, form.values())
+        except ServiceError as exc:
+            _form_errors(form, exc)
+        else:
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("clusters.detail", cluster_id=cluster.id))
+    return render_template("clusters/form.html", form=form, cluster=cluster), 422 if form.errors else 200
+
+
+@bp.route("/<int:cluster_id>/delete", methods=["POST"])
+def delete(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "cluster.delete", cluster)
+    name = cluster.name
+    services.delete_cluster(current_user, cluster)
+    flash(_("The cluster “%(name)s” is deleted.", name=name), "success")
+    return redirect(url_for("clusters.index"))
+
+
+@bp.route("/<int:cluster_id>/members/new", methods=["GET", "POST"])
+def member_create(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "member.create", cluster)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            member = services.add_member(current_user, cluster, form.values())
+        except ServiceError as exc:
+            _form_errors(form, exc)
+        else:
+            flash(_("“%(name)s” is added.", name=member.name), "success")
+            return redirect(url_for("clusters.detail", cluster_id=cluster.id))
+    return render_template("clusters/member_form.html", form=form, cluster=cluster, member=None), (
+        422 if form.errors else 200)
+
+
+def _member_of(cluster: Cluster, member_id: int) -> MemberOrganisation:
+    member = get_or_404(MemberOrganisation, member_id)
+    if member.cluster_id != cluster.id:
+        abort(404)
+    return member
+
+
+@bp.route("/<int:cluster_id>/members/<int:member_id>/edit", methods=["GET", "POST"])
+def member_edit(cluster_id: int, member_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    member = _member_of(cluster, member_id)
+    require(current_user, "member.edit", member)
+    form = MemberForm(obj=member, member_type=member.member_type.value if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            services.update_member(current_user, member, form.values())
+        except ServiceError as exc:
+            _form_errors(form, exc)
+        else:
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("clusters.detail", cluster_id=cluster.id))
+    return render_template("clusters/member_form.html", form=form, cluster=cluster, member=member), (
+        422 if form.errors else 200)
+
+
+@bp.route("/<int:cluster_id>/members/<int:member_id>/delete", methods=["POST"])
+def member_delete(cluster_id: int, member_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    member = _member_of(cluster, member_id)
+    require(current_user, "member.delete", member)
+    name = member.name
+    services.delete_member(current_user, member)
+    flash(_("“%(name)s” is removed.", name=name), "success")
+    return redirect(url_for("clusters.detail", cluster_id=cluster.id))
+
+
+@bp.route("/<int:cluster_id>/members/import", methods=["GET", "POST"])
+def member_import(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "member.import", cluster)
+    form = MemberImportForm()
+    outcome = None
+    if form.validate_on_submit():
+        raw = form.file.data.read()
+        outcome = services.import_members(current_user, cluster, raw, dry_run=form.dry_run.data)
+        if outcome.written:
+            flash(_("%(n)d members are imported.", n=len(outcome.rows)), "success")
+            return redirect(url_for("clusters.detail", cluster_id=cluster.id))
+    status = 422 if (form.errors or (outcome and outcome.errors)) else 200
+    return render_template("clusters/import.html", form=form, cluster=cluster, outcome=outcome,
+                           member_type_labels=MEMBER_TYPE_LABELS), status
+
+
+@bp.route("/members-template.csv")
+def member_template():
+    require(current_user, "member.view")
+    return Response(sample_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=members.csv"})

@@ -1,0 +1,68 @@
+"""Configuration from ``PORTAL_*`` environment variables.
+
+Nothing set means: SQLite in the instance folder and a secret key generated once
+and kept there, so a fresh checkout runs with nothing to start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+SUPPORTED_LOCALES = ("en", "nb", "da", "it")
+
+
+def _secret_key(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: Path) -> dict:
+    env = os.environ
+    instance_path.mkdir(parents=True, exist_ok=True)
+    database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance_path / 'portal.db'}"
+    redis_url = env.get("PORTAL_REDIS_URL")
+    return {
+        "SECRET_KEY": env.get("PORTAL_SECRET_KEY") or _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": env.get("PORTAL_RATELIMIT_PREFIX", "portal"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("PORTAL_SECURE_COOKIES")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
+        "WTF_I18N_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "MAX_CONTENT_LENGTH": int(env.get("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        "MAIL_SERVER": env.get("PORTAL_SMTP_HOST"),
+        "MAIL_PORT": int(env.get("PORTAL_SMTP_PORT", 587)),
+        "MAIL_USERNAME": env.get("PORTAL_SMTP_USER"),
+        "MAIL_PASSWORD": env.get("PORTAL_SMTP_PASSWORD"),
+        "MAIL_USE_TLS": _bool(env.get("PORTAL_SMTP_TLS"), default=True),
+        "MAIL_SENDER": env.get("PORTAL_MAIL_SENDER", "portal@localhost"),
+        "PASSWORD_RESET_MAX_AGE": 3600 * 2,
+        "INVITATION_MAX_AGE": 3600 * 24 * 14,
+        "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL"),
+        "PORTAL_DISABLED_PLUGINS": [
+            p.strip() for p in env.get("PORTAL_DISABLED_PLUGINS", "").split(",") if p.strip()
+        ],
+    }

@@ -1,0 +1,117 @@
+"""Every hook a plugin can implement. ``docs/plugins.md`` documents each one.
+
+Plugins mark implementations with ``portal.toolkit.hookimpl``. Hooks that render
+or react run only for tenants that switched the plugin on; hooks that wire the
+application (blueprints, folders, CLI, migrations) run once at start-up for every
+installed plugin.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+
+    from portal.accounts.models import User
+    from portal.clusters.models import Cluster, MemberOrganisation
+    from portal.tenancy.models import Tenant
+    from portal.toolkit import MigrationBranch, NavItem, Panel
+
+hookspec = pluggy.HookspecMarker("portal")
+
+
+# --- wiring, called once when the app is created -------------------------------------
+
+
+@hookspec
+def plugin_info() -> dict[str, str]:
+    """Describe the plugin: ``{"title": ..., "description": ...}`` (translated lazily)."""
+
+
+@hookspec
+def blueprints() -> list[Blueprint]:
+    """Flask blueprints to register. Use ``toolkit.TenantBlueprint`` for pages under
+    ``/<tenant>/``; those answer 404 in tenants that have not switched the plugin on."""
+
+
+@hookspec
+def template_folders() -> list[str]:
+    """Folders searched for templates after the core's own."""
+
+
+@hookspec
+def static_folders() -> dict[str, str]:
+    """``{name: folder}``; files are served at ``/plugins/<name>/static/<path>``."""
+
+
+@hookspec
+def translation_folders() -> list[str]:
+    """Folders holding ``<locale>/LC_MESSAGES/messages.mo`` catalogs, merged into the core's."""
+
+
+@hookspec
+def cli_commands() -> list[click.Command]:
+    """Click commands added to the ``portal`` command line."""
+
+
+@hookspec
+def migration_branches() -> list[MigrationBranch]:
+    """Alembic branches for the plugin's own models, each with its own version table."""
+
+
+# --- rendering, called per request for tenants that enabled the plugin ---------------
+
+
+@hookspec
+def nav_items(tenant: Tenant, user: User) -> list[NavItem]:
+    """Entries for the tenant's main navigation."""
+
+
+@hookspec
+def dashboard_panels(tenant: Tenant, user: User) -> list[Panel]:
+    """Panels on the tenant dashboard. Keep each to a fixed number of queries."""
+
+
+@hookspec
+def cluster_panels(cluster: Cluster, user: User) -> list[Panel]:
+    """Panels on a cluster page. Keep each to a fixed number of queries."""
+
+
+@hookspec(firstresult=True)
+def check_permission(user: User, action: str, obj: Any) -> bool | None:
+    """Answer ``True``/``False`` for a plugin's own actions, ``None`` when not yours.
+
+    Consulted by ``portal.permissions`` only for actions the core does not know.
+    """
+
+
+# --- events, called after the change is committed -------------------------------------
+
+
+@hookspec
+def tenant_created(tenant: Tenant) -> None:
+    """A tenant was created (called for every installed plugin)."""
+
+
+@hookspec
+def cluster_created(cluster: Cluster, user: User | None) -> None:
+    """A cluster was created."""
+
+
+@hookspec
+def cluster_updated(cluster: Cluster, changes: dict[str, tuple[Any, Any]], user: User | None) -> None:
+    """A cluster was changed; ``changes`` maps field to ``(old, new)``."""
+
+
+@hookspec
+def demo_data(tenant: Tenant) -> None:
+    """Add the plugin's demo data to a demo region (``portal demo``); must be idempotent."""
+
+
+@hookspec
+def member_added(member: MemberOrganisation, user: User | None) -> None:
+    """A member organisation joined a cluster (by form or by import)."""

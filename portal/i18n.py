@@ -1,0 +1,77 @@
+"""Language and time zone for each request, and the names of the languages."""
+
+from __future__ import annotations
+
+from flask import g, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.config import SUPPORTED_LOCALES
+
+LANGUAGE_NAMES = {
+    # Each language named in itself, as people look for their own.
+    "en": "English",
+    "nb": "Norsk bokmål",
+    "da": "Dansk",
+    "it": "Italiano",
+}
+
+TIMEZONES = (
+    "Europe/Oslo",
+    "Europe/Copenhagen",
+    "Europe/Stockholm",
+    "Europe/Helsinki",
+    "Europe/Berlin",
+    "Europe/Rome",
+    "Europe/Madrid",
+    "Europe/Paris",
+    "Europe/London",
+    "Europe/Lisbon",
+    "Europe/Athens",
+    "UTC",
+)
+
+
+def select_locale() -> str:
+    """The user's choice, then the tenant's default, then the browser's."""
+    if not has_request_context():
+        return "en"
+    override = g.get("locale_override")
+    if override:
+        return override
+    if current_user and current_user.is_authenticated and current_user.locale:
+        if current_user.locale in SUPPORTED_LOCALES:
+            return current_user.locale
+    tenant = g.get("tenant")
+    if tenant is not None and tenant.default_locale in SUPPORTED_LOCALES:
+        return tenant.default_locale
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+
+
+def select_timezone() -> str:
+    tenant = g.get("tenant") if has_request_context() else None
+    return tenant.timezone if tenant is not None else "UTC"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+
+
+ROLE_LABELS = {
+    "coordinator": _l("Coordinator"),
+    "cluster_manager": _l("Cluster manager"),
+    "member": _l("Member"),
+    "observer": _l("Observer"),
+}
+
+MEMBER_TYPE_LABELS = {
+    "company_sme": _l("Company (SME)"),
+    "company_large": _l("Company (large)"),
+    "public_body": _l("Municipality or public body"),
+    "university": _l("University or college"),
+    "research_institute": _l("Research institute"),
+    "hospital": _l("Hospital"),
+    "user_organisation": _l("User organisation"),
+    "investor": _l("Investor"),
+    "other": _l("Other"),
+}

@@ -1,0 +1,91 @@
+"""The landing page, the tenant dashboard, and the tenant's branding assets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal.accounts.models import Membership
+from portal.clusters import services as cluster_services
+from portal.clusters.models import Cluster, MemberOrganisation
+from portal.extensions import db
+from portal.i18n import MEMBER_TYPE_LABELS
+from portal.permissions import require
+from portal.plugin_panels import panels_for
+from portal.tenancy.branding import theme_css
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import unscoped
+from portal.web.charts import bars
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    """The regions the user belongs to; straight in when there is just one."""
+    if current_user.is_platform_admin:
+        tenants = db.session.scalars(select(Tenant).order_by(Tenant.name)).all()
+        roles = {}
+    else:
+        with unscoped():
+            rows = db.session.execute(
+                select(Tenant, Membership.role)
+                .join(Membership, Membership.tenant_id == Tenant.id)
+                .where(Membership.user_id == current_user.id)
+                .order_by(Tenant.name)
+            ).all()
+        tenants = [t for t, _ in rows]
+        roles = {t.id: r for t, r in rows}
+        if len(tenants) == 1:
+            return redirect(url_for("main.dashboard", tenant=tenants[0].slug))
+    return render_template("main/home.html", tenants=tenants, roles=roles)
+
+
+@bp.route("/hello")
+def hello():
+    """A bare endpoint through the same stack: the yardstick of the benchmark."""
+    return Response("hello", mimetype="text/plain")
+
+
+@bp.route("/<tenant>/")
+def dashboard():
+    require(current_user, "tenant.view", g.tenant)
+    rows = db.session.execute(cluster_services.clusters_with_counts().limit(60)).all()
+    totals = db.session.execute(
+        select(func.count(func.distinct(Cluster.id)), func.count(MemberOrganisation.id))
+        .select_from(Cluster).outerjoin(MemberOrganisation, MemberOrganisation.cluster_id == Cluster.id)
+    ).one()
+    chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in cluster_services.composition()])
+    return render_template(
+        "main/dashboard.html", rows=rows, cluster_count=totals[0], member_count=totals[1],
+        chart=chart, panels=panels_for("dashboard_panels", tenant=g.tenant),
+    )
+
+
+@bp.route("/<tenant>/theme.css")
+def tenant_theme():
+    response = Response(theme_css(g.tenant.accent_color), mimetype="text/css")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.route("/<tenant>/logo")
+def tenant_logo():
+    logo = db.session.scalar(select(Tenant.logo_png).where(Tenant.id == g.tenant.id))
+    if not logo:
+        abort(404)
+    response = Response(logo, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.route("/plugins/<plugin>/static/<path:filename>")
+def plugin_static(plugin: str, filename: str):
+    from flask import send_from_directory
+
+    folders = current_app.extensions["portal_plugin_static"]
+    if plugin not in folders:
+        abort(404)
+    return send_from_directory(folders[plugin], filename, max_age=3600)

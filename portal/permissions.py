@@ -1,0 +1,120 @@
+"""The one place that answers "may user U do action A on object O?".
+
+Views, templates (``may(...)``), services and the CLI all ask here. Actions the
+core does not know are put to the plugins' ``check_permission`` hook; anything
+nobody answers is denied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, g, has_request_context
+from sqlalchemy import select
+
+from portal.accounts.models import Membership, Role, User
+from portal.clusters.models import Cluster, MemberOrganisation
+from portal.extensions import db
+from portal.tenancy.models import Tenant
+
+# Every role of a tenant may read everything in it (observers included).
+READ_ACTIONS = frozenset({"tenant.view", "cluster.view", "member.view"})
+COORDINATOR_ACTIONS = frozenset(
+    {
+        "tenant.manage",
+        "tenant.people",
+        "tenant.plugins",
+        "tenant.audit",
+        "cluster.create",
+        "cluster.delete",
+    }
+)
+CLUSTER_ACTIONS = frozenset(
+    {"cluster.edit", "member.create", "member.edit", "member.delete", "member.import"}
+)
+PLATFORM_ACTIONS = frozenset({"platform.admin", "tenant.create"})
+CORE_ACTIONS = READ_ACTIONS | COORDINATOR_ACTIONS | CLUSTER_ACTIONS | PLATFORM_ACTIONS
+
+
+def membership_for(user: User | None, tenant: Tenant | int | None) -> Membership | None:
+    """The user's membership in the tenant, loaded once per request."""
+    if user is None or not getattr(user, "is_authenticated", False) or tenant is None:
+        return None
+    tenant_id = getattr(tenant, "id", tenant)
+    cache = g.setdefault("_memberships", {}) if has_request_context() else {}
+    key = (user.id, tenant_id)
+    if key not in cache:
+        from sqlalchemy.orm import selectinload
+
+        from portal.tenancy.scope import tenant_scope
+
+        with tenant_scope(tenant_id):
+            cache[key] = db.session.scalar(
+                select(Membership)
+                .where(Membership.user_id == user.id)
+                .options(selectinload(Membership.clusters))
+            )
+    return cache[key]
+
+
+def _tenant_of(obj: Any) -> int | None:
+    if isinstance(obj, Tenant):
+        return obj.id
+    tenant_id = getattr(obj, "tenant_id", None)
+    if tenant_id is not None:
+        return tenant_id
+    tenant = g.get("tenant") if has_request_context() else None
+    return tenant.id if tenant is not None else None
+
+
+def _cluster_id_of(obj: Any) -> int | None:
+    if isinstance(obj, Cluster):
+        return obj.id
+    if isinstance(obj, MemberOrganisation):
+        return obj.cluster_id
+    return getattr(obj, "cluster_id", None)
+
+
+def may(user: User | None, action: str, obj: Any = None) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_platform_admin:
+        return True
+    if action in PLATFORM_ACTIONS:
+        return False
+    membership = membership_for(user, _tenant_of(obj))
+    if action in CORE_ACTIONS:
+        if membership is None:
+            return False
+        return _core_rule(membership, action, obj)
+    host = current_app.extensions["portal_plugins"]
+    answer = host.call_first(
+        "check_permission", tenant_id=_tenant_of(obj), user=user, action=action, obj=obj
+    )
+    return bool(answer)
+
+
+def _core_rule(membership: Membership, action: str, obj: Any) -> bool:
+    role = membership.role
+    if action in READ_ACTIONS:
+        return True
+    if role == Role.COORDINATOR:
+        return True
+    if action in CLUSTER_ACTIONS and role == Role.CLUSTER_MANAGER:
+        return _cluster_id_of(obj) in membership.cluster_ids
+    return False
+
+
+def role_in(user: User | None, tenant: Tenant | int | None) -> Role | None:
+    membership = membership_for(user, tenant)
+    return membership.role if membership else None
+
+
+def require(user: User | None, action: str, obj: Any = None) -> None:
+    """Abort with 403 (and an audit entry) unless the user may act."""
+    if may(user, action, obj):
+        return
+    from portal.audit.services import record_denied
+
+    record_denied(user, action, obj)
+    abort(403)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ColorInput, ListWidget
+
+from portal.i18n import ROLE_LABELS, TIMEZONES, language_choices
+
+
+class TenantSettingsForm(FlaskForm):
+    name = StringField(_l("Name of the region"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    default_locale = SelectField(_l("Default language"))
+    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    accent_color = StringField(
+        _l("Accent colour"), widget=ColorInput(),
+        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use # and six hex digits."))],
+    )
+    logo = FileField(_l("Logo (PNG, JPEG, WebP or GIF, at most 2 MB)"))
+    remove_logo = BooleanField(_l("Remove the current logo"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_locale.choices = language_choices()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RoleFields:
+    @staticmethod
+    def role_choices():
+        return list(ROLE_LABELS.items())
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int)
+
+    def __init__(self, *args, cluster_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = RoleFields.role_choices()
+        self.clusters.choices = list(cluster_choices)
+
+
+class MembershipForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int)
+
+    def __init__(self, *args, cluster_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = RoleFields.role_choices()
+        self.clusters.choices = list(cluster_choices)
+
+
+class TenantCreateForm(FlaskForm):
+    name = StringField(_l("Name of the region"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Short name (in addresses)"),
+        validators=[DataRequired(), Length(max=63)],
+        description=_l("Lowercase letters, digits and hyphens, e.g. nordland."),
+    )
+    default_locale = SelectField(_l("Default language"))
+    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    coordinator_email = EmailField(
+        _l("First coordinator's e-mail (gets an invitation)"),
+        validators=[Optional(), Email(), Length(max=254)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_locale.choices = language_choices()

@@ -1,0 +1,40 @@
+"""Names every template can use."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from portal.i18n import LANGUAGE_NAMES, MEMBER_TYPE_LABELS, ROLE_LABELS
+from portal.permissions import may, role_in
+from portal.plugin_panels import tenant_navigation
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (for pagers and filters)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key in [k for k, v in changes.items() if v is None]:
+        args.pop(key, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        may=lambda action, obj=None: may(current_user, action, obj),
+        tenant_navigation=tenant_navigation,
+        url_with=url_with,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        ROLE_LABELS=ROLE_LABELS,
+        MEMBER_TYPE_LABELS=MEMBER_TYPE_LABELS,
+    )
+
+    @app.context_processor
+    def _context():
+        tenant = g.get("tenant")
+        return {
+            "tenant": tenant,
+            "current_locale": str(get_locale() or "en"),
+            "my_role": role_in(current_user, tenant) if tenant is not None else None,
+        }

@@ -1,0 +1,41 @@
+"""Tenants: one per region. Scoping lives in :mod:`portal.tenancy.scope`."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import abort
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.tenancy.scope import (
+    ALL_TENANTS,
+    TenantScoped,
+    TenantScopeError,
+    current_tenant_id,
+    tenant_scope,
+    unscoped,
+)
+
+T = TypeVar("T")
+
+__all__ = [
+    "ALL_TENANTS",
+    "TenantScopeError",
+    "TenantScoped",
+    "current_tenant_id",
+    "get_or_404",
+    "tenant_scope",
+    "unscoped",
+]
+
+
+def get_or_404(model: type[T], object_id: int, *options) -> T:
+    """Load a tenant-owned object by id through a scoped query, or answer 404.
+
+    A query, not ``Session.get()``: the identity map would skip the tenant criteria.
+    """
+    obj = db.session.scalar(select(model).where(model.id == object_id).options(*options))
+    if obj is None:
+        abort(404)
+    return obj

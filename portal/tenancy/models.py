@@ -1,0 +1,39 @@
+"""A region's space in the portal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base, Timestamped
+from portal.tenancy.scope import TenantScoped
+
+
+class Tenant(Timestamped, Base):
+    __tablename__ = "tenant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_locale: Mapped[str] = mapped_column(String(10), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#0b6e4f")
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"
+
+
+class TenantPlugin(TenantScoped, Base):
+    """Whether an installed plugin is switched on for a tenant (installed is not enabled)."""
+
+    __tablename__ = "tenant_plugin"
+    __table_args__ = (UniqueConstraint("tenant_id", "plugin_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plugin_name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,60 @@
+"""Putting the tenant of the URL (``/<tenant>/...``) in scope for the request."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.tenancy.models import Tenant
+from portal.tenancy.scope import reset_request_scope, set_request_scope
+
+
+def init_tenant_urls(app: Flask) -> None:
+    @app.url_value_preprocessor
+    def _pull_tenant(endpoint, values):
+        g.tenant = None
+        g.tenant_scope_token = set_request_scope(None)
+        if not values or "tenant" not in values:
+            return
+        slug = values.pop("tenant")
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        g.tenant = tenant
+        g.tenant_slug = slug
+        if tenant is not None:
+            reset_request_scope(g.tenant_scope_token)
+            g.tenant_scope_token = set_request_scope(tenant.id)
+
+    @app.url_defaults
+    def _push_tenant(endpoint, values):
+        if "tenant" in values or g.get("tenant") is None:
+            return
+        if app.url_map.is_endpoint_expecting(endpoint, "tenant"):
+            values["tenant"] = g.tenant.slug
+
+    @app.before_request
+    def _check_tenant_access():
+        if g.get("tenant_slug") is None:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        from portal.permissions import may
+
+        # Unknown tenant and a tenant you do not belong to look the same: 404.
+        if g.tenant is None or not may(current_user, "tenant.view", g.tenant):
+            abort(404)
+        host = app.extensions["portal_plugins"]
+        owner = host.blueprint_owner.get(request.blueprint or "")
+        if owner and not host.is_enabled(owner, g.tenant.id):
+            abort(404)
+        return None
+
+    @app.teardown_request
+    def _reset_scope(exc):
+        token = g.pop("tenant_scope_token", None)
+        if token is not None:
+            try:
+                reset_request_scope(token)
+            except ValueError:  # token from another context (streamed responses)
+                pass

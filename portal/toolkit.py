@@ -1,0 +1,129 @@
+"""The stable API for plugins. Import from here, not from the core's modules.
+
+Everything named in ``__all__`` is documented in ``docs/plugins.md`` and kept
+compatible within a major version; anything else in ``portal`` may change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from flask import Blueprint, current_app, g
+from flask import render_template as render_template
+from flask_babel import format_date, format_datetime, format_decimal, gettext, lazy_gettext, ngettext
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from portal.accounts.models import Role, User
+from portal.clusters.models import Cluster, MemberOrganisation, MemberType
+from portal.db import Base as Model
+from portal.db import Timestamped
+from portal.extensions import db
+from portal.permissions import may, require, role_in
+from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
+from portal.tenancy.models import Tenant
+from portal.web.htmx import is_htmx, wants_fragment
+from portal.web.pagination import page_args
+
+hookimpl = pluggy.HookimplMarker("portal")
+_ = gettext
+_l = lazy_gettext
+
+__all__ = [
+    "Cluster",
+    "FlaskForm",
+    "MemberOrganisation",
+    "MemberType",
+    "MigrationBranch",
+    "Model",
+    "NavItem",
+    "Panel",
+    "Role",
+    "Tenant",
+    "TenantBlueprint",
+    "TenantScoped",
+    "Timestamped",
+    "User",
+    "_",
+    "_l",
+    "current_tenant",
+    "current_user",
+    "db",
+    "format_date",
+    "format_datetime",
+    "format_decimal",
+    "get_or_404",
+    "hookimpl",
+    "is_htmx",
+    "login_required",
+    "may",
+    "ngettext",
+    "page_args",
+    "plugin_enabled",
+    "render_template",
+    "require",
+    "role_in",
+    "tenant_scope",
+    "unscoped",
+    "wants_fragment",
+]
+
+
+class TenantBlueprint(Blueprint):
+    """A blueprint whose pages live under ``/<tenant>/<url_prefix>``.
+
+    The tenant is put in scope, membership is checked, and the pages answer 404
+    in tenants that have not switched the owning plugin on.
+    """
+
+    def __init__(self, name: str, import_name: str, url_prefix: str = "", **kwargs: Any):
+        super().__init__(name, import_name, url_prefix="/<tenant>" + url_prefix, **kwargs)
+
+
+@dataclass
+class NavItem:
+    """A main-navigation entry. ``endpoint`` is built with ``url_for``."""
+
+    label: str
+    endpoint: str
+    order: int = 100
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Panel:
+    """A box on a page: the core renders ``template`` with ``context`` under ``title``."""
+
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+@dataclass
+class MigrationBranch:
+    """A plugin's own Alembic history, kept in the version table ``alembic_version_<name>``.
+
+    ``tables`` names the tables the branch owns (autogenerate compares only those).
+    """
+
+    name: str
+    versions_dir: str
+    tables: tuple[str, ...] = ()
+
+    @property
+    def version_table(self) -> str:
+        return f"alembic_version_{self.name}"
+
+
+def current_tenant() -> Tenant | None:
+    """The tenant of the current request, or ``None`` outside a tenant's pages."""
+    return g.get("tenant")
+
+
+def plugin_enabled(plugin_name: str, tenant: Tenant | None = None) -> bool:
+    tenant = tenant or current_tenant()
+    host = current_app.extensions["portal_plugins"]
+    return tenant is not None and host.is_enabled(plugin_name, tenant.id)
