@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -42,6 +42,8 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale:
         if current_user.locale in SUPPORTED_LOCALES:
             return current_user.locale
+    if session.get("locale") in SUPPORTED_LOCALES:
+        return session["locale"]
     tenant = g.get("tenant")
     if tenant is not None and tenant.default_locale in SUPPORTED_LOCALES:
         return tenant.default_locale

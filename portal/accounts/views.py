@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -18,6 +27,7 @@ from portal.accounts.forms import (
     ResetRequestForm,
 )
 from portal.audit.services import record_event
+from portal.config import SUPPORTED_LOCALES
 from portal.errors import ServiceError
 from portal.extensions import db, limiter
 from portal.tenancy.models import Tenant
@@ -173,3 +183,17 @@ def profile():
                 flash(_("Your password is changed. Other devices are signed out."), "success")
                 return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Remember the chosen language: on the profile when signed in, else in the session."""
+    locale = request.form.get("locale", "")
+    if locale not in SUPPORTED_LOCALES:
+        flash(_("Choose one of the offered languages."), "error")
+    elif current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    else:
+        session["locale"] = locale
+    return redirect(safe_next(request.form.get("next")) or url_for("main.home"))

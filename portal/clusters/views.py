@@ -75,7 +75,7 @@ def detail(cluster_id: int):
     composition = services.composition(cluster.id)
     chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in composition])
     return render_template(
-        "clusters/detail.html", chart=chart, panels=panels_for("cluster_panels", cluster=cluster),
+        "clusters/detail.html", chart=chart, plugin_panels=panels_for("cluster_panels", cluster=cluster),
         **members,
     )
 

@@ -60,7 +60,7 @@ def dashboard():
     chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in cluster_services.composition()])
     return render_template(
         "main/dashboard.html", rows=rows, cluster_count=totals[0], member_count=totals[1],
-        chart=chart, panels=panels_for("dashboard_panels", tenant=g.tenant),
+        chart=chart, plugin_panels=panels_for("dashboard_panels", tenant=g.tenant),
     )
 
 

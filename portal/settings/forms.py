@@ -48,7 +48,7 @@ class RoleFields:
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int)
+    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int, default=list)
 
     def __init__(self, *args, cluster_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +58,7 @@ class InviteForm(FlaskForm):
 
 class MembershipForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int)
+    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int, default=list)
 
     def __init__(self, *args, cluster_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -67,7 +67,8 @@ def plugin_toggle(plugin_name: str):
 
 
 def _cluster_choices():
-    return db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name)).all()
+    rows = db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name))
+    return [(cluster_id, name) for cluster_id, name in rows]
 
 
 @bp.route("/people", methods=["GET", "POST"])
