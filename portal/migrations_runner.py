@@ -33,6 +33,7 @@ def _base_config() -> Config:
     config.set_main_option("script_location", str(paths.MIGRATIONS_DIR))
     config.set_main_option("file_template", FILE_TEMPLATE)
     config.set_main_option("truncate_slug_length", "40")
+    config.set_main_option("path_separator", "os")
     return config
 
 

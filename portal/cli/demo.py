@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo
 
 from portal import migrations_runner
 from portal.cli.serve import serve_app
@@ -12,14 +11,14 @@ from portal.cli.serve import serve_app
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Serve after loading.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@with_appcontext
 def demo_command(serve: bool, host: str, port: int) -> None:
     """Migrate the database, load the demo regions, print sign-ins and serve."""
     from portal.demo.data import DEMO_PASSWORD, load_demo
 
-    app = current_app._get_current_object()
-    click.echo("migrating the database ...")
-    migrations_runner.upgrade_all(app)
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        click.echo("migrating the database ...")
+        migrations_runner.upgrade_all(app)
     click.echo("loading the demo data ...")
     with app.test_request_context(base_url=f"http://{host}:{port}"):
         users = load_demo()

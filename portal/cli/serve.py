@@ -3,8 +3,7 @@ from __future__ import annotations
 import os
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo
 
 
 def serve_app(app, host: str, port: int, workers: int) -> None:
@@ -41,7 +40,8 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=int(os.environ.get("PORTAL_WORKERS", 2)), show_default=True,
               type=int)
-@with_appcontext
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the portal (gunicorn when available)."""
-    serve_app(current_app._get_current_object(), host, port, workers)
+    # No app context around the server: each request must get its own (and its own g).
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    serve_app(app, host, port, workers)

@@ -95,7 +95,7 @@ NAME_PARTS = {
                     ["tech", "data", "solutions", "consult", "analyse", "engineering", "systems",
                      "lab", "works", "design"], " AS"),
     T.COMPANY_LARGE: (["Nordic", "Arctic", "Northern", "Scandinavian", "Boreal"],
-                      ["Industries", "Group", "Holding", "Energy", "Ocean"], " ASA"),
+                      [" Industries", " Group", " Holding", " Energy", " Ocean"], " ASA"),
     T.PUBLIC_BODY: (["Rana", "Vefsn", "Bodø", "Vågan", "Narvik", "Alstahaug", "Brønnøy",
                      "Saltdal", "Fauske", "Hadsel", "Sortland", "Steigen", "Meløy", "Lurøy"],
                     [" kommune"], ""),

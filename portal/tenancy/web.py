@@ -15,6 +15,7 @@ def init_tenant_urls(app: Flask) -> None:
     @app.url_value_preprocessor
     def _pull_tenant(endpoint, values):
         g.tenant = None
+        g.tenant_slug = None
         g.tenant_scope_token = set_request_scope(None)
         if not values or "tenant" not in values:
             return
@@ -41,8 +42,12 @@ def init_tenant_urls(app: Flask) -> None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         from portal.permissions import may
 
-        # Unknown tenant and a tenant you do not belong to look the same: 404.
+        # Unknown tenant and a tenant you do not belong to look the same: 404, and the
+        # error page must not show the tenant's name or colours either.
         if g.tenant is None or not may(current_user, "tenant.view", g.tenant):
+            g.tenant = None
+            reset_request_scope(g.tenant_scope_token)
+            g.tenant_scope_token = set_request_scope(None)
             abort(404)
         host = app.extensions["portal_plugins"]
         owner = host.blueprint_owner.get(request.blueprint or "")

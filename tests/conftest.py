@@ -1,0 +1,241 @@
+"""Fixtures: a real database per test (SQLite file, or PostgreSQL when
+PORTAL_DATABASE_URL points at one), the app, a client, a CLI runner, factories.
+
+The schema always comes from the migrations, so every run also tests them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import create_engine, event, inspect, text
+
+from portal import create_app
+
+DATABASE_URL = os.environ.get("PORTAL_DATABASE_URL", "")
+USE_POSTGRES = DATABASE_URL.startswith("postgresql")
+PASSWORD = "correct-horse-battery"
+
+
+def _test_config(db_url: str, tmp_path: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_SERVER": None,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """Migrate once per session: a SQLite file to copy, or the PostgreSQL database itself."""
+    from portal import migrations_runner
+
+    if USE_POSTGRES:
+        url = DATABASE_URL
+        target = None
+    else:
+        target = tmp_path_factory.mktemp("template") / "template.db"
+        url = f"sqlite:///{target}"
+    app = create_app(_test_config(url, tmp_path_factory.mktemp("inst")))
+    with app.app_context():
+        migrations_runner.upgrade_all(app)
+        from portal.extensions import db
+
+        db.engine.dispose()
+    return target
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url.replace("postgresql+psycopg", "postgresql+psycopg"))
+    with engine.begin() as conn:
+        tables = [
+            t for t in inspect(conn).get_table_names() if not t.startswith("alembic_version")
+        ]
+        if tables:
+            conn.execute(text(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(migrated_template, tmp_path):
+    if USE_POSTGRES:
+        _truncate_postgres(DATABASE_URL)
+        return DATABASE_URL
+    path = tmp_path / "portal.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(db_url, tmp_path):
+    """Build an app on this test's database; extra config and plugins may be given."""
+    apps = []
+
+    def _make(config: dict | None = None, plugins=()):
+        app = create_app({**_test_config(db_url, tmp_path), **(config or {})}, plugins=list(plugins))
+        apps.append(app)
+        return app
+
+    yield _make
+    from portal.extensions import db
+
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context with a request, for calling services directly."""
+    with app.test_request_context():
+        yield app
+
+
+# --- factories ---------------------------------------------------------------------------
+
+
+class Factory:
+    """Creates data through the services, each call in its own short context.
+
+    Returns plain records (ids and names), so no ORM object or app context leaks
+    into the requests a test then makes.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    @contextmanager
+    def _context(self):
+        with self.app.test_request_context():
+            yield
+
+    def tenant(self, slug="nordland", name=None, **kw):
+        from portal.tenancy import services
+
+        with self._context():
+            t = services.create_tenant(None, slug=slug, name=name or slug.title(), **kw)
+            return SimpleNamespace(id=t.id, slug=t.slug, name=t.name)
+
+    def user(self, email, *, tenant=None, role=None, clusters=(), admin=False, name=None):
+        from portal.accounts import services
+        from portal.accounts.models import Role
+        from portal.extensions import db
+        from portal.tenancy.models import Tenant
+
+        with self._context():
+            user = services.create_user(email, name or email.split("@")[0].title(), PASSWORD,
+                                        is_platform_admin=admin)
+            if tenant is not None:
+                services.grant_role(db.session.get(Tenant, tenant.id), user, Role(role),
+                                    [c.id for c in clusters])
+            db.session.commit()
+            return SimpleNamespace(id=user.id, email=user.email, name=user.name)
+
+    def cluster(self, tenant, name="Arctic Minerals", members=0, **kw):
+        from portal.clusters.models import Cluster, MemberOrganisation, MemberType
+        from portal.extensions import db
+        from portal.tenancy import tenant_scope
+
+        with self._context(), tenant_scope(tenant.id):
+            cluster = Cluster(tenant_id=tenant.id, name=name, sector=kw.pop("sector", "Mining"), **kw)
+            db.session.add(cluster)
+            db.session.flush()
+            types = list(MemberType)
+            db.session.add_all([
+                MemberOrganisation(
+                    tenant_id=tenant.id, cluster_id=cluster.id, name=f"{name} member {i:03d}",
+                    member_type=types[i % len(types)], city="Bodø")
+                for i in range(members)
+            ])
+            db.session.commit()
+            return SimpleNamespace(id=cluster.id, name=name, tenant_id=tenant.id)
+
+    def enable_plugin(self, tenant, name, enabled=True):
+        from portal.extensions import db
+        from portal.tenancy import services
+        from portal.tenancy.models import Tenant
+
+        with self._context():
+            services.set_plugin_enabled(None, db.session.get(Tenant, tenant.id), name, enabled)
+
+
+@pytest.fixture
+def factory(app):
+    return Factory(app)
+
+
+def login(client, email, password=PASSWORD):
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.data[:500]
+    return response
+
+
+@pytest.fixture
+def world(factory):
+    """Two regions; in the first, one user of every role."""
+    a = factory.tenant("nordland", "Nordland Forum")
+    b = factory.tenant("bravo", "Bravo Region")
+    c1 = factory.cluster(a, "Arctic Minerals", members=5)
+    c2 = factory.cluster(a, "Helgeland Health", members=3)
+    factory.user("coord@a.example", tenant=a, role="coordinator")
+    factory.user("manager@a.example", tenant=a, role="cluster_manager", clusters=[c1])
+    factory.user("member@a.example", tenant=a, role="member", clusters=[c2])
+    factory.user("observer@a.example", tenant=a, role="observer")
+    factory.user("admin@portal.example", admin=True)
+    return {"a": a, "b": b, "c1": c1, "c2": c2}
+
+
+# --- query counting ----------------------------------------------------------------------
+
+
+@contextmanager
+def count_queries(app):
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def _count(conn, cursor, statement, params, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+
+
+@pytest.fixture
+def artifacts_dir():
+    path = Path(os.environ.get("PORTAL_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

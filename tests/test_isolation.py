@@ -1,0 +1,81 @@
+"""Tenant isolation: every URL rule, every role, every object id of another tenant.
+
+New pages are covered automatically: the walk reads the app's URL map.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import login
+from tests.isolation_support import (
+    FORM,
+    ROLES,
+    SECRET,
+    SKIP_ENDPOINTS,
+    seed_other_tenant,
+    snapshot,
+    urls_for_rule,
+)
+
+
+@pytest.fixture
+def walk_setup(app, world, factory):
+    factory.enable_plugin(world["a"], "cluster_facts")
+    foreign = seed_other_tenant(app)
+    own = {"cluster_id": world["c1"].id}
+    with app.test_request_context():
+        before = snapshot(foreign.id)
+    return foreign, own, before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
+    foreign, own, before = walk_setup
+    client = app.test_client()
+    login(client, {"coordinator": "coord@a.example", "cluster_manager": "manager@a.example",
+                   "member": "member@a.example", "observer": "observer@a.example"}[role])
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS:
+            continue
+        has_ids = any(type(c).__name__ == "IntegerConverter" for c in rule._converters.values())
+        with app.test_request_context():
+            urls = [
+                app.url_map.bind("localhost").build(rule.endpoint, values, force_external=False)
+                for values in urls_for_rule(rule, world["a"].slug, foreign, own)
+            ]
+        for url in urls:
+            for method in ("GET", "POST"):
+                if method not in rule.methods:
+                    continue
+                response = client.open(url, method=method, data=FORM if method == "POST" else None)
+                checked += 1
+                assert response.status_code < 500, (method, url, response.status_code)
+                body = response.get_data(as_text=True)
+                assert SECRET not in body, f"{method} {url} shows another tenant's data"
+                if has_ids:
+                    assert response.status_code in (403, 404), (method, url, response.status_code)
+    with app.test_request_context():
+        assert snapshot(foreign.id) == before, "another tenant's rows changed"
+    assert checked > 50
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_tenants_pages_answer_404(app, world, walk_setup, role):
+    foreign, _own, before = walk_setup
+    client = app.test_client()
+    login(client, {"coordinator": "coord@a.example", "cluster_manager": "manager@a.example",
+                   "member": "member@a.example", "observer": "observer@a.example"}[role])
+    for rule in app.url_map.iter_rules():
+        if "tenant" not in rule.arguments:
+            continue
+        with app.test_request_context():
+            for values in urls_for_rule(rule, foreign.slug, foreign, foreign.natural):
+                url = app.url_map.bind("localhost").build(rule.endpoint, values)
+                for method in sorted(rule.methods & {"GET", "POST"}):
+                    response = client.open(url, method=method, data=FORM if method == "POST" else None)
+                    assert response.status_code == 404, (method, url, response.status_code)
+                    assert SECRET not in response.get_data(as_text=True)
+    with app.test_request_context():
+        assert snapshot(foreign.id) == before
