@@ -14,7 +14,9 @@ __version__ = "0.1.0"
 log = logging.getLogger(__name__)
 
 
-def create_app(config: dict[str, Any] | None = None, *, plugins: list[tuple[str, Any]] = ()) -> Flask:
+def create_app(
+    config: dict[str, Any] | None = None, *, plugins: list[tuple[str, Any]] = ()
+) -> Flask:
     """Build the app. ``plugins`` registers extra (name, module) pairs, e.g. in tests."""
     from portal import paths
     from portal.config import load_config
@@ -68,8 +70,9 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
-    migrate.init_app(app, db, directory=str(paths.MIGRATIONS_DIR), render_as_batch=True,
-                     command="alembic")
+    migrate.init_app(
+        app, db, directory=str(paths.MIGRATIONS_DIR), render_as_batch=True, command="alembic"
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

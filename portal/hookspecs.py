@@ -103,7 +103,9 @@ def cluster_created(cluster: Cluster, user: User | None) -> None:
 
 
 @hookspec
-def cluster_updated(cluster: Cluster, changes: dict[str, tuple[Any, Any]], user: User | None) -> None:
+def cluster_updated(
+    cluster: Cluster, changes: dict[str, tuple[Any, Any]], user: User | None
+) -> None:
     """A cluster was changed; ``changes`` maps field to ``(old, new)``."""
 
 

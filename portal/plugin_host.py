@@ -87,9 +87,7 @@ class PluginHost:
             )
             self.broken[name] = _describe(exc)
             return
-        hooks = sorted(
-            caller.name for caller in self.pm.get_hookcallers(module) or []
-        )
+        hooks = sorted(caller.name for caller in self.pm.get_hookcallers(module) or [])
         plugin = InstalledPlugin(name, module, distribution, version, hooks=hooks)
         self.plugins[name] = plugin
         info = self.call_plugin(name, "plugin_info")
@@ -170,7 +168,9 @@ class PluginHost:
             with db.engine.begin() as conn:
                 conn.execute(
                     insert(PluginIncident).values(
-                        plugin_name=plugin_name, hook=hook_name, error=_describe(exc),
+                        plugin_name=plugin_name,
+                        hook=hook_name,
+                        error=_describe(exc),
                         details=details,
                     )
                 )

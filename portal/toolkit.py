@@ -12,7 +12,14 @@ from typing import Any
 import pluggy
 from flask import Blueprint, current_app, g
 from flask import render_template as render_template
-from flask_babel import format_date, format_datetime, format_decimal, gettext, lazy_gettext, ngettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    gettext,
+    lazy_gettext,
+    ngettext,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 

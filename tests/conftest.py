@@ -13,9 +13,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+# Real argon2, cheaper parameters: tests create many users.
+from argon2 import PasswordHasher  # noqa: E402
 from sqlalchemy import create_engine, event, inspect, text
 
+import portal.accounts.services as _accounts  # noqa: E402
 from portal import create_app
+
+_accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_accounts._DUMMY_HASH = _accounts._hasher.hash("not-a-real-password")
 
 DATABASE_URL = os.environ.get("PORTAL_DATABASE_URL", "")
 USE_POSTGRES = DATABASE_URL.startswith("postgresql")
@@ -58,12 +65,13 @@ def migrated_template(tmp_path_factory):
 def _truncate_postgres(url: str) -> None:
     engine = create_engine(url.replace("postgresql+psycopg", "postgresql+psycopg"))
     with engine.begin() as conn:
-        tables = [
-            t for t in inspect(conn).get_table_names() if not t.startswith("alembic_version")
-        ]
+        tables = [t for t in inspect(conn).get_table_names() if not t.startswith("alembic_version")]
         if tables:
-            conn.execute(text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
     engine.dispose()
 
 
@@ -83,7 +91,9 @@ def make_app(db_url, tmp_path):
     apps = []
 
     def _make(config: dict | None = None, plugins=()):
-        app = create_app({**_test_config(db_url, tmp_path), **(config or {})}, plugins=list(plugins))
+        app = create_app(
+            {**_test_config(db_url, tmp_path), **(config or {})}, plugins=list(plugins)
+        )
         apps.append(app)
         return app
 
@@ -150,11 +160,13 @@ class Factory:
         from portal.tenancy.models import Tenant
 
         with self._context():
-            user = services.create_user(email, name or email.split("@")[0].title(), PASSWORD,
-                                        is_platform_admin=admin)
+            user = services.create_user(
+                email, name or email.split("@")[0].title(), PASSWORD, is_platform_admin=admin
+            )
             if tenant is not None:
-                services.grant_role(db.session.get(Tenant, tenant.id), user, Role(role),
-                                    [c.id for c in clusters])
+                services.grant_role(
+                    db.session.get(Tenant, tenant.id), user, Role(role), [c.id for c in clusters]
+                )
             db.session.commit()
             return SimpleNamespace(id=user.id, email=user.email, name=user.name)
 
@@ -164,16 +176,24 @@ class Factory:
         from portal.tenancy import tenant_scope
 
         with self._context(), tenant_scope(tenant.id):
-            cluster = Cluster(tenant_id=tenant.id, name=name, sector=kw.pop("sector", "Mining"), **kw)
+            cluster = Cluster(
+                tenant_id=tenant.id, name=name, sector=kw.pop("sector", "Mining"), **kw
+            )
             db.session.add(cluster)
             db.session.flush()
             types = list(MemberType)
-            db.session.add_all([
-                MemberOrganisation(
-                    tenant_id=tenant.id, cluster_id=cluster.id, name=f"{name} member {i:03d}",
-                    member_type=types[i % len(types)], city="Bodø")
-                for i in range(members)
-            ])
+            db.session.add_all(
+                [
+                    MemberOrganisation(
+                        tenant_id=tenant.id,
+                        cluster_id=cluster.id,
+                        name=f"{name} member {i:03d}",
+                        member_type=types[i % len(types)],
+                        city="Bodø",
+                    )
+                    for i in range(members)
+                ]
+            )
             db.session.commit()
             return SimpleNamespace(id=cluster.id, name=name, tenant_id=tenant.id)
 
@@ -236,6 +256,8 @@ def count_queries(app):
 
 @pytest.fixture
 def artifacts_dir():
-    path = Path(os.environ.get("PORTAL_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+    path = Path(
+        os.environ.get("PORTAL_TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -12,14 +12,28 @@ from portal.extensions import db
 ROLES = ("coordinator", "cluster_manager", "member", "observer")
 SECRET = "ZZB-SECRET"
 # Plausible values for the string parts of URLs.
-STRING_ARGS = {"plugin_name": "cluster_facts", "plugin": "cluster_facts", "token": "not-a-token",
-               "filename": "facts.css"}
+STRING_ARGS = {
+    "plugin_name": "cluster_facts",
+    "plugin": "cluster_facts",
+    "token": "not-a-token",
+    "filename": "facts.css",
+}
 # A generic form payload: enough fields for most forms to get past validation.
 FORM = {
-    "name": "Changed name", "sector": "Changed", "member_type": "other", "role": "observer",
-    "enabled": "1", "email": "someone@elsewhere.example", "year": "2024", "employees": "5",
-    "default_locale": "en", "timezone": "UTC", "accent_color": "#123456", "slug": "changed",
-    "locale": "en", "q": "x",
+    "name": "Changed name",
+    "sector": "Changed",
+    "member_type": "other",
+    "role": "observer",
+    "enabled": "1",
+    "email": "someone@elsewhere.example",
+    "year": "2024",
+    "employees": "5",
+    "default_locale": "en",
+    "timezone": "UTC",
+    "accent_color": "#123456",
+    "slug": "changed",
+    "locale": "en",
+    "q": "x",
 }
 SKIP_ENDPOINTS = {"static", "auth.logout"}
 
@@ -37,11 +51,17 @@ def snapshot(tenant_id: int) -> dict[str, list[tuple]]:
     with unscoped():
         for table in tenant_tables():
             rows = db.session.execute(
-                select(table).where(table.c.tenant_id == tenant_id).order_by(*table.primary_key.columns)
+                select(table)
+                .where(table.c.tenant_id == tenant_id)
+                .order_by(*table.primary_key.columns)
             ).all()
             data[table.name] = [tuple(r) for r in rows]
-        data["tenant"] = [tuple(r) for r in db.session.execute(
-            select(Tenant.__table__).where(Tenant.id == tenant_id)).all()]
+        data["tenant"] = [
+            tuple(r)
+            for r in db.session.execute(
+                select(Tenant.__table__).where(Tenant.id == tenant_id)
+            ).all()
+        ]
     return data
 
 
@@ -75,33 +95,68 @@ def seed_other_tenant(app, slug: str = "zulu") -> SimpleNamespace:
             db.session.add(cluster)
             db.session.flush()
             natural["cluster_id"] = cluster.id
-            members = [MemberOrganisation(id=next_id("member"), tenant_id=tenant.id, cluster_id=cluster.id,
-                                          name=f"{SECRET} member {i}", member_type=MemberType.OTHER)
-                       for i in range(2)]
+            members = [
+                MemberOrganisation(
+                    id=next_id("member"),
+                    tenant_id=tenant.id,
+                    cluster_id=cluster.id,
+                    name=f"{SECRET} member {i}",
+                    member_type=MemberType.OTHER,
+                )
+                for i in range(2)
+            ]
             db.session.add_all(members)
             natural["member_id"] = members[0].id
-            user = User(id=next_id("user"), email="secret@bravo.example", name=f"{SECRET} person",
-                        password_hash=hash_password("irrelevant-password"))
+            user = User(
+                id=next_id("user"),
+                email="secret@bravo.example",
+                name=f"{SECRET} person",
+                password_hash=hash_password("irrelevant-password"),
+            )
             db.session.add(user)
             db.session.flush()
-            membership = Membership(id=next_id("membership"), tenant_id=tenant.id, user_id=user.id,
-                                    role=Role.CLUSTER_MANAGER)
+            membership = Membership(
+                id=next_id("membership"),
+                tenant_id=tenant.id,
+                user_id=user.id,
+                role=Role.CLUSTER_MANAGER,
+            )
             db.session.add(membership)
             db.session.flush()
             natural["membership_id"] = membership.id
-            db.session.add(MembershipCluster(tenant_id=tenant.id, membership_id=membership.id,
-                                             cluster_id=cluster.id))
-            invitation = Invitation(id=next_id("invitation"), tenant_id=tenant.id, email="invitee@bravo.example",
-                                    role=Role.OBSERVER)
+            db.session.add(
+                MembershipCluster(
+                    tenant_id=tenant.id, membership_id=membership.id, cluster_id=cluster.id
+                )
+            )
+            invitation = Invitation(
+                id=next_id("invitation"),
+                tenant_id=tenant.id,
+                email="invitee@bravo.example",
+                role=Role.OBSERVER,
+            )
             db.session.add(invitation)
             natural["invitation_id"] = invitation.id
-            db.session.add(TenantPlugin(id=next_id("tenant_plugin"), tenant_id=tenant.id,
-                                        plugin_name="cluster_facts", enabled=True))
+            db.session.add(
+                TenantPlugin(
+                    id=next_id("tenant_plugin"),
+                    tenant_id=tenant.id,
+                    plugin_name="cluster_facts",
+                    enabled=True,
+                )
+            )
             db.session.commit()
             _seed_plugin_rows(tenant.id, cluster.id, next_id, natural)
             db.session.commit()
-        all_ids = sorted({r for rows in snapshot(tenant.id).values() for row in rows for r in row[:1]
-                          if isinstance(r, int)})
+        all_ids = sorted(
+            {
+                r
+                for rows in snapshot(tenant.id).values()
+                for row in rows
+                for r in row[:1]
+                if isinstance(r, int)
+            }
+        )
     return SimpleNamespace(id=tenant.id, slug=slug, ids=all_ids, natural=natural)
 
 
@@ -110,15 +165,23 @@ def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:
         from portal_cluster_facts.models import KeyFigure
     except ImportError:  # the plugin is not installed
         return
-    figure = KeyFigure(id=next_id("facts_key_figure"), tenant_id=tenant_id, cluster_id=cluster_id, year=2024,
-                       employees=1, note=SECRET)
+    figure = KeyFigure(
+        id=next_id("facts_key_figure"),
+        tenant_id=tenant_id,
+        cluster_id=cluster_id,
+        year=2024,
+        employees=1,
+        note=SECRET,
+    )
     db.session.add(figure)
     natural["figure_id"] = figure.id
 
 
 def urls_for_rule(rule, tenant_slug: str, foreign: SimpleNamespace, own: dict[str, int]):
     """URLs of the rule in which at least one id names an object of the foreign tenant."""
-    int_args = [a for a in rule.arguments if rule._converters[a].__class__.__name__ == "IntegerConverter"]
+    int_args = [
+        a for a in rule.arguments if rule._converters[a].__class__.__name__ == "IntegerConverter"
+    ]
     base = {}
     for arg in rule.arguments:
         if arg == "tenant":
@@ -128,7 +191,7 @@ def urls_for_rule(rule, tenant_slug: str, foreign: SimpleNamespace, own: dict[st
     if not int_args:
         return [base]
     combos = []
-    for position, arg in enumerate(int_args):
+    for arg in int_args:
         for foreign_id in foreign.ids:
             values = dict(base)
             for other in int_args:

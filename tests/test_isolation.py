@@ -33,8 +33,15 @@ def walk_setup(app, world, factory):
 def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
     foreign, own, before = walk_setup
     client = app.test_client()
-    login(client, {"coordinator": "coord@a.example", "cluster_manager": "manager@a.example",
-                   "member": "member@a.example", "observer": "observer@a.example"}[role])
+    login(
+        client,
+        {
+            "coordinator": "coord@a.example",
+            "cluster_manager": "manager@a.example",
+            "member": "member@a.example",
+            "observer": "observer@a.example",
+        }[role],
+    )
     checked = 0
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP_ENDPOINTS:
@@ -65,8 +72,15 @@ def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
 def test_another_tenants_pages_answer_404(app, world, walk_setup, role):
     foreign, _own, before = walk_setup
     client = app.test_client()
-    login(client, {"coordinator": "coord@a.example", "cluster_manager": "manager@a.example",
-                   "member": "member@a.example", "observer": "observer@a.example"}[role])
+    login(
+        client,
+        {
+            "coordinator": "coord@a.example",
+            "cluster_manager": "manager@a.example",
+            "member": "member@a.example",
+            "observer": "observer@a.example",
+        }[role],
+    )
     for rule in app.url_map.iter_rules():
         if "tenant" not in rule.arguments:
             continue
@@ -74,7 +88,9 @@ def test_another_tenants_pages_answer_404(app, world, walk_setup, role):
             for values in urls_for_rule(rule, foreign.slug, foreign, foreign.natural):
                 url = app.url_map.bind("localhost").build(rule.endpoint, values)
                 for method in sorted(rule.methods & {"GET", "POST"}):
-                    response = client.open(url, method=method, data=FORM if method == "POST" else None)
+                    response = client.open(
+                        url, method=method, data=FORM if method == "POST" else None
+                    )
                     assert response.status_code == 404, (method, url, response.status_code)
                     assert SECRET not in response.get_data(as_text=True)
     with app.test_request_context():

@@ -25,8 +25,10 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def plugin_info():
-    return {"title": _l("Cluster facts"),
-            "description": _l("Key figures per cluster and year: employees, turnover, joint projects.")}
+    return {
+        "title": _l("Cluster facts"),
+        "description": _l("Key figures per cluster and year: employees, turnover, joint projects."),
+    }
 
 
 @hookimpl
@@ -75,8 +77,14 @@ def dashboard_panels(tenant, user):
     from portal_cluster_facts import services
 
     rows = services.latest_per_cluster()
-    return [Panel(_l("Key figures of the forum"), "cluster_facts/_dashboard_panel.html",
-                  {"totals": services.totals(rows)}, order=50)]
+    return [
+        Panel(
+            _l("Key figures of the forum"),
+            "cluster_facts/_dashboard_panel.html",
+            {"totals": services.totals(rows)},
+            order=50,
+        )
+    ]
 
 
 @hookimpl
@@ -84,10 +92,19 @@ def cluster_panels(cluster, user):
     from portal_cluster_facts import services
 
     figures = services.figures_of(cluster.id)[:2]
-    return [Panel(_l("Key figures"), "cluster_facts/_cluster_panel.html",
-                  {"cluster": cluster, "latest": figures[0] if figures else None,
-                   "previous": figures[1] if len(figures) > 1 else None,
-                   "can_edit": may(user, "facts.edit", cluster)}, order=20)]
+    return [
+        Panel(
+            _l("Key figures"),
+            "cluster_facts/_cluster_panel.html",
+            {
+                "cluster": cluster,
+                "latest": figures[0] if figures else None,
+                "previous": figures[1] if len(figures) > 1 else None,
+                "can_edit": may(user, "facts.edit", cluster),
+            },
+            order=20,
+        )
+    ]
 
 
 @hookimpl

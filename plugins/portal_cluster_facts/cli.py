@@ -27,8 +27,11 @@ def summary(tenant_slug: str) -> None:
     with tenant_scope(tenant):
         rows = services.latest_per_cluster()
         with click.progressbar(rows, label="clusters") as bar:
-            lines = [f"{c.name}\t{f.year}\t{f.employees or ''}\t{f.turnover_meur or ''}"
-                     f"\t{f.innovation_projects or ''}" for c, f in bar]
+            lines = [
+                f"{c.name}\t{f.year}\t{f.employees or ''}\t{f.turnover_meur or ''}"
+                f"\t{f.innovation_projects or ''}"
+                for c, f in bar
+            ]
     click.echo("cluster\tyear\temployees\tturnover_meur\tinnovation_projects")
     for line in lines:
         click.echo(line)

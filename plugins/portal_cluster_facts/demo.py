@@ -22,8 +22,15 @@ def load(tenant) -> None:
                 employees = int(employees * rng.uniform(0.97, 1.12))
                 if (cluster.id, year) in known:
                     continue
-                db.session.add(KeyFigure(
-                    tenant_id=tenant.id, cluster_id=cluster.id, year=year, employees=employees,
-                    turnover_meur=Decimal(employees * rng.randint(150, 400)) / 1000,
-                    innovation_projects=rng.randint(2, 25), note="Annual report"))
+                db.session.add(
+                    KeyFigure(
+                        tenant_id=tenant.id,
+                        cluster_id=cluster.id,
+                        year=year,
+                        employees=employees,
+                        turnover_meur=Decimal(employees * rng.randint(150, 400)) / 1000,
+                        innovation_projects=rng.randint(2, 25),
+                        note="Annual report",
+                    )
+                )
         db.session.commit()

@@ -9,9 +9,19 @@ from portal.toolkit import FlaskForm, _l
 
 
 class KeyFigureForm(FlaskForm):
-    year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(min=1990, max=date.today().year + 1)])
-    employees = IntegerField(_l("Employees in member companies"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
-    turnover_meur = DecimalField(_l("Turnover of member companies (million EUR)"), places=1,
-                                 validators=[Optional(), NumberRange(min=0, max=10_000_000)])
-    innovation_projects = IntegerField(_l("Joint innovation projects"), validators=[Optional(), NumberRange(min=0, max=100_000)])
+    year = IntegerField(
+        _l("Year"), validators=[DataRequired(), NumberRange(min=1990, max=date.today().year + 1)]
+    )
+    employees = IntegerField(
+        _l("Employees in member companies"),
+        validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+    )
+    turnover_meur = DecimalField(
+        _l("Turnover of member companies (million EUR)"),
+        places=1,
+        validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+    )
+    innovation_projects = IntegerField(
+        _l("Joint innovation projects"), validators=[Optional(), NumberRange(min=0, max=100_000)]
+    )
     note = StringField(_l("Note or source"), validators=[Optional(), Length(max=500)])

@@ -15,7 +15,9 @@ class KeyFigure(TenantScoped, Timestamped, Model):
     __table_args__ = (UniqueConstraint("cluster_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id", ondelete="CASCADE"), index=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), index=True
+    )
     year: Mapped[int] = mapped_column(Integer)
     employees: Mapped[int | None] = mapped_column(Integer)
     turnover_meur: Mapped[Decimal | None] = mapped_column(Numeric(12, 1))

@@ -19,21 +19,29 @@ class FactsError(Exception):
 
 
 def figures_of(cluster_id: int) -> list[KeyFigure]:
-    return list(db.session.scalars(
-        select(KeyFigure).where(KeyFigure.cluster_id == cluster_id).order_by(KeyFigure.year.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(KeyFigure)
+            .where(KeyFigure.cluster_id == cluster_id)
+            .order_by(KeyFigure.year.desc())
+        )
+    )
 
 
 def latest_per_cluster():
     """The newest year's figures of every cluster, with the cluster's name (one query)."""
     newest = (
         select(KeyFigure.cluster_id, func.max(KeyFigure.year).label("year"))
-        .group_by(KeyFigure.cluster_id).subquery()
+        .group_by(KeyFigure.cluster_id)
+        .subquery()
     )
     return db.session.execute(
         select(Cluster, KeyFigure)
         .join(KeyFigure, KeyFigure.cluster_id == Cluster.id)
-        .join(newest, (newest.c.cluster_id == KeyFigure.cluster_id) & (newest.c.year == KeyFigure.year))
+        .join(
+            newest,
+            (newest.c.cluster_id == KeyFigure.cluster_id) & (newest.c.year == KeyFigure.year),
+        )
         .order_by(Cluster.name)
     ).all()
 
@@ -52,7 +60,9 @@ def save_figure(user, cluster: Cluster, data: dict[str, Any]) -> KeyFigure:
     values = {k: data.get(k) for k in FIELDS}
     values["note"] = (values.get("note") or "").strip()
     figure = db.session.scalar(
-        select(KeyFigure).where(KeyFigure.cluster_id == cluster.id, KeyFigure.year == values["year"])
+        select(KeyFigure).where(
+            KeyFigure.cluster_id == cluster.id, KeyFigure.year == values["year"]
+        )
     )
     if figure is None:
         figure = KeyFigure(tenant_id=cluster.tenant_id, cluster_id=cluster.id, **values)

@@ -36,8 +36,12 @@ def cluster(cluster_id: int):
         services.save_figure(current_user, cluster, data)
         flash(_("The key figures for %(year)s are saved.", year=form.year.data), "success")
         return redirect(url_for("cluster_facts.cluster", cluster_id=cluster.id))
-    return render_template("cluster_facts/cluster.html", cluster=cluster, form=form,
-                           figures=services.figures_of(cluster.id)), 422 if form.errors else 200
+    return render_template(
+        "cluster_facts/cluster.html",
+        cluster=cluster,
+        form=form,
+        figures=services.figures_of(cluster.id),
+    ), 422 if form.errors else 200
 
 
 @bp.route("/clusters/<int:cluster_id>/<int:figure_id>/delete", methods=["POST"])

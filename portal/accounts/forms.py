@@ -7,16 +7,21 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.accounts.services import MIN_PASSWORD_LENGTH
 from portal.i18n import language_choices
+from portal.web.forms import strip
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)]
+    )
 
 
 class NewPasswordForm(FlaskForm):

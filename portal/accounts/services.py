@@ -63,7 +63,11 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def create_user(
-    email: str, name: str, password: str | None, *, locale: str | None = None,
+    email: str,
+    name: str,
+    password: str | None,
+    *,
+    locale: str | None = None,
     is_platform_admin: bool = False,
 ) -> User:
     email = normalise_email(email)
@@ -114,13 +118,17 @@ def grant_role(
 
 def set_membership_clusters(membership: Membership, cluster_ids: list[int]) -> None:
     """Tie a manager or member to clusters of the same tenant (others are ignored)."""
-    valid = set(
-        db.session.scalars(
-            select(Cluster.id).where(
-                Cluster.id.in_(cluster_ids), Cluster.tenant_id == membership.tenant_id
+    valid = (
+        set(
+            db.session.scalars(
+                select(Cluster.id).where(
+                    Cluster.id.in_(cluster_ids), Cluster.tenant_id == membership.tenant_id
+                )
             )
         )
-    ) if cluster_ids else set()
+        if cluster_ids
+        else set()
+    )
     current = {
         row.cluster_id: row
         for row in db.session.scalars(
@@ -142,9 +150,14 @@ def set_membership_clusters(membership: Membership, cluster_ids: list[int]) -> N
 
 def count_coordinators(tenant_id: int) -> int:
     with tenant_scope(tenant_id):
-        return db.session.scalar(
-            select(func.count()).select_from(Membership).where(Membership.role == Role.COORDINATOR)
-        ) or 0
+        return (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Membership)
+                .where(Membership.role == Role.COORDINATOR)
+            )
+            or 0
+        )
 
 
 # --- signed links -------------------------------------------------------------------------

@@ -137,8 +137,13 @@ def accept_invitation(token: str):
                 return redirect(url_for("main.home"))
             flash(_("Welcome to %(tenant)s.", tenant=tenant.name), "success")
             return redirect(url_for("main.dashboard", tenant=tenant.slug))
-        return render_template("auth/invitation.html", invitation=invitation, tenant=tenant,
-                               form=None, existing=existing)
+        return render_template(
+            "auth/invitation.html",
+            invitation=invitation,
+            invited_tenant=tenant,
+            form=None,
+            existing=existing,
+        )
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
@@ -152,8 +157,13 @@ def accept_invitation(token: str):
             record_event("login", user=user)
             flash(_("Welcome to %(tenant)s.", tenant=tenant.name), "success")
             return redirect(url_for("main.dashboard", tenant=tenant.slug))
-    return render_template("auth/invitation.html", invitation=invitation, tenant=tenant,
-                           form=form, existing=None)
+    return render_template(
+        "auth/invitation.html",
+        invitation=invitation,
+        invited_tenant=tenant,
+        form=form,
+        existing=None,
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -179,7 +189,8 @@ def profile():
                 password_form.current.errors.append(exc.message)
             else:
                 db.session.commit()
-                login_user(current_user)  # keep this session: its id changed
+                # Keep this session: its id changed. (The proxy itself would recurse.)
+                login_user(current_user._get_current_object())
                 flash(_("Your password is changed. Other devices are signed out."), "success")
                 return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)

@@ -16,8 +16,8 @@ from portal.mail.models import OutboxMessage
 from portal.permissions import require
 from portal.plugin_incidents import PluginIncident
 from portal.settings.forms import TenantCreateForm
-from portal.tenancy import unscoped
 from portal.tenancy import services as tenancy
+from portal.tenancy import unscoped
 from portal.tenancy.models import Tenant, TenantPlugin
 from portal.web.pagination import page_args, paginate
 
@@ -36,11 +36,16 @@ def index():
     if form.validate_on_submit():
         try:
             tenant = tenancy.create_tenant(
-                current_user, slug=form.slug.data, name=form.name.data,
-                default_locale=form.default_locale.data, timezone=form.timezone.data,
+                current_user,
+                slug=form.slug.data,
+                name=form.name.data,
+                default_locale=form.default_locale.data,
+                timezone=form.timezone.data,
             )
             if form.coordinator_email.data:
-                accounts.invite(tenant, form.coordinator_email.data, Role.COORDINATOR, [], current_user)
+                accounts.invite(
+                    tenant, form.coordinator_email.data, Role.COORDINATOR, [], current_user
+                )
         except ServiceError as exc:
             db.session.rollback()
             for field, messages in exc.field_errors.items():
@@ -51,11 +56,15 @@ def index():
             flash(_("The region “%(name)s” is created.", name=tenant.name), "success")
             return redirect(url_for("admin.index"))
     with unscoped():
-        counts = dict(db.session.execute(
-            select(Membership.tenant_id, func.count()).group_by(Membership.tenant_id)).all())
+        counts = dict(
+            db.session.execute(
+                select(Membership.tenant_id, func.count()).group_by(Membership.tenant_id)
+            ).all()
+        )
     tenants = db.session.scalars(select(Tenant).order_by(Tenant.name)).all()
     return render_template("admin/index.html", form=form, tenants=tenants, counts=counts), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/plugins")
@@ -63,15 +72,25 @@ def plugins():
     host = current_app.extensions["portal_plugins"]
     with unscoped():
         rows = db.session.execute(
-            select(TenantPlugin.plugin_name, Tenant.slug, TenantPlugin.enabled)
-            .join(Tenant, Tenant.id == TenantPlugin.tenant_id)).all()
+            select(TenantPlugin.plugin_name, Tenant.slug, TenantPlugin.enabled).join(
+                Tenant, Tenant.id == TenantPlugin.tenant_id
+            )
+        ).all()
     states: dict[str, dict[str, bool]] = {}
     for plugin_name, slug, enabled in rows:
         states.setdefault(plugin_name, {})[slug] = enabled
     tenants = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
-    incidents = db.session.scalars(select(PluginIncident).order_by(PluginIncident.at.desc()).limit(20)).all()
-    return render_template("admin/plugins.html", plugins=sorted(host.plugins.values(), key=lambda p: p.name),
-                           states=states, tenants=tenants, broken=host.broken, incidents=incidents)
+    incidents = db.session.scalars(
+        select(PluginIncident).order_by(PluginIncident.at.desc()).limit(20)
+    ).all()
+    return render_template(
+        "admin/plugins.html",
+        plugins=sorted(host.plugins.values(), key=lambda p: p.name),
+        states=states,
+        tenants=tenants,
+        broken=host.broken,
+        incidents=incidents,
+    )
 
 
 @bp.route("/outbox")
@@ -95,5 +114,9 @@ def audit():
     if action:
         stmt = stmt.where(AuditEntry.action == action)
     pagination = paginate(stmt, page, per_page)
-    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    return render_template("admin/audit.html", pagination=pagination, action=action, actions=actions)
+    actions = db.session.scalars(
+        select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    ).all()
+    return render_template(
+        "admin/audit.html", pagination=pagination, action=action, actions=actions
+    )

@@ -92,7 +92,11 @@ def _row(obj: Any, kind: str) -> dict[str, Any]:
 @event.listens_for(Session, "after_flush")
 def _audit_flush(session: Session, flush_context) -> None:
     rows = []
-    for kind, objs in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    for kind, objs in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
         for obj in objs:
             if getattr(obj, "__tablename__", None) in NOT_AUDITED:
                 continue

@@ -32,7 +32,8 @@ def register_app_commands(app: Flask, host) -> None:
             for command in commands:
                 if command.name in app.cli.commands:
                     host.disable_after_error(
-                        plugin_name, "cli_commands",
+                        plugin_name,
+                        "cli_commands",
                         ValueError(f"command name {command.name!r} is taken"),
                     )
                     continue

@@ -12,8 +12,8 @@ from portal.accounts.models import Role
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.extensions import db
-from portal.tenancy import tenant_scope
 from portal.tenancy import services as tenancy
+from portal.tenancy import tenant_scope
 from portal.tenancy.models import Tenant
 
 ROLES = click.Choice([r.value for r in Role])
@@ -52,8 +52,14 @@ def tenant_group() -> None:
 def tenant_create(slug: str, name: str, locale: str, timezone: str, accent: str) -> None:
     """Create the region SLUG called NAME."""
     try:
-        tenant = tenancy.create_tenant(None, slug=slug, name=name, default_locale=locale,
-                                       timezone=timezone, accent_color=accent)
+        tenant = tenancy.create_tenant(
+            None,
+            slug=slug,
+            name=name,
+            default_locale=locale,
+            timezone=timezone,
+            accent_color=accent,
+        )
     except ServiceError as exc:
         sys.exit(_message(exc))
     click.echo(f"created region {tenant.slug} (id {tenant.id})")
@@ -98,7 +104,9 @@ def user_create(email, name, password, admin, tenant_slug, role, clusters) -> No
 def user_invite(tenant_slug, email, role, clusters) -> None:
     """Invite EMAIL into the region TENANT_SLUG with a role (sends a link)."""
     tenant = _tenant(tenant_slug)
-    with current_app.test_request_context(base_url=current_app.config.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000"):
+    with current_app.test_request_context(
+        base_url=current_app.config.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000"
+    ):
         try:
             accounts.invite(tenant, email, Role(role), _cluster_ids(tenant, clusters), None)
         except ServiceError as exc:

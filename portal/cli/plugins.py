@@ -50,8 +50,10 @@ def plugins_list(as_json: bool) -> None:
     if not data:
         click.echo("no plugins installed")
     for item in data:
-        click.echo(f"{item['name']} {item['version']} ({item['distribution'] or 'local'}) "
-                   f"[{item['status']}]")
+        click.echo(
+            f"{item['name']} {item['version']} ({item['distribution'] or 'local'}) "
+            f"[{item['status']}]"
+        )
         click.echo(f"  hooks: {', '.join(item['hooks'])}")
         click.echo(f"  enabled in: {', '.join(item['enabled_in']) or '-'}")
         if item["problem"]:

@@ -38,8 +38,9 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=int(os.environ.get("PORTAL_WORKERS", 2)), show_default=True,
-              type=int)
+@click.option(
+    "--workers", default=int(os.environ.get("PORTAL_WORKERS", 2)), show_default=True, type=int
+)
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the portal (gunicorn when available)."""
     # No app context around the server: each request must get its own (and its own g).

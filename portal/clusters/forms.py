@@ -9,25 +9,32 @@ from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringF
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
 
 from portal.i18n import MEMBER_TYPE_LABELS
+from portal.web.forms import strip
 
 
 def _year_range():
-    return NumberRange(min=1800, max=date.today().year,
-                       message=_l("Enter a year between 1800 and this year."))
+    return NumberRange(
+        min=1800, max=date.today().year, message=_l("Enter a year between 1800 and this year.")
+    )
 
 
 class ClusterForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     sector = StringField(_l("Sector"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    website = StringField(_l("Website"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
+    website = StringField(
+        _l("Website"), validators=[Optional(), URL(require_tld=False), Length(max=500)]
+    )
     founded_year = IntegerField(_l("Founded (year)"), validators=[Optional(), _year_range()])
     programme_level = StringField(
-        _l("Programme level"), validators=[Optional(), Length(max=100)],
+        _l("Programme level"),
+        validators=[Optional(), Length(max=100)],
         description=_l("For example Arena, Arena Pro or GCE."),
     )
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)])
+    contact_email = EmailField(
+        _l("Contact e-mail"), filters=[strip], validators=[Optional(), Email(), Length(max=254)]
+    )
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
 
     def values(self) -> dict:
@@ -40,7 +47,9 @@ class MemberForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     member_type = SelectField(_l("Type"), validators=[DataRequired()])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
-    website = StringField(_l("Website"), validators=[Optional(), URL(require_tld=False), Length(max=500)])
+    website = StringField(
+        _l("Website"), validators=[Optional(), URL(require_tld=False), Length(max=500)]
+    )
     joined_year = IntegerField(_l("Member since (year)"), validators=[Optional(), _year_range()])
 
     def __init__(self, *args, **kwargs):

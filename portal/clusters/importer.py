@@ -57,7 +57,9 @@ def sample_csv() -> str:
     return out.getvalue()
 
 
-def parse_members_csv(raw: bytes, existing_names: set[str]) -> tuple[list[dict[str, Any]], list[RowError]]:
+def parse_members_csv(
+    raw: bytes, existing_names: set[str]
+) -> tuple[list[dict[str, Any]], list[RowError]]:
     text = _decode(raw)
     if text is None:
         return [], [RowError(None, None, _("The file is not a UTF-8 text (CSV) file."))]
@@ -78,9 +80,17 @@ def parse_members_csv(raw: bytes, existing_names: set[str]) -> tuple[list[dict[s
     for column in missing:
         errors.append(RowError(1, column, _("The column “%(column)s” is missing.", column=column)))
     for column in unknown:
-        errors.append(RowError(1, column or "?", _(
-            "Unknown column “%(column)s”. Known columns: %(known)s.",
-            column=column, known=", ".join(COLUMNS))))
+        errors.append(
+            RowError(
+                1,
+                column or "?",
+                _(
+                    "Unknown column “%(column)s”. Known columns: %(known)s.",
+                    column=column,
+                    known=", ".join(COLUMNS),
+                ),
+            )
+        )
     if len(set(header)) != len(header):
         errors.append(RowError(1, None, _("A column appears twice in the header.")))
     if errors:
@@ -94,13 +104,29 @@ def parse_members_csv(raw: bytes, existing_names: set[str]) -> tuple[list[dict[s
             if not any(cell.strip() for cell in record):
                 continue
             if len(rows) >= MAX_ROWS:
-                errors.append(RowError(line_no, None, _(
-                    "The file has more than %(n)d rows. Split it into smaller files.", n=MAX_ROWS)))
+                errors.append(
+                    RowError(
+                        line_no,
+                        None,
+                        _(
+                            "The file has more than %(n)d rows. Split it into smaller files.",
+                            n=MAX_ROWS,
+                        ),
+                    )
+                )
                 break
             if len(record) != len(header):
-                errors.append(RowError(line_no, None, _(
-                    "The row has %(found)d cells; the header has %(expected)d.",
-                    found=len(record), expected=len(header))))
+                errors.append(
+                    RowError(
+                        line_no,
+                        None,
+                        _(
+                            "The row has %(found)d cells; the header has %(expected)d.",
+                            found=len(record),
+                            expected=len(header),
+                        ),
+                    )
+                )
                 continue
             cells = {k: v.strip() for k, v in zip(header, record, strict=True)}
             row, row_errors = _parse_row(line_no, cells, existing_names, seen, this_year)
@@ -108,7 +134,9 @@ def parse_members_csv(raw: bytes, existing_names: set[str]) -> tuple[list[dict[s
             if not row_errors:
                 rows.append(row)
     except csv.Error as exc:
-        errors.append(RowError(None, None, _("The file is not valid CSV: %(error)s", error=str(exc))))
+        errors.append(
+            RowError(None, None, _("The file is not valid CSV: %(error)s", error=str(exc)))
+        )
     if not rows and not errors:
         errors.append(RowError(None, None, _("The file has a header but no rows.")))
     return rows, errors
@@ -120,26 +148,47 @@ def _parse_row(line_no, cells, existing_names, seen, this_year):
     if not name:
         errors.append(RowError(line_no, "name", _("The name is missing.")))
     elif name.lower() in existing_names:
-        errors.append(RowError(line_no, "name", _("The cluster has a member named “%(name)s” already.", name=name)))
+        errors.append(
+            RowError(
+                line_no, "name", _("The cluster has a member named “%(name)s” already.", name=name)
+            )
+        )
     elif name.lower() in seen:
-        errors.append(RowError(line_no, "name", _("“%(name)s” appears twice in the file.", name=name)))
+        errors.append(
+            RowError(line_no, "name", _("“%(name)s” appears twice in the file.", name=name))
+        )
     for column, limit in LIMITS.items():
         if len(cells.get(column, "")) > limit:
             errors.append(RowError(line_no, column, _("At most %(n)d characters.", n=limit)))
     member_type = _member_type(cells.get("member_type", ""))
     if member_type is None:
-        errors.append(RowError(line_no, "member_type", _(
-            "Unknown member type “%(value)s”. Use one of: %(known)s.",
-            value=cells.get("member_type", ""), known=", ".join(t.value for t in MemberType))))
+        errors.append(
+            RowError(
+                line_no,
+                "member_type",
+                _(
+                    "Unknown member type “%(value)s”. Use one of: %(known)s.",
+                    value=cells.get("member_type", ""),
+                    known=", ".join(t.value for t in MemberType),
+                ),
+            )
+        )
     website = cells.get("website", "")
     if website and not URL_RE.match(website):
-        errors.append(RowError(line_no, "website", _("The website must start with http:// or https://.")))
+        errors.append(
+            RowError(line_no, "website", _("The website must start with http:// or https://."))
+        )
     joined_year = None
     raw_year = cells.get("joined_year", "")
     if raw_year:
         if not raw_year.isdigit() or not 1800 <= int(raw_year) <= this_year:
-            errors.append(RowError(line_no, "joined_year", _(
-                "The year must be a number between 1800 and %(year)d.", year=this_year)))
+            errors.append(
+                RowError(
+                    line_no,
+                    "joined_year",
+                    _("The year must be a number between 1800 and %(year)d.", year=this_year),
+                )
+            )
         else:
             joined_year = int(raw_year)
     if errors:

@@ -20,8 +20,15 @@ from portal.extensions import db
 from portal.permissions import require
 
 CLUSTER_FIELDS = (
-    "name", "sector", "description", "website", "founded_year", "programme_level",
-    "contact_name", "contact_email", "contact_phone",
+    "name",
+    "sector",
+    "description",
+    "website",
+    "founded_year",
+    "programme_level",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
 )
 MEMBER_FIELDS = ("name", "member_type", "city", "website", "joined_year")
 
@@ -61,8 +68,9 @@ def clusters_with_counts(search: str | None = None) -> Select:
     )
     if search:
         like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Cluster.name).like(like),
-                              func.lower(Cluster.sector).like(like)))
+        stmt = stmt.where(
+            or_(func.lower(Cluster.name).like(like), func.lower(Cluster.sector).like(like))
+        )
     return stmt
 
 
@@ -81,8 +89,12 @@ def members_query(cluster: Cluster, search: str | None = None, member_type: str 
     stmt = select(MemberOrganisation).where(MemberOrganisation.cluster_id == cluster.id)
     if search:
         like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(MemberOrganisation.name).like(like),
-                              func.lower(MemberOrganisation.city).like(like)))
+        stmt = stmt.where(
+            or_(
+                func.lower(MemberOrganisation.name).like(like),
+                func.lower(MemberOrganisation.city).like(like),
+            )
+        )
     if member_type and member_type in {t.value for t in MemberType}:
         stmt = stmt.where(MemberOrganisation.member_type == MemberType(member_type))
     return stmt.order_by(func.lower(MemberOrganisation.name), MemberOrganisation.id)
@@ -103,8 +115,9 @@ def create_cluster(user: User | None, data: dict[str, Any], tenant_id: int) -> C
         require(user, "cluster.create")
     values = _clean(data, CLUSTER_FIELDS)
     if _name_taken(values.get("name", "")):
-        raise ServiceError(_("A cluster with this name exists already."),
-                           {"name": [_("This name is taken.")]})
+        raise ServiceError(
+            _("A cluster with this name exists already."), {"name": [_("This name is taken.")]}
+        )
     cluster = Cluster(tenant_id=tenant_id, **values)
     db.session.add(cluster)
     _commit_unique(_("A cluster with this name exists already."))
@@ -117,8 +130,9 @@ def update_cluster(user: User | None, cluster: Cluster, data: dict[str, Any]) ->
         require(user, "cluster.edit", cluster)
     values = _clean(data, CLUSTER_FIELDS)
     if "name" in values and _name_taken(values["name"], exclude_id=cluster.id):
-        raise ServiceError(_("A cluster with this name exists already."),
-                           {"name": [_("This name is taken.")]})
+        raise ServiceError(
+            _("A cluster with this name exists already."), {"name": [_("This name is taken.")]}
+        )
     changes = {}
     for key, value in values.items():
         old = getattr(cluster, key)
@@ -165,8 +179,10 @@ def add_member(user: User | None, cluster: Cluster, data: dict[str, Any]) -> Mem
     values = _clean(data, MEMBER_FIELDS)
     values["member_type"] = MemberType(values["member_type"])
     if _member_name_taken(cluster.id, values["name"]):
-        raise ServiceError(_("This cluster has a member with this name already."),
-                           {"name": [_("This name is taken.")]})
+        raise ServiceError(
+            _("This cluster has a member with this name already."),
+            {"name": [_("This name is taken.")]},
+        )
     member = MemberOrganisation(tenant_id=cluster.tenant_id, cluster_id=cluster.id, **values)
     db.session.add(member)
     _commit_unique(_("This cluster has a member with this name already."))
@@ -183,8 +199,10 @@ def update_member(
     if "member_type" in values:
         values["member_type"] = MemberType(values["member_type"])
     if "name" in values and _member_name_taken(member.cluster_id, values["name"], member.id):
-        raise ServiceError(_("This cluster has a member with this name already."),
-                           {"name": [_("This name is taken.")]})
+        raise ServiceError(
+            _("This cluster has a member with this name already."),
+            {"name": [_("This name is taken.")]},
+        )
     for key, value in values.items():
         setattr(member, key, value)
     _commit_unique(_("This cluster has a member with this name already."))

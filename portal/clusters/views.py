@@ -53,7 +53,9 @@ def create():
         else:
             flash(_("The cluster “%(name)s” is created.", name=cluster.name), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
-    return render_template("clusters/form.html", form=form, cluster=None), 422 if form.errors else 200
+    return render_template(
+        "clusters/form.html", form=form, cluster=None
+    ), 422 if form.errors else 200
 
 
 def _members_context(cluster: Cluster) -> dict:
@@ -61,8 +63,13 @@ def _members_context(cluster: Cluster) -> dict:
     search = request.args.get("q", "").strip()[:100]
     member_type = request.args.get("type", "")
     pagination = paginate(services.members_query(cluster, search, member_type), page, per_page)
-    return {"cluster": cluster, "pagination": pagination, "search": search,
-            "member_type": member_type, "member_type_labels": MEMBER_TYPE_LABELS}
+    return {
+        "cluster": cluster,
+        "pagination": pagination,
+        "search": search,
+        "member_type": member_type,
+        "member_type_labels": MEMBER_TYPE_LABELS,
+    }
 
 
 @bp.route("/<int:cluster_id>")
@@ -75,7 +82,9 @@ def detail(cluster_id: int):
     composition = services.composition(cluster.id)
     chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in composition])
     return render_template(
-        "clusters/detail.html", chart=chart, plugin_panels=panels_for("cluster_panels", cluster=cluster),
+        "clusters/detail.html",
+        chart=chart,
+        plugin_panels=panels_for("cluster_panels", cluster=cluster),
         **members,
     )
 
@@ -93,7 +102,9 @@ def edit(cluster_id: int):
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
-    return render_template("clusters/form.html", form=form, cluster=cluster), 422 if form.errors else 200
+    return render_template(
+        "clusters/form.html", form=form, cluster=cluster
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:cluster_id>/delete", methods=["POST"])
@@ -120,7 +131,8 @@ def member_create(cluster_id: int):
             flash(_("“%(name)s” is added.", name=member.name), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
     return render_template("clusters/member_form.html", form=form, cluster=cluster, member=None), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 def _member_of(cluster: Cluster, member_id: int) -> MemberOrganisation:
@@ -135,7 +147,9 @@ def member_edit(cluster_id: int, member_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     member = _member_of(cluster, member_id)
     require(current_user, "member.edit", member)
-    form = MemberForm(obj=member, member_type=member.member_type.value if request.method == "GET" else None)
+    form = MemberForm(
+        obj=member, member_type=member.member_type.value if request.method == "GET" else None
+    )
     if form.validate_on_submit():
         try:
             services.update_member(current_user, member, form.values())
@@ -144,8 +158,9 @@ def member_edit(cluster_id: int, member_id: int):
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
-    return render_template("clusters/member_form.html", form=form, cluster=cluster, member=member), (
-        422 if form.errors else 200)
+    return render_template(
+        "clusters/member_form.html", form=form, cluster=cluster, member=member
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/<int:cluster_id>/members/<int:member_id>/delete", methods=["POST"])
@@ -172,12 +187,20 @@ def member_import(cluster_id: int):
             flash(_("%(n)d members are imported.", n=len(outcome.rows)), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
     status = 422 if (form.errors or (outcome and outcome.errors)) else 200
-    return render_template("clusters/import.html", form=form, cluster=cluster, outcome=outcome,
-                           member_type_labels=MEMBER_TYPE_LABELS), status
+    return render_template(
+        "clusters/import.html",
+        form=form,
+        cluster=cluster,
+        outcome=outcome,
+        member_type_labels=MEMBER_TYPE_LABELS,
+    ), status
 
 
 @bp.route("/members-template.csv")
 def member_template():
     require(current_user, "member.view")
-    return Response(sample_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=members.csv"})
+    return Response(
+        sample_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=members.csv"},
+    )

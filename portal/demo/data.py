@@ -15,8 +15,8 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Role, User
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.extensions import db
-from portal.tenancy import tenant_scope
 from portal.tenancy import services as tenancy
+from portal.tenancy import tenant_scope
 from portal.tenancy.models import Tenant
 
 DEMO_PASSWORD = "cluster-forum-demo"
@@ -24,51 +24,105 @@ DEMO_PASSWORD = "cluster-forum-demo"
 T = MemberType
 NORDLAND_CLUSTERS = [
     {
-        "name": "Arctic Minerals Cluster", "sector": "Mining and minerals",
-        "programme_level": "Arena Pro", "founded_year": 2012, "city": "Mo i Rana",
+        "name": "Arctic Minerals Cluster",
+        "sector": "Mining and minerals",
+        "programme_level": "Arena Pro",
+        "founded_year": 2012,
+        "city": "Mo i Rana",
         "description": "Mineral extraction, processing and supplier companies working on "
-                       "sustainable mining in Northern Norway.",
-        "mix": {T.COMPANY_SME: 24, T.COMPANY_LARGE: 6, T.PUBLIC_BODY: 5, T.UNIVERSITY: 2,
-                T.RESEARCH_INSTITUTE: 2, T.INVESTOR: 1},
+        "sustainable mining in Northern Norway.",
+        "mix": {
+            T.COMPANY_SME: 24,
+            T.COMPANY_LARGE: 6,
+            T.PUBLIC_BODY: 5,
+            T.UNIVERSITY: 2,
+            T.RESEARCH_INSTITUTE: 2,
+            T.INVESTOR: 1,
+        },
     },
     {
-        "name": "Helgeland Health Tech", "sector": "Health technology",
-        "programme_level": "Arena", "founded_year": 2014, "city": "Mosjøen",
+        "name": "Helgeland Health Tech",
+        "sector": "Health technology",
+        "programme_level": "Arena",
+        "founded_year": 2014,
+        "city": "Mosjøen",
         "description": "Welfare and health technology for municipalities and hospitals.",
-        "mix": {T.COMPANY_SME: 30, T.COMPANY_LARGE: 2, T.PUBLIC_BODY: 14, T.UNIVERSITY: 2,
-                T.HOSPITAL: 2, T.USER_ORGANISATION: 4},
+        "mix": {
+            T.COMPANY_SME: 30,
+            T.COMPANY_LARGE: 2,
+            T.PUBLIC_BODY: 14,
+            T.UNIVERSITY: 2,
+            T.HOSPITAL: 2,
+            T.USER_ORGANISATION: 4,
+        },
     },
     {
-        "name": "Lofoten Seafood Innovation", "sector": "Seafood and aquaculture",
-        "programme_level": "GCE", "founded_year": 2009, "city": "Svolvær",
+        "name": "Lofoten Seafood Innovation",
+        "sector": "Seafood and aquaculture",
+        "programme_level": "GCE",
+        "founded_year": 2009,
+        "city": "Svolvær",
         "description": "Fisheries, aquaculture and seafood processing with their suppliers.",
-        "mix": {T.COMPANY_SME: 36, T.COMPANY_LARGE: 9, T.PUBLIC_BODY: 4, T.UNIVERSITY: 1,
-                T.RESEARCH_INSTITUTE: 3, T.INVESTOR: 2},
+        "mix": {
+            T.COMPANY_SME: 36,
+            T.COMPANY_LARGE: 9,
+            T.PUBLIC_BODY: 4,
+            T.UNIVERSITY: 1,
+            T.RESEARCH_INSTITUTE: 3,
+            T.INVESTOR: 2,
+        },
     },
     {
-        "name": "Bodø Energy Cluster", "sector": "Renewable energy",
-        "programme_level": "Arena", "founded_year": 2015, "city": "Bodø",
+        "name": "Bodø Energy Cluster",
+        "sector": "Renewable energy",
+        "programme_level": "Arena",
+        "founded_year": 2015,
+        "city": "Bodø",
         "description": "Hydropower, wind and grid companies building the region's energy future.",
-        "mix": {T.COMPANY_SME: 18, T.COMPANY_LARGE: 5, T.PUBLIC_BODY: 3, T.UNIVERSITY: 1,
-                T.RESEARCH_INSTITUTE: 1},
+        "mix": {
+            T.COMPANY_SME: 18,
+            T.COMPANY_LARGE: 5,
+            T.PUBLIC_BODY: 3,
+            T.UNIVERSITY: 1,
+            T.RESEARCH_INSTITUTE: 1,
+        },
     },
     {
-        "name": "Nordland Maritime", "sector": "Maritime industries",
-        "programme_level": "Arena Pro", "founded_year": 2011, "city": "Sandnessjøen",
+        "name": "Nordland Maritime",
+        "sector": "Maritime industries",
+        "programme_level": "Arena Pro",
+        "founded_year": 2011,
+        "city": "Sandnessjøen",
         "description": "Shipyards, offshore services and maritime technology suppliers.",
-        "mix": {T.COMPANY_SME: 27, T.COMPANY_LARGE: 4, T.PUBLIC_BODY: 2, T.RESEARCH_INSTITUTE: 1,
-                T.OTHER: 2},
+        "mix": {
+            T.COMPANY_SME: 27,
+            T.COMPANY_LARGE: 4,
+            T.PUBLIC_BODY: 2,
+            T.RESEARCH_INSTITUTE: 1,
+            T.OTHER: 2,
+        },
     },
     {
-        "name": "Polar Life Science", "sector": "Life science",
-        "programme_level": "Arena", "founded_year": 2016, "city": "Bodø",
+        "name": "Polar Life Science",
+        "sector": "Life science",
+        "programme_level": "Arena",
+        "founded_year": 2016,
+        "city": "Bodø",
         "description": "Marine bioprospecting, biotech start-ups and research partners.",
-        "mix": {T.COMPANY_SME: 15, T.UNIVERSITY: 2, T.RESEARCH_INSTITUTE: 3, T.HOSPITAL: 1,
-                T.INVESTOR: 3},
+        "mix": {
+            T.COMPANY_SME: 15,
+            T.UNIVERSITY: 2,
+            T.RESEARCH_INSTITUTE: 3,
+            T.HOSPITAL: 1,
+            T.INVESTOR: 3,
+        },
     },
     {
-        "name": "Arctic Experience Tourism", "sector": "Tourism",
-        "programme_level": "Arena", "founded_year": 2013, "city": "Narvik",
+        "name": "Arctic Experience Tourism",
+        "sector": "Tourism",
+        "programme_level": "Arena",
+        "founded_year": 2013,
+        "city": "Narvik",
         "description": "Nature-based tourism companies developing year-round Arctic experiences.",
         "mix": {T.COMPANY_SME: 40, T.PUBLIC_BODY: 6, T.UNIVERSITY: 1, T.USER_ORGANISATION: 2},
     },
@@ -76,38 +130,102 @@ NORDLAND_CLUSTERS = [
 
 MIDTJYLLAND_CLUSTERS = [
     {
-        "name": "Jutland Food Cluster", "sector": "Food and agriculture",
-        "programme_level": "National cluster", "founded_year": 2014, "city": "Aarhus",
+        "name": "Jutland Food Cluster",
+        "sector": "Food and agriculture",
+        "programme_level": "National cluster",
+        "founded_year": 2014,
+        "city": "Aarhus",
         "description": "Food producers, agritech and research in Central Denmark.",
         "mix": {T.COMPANY_SME: 20, T.COMPANY_LARGE: 5, T.UNIVERSITY: 2, T.PUBLIC_BODY: 3},
     },
     {
-        "name": "Wind Systems Denmark", "sector": "Wind energy",
-        "programme_level": "National cluster", "founded_year": 2010, "city": "Herning",
+        "name": "Wind Systems Denmark",
+        "sector": "Wind energy",
+        "programme_level": "National cluster",
+        "founded_year": 2010,
+        "city": "Herning",
         "description": "The supply chain of the wind industry.",
         "mix": {T.COMPANY_SME: 25, T.COMPANY_LARGE: 8, T.UNIVERSITY: 1, T.RESEARCH_INSTITUTE: 2},
     },
 ]
 
 NAME_PARTS = {
-    T.COMPANY_SME: (["Nord", "Fjord", "Polar", "Aurora", "Kyst", "Fjell", "Havn", "Isbre",
-                     "Midnatt", "Tind", "Vik", "Elv"],
-                    ["tech", "data", "solutions", "consult", "analyse", "engineering", "systems",
-                     "lab", "works", "design"], " AS"),
-    T.COMPANY_LARGE: (["Nordic", "Arctic", "Northern", "Scandinavian", "Boreal"],
-                      [" Industries", " Group", " Holding", " Energy", " Ocean"], " ASA"),
-    T.PUBLIC_BODY: (["Rana", "Vefsn", "Bodø", "Vågan", "Narvik", "Alstahaug", "Brønnøy",
-                     "Saltdal", "Fauske", "Hadsel", "Sortland", "Steigen", "Meløy", "Lurøy"],
-                    [" kommune"], ""),
+    T.COMPANY_SME: (
+        [
+            "Nord",
+            "Fjord",
+            "Polar",
+            "Aurora",
+            "Kyst",
+            "Fjell",
+            "Havn",
+            "Isbre",
+            "Midnatt",
+            "Tind",
+            "Vik",
+            "Elv",
+        ],
+        [
+            "tech",
+            "data",
+            "solutions",
+            "consult",
+            "analyse",
+            "engineering",
+            "systems",
+            "lab",
+            "works",
+            "design",
+        ],
+        " AS",
+    ),
+    T.COMPANY_LARGE: (
+        ["Nordic", "Arctic", "Northern", "Scandinavian", "Boreal"],
+        [" Industries", " Group", " Holding", " Energy", " Ocean"],
+        " ASA",
+    ),
+    T.PUBLIC_BODY: (
+        [
+            "Rana",
+            "Vefsn",
+            "Bodø",
+            "Vågan",
+            "Narvik",
+            "Alstahaug",
+            "Brønnøy",
+            "Saltdal",
+            "Fauske",
+            "Hadsel",
+            "Sortland",
+            "Steigen",
+            "Meløy",
+            "Lurøy",
+        ],
+        [" kommune"],
+        "",
+    ),
     T.UNIVERSITY: (["Nord universitet", "UiT Norges arktiske universitet"], [""], ""),
-    T.RESEARCH_INSTITUTE: (["Nordlandsforskning", "Norut", "Akvaplan", "Nofima", "SINTEF Nord"],
-                           [""], ""),
+    T.RESEARCH_INSTITUTE: (
+        ["Nordlandsforskning", "Norut", "Akvaplan", "Nofima", "SINTEF Nord"],
+        [""],
+        "",
+    ),
     T.HOSPITAL: (["Nordlandssykehuset", "Helgelandssykehuset"], [""], ""),
-    T.USER_ORGANISATION: (["Pasientforeningen Nord", "Brukerrådet Helgeland",
-                           "Eldrerådet Nordland", "Funksjonshemmedes fellesorganisasjon Nord"],
-                          [""], ""),
-    T.INVESTOR: (["Nordland Invest", "Arctic Seed Fund", "Kystkapital", "Nordavind Ventures"],
-                 [""], ""),
+    T.USER_ORGANISATION: (
+        [
+            "Pasientforeningen Nord",
+            "Brukerrådet Helgeland",
+            "Eldrerådet Nordland",
+            "Funksjonshemmedes fellesorganisasjon Nord",
+        ],
+        [""],
+        "",
+    ),
+    T.INVESTOR: (
+        ["Nordland Invest", "Arctic Seed Fund", "Kystkapital", "Nordavind Ventures"],
+        [""],
+        "",
+    ),
     T.OTHER: (["Næringsforeningen", "Maritimt forum", "Kystverket"], [""], ""),
 }
 
@@ -125,8 +243,15 @@ def _member_names(member_type: MemberType, count: int, rng: random.Random) -> li
 def _get_or_create_tenant(slug, name, locale, tz, accent, description) -> Tenant:
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        tenant = tenancy.create_tenant(None, slug=slug, name=name, default_locale=locale,
-                                       timezone=tz, accent_color=accent, description=description)
+        tenant = tenancy.create_tenant(
+            None,
+            slug=slug,
+            name=name,
+            default_locale=locale,
+            timezone=tz,
+            accent_color=accent,
+            description=description,
+        )
     return tenant
 
 
@@ -139,19 +264,30 @@ def _load_clusters(tenant: Tenant, specs: list[dict], seed: int) -> dict[str, Cl
             if cluster is None:
                 slug = spec["name"].lower().replace(" ", "")
                 cluster = Cluster(
-                    tenant_id=tenant.id, name=spec["name"], sector=spec["sector"],
-                    description=spec["description"], programme_level=spec["programme_level"],
-                    founded_year=spec["founded_year"], website=f"https://{slug}.example",
-                    contact_name="Cluster manager", contact_email=f"post@{slug}.example",
+                    tenant_id=tenant.id,
+                    name=spec["name"],
+                    sector=spec["sector"],
+                    description=spec["description"],
+                    programme_level=spec["programme_level"],
+                    founded_year=spec["founded_year"],
+                    website=f"https://{slug}.example",
+                    contact_name="Cluster manager",
+                    contact_email=f"post@{slug}.example",
                 )
                 db.session.add(cluster)
                 db.session.flush()
                 for member_type, count in spec["mix"].items():
                     for name in _member_names(member_type, count, rng):
-                        db.session.add(MemberOrganisation(
-                            tenant_id=tenant.id, cluster_id=cluster.id, name=name,
-                            member_type=member_type, city=spec["city"],
-                            joined_year=rng.randint(spec["founded_year"], 2025)))
+                        db.session.add(
+                            MemberOrganisation(
+                                tenant_id=tenant.id,
+                                cluster_id=cluster.id,
+                                name=name,
+                                member_type=member_type,
+                                city=spec["city"],
+                                joined_year=rng.randint(spec["founded_year"], 2025),
+                            )
+                        )
             clusters[spec["name"]] = cluster
         db.session.commit()
     return clusters
@@ -160,33 +296,68 @@ def _load_clusters(tenant: Tenant, specs: list[dict], seed: int) -> dict[str, Cl
 def _user(email: str, name: str, *, admin: bool = False, locale: str | None = None) -> User:
     user = accounts.user_by_email(email)
     if user is None:
-        user = accounts.create_user(email, name, DEMO_PASSWORD, is_platform_admin=admin,
-                                    locale=locale)
+        user = accounts.create_user(
+            email, name, DEMO_PASSWORD, is_platform_admin=admin, locale=locale
+        )
     return user
 
 
 def load_demo() -> list[tuple[str, str, str]]:
     """Load (or complete) the demo; return (e-mail, role, region) for each demo user."""
     nordland = _get_or_create_tenant(
-        "nordland", "Nordland Cluster Forum", "nb", "Europe/Oslo", "#00507d",
-        "The county's meeting place for its most mature business clusters.")
+        "nordland",
+        "Nordland Cluster Forum",
+        "nb",
+        "Europe/Oslo",
+        "#00507d",
+        "The county's meeting place for its most mature business clusters.",
+    )
     midtjylland = _get_or_create_tenant(
-        "midtjylland", "Klyngeforum Midtjylland", "da", "Europe/Copenhagen", "#8a1538",
-        "Central Denmark's cluster forum.")
+        "midtjylland",
+        "Klyngeforum Midtjylland",
+        "da",
+        "Europe/Copenhagen",
+        "#8a1538",
+        "Central Denmark's cluster forum.",
+    )
     n_clusters = _load_clusters(nordland, NORDLAND_CLUSTERS, seed=2016)
     _load_clusters(midtjylland, MIDTJYLLAND_CLUSTERS, seed=2014)
 
     people = [
         ("admin@example.org", "Platform Admin", None, None, [], True),
         ("coordinator@nordland.example", "Ingrid Johansen", nordland, Role.COORDINATOR, [], False),
-        ("manager@nordland.example", "Erik Nilsen", nordland, Role.CLUSTER_MANAGER,
-         ["Arctic Minerals Cluster", "Polar Life Science"], False),
-        ("member@nordland.example", "Kari Berg", nordland, Role.MEMBER,
-         ["Helgeland Health Tech"], False),
-        ("observer@nordland.example", "Ola Hansen (Innovation Norway)", nordland, Role.OBSERVER,
-         [], False),
-        ("koordinator@midtjylland.example", "Mette Sørensen", midtjylland, Role.COORDINATOR, [],
-         False),
+        (
+            "manager@nordland.example",
+            "Erik Nilsen",
+            nordland,
+            Role.CLUSTER_MANAGER,
+            ["Arctic Minerals Cluster", "Polar Life Science"],
+            False,
+        ),
+        (
+            "member@nordland.example",
+            "Kari Berg",
+            nordland,
+            Role.MEMBER,
+            ["Helgeland Health Tech"],
+            False,
+        ),
+        (
+            "observer@nordland.example",
+            "Ola Hansen (Innovation Norway)",
+            nordland,
+            Role.OBSERVER,
+            [],
+            False,
+        ),
+        (
+            "koordinator@midtjylland.example",
+            "Mette Sørensen",
+            midtjylland,
+            Role.COORDINATOR,
+            [],
+            False,
+        ),
     ]
     listing = []
     for email, name, tenant, role, cluster_names, admin in people:
@@ -194,8 +365,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         if tenant is not None:
             ids = [n_clusters[c].id for c in cluster_names]
             accounts.grant_role(tenant, user, role, ids)
-        listing.append((email, role.value if role else "platform admin",
-                        tenant.slug if tenant else "all"))
+        listing.append(
+            (email, role.value if role else "platform admin", tenant.slug if tenant else "all")
+        )
     db.session.commit()
 
     host = current_app.extensions["portal_plugins"]

@@ -55,12 +55,17 @@ def dashboard():
     rows = db.session.execute(cluster_services.clusters_with_counts().limit(60)).all()
     totals = db.session.execute(
         select(func.count(func.distinct(Cluster.id)), func.count(MemberOrganisation.id))
-        .select_from(Cluster).outerjoin(MemberOrganisation, MemberOrganisation.cluster_id == Cluster.id)
+        .select_from(Cluster)
+        .outerjoin(MemberOrganisation, MemberOrganisation.cluster_id == Cluster.id)
     ).one()
     chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in cluster_services.composition()])
     return render_template(
-        "main/dashboard.html", rows=rows, cluster_count=totals[0], member_count=totals[1],
-        chart=chart, plugin_panels=panels_for("dashboard_panels", tenant=g.tenant),
+        "main/dashboard.html",
+        rows=rows,
+        cluster_count=totals[0],
+        member_count=totals[1],
+        chart=chart,
+        plugin_panels=panels_for("dashboard_panels", tenant=g.tenant),
     )
 
 

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ColorInput, ListWidget
 
 from portal.i18n import ROLE_LABELS, TIMEZONES, language_choices
+from portal.web.forms import strip
 
 
 class TenantSettingsForm(FlaskForm):
@@ -23,8 +24,12 @@ class TenantSettingsForm(FlaskForm):
     default_locale = SelectField(_l("Default language"))
     timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
     accent_color = StringField(
-        _l("Accent colour"), widget=ColorInput(),
-        validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use # and six hex digits."))],
+        _l("Accent colour"),
+        widget=ColorInput(),
+        validators=[
+            DataRequired(),
+            Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Use # and six hex digits.")),
+        ],
     )
     logo = FileField(_l("Logo (PNG, JPEG, WebP or GIF, at most 2 MB)"))
     remove_logo = BooleanField(_l("Remove the current logo"))
@@ -46,9 +51,13 @@ class RoleFields:
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)]
+    )
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int, default=list)
+    clusters = MultiCheckboxField(
+        _l("Clusters (for managers and members)"), coerce=int, default=list
+    )
 
     def __init__(self, *args, cluster_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +67,9 @@ class InviteForm(FlaskForm):
 
 class MembershipForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    clusters = MultiCheckboxField(_l("Clusters (for managers and members)"), coerce=int, default=list)
+    clusters = MultiCheckboxField(
+        _l("Clusters (for managers and members)"), coerce=int, default=list
+    )
 
     def __init__(self, *args, cluster_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,6 +88,7 @@ class TenantCreateForm(FlaskForm):
     timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
     coordinator_email = EmailField(
         _l("First coordinator's e-mail (gets an invitation)"),
+        filters=[strip],
         validators=[Optional(), Email(), Length(max=254)],
     )
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,8 +42,9 @@ def tenant():
     if form.validate_on_submit():
         logo = form.logo.data.read() if form.logo.data else None
         try:
-            tenancy.update_settings(current_user, g.tenant, form.data, logo=logo,
-                                    remove_logo=form.remove_logo.data)
+            tenancy.update_settings(
+                current_user, g.tenant, form.data, logo=logo, remove_logo=form.remove_logo.data
+            )
         except ServiceError as exc:
             db.session.rollback()
             for field, messages in exc.field_errors.items():
@@ -50,8 +61,12 @@ def tenant():
 def plugins():
     require(current_user, "tenant.plugins", g.tenant)
     host = current_app.extensions["portal_plugins"]
-    return render_template("settings/plugins.html", plugins=sorted(host.plugins.values(), key=lambda p: p.name),
-                           states=tenancy.plugin_states(g.tenant), broken=host.broken)
+    return render_template(
+        "settings/plugins.html",
+        plugins=sorted(host.plugins.values(), key=lambda p: p.name),
+        states=tenancy.plugin_states(g.tenant),
+        broken=host.broken,
+    )
 
 
 @bp.route("/settings/plugins/<plugin_name>", methods=["POST"])
@@ -62,7 +77,9 @@ def plugin_toggle(plugin_name: str):
         tenancy.set_plugin_enabled(current_user, g.tenant, plugin_name, enabled)
     except ServiceError:
         abort(404)
-    flash(_("The plugin is switched on.") if enabled else _("The plugin is switched off."), "success")
+    flash(
+        _("The plugin is switched on.") if enabled else _("The plugin is switched off."), "success"
+    )
     return redirect(url_for("settings.plugins"))
 
 
@@ -77,8 +94,13 @@ def people():
     form = InviteForm(cluster_choices=_cluster_choices())
     if form.validate_on_submit():
         try:
-            accounts.invite(g.tenant, form.email.data, Role(form.role.data),
-                            form.clusters.data or [], current_user)
+            accounts.invite(
+                g.tenant,
+                form.email.data,
+                Role(form.role.data),
+                form.clusters.data or [],
+                current_user,
+            )
         except ServiceError as exc:
             db.session.rollback()
             form.email.errors = list(form.email.errors) + [exc.message]
@@ -86,14 +108,22 @@ def people():
             flash(_("The invitation is sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("settings.people"))
     memberships = db.session.scalars(
-        select(Membership).options(selectinload(Membership.clusters)).order_by(Membership.role, Membership.id)
+        select(Membership)
+        .options(selectinload(Membership.clusters))
+        .order_by(Membership.role, Membership.id)
     ).all()
     invitations = db.session.scalars(
-        select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked.is_(False))
+        select(Invitation)
+        .where(Invitation.accepted_at.is_(None), Invitation.revoked.is_(False))
         .order_by(Invitation.created_at.desc())
     ).all()
-    return render_template("settings/people.html", form=form, memberships=memberships,
-                           invitations=invitations, role_labels=ROLE_LABELS), 422 if form.errors else 200
+    return render_template(
+        "settings/people.html",
+        form=form,
+        memberships=memberships,
+        invitations=invitations,
+        role_labels=ROLE_LABELS,
+    ), 422 if form.errors else 200
 
 
 def _keeps_a_coordinator(membership: Membership, new_role: Role | None) -> bool:
@@ -121,7 +151,8 @@ def membership(membership_id: int):
             flash(_("The role is saved."), "success")
             return redirect(url_for("settings.people"))
     return render_template("settings/membership.html", form=form, membership=membership), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/people/<int:membership_id>/remove", methods=["POST"])
@@ -154,6 +185,11 @@ def audit():
     action = request.args.get("action") or None
     pagination = paginate(tenant_entries_query(g.tenant.id, action), page, per_page)
     actions = db.session.scalars(
-        select(AuditEntry.action).where(AuditEntry.tenant_id == g.tenant.id).distinct().order_by(AuditEntry.action)
+        select(AuditEntry.action)
+        .where(AuditEntry.tenant_id == g.tenant.id)
+        .distinct()
+        .order_by(AuditEntry.action)
     ).all()
-    return render_template("settings/audit.html", pagination=pagination, action=action, actions=actions)
+    return render_template(
+        "settings/audit.html", pagination=pagination, action=action, actions=actions
+    )

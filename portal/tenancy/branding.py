@@ -42,7 +42,9 @@ def readable_on_white(hex_colour: str) -> str:
 def theme_css(accent: str) -> str:
     accent = accent if HEX_COLOUR.match(accent or "") else "#0b6e4f"
     primary = readable_on_white(accent)
-    hover = readable_on_white("#" + "".join(f"{int(int(primary[i:i+2], 16) * 0.85):02x}" for i in (1, 3, 5)))
+    hover = readable_on_white(
+        "#" + "".join(f"{int(int(primary[i : i + 2], 16) * 0.85):02x}" for i in (1, 3, 5))
+    )
     return (
         ":root{"
         f"--brand-accent:{accent};"

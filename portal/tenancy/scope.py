@@ -99,9 +99,7 @@ def _add_tenant_criteria(state: ORMExecuteState) -> None:
     if scope is ALL_TENANTS:
         return
     if scope is None:
-        criteria = with_loader_criteria(
-            TenantScoped, lambda cls: false(), include_aliases=True
-        )
+        criteria = with_loader_criteria(TenantScoped, lambda cls: false(), include_aliases=True)
     else:
         tenant_id = scope
         criteria = with_loader_criteria(

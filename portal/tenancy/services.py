@@ -23,8 +23,19 @@ from portal.tenancy.scope import tenant_scope
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # Slugs that would shadow the portal's own top-level pages.
 RESERVED_SLUGS = frozenset(
-    {"admin", "login", "logout", "password", "profile", "invitations", "static", "plugins",
-     "hello", "api", "health"}
+    {
+        "admin",
+        "login",
+        "logout",
+        "password",
+        "profile",
+        "invitations",
+        "static",
+        "plugins",
+        "hello",
+        "api",
+        "health",
+    }
 )
 
 
@@ -47,38 +58,61 @@ def _validate(values: dict[str, Any]) -> None:
 
 
 def create_tenant(
-    user: User | None, *, slug: str, name: str, default_locale: str = "en",
-    timezone: str = "Europe/Oslo", accent_color: str = "#0b6e4f", description: str = "",
+    user: User | None,
+    *,
+    slug: str,
+    name: str,
+    default_locale: str = "en",
+    timezone: str = "Europe/Oslo",
+    accent_color: str = "#0b6e4f",
+    description: str = "",
 ) -> Tenant:
     if user is not None:
         require(user, "tenant.create")
     slug = (slug or "").strip().lower()
     if not SLUG.match(slug) or slug in RESERVED_SLUGS:
         raise ServiceError(
-            _("The short name may hold lowercase letters, digits and hyphens, and must not be "
-              "one of the portal's own words."),
+            _(
+                "The short name may hold lowercase letters, digits and hyphens, and must not be "
+                "one of the portal's own words."
+            ),
             {"slug": [_("Not a valid short name.")]},
         )
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-        raise ServiceError(_("A region with this short name exists already."),
-                           {"slug": [_("This short name is taken.")]})
+        raise ServiceError(
+            _("A region with this short name exists already."),
+            {"slug": [_("This short name is taken.")]},
+        )
     values = {"locale": default_locale, "timezone": timezone, "accent_color": accent_color}
     _validate(values)
-    tenant = Tenant(slug=slug, name=name.strip(), default_locale=default_locale,
-                    timezone=timezone, accent_color=values["accent_color"],
-                    description=description.strip())
+    tenant = Tenant(
+        slug=slug,
+        name=name.strip(),
+        default_locale=default_locale,
+        timezone=timezone,
+        accent_color=values["accent_color"],
+        description=description.strip(),
+    )
     db.session.add(tenant)
     db.session.commit()
     current_app.extensions["portal_plugins"].call("tenant_created", tenant=tenant)
     return tenant
 
 
-def update_settings(user: User | None, tenant: Tenant, data: dict[str, Any],
-                    logo: bytes | None = None, remove_logo: bool = False) -> Tenant:
+def update_settings(
+    user: User | None,
+    tenant: Tenant,
+    data: dict[str, Any],
+    logo: bytes | None = None,
+    remove_logo: bool = False,
+) -> Tenant:
     if user is not None:
         require(user, "tenant.manage", tenant)
-    values = {"locale": data["default_locale"], "timezone": data["timezone"],
-              "accent_color": data["accent_color"]}
+    values = {
+        "locale": data["default_locale"],
+        "timezone": data["timezone"],
+        "accent_color": data["accent_color"],
+    }
     _validate(values)
     if logo:
         try:

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 # Colour-blind-safe palette (Okabe-Ito), each dark enough for white text at AA size.
 PALETTE = (
-    "#0072B2", "#B35900", "#007A5E", "#A6306B", "#5A4FCF", "#8A6D00", "#2F6F8F", "#7A3E00",
+    "#0072B2",
+    "#B35900",
+    "#007A5E",
+    "#A6306B",
+    "#5A4FCF",
+    "#8A6D00",
+    "#2F6F8F",
+    "#7A3E00",
     "#4D4D4D",
 )
 

@@ -26,38 +26,64 @@ def init_error_pages(app: Flask) -> None:
         return _render(
             400,
             _("The form has expired"),
-            _("Your session ended or the form was open too long. Go back, reload the page "
-              "and send it again."),
+            _(
+                "Your session ended or the form was open too long. Go back, reload the page "
+                "and send it again."
+            ),
         )
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         db.session.rollback()
         if exc.code == 404:
-            return _render(404, _("Page not found"), _(
-                "There is nothing here, or you do not have access to it. Check the address, "
-                "or go back to your start page."))
+            return _render(
+                404,
+                _("Page not found"),
+                _(
+                    "There is nothing here, or you do not have access to it. Check the address, "
+                    "or go back to your start page."
+                ),
+            )
         if exc.code == 403:
-            return _render(403, _("Not allowed"), _(
-                "Your role does not allow this. Ask a coordinator of this region if you "
-                "need access."))
+            return _render(
+                403,
+                _("Not allowed"),
+                _(
+                    "Your role does not allow this. Ask a coordinator of this region if you "
+                    "need access."
+                ),
+            )
         if exc.code == 405:
             return _render(405, _("Not allowed"), _("This address does not accept that request."))
         if exc.code == 413:
-            return _render(413, _("File too large"), _(
-                "The file is larger than the portal accepts. Send a smaller file."))
+            return _render(
+                413,
+                _("File too large"),
+                _("The file is larger than the portal accepts. Send a smaller file."),
+            )
         if exc.code == 429:
-            return _render(429, _("Too many attempts"), _(
-                "Too many attempts in a short time. Wait a minute and try again."))
+            return _render(
+                429,
+                _("Too many attempts"),
+                _("Too many attempts in a short time. Wait a minute and try again."),
+            )
         if exc.code == 400:
-            return _render(400, _("Bad request"), _(
-                "The request could not be understood. Go back and try again."))
+            return _render(
+                400,
+                _("Bad request"),
+                _("The request could not be understood. Go back and try again."),
+            )
         return exc
 
     @app.errorhandler(InternalServerError)
     def _internal(exc):
         db.session.rollback()
         log.error("unhandled error on %s", request.path, exc_info=exc.original_exception)
-        return _render(500, _("Something went wrong"), _(
-            "The portal hit an error and changed nothing. Try again; if it happens again, "
-            "tell your coordinator."))
+        return _render(
+            500,
+            _("Something went wrong"),
+            _(
+                "The portal hit an error and changed nothing. Try again; if it happens again, "
+                "tell your coordinator."
+            ),
+        )

@@ -50,9 +50,7 @@ class Page:
 def paginate(stmt: Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
     from portal.extensions import db
 
-    total = db.session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).subquery())
-    ) or 0
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(page, pages)
     result = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
