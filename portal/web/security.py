@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -21,6 +21,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def init_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No database stores NUL in text (PostgreSQL refuses it): say so clearly, early.
+        if request.method == "POST" and any("\x00" in v for v in request.form.values()):
+            abort(400)
+
     @app.after_request
     def _headers(response):
         headers = response.headers

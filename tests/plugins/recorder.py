@@ -1,0 +1,118 @@
+"""A test plugin implementing every hook and recording each call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Blueprint
+
+from portal.toolkit import MigrationBranch, NavItem, Panel, TenantBlueprint, hookimpl
+
+HERE = Path(__file__).parent
+calls: list[tuple[str, tuple]] = []
+
+bp = TenantBlueprint("recorder", __name__, url_prefix="/recorder")
+
+
+@bp.route("/")
+def page():
+    return "recorder page"
+
+
+plain_bp = Blueprint("recorder_plain", __name__, url_prefix="/recorder-plain")
+
+
+@plain_bp.route("/")
+def plain():
+    return "plain page"
+
+
+@click.command("recorder-hello")
+def hello():
+    click.echo("hello from the recorder")
+
+
+@hookimpl
+def plugin_info():
+    return {"title": "Recorder", "description": "Records hook calls"}
+
+
+@hookimpl
+def blueprints():
+    return [bp, plain_bp]
+
+
+@hookimpl
+def template_folders():
+    return [str(HERE / "templates")]
+
+
+@hookimpl
+def static_folders():
+    return {"recorder": str(HERE / "static")}
+
+
+@hookimpl
+def translation_folders():
+    return [str(HERE / "translations")]
+
+
+@hookimpl
+def cli_commands():
+    return [hello]
+
+
+@hookimpl
+def migration_branches():
+    return [MigrationBranch("recorder", str(HERE / "migrations"), ())]
+
+
+@hookimpl
+def nav_items(tenant, user):
+    calls.append(("nav_items", (tenant.slug, user.email)))
+    return [NavItem("Recorder nav", "recorder.page", order=55)]
+
+
+@hookimpl
+def dashboard_panels(tenant, user):
+    calls.append(("dashboard_panels", (tenant.slug,)))
+    return [Panel("Recorder dashboard panel", "recorder/panel.html", {"where": "dashboard"})]
+
+
+@hookimpl
+def cluster_panels(cluster, user):
+    calls.append(("cluster_panels", (cluster.name,)))
+    return [Panel("Recorder cluster panel", "recorder/panel.html", {"where": cluster.name})]
+
+
+@hookimpl
+def check_permission(user, action, obj):
+    if action == "recorder.poke":
+        return user.email.startswith("coord")
+    return None
+
+
+@hookimpl
+def tenant_created(tenant):
+    calls.append(("tenant_created", (tenant.slug,)))
+
+
+@hookimpl
+def cluster_created(cluster, user):
+    calls.append(("cluster_created", (cluster.name,)))
+
+
+@hookimpl
+def cluster_updated(cluster, changes, user):
+    calls.append(("cluster_updated", (cluster.name, tuple(sorted(changes)))))
+
+
+@hookimpl
+def member_added(member, user):
+    calls.append(("member_added", (member.name,)))
+
+
+@hookimpl
+def demo_data(tenant):
+    calls.append(("demo_data", (tenant.slug,)))

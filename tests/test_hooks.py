@@ -1,0 +1,309 @@
+"""Every hook is documented and tested; plugins load, switch on and off, and fail safely."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from portal import hookspecs
+from portal.extensions import db
+from portal.plugin_incidents import PluginIncident
+from tests.conftest import Factory, login
+from tests.plugins import broken, recorder
+
+ROOT = Path(__file__).parent.parent
+HOOKS = sorted(
+    name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+    if hasattr(fn, "portal_spec")
+)
+
+
+def test_every_hook_is_documented():
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    documented = set(re.findall(r"^### (\w+)$", docs, re.MULTILINE))
+    assert documented == set(HOOKS)
+
+
+def test_every_hook_has_a_test():
+    tests = {name for name, _ in inspect.getmembers(sys.modules[__name__], inspect.isfunction)}
+    missing = [hook for hook in HOOKS if f"test_hook_{hook}" not in tests]
+    assert not missing, f"hooks without a test: {missing}"
+
+
+def test_every_hook_has_a_docstring_and_types():
+    for name in HOOKS:
+        fn = getattr(hookspecs, name)
+        assert fn.__doc__ and fn.__doc__.strip(), name
+        assert "return" in fn.__annotations__, name
+
+
+@pytest.fixture
+def rec(make_app):
+    recorder.calls.clear()
+    app = make_app(plugins=[("recorder", recorder)])
+    factory = Factory(app)
+    tenant = factory.tenant("nordland", "Nordland")
+    other = factory.tenant("other", "Other")
+    cluster = factory.cluster(tenant, "Arctic Minerals", members=2)
+    factory.user("coord@a.example", tenant=tenant, role="coordinator")
+    factory.user("coord@other.example", tenant=other, role="coordinator")
+    factory.user("observer@a.example", tenant=tenant, role="observer")
+    factory.enable_plugin(tenant, "recorder")
+    client = app.test_client()
+    login(client, "coord@a.example")
+    return app, client, tenant, cluster, factory
+
+
+def test_hook_plugin_info(rec):
+    app, client, *_ = rec
+    assert app.extensions["portal_plugins"].plugins["recorder"].info["title"] == "Recorder"
+    assert b"Recorder" in client.get("/nordland/settings/plugins").data
+
+
+def test_hook_blueprints(rec):
+    app, client, tenant, *_ = rec
+    assert client.get("/nordland/recorder/").data == b"recorder page"
+    assert client.get("/recorder-plain/").data == b"plain page"
+    other = app.test_client()
+    login(other, "coord@other.example")
+    assert other.get("/other/recorder/").status_code == 404  # switched off there
+
+
+def test_hook_template_folders(rec):
+    _app, client, _tenant, cluster, _ = rec
+    assert b'class="recorder-panel">Recorded in Arctic Minerals' in client.get(f"/nordland/clusters/{cluster.id}").data
+
+
+def test_hook_static_folders(rec):
+    _app, client, *_ = rec
+    response = client.get("/plugins/recorder/static/recorder.css")
+    assert response.status_code == 200 and response.data == b"body{}\n"
+    assert client.get("/plugins/nobody/static/x.css").status_code == 404
+    assert client.get("/plugins/recorder/static/../recorder.py").status_code == 404
+
+
+def test_hook_translation_folders(rec):
+    _app, client, _tenant, cluster, _ = rec
+    client.post("/language", data={"locale": "nb", "next": "/"})
+    assert "Registrert i Arctic Minerals" in client.get(f"/nordland/clusters/{cluster.id}").get_data(as_text=True)
+
+
+def test_hook_cli_commands(rec):
+    app, *_ = rec
+    result = app.test_cli_runner().invoke(args=["recorder-hello"])
+    assert result.exit_code == 0 and "hello from the recorder" in result.output
+
+
+def test_hook_migration_branches(rec):
+    from portal import migrations_runner
+
+    app, *_ = rec
+    with app.app_context():
+        targets = {t.name: t for t in migrations_runner.targets(app)}
+    assert targets["recorder"].config.attributes["version_table"] == "alembic_version_recorder"
+    assert targets["cluster_facts"].config.attributes["owned_tables"] == {"facts_key_figure"}
+    # The first-party plugin's own table was created by its own branch.
+    from sqlalchemy import inspect as sa_inspect
+
+    with app.app_context():
+        tables = sa_inspect(db.engine).get_table_names()
+    assert "facts_key_figure" in tables and "alembic_version_cluster_facts" in tables
+
+
+def test_hook_nav_items(rec):
+    _app, client, *_ = rec
+    page = client.get("/nordland/").get_data(as_text=True)
+    assert '<a href="/nordland/recorder/"' in page and "Recorder nav" in page
+    assert ("nav_items", ("nordland", "coord@a.example")) in recorder.calls
+
+
+def test_hook_dashboard_panels(rec):
+    _app, client, *_ = rec
+    page = client.get("/nordland/").get_data(as_text=True)
+    assert "Recorder dashboard panel" in page and "Recorded in dashboard" in page
+
+
+def test_hook_cluster_panels(rec):
+    _app, client, _tenant, cluster, _ = rec
+    page = client.get(f"/nordland/clusters/{cluster.id}").get_data(as_text=True)
+    assert "Recorder cluster panel" in page
+
+
+def test_hook_check_permission(rec):
+    from portal.accounts.models import User
+    from portal.permissions import may
+
+    from portal.tenancy.models import Tenant
+
+    app, _client, tenant, *_ = rec
+    with app.test_request_context():
+        region = db.session.get(Tenant, tenant.id)
+        coord = db.session.scalar(select(User).where(User.email == "coord@a.example"))
+        observer = db.session.scalar(select(User).where(User.email == "observer@a.example"))
+        assert may(coord, "recorder.poke", region) is True
+        assert may(observer, "recorder.poke", region) is False
+        assert may(coord, "nobody.knows", region) is False
+
+
+def test_hook_tenant_created(rec):
+    assert ("tenant_created", ("nordland",)) in recorder.calls
+    assert ("tenant_created", ("other",)) in recorder.calls  # before any plugin is on
+
+
+def test_hook_cluster_created(rec):
+    _app, client, *_ = rec
+    client.post("/nordland/clusters/new", data={"name": "Polar Life"})
+    assert ("cluster_created", ("Polar Life",)) in recorder.calls
+
+
+def test_hook_cluster_updated(rec):
+    _app, client, _tenant, cluster, _ = rec
+    client.post(f"/nordland/clusters/{cluster.id}/edit", data={"name": "Arctic Minerals", "sector": "Metals"})
+    assert ("cluster_updated", ("Arctic Minerals", ("sector",))) in recorder.calls
+
+
+def test_hook_member_added(rec):
+    import io
+
+    _app, client, _tenant, cluster, _ = rec
+    client.post(f"/nordland/clusters/{cluster.id}/members/new", data={"name": "Rana kommune", "member_type": "public_body"})
+    client.post(f"/nordland/clusters/{cluster.id}/members/import", content_type="multipart/form-data",
+                data={"file": (io.BytesIO(b"name,member_type\nNord universitet,university\n"), "m.csv")})
+    assert ("member_added", ("Rana kommune",)) in recorder.calls
+    assert ("member_added", ("Nord universitet",)) in recorder.calls
+
+
+def test_hook_demo_data(rec):
+    from portal.demo.data import load_demo
+
+    app, *_ = rec
+    with app.test_request_context():
+        load_demo()
+    assert ("demo_data", ("nordland",)) in recorder.calls
+
+
+def test_hooks_do_not_run_where_the_plugin_is_off(rec):
+    app, _client, tenant, cluster, factory = rec
+    factory.enable_plugin(tenant, "recorder", enabled=False)
+    recorder.calls.clear()
+    client = app.test_client()
+    login(client, "coord@a.example")
+    page = client.get(f"/nordland/clusters/{cluster.id}").get_data(as_text=True)
+    assert "Recorder" not in page
+    assert client.get("/nordland/recorder/").status_code == 404
+    assert recorder.calls == []
+
+
+def test_plugin_raising_in_a_hook_is_disabled_and_the_page_still_works(make_app):
+    app = make_app(plugins=[("raiser", broken.RaisesInHook()), ("badtemplate", broken.BadTemplate())])
+    factory = Factory(app)
+    tenant = factory.tenant("nordland")
+    cluster = factory.cluster(tenant, "Arctic Minerals")
+    factory.user("coord@a.example", tenant=tenant, role="coordinator")
+    factory.enable_plugin(tenant, "raiser")
+    factory.enable_plugin(tenant, "badtemplate")
+    client = app.test_client()
+    login(client, "coord@a.example")
+    assert client.get("/nordland/").status_code == 200
+    assert client.get(f"/nordland/clusters/{cluster.id}").status_code == 200
+    host = app.extensions["portal_plugins"]
+    assert "boom in dashboard_panels" in host.broken["raiser"]
+    assert "badtemplate" in host.broken
+    with app.app_context():
+        incidents = db.session.scalars(select(PluginIncident.plugin_name)).all()
+    assert {"raiser", "badtemplate"} <= set(incidents)
+    admin = factory.user("admin@portal.example", admin=True)
+    del admin
+    client.post("/logout")
+    login(client, "admin@portal.example")
+    page = client.get("/admin/plugins").get_data(as_text=True)
+    assert "boom in dashboard_panels" in page and "Out of order" in page
+
+
+def test_plugin_failing_at_load_is_reported_and_the_portal_serves(make_app, tmp_path, monkeypatch):
+    package = tmp_path / "site"
+    (package / "exploding_plugin").mkdir(parents=True)
+    (package / "exploding_plugin" / "__init__.py").write_text("raise ImportError('missing dependency')\n")
+    dist = package / "exploding_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: exploding-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[portal.plugins]\nexploding = exploding_plugin\n")
+    monkeypatch.syspath_prepend(str(package))
+    app = make_app()
+    host = app.extensions["portal_plugins"]
+    assert "missing dependency" in host.plugins["exploding"].load_error
+    assert host.plugins["exploding"].version == "1.0"
+    assert app.test_client().get("/login").status_code == 200
+    result = app.test_cli_runner().invoke(args=["plugins", "list"])
+    assert "exploding 1.0" in result.output and "broken" in result.output
+
+
+def test_first_party_plugin_loads_through_its_entry_point(app):
+    plugin = app.extensions["portal_plugins"].plugins["cluster_facts"]
+    assert plugin.distribution == "cluster-forum-portal" and not plugin.load_error
+    assert "cluster_panels" in plugin.hooks
+
+
+def test_core_never_imports_a_plugin():
+    for path in (ROOT / "portal").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert not name.startswith("portal_"), f"{path} imports {name}"
+
+
+def test_bundled_plugins_use_only_the_toolkit():
+    for path in (ROOT / "plugins").rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("portal."):
+                assert node.module == "portal.toolkit", f"{path} imports {node.module}"
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not alias.name.startswith("portal."), f"{path} imports {alias.name}"
+
+
+def test_coordinator_switches_a_plugin_on_and_off(app, world):
+    client = app.test_client()
+    login(client, "coord@a.example")
+    assert client.get("/nordland/facts/").status_code == 404
+    assert client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "1"}).status_code == 302
+    assert client.get("/nordland/facts/").status_code == 200
+    client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "0"})
+    assert client.get("/nordland/facts/").status_code == 404
+    assert client.post("/nordland/settings/plugins/not_installed", data={"enabled": "1"}).status_code == 404
+    client.post("/logout")
+    login(client, "manager@a.example")
+    assert client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "1"}).status_code == 403
+
+
+def test_admin_plugin_page_lists_versions_hooks_and_tenant_state(app, world, factory):
+    factory.enable_plugin(world["a"], "cluster_facts")
+    client = app.test_client()
+    login(client, "admin@portal.example")
+    page = client.get("/admin/plugins").get_data(as_text=True)
+    assert "cluster-forum-portal" in page and "cluster_panels" in page and "nordland" in page
+
+
+def test_docs_example_plugin_shape_matches_toolkit():
+    """The toolkit names the docs list exist."""
+    from portal import toolkit
+
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    table = docs.split("| name | what it is |")[1].split("## Models")[0]
+    first_cells = re.findall(r"^\| (.+?) \|", table, re.MULTILINE)
+    for name in (n for cell in first_cells for n in re.findall(r"`([A-Za-z_][A-Za-z_0-9]*)", cell)):
+        assert hasattr(toolkit, name), name
