@@ -64,7 +64,9 @@ def _import_models() -> None:
 
 def _init_extensions(app: Flask) -> None:
     from portal import paths
-    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from flask_babel import Babel
+
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
     from portal.i18n import select_locale, select_timezone
 
     db.init_app(app)
@@ -75,7 +77,8 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # One Babel per app: it caches catalogs, and each app may have other plugins' catalogs.
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -1,6 +1,5 @@
 """Flask extensions, created unbound and initialised in ``create_app``."""
 
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -14,6 +13,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
 # default_limits stay empty: only the routes that need a limit get one.
 limiter = Limiter(key_func=get_remote_address)

@@ -12,9 +12,16 @@ from portal.web.forms import strip
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        _l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)]
+        _l("E-mail"),
+        filters=[strip],
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
     )
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 

@@ -207,4 +207,13 @@ def set_language():
         db.session.commit()
     else:
         session["locale"] = locale
-    return redirect(safe_next(request.form.get("next")) or url_for("main.home"))
+    return redirect(_back_to() or safe_next(request.form.get("next")) or url_for("main.home"))
+
+
+def _back_to() -> str | None:
+    """The page the form was sent from. After an htmx search pushed a new URL, the
+    Referer has it while the form's hidden field still holds the URL of the first load."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))

@@ -49,6 +49,15 @@ def hello():
     return Response("hello", mimetype="text/plain")
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers ask for it at the root; without this route "/<tenant>/" would catch it.
+    from flask import send_from_directory
+
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
+
+
 @bp.route("/<tenant>/")
 def dashboard():
     require(current_user, "tenant.view", g.tenant)

@@ -97,6 +97,7 @@ def new_context(browser, live_server, problems):
     contexts = []
 
     def _new(**kwargs):
+        kwargs.setdefault("locale", "en-US")  # the app falls back to Accept-Language
         context = browser.new_context(base_url=live_server, **kwargs)
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
