@@ -36,7 +36,6 @@ def _test_config(db_url: str, tmp_path: Path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
-        "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_SERVER": None,
         "SERVER_NAME": None,
     }

@@ -22,9 +22,16 @@ def _count(app, model, **where):
 
 def test_coordinator_creates_a_cluster(client, world, app):
     login(client, "coord@a.example")
-    response = client.post("/nordland/clusters/new", data={
-        "name": "  Polar Life Science ", "sector": "Life science", "founded_year": "2016",
-        "website": "https://polar.example", "contact_email": " post@polar.example"})
+    response = client.post(
+        "/nordland/clusters/new",
+        data={
+            "name": "  Polar Life Science ",
+            "sector": "Life science",
+            "founded_year": "2016",
+            "website": "https://polar.example",
+            "contact_email": " post@polar.example",
+        },
+    )
     assert response.status_code == 302
     with app.app_context(), unscoped():
         cluster = db.session.scalar(select(Cluster).where(Cluster.name == "Polar Life Science"))
@@ -55,8 +62,16 @@ def test_bad_cluster_input_is_explained_and_changes_nothing(client, world, app):
 def test_manager_edits_own_cluster_only(client, world, app):
     login(client, "manager@a.example")
     own, other = world["c1"].id, world["c2"].id
-    assert client.post(f"/nordland/clusters/{own}/edit", data={"name": "Arctic Minerals", "sector": "Mining 2"}).status_code == 302
-    assert client.post(f"/nordland/clusters/{other}/edit", data={"name": "Taken over"}).status_code == 403
+    assert (
+        client.post(
+            f"/nordland/clusters/{own}/edit", data={"name": "Arctic Minerals", "sector": "Mining 2"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(f"/nordland/clusters/{other}/edit", data={"name": "Taken over"}).status_code
+        == 403
+    )
     assert client.post(f"/nordland/clusters/{own}/delete").status_code == 403
     assert client.get("/nordland/clusters/new").status_code == 403
 
@@ -67,27 +82,53 @@ def test_observer_and_member_read_only(client, world):
         page = client.get(f"/nordland/clusters/{world['c1'].id}")
         assert page.status_code == 200
         assert b"Add a member" not in page.data and b">Edit<" not in page.data
-        assert client.post(f"/nordland/clusters/{world['c1'].id}/members/new", data={"name": "X", "member_type": "other"}).status_code == 403
+        assert (
+            client.post(
+                f"/nordland/clusters/{world['c1'].id}/members/new",
+                data={"name": "X", "member_type": "other"},
+            ).status_code
+            == 403
+        )
         client.post("/logout")
 
 
 def test_member_crud(client, world, app):
     login(client, "manager@a.example")
     cid = world["c1"].id
-    response = client.post(f"/nordland/clusters/{cid}/members/new", data={
-        "name": "Nord universitet", "member_type": "university", "city": "Bodø", "joined_year": "2016"})
+    response = client.post(
+        f"/nordland/clusters/{cid}/members/new",
+        data={
+            "name": "Nord universitet",
+            "member_type": "university",
+            "city": "Bodø",
+            "joined_year": "2016",
+        },
+    )
     assert response.status_code == 302
     with app.app_context(), unscoped():
-        member = db.session.scalar(select(MemberOrganisation).where(MemberOrganisation.name == "Nord universitet"))
+        member = db.session.scalar(
+            select(MemberOrganisation).where(MemberOrganisation.name == "Nord universitet")
+        )
     assert member.member_type.value == "university"
-    duplicate = client.post(f"/nordland/clusters/{cid}/members/new", data={"name": "nord universitet", "member_type": "other"})
+    duplicate = client.post(
+        f"/nordland/clusters/{cid}/members/new",
+        data={"name": "nord universitet", "member_type": "other"},
+    )
     assert duplicate.status_code == 422 and b"This name is taken" in duplicate.data
-    bad_type = client.post(f"/nordland/clusters/{cid}/members/new", data={"name": "Y", "member_type": "alien"})
+    bad_type = client.post(
+        f"/nordland/clusters/{cid}/members/new", data={"name": "Y", "member_type": "alien"}
+    )
     assert bad_type.status_code == 422
-    edit = client.post(f"/nordland/clusters/{cid}/members/{member.id}/edit", data={"name": "Nord University", "member_type": "university"})
+    edit = client.post(
+        f"/nordland/clusters/{cid}/members/{member.id}/edit",
+        data={"name": "Nord University", "member_type": "university"},
+    )
     assert edit.status_code == 302
     # A member id under the wrong cluster is not found.
-    assert client.get(f"/nordland/clusters/{world['c2'].id}/members/{member.id}/edit").status_code == 404
+    assert (
+        client.get(f"/nordland/clusters/{world['c2'].id}/members/{member.id}/edit").status_code
+        == 404
+    )
     assert client.post(f"/nordland/clusters/{cid}/members/{member.id}/delete").status_code == 302
     assert _count(app, MemberOrganisation, name="Nord University") == 0
 
@@ -99,7 +140,10 @@ def test_member_search_and_paging_full_page_and_fragment(client, world, factory)
     assert page.data.count(b"Big Cluster member") == 20 and b"Page 1 of 3" in page.data
     page3 = client.get(f"/nordland/clusters/{big.id}?page=3")
     assert page3.data.count(b"Big Cluster member") == 5
-    fragment = client.get(f"/nordland/clusters/{big.id}?q=member+04", headers={"HX-Request": "true", "HX-Target": "members"})
+    fragment = client.get(
+        f"/nordland/clusters/{big.id}?q=member+04",
+        headers={"HX-Request": "true", "HX-Target": "members"},
+    )
     assert fragment.status_code == 200 and b"<html" not in fragment.data
     assert fragment.data.count(b"Big Cluster member 04") == 5
     typed = client.get(f"/nordland/clusters/{big.id}?type=hospital")
@@ -114,7 +158,7 @@ def test_member_search_and_paging_full_page_and_fragment(client, world, factory)
 def test_cluster_page_shows_composition_picture_and_table(client, world):
     login(client, "observer@a.example")
     page = client.get(f"/nordland/clusters/{world['c1'].id}").get_data(as_text=True)
-    assert '<svg' in page and 'role="img"' in page
+    assert "<svg" in page and 'role="img"' in page
     assert "Company (SME)" in page and "<table>" in page
 
 
@@ -122,7 +166,9 @@ def test_cluster_list_search(client, world):
     login(client, "observer@a.example")
     page = client.get("/nordland/clusters/?q=helge")
     assert b"Helgeland Health" in page.data and b"Arctic Minerals" not in page.data
-    fragment = client.get("/nordland/clusters/?q=arctic", headers={"HX-Request": "true", "HX-Target": "cluster-list"})
+    fragment = client.get(
+        "/nordland/clusters/?q=arctic", headers={"HX-Request": "true", "HX-Target": "cluster-list"}
+    )
     assert b"<html" not in fragment.data and b"Arctic Minerals" in fragment.data
 
 
@@ -130,8 +176,11 @@ def _upload(client, cluster_id, content: bytes, dry_run=False, name="members.csv
     data = {"file": (io.BytesIO(content), name)}
     if dry_run:
         data["dry_run"] = "y"
-    return client.post(f"/nordland/clusters/{cluster_id}/members/import", data=data,
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/nordland/clusters/{cluster_id}/members/import",
+        data=data,
+        content_type="multipart/form-data",
+    )
 
 
 def test_csv_import_writes_all_rows(client, world, app):
@@ -165,8 +214,15 @@ def test_csv_import_with_bad_rows_writes_nothing(client, world, app):
     response = _upload(client, cid, csv.encode())
     assert response.status_code == 422
     text = response.get_data(as_text=True)
-    for expected in ("The name is missing", "Unknown member type", "The year must be", "http://",
-                     "appears twice", "already", "cells"):
+    for expected in (
+        "The name is missing",
+        "Unknown member type",
+        "The year must be",
+        "http://",
+        "appears twice",
+        "already",
+        "cells",
+    ):
         assert expected in text, expected
     assert "Nothing was imported" in text
     assert _count(app, MemberOrganisation) == before
@@ -189,7 +245,9 @@ def test_csv_import_rejects_broken_files(client, world, app):
         assert response.status_code == 422, content
         assert message in response.get_data(as_text=True), (content, message)
     assert _count(app, MemberOrganisation) == before
-    no_file = client.post(f"/nordland/clusters/{cid}/members/import", data={}, content_type="multipart/form-data")
+    no_file = client.post(
+        f"/nordland/clusters/{cid}/members/import", data={}, content_type="multipart/form-data"
+    )
     assert no_file.status_code == 422 and b"Choose a file" in no_file.data
 
 

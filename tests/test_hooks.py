@@ -19,7 +19,8 @@ from tests.plugins import broken, recorder
 
 ROOT = Path(__file__).parent.parent
 HOOKS = sorted(
-    name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+    name
+    for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
     if hasattr(fn, "portal_spec")
 )
 
@@ -77,7 +78,10 @@ def test_hook_blueprints(rec):
 
 def test_hook_template_folders(rec):
     _app, client, _tenant, cluster, _ = rec
-    assert b'class="recorder-panel">Recorded in Arctic Minerals' in client.get(f"/nordland/clusters/{cluster.id}").data
+    assert (
+        b'class="recorder-panel">Recorded in Arctic Minerals'
+        in client.get(f"/nordland/clusters/{cluster.id}").data
+    )
 
 
 def test_hook_static_folders(rec):
@@ -91,7 +95,9 @@ def test_hook_static_folders(rec):
 def test_hook_translation_folders(rec):
     _app, client, _tenant, cluster, _ = rec
     client.post("/language", data={"locale": "nb", "next": "/"})
-    assert "Registrert i Arctic Minerals" in client.get(f"/nordland/clusters/{cluster.id}").get_data(as_text=True)
+    assert "Registrert i Arctic Minerals" in client.get(
+        f"/nordland/clusters/{cluster.id}"
+    ).get_data(as_text=True)
 
 
 def test_hook_cli_commands(rec):
@@ -138,7 +144,6 @@ def test_hook_cluster_panels(rec):
 def test_hook_check_permission(rec):
     from portal.accounts.models import User
     from portal.permissions import may
-
     from portal.tenancy.models import Tenant
 
     app, _client, tenant, *_ = rec
@@ -164,7 +169,10 @@ def test_hook_cluster_created(rec):
 
 def test_hook_cluster_updated(rec):
     _app, client, _tenant, cluster, _ = rec
-    client.post(f"/nordland/clusters/{cluster.id}/edit", data={"name": "Arctic Minerals", "sector": "Metals"})
+    client.post(
+        f"/nordland/clusters/{cluster.id}/edit",
+        data={"name": "Arctic Minerals", "sector": "Metals"},
+    )
     assert ("cluster_updated", ("Arctic Minerals", ("sector",))) in recorder.calls
 
 
@@ -172,9 +180,15 @@ def test_hook_member_added(rec):
     import io
 
     _app, client, _tenant, cluster, _ = rec
-    client.post(f"/nordland/clusters/{cluster.id}/members/new", data={"name": "Rana kommune", "member_type": "public_body"})
-    client.post(f"/nordland/clusters/{cluster.id}/members/import", content_type="multipart/form-data",
-                data={"file": (io.BytesIO(b"name,member_type\nNord universitet,university\n"), "m.csv")})
+    client.post(
+        f"/nordland/clusters/{cluster.id}/members/new",
+        data={"name": "Rana kommune", "member_type": "public_body"},
+    )
+    client.post(
+        f"/nordland/clusters/{cluster.id}/members/import",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"name,member_type\nNord universitet,university\n"), "m.csv")},
+    )
     assert ("member_added", ("Rana kommune",)) in recorder.calls
     assert ("member_added", ("Nord universitet",)) in recorder.calls
 
@@ -201,7 +215,9 @@ def test_hooks_do_not_run_where_the_plugin_is_off(rec):
 
 
 def test_plugin_raising_in_a_hook_is_disabled_and_the_page_still_works(make_app):
-    app = make_app(plugins=[("raiser", broken.RaisesInHook()), ("badtemplate", broken.BadTemplate())])
+    app = make_app(
+        plugins=[("raiser", broken.RaisesInHook()), ("badtemplate", broken.BadTemplate())]
+    )
     factory = Factory(app)
     tenant = factory.tenant("nordland")
     cluster = factory.cluster(tenant, "Arctic Minerals")
@@ -229,7 +245,9 @@ def test_plugin_raising_in_a_hook_is_disabled_and_the_page_still_works(make_app)
 def test_plugin_failing_at_load_is_reported_and_the_portal_serves(make_app, tmp_path, monkeypatch):
     package = tmp_path / "site"
     (package / "exploding_plugin").mkdir(parents=True)
-    (package / "exploding_plugin" / "__init__.py").write_text("raise ImportError('missing dependency')\n")
+    (package / "exploding_plugin" / "__init__.py").write_text(
+        "raise ImportError('missing dependency')\n"
+    )
     dist = package / "exploding_plugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: exploding-plugin\nVersion: 1.0\n")
@@ -280,14 +298,23 @@ def test_coordinator_switches_a_plugin_on_and_off(app, world):
     client = app.test_client()
     login(client, "coord@a.example")
     assert client.get("/nordland/facts/").status_code == 404
-    assert client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "1"}).status_code == 302
+    assert (
+        client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "1"}).status_code
+        == 302
+    )
     assert client.get("/nordland/facts/").status_code == 200
     client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "0"})
     assert client.get("/nordland/facts/").status_code == 404
-    assert client.post("/nordland/settings/plugins/not_installed", data={"enabled": "1"}).status_code == 404
+    assert (
+        client.post("/nordland/settings/plugins/not_installed", data={"enabled": "1"}).status_code
+        == 404
+    )
     client.post("/logout")
     login(client, "manager@a.example")
-    assert client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "1"}).status_code == 403
+    assert (
+        client.post("/nordland/settings/plugins/cluster_facts", data={"enabled": "1"}).status_code
+        == 403
+    )
 
 
 def test_admin_plugin_page_lists_versions_hooks_and_tenant_state(app, world, factory):

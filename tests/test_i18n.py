@@ -14,7 +14,8 @@ from portal.config import SUPPORTED_LOCALES
 
 ROOT = Path(__file__).parent.parent
 CATALOG_DIRS = [ROOT / "portal" / "translations"] + sorted(
-    p.parent for p in (ROOT / "plugins").glob("*/translations/messages.pot"))
+    p.parent for p in (ROOT / "plugins").glob("*/translations/messages.pot")
+)
 LOCALES = [code for code in SUPPORTED_LOCALES if code != "en"]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
@@ -27,7 +28,9 @@ def test_catalog_is_complete_and_not_fuzzy(folder, locale):
     with open(folder / "messages.pot", "rb") as f:
         template = read_po(f)
     missing = [m.id for m in template if m.id and m.id not in catalog]
-    assert not missing, f"not in the {locale} catalog (run scripts/translations.sh update): {missing[:5]}"
+    assert not missing, (
+        f"not in the {locale} catalog (run scripts/translations.sh update): {missing[:5]}"
+    )
     for message in catalog:
         if not message.id:
             continue
@@ -37,13 +40,17 @@ def test_catalog_is_complete_and_not_fuzzy(folder, locale):
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         wanted = set(PLACEHOLDER.findall(ids[-1]))
         for s in strings:
-            assert set(PLACEHOLDER.findall(s)) <= wanted | set(PLACEHOLDER.findall(ids[0])), (locale, message.id)
+            assert set(PLACEHOLDER.findall(s)) <= wanted | set(PLACEHOLDER.findall(ids[0])), (
+                locale,
+                message.id,
+            )
 
 
 @pytest.mark.parametrize("folder", CATALOG_DIRS, ids=lambda p: p.parent.name)
 @pytest.mark.parametrize("locale", LOCALES)
 def test_compiled_catalog_matches_the_po_file(folder, locale):
     base = folder / locale / "LC_MESSAGES"
+
     def norm(value):
         return tuple(value) if isinstance(value, list | tuple) else value
 
@@ -65,8 +72,21 @@ def test_source_strings_are_all_extracted():
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "fresh.pot"
         CommandLineInterface().run(
-            ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
-             "-o", str(out), str(ROOT / "portal"), str(ROOT / "templates")]
+            [
+                "pybabel",
+                "-q",
+                "extract",
+                "-F",
+                str(ROOT / "babel.cfg"),
+                "-k",
+                "_l",
+                "-k",
+                "lazy_gettext",
+                "-o",
+                str(out),
+                str(ROOT / "portal"),
+                str(ROOT / "templates"),
+            ]
         )
         with open(out, "rb") as f:
             fresh = {m.id for m in read_po(f) if m.id}

@@ -33,12 +33,18 @@ def _grow(app, tenant_id: int, clusters: int, members_each: int, start: int = 0)
             db.session.add(cluster)
             db.session.flush()
             db.session.add_all(
-                MemberOrganisation(tenant_id=tenant_id, cluster_id=cluster.id, name=f"Org {i}-{j}",
-                                   member_type=types[j % len(types)])
-                for j in range(members_each))
+                MemberOrganisation(
+                    tenant_id=tenant_id,
+                    cluster_id=cluster.id,
+                    name=f"Org {i}-{j}",
+                    member_type=types[j % len(types)],
+                )
+                for j in range(members_each)
+            )
             db.session.add_all(
                 KeyFigure(tenant_id=tenant_id, cluster_id=cluster.id, year=y, employees=10 * i)
-                for y in (2023, 2024))
+                for y in (2023, 2024)
+            )
         db.session.commit()
 
 

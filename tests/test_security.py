@@ -22,7 +22,12 @@ def test_security_headers_on_html(client, world):
 
 def test_no_inline_script_or_style_in_pages(client, world):
     login(client, "coord@a.example")
-    for url in ("/nordland/", f"/nordland/clusters/{world['c1'].id}", "/nordland/settings", "/profile"):
+    for url in (
+        "/nordland/",
+        f"/nordland/clusters/{world['c1'].id}",
+        "/nordland/settings",
+        "/profile",
+    ):
         html = client.get(url).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
         assert "<style" not in html and " style=" not in html, url
@@ -42,15 +47,22 @@ def test_csrf_is_required_on_forms_and_htmx(make_app, world):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     refused = client.post("/login", data={"email": "coord@a.example", "password": PASSWORD})
     assert refused.status_code == 400 and b"The form has expired" in refused.data
-    accepted = client.post("/login", data={"email": "coord@a.example", "password": PASSWORD, "csrf_token": token})
+    accepted = client.post(
+        "/login", data={"email": "coord@a.example", "password": PASSWORD, "csrf_token": token}
+    )
     assert accepted.status_code == 302
     cid = world["c1"].id
-    assert client.post(f"/nordland/clusters/{cid}/edit", data={"name": "Renamed"}).status_code == 400
+    assert (
+        client.post(f"/nordland/clusters/{cid}/edit", data={"name": "Renamed"}).status_code == 400
+    )
     # htmx sends the token in a header (hx-headers on <body>).
     body = client.get("/nordland/").get_data(as_text=True)
     header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', body).group(1)
-    fragment = client.post(f"/nordland/clusters/{cid}/edit", data={"name": "Renamed"},
-                           headers={"X-CSRFToken": header_token, "HX-Request": "true"})
+    fragment = client.post(
+        f"/nordland/clusters/{cid}/edit",
+        data={"name": "Renamed"},
+        headers={"X-CSRFToken": header_token, "HX-Request": "true"},
+    )
     assert fragment.status_code == 302
     error = client.post("/logout", headers={"HX-Request": "true"})
     assert error.status_code == 400 and b"<html" not in error.data
@@ -60,8 +72,12 @@ def test_get_requests_change_nothing(app, world, factory):
     """Every GET page, as every role, leaves the data as it was."""
     factory.enable_plugin(world["a"], "cluster_facts")
     own = {"cluster_id": world["c1"].id}
-    emails = {"coordinator": "coord@a.example", "cluster_manager": "manager@a.example",
-              "member": "member@a.example", "observer": "observer@a.example"}
+    emails = {
+        "coordinator": "coord@a.example",
+        "cluster_manager": "manager@a.example",
+        "member": "member@a.example",
+        "observer": "observer@a.example",
+    }
     with app.test_request_context():
         before = snapshot(world["a"].id)
     for role in ROLES:
@@ -88,12 +104,18 @@ def _no_foreign(world):
 def test_garbage_posts_never_fail_with_500(app, world):
     client = app.test_client()
     login(client, "coord@a.example")
-    junk = [dict.fromkeys(FORM, "\x00\u202e\ufffd" * 3), dict.fromkeys(FORM, "9" * 400), {"year": "-1", "founded_year": "1e9"}]
+    junk = [
+        dict.fromkeys(FORM, "\x00\u202e\ufffd" * 3),
+        dict.fromkeys(FORM, "9" * 400),
+        {"year": "-1", "founded_year": "1e9"},
+    ]
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in SKIP_ENDPOINTS:
             continue
         with app.test_request_context():
-            values = urls_for_rule(rule, world["a"].slug, _no_foreign(world), {"cluster_id": world["c1"].id})[-1]
+            values = urls_for_rule(
+                rule, world["a"].slug, _no_foreign(world), {"cluster_id": world["c1"].id}
+            )[-1]
             url = app.url_map.bind("localhost").build(rule.endpoint, values)
         for data in junk:
             response = client.post(url, data=data)
@@ -106,6 +128,9 @@ def test_uploads_over_the_limit_answer_413(make_app, world):
     login(client, "coord@a.example")
     import io
 
-    response = client.post(f"/nordland/clusters/{world['c1'].id}/members/import",
-                           data={"file": (io.BytesIO(b"x" * 5000), "big.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        f"/nordland/clusters/{world['c1'].id}/members/import",
+        data={"file": (io.BytesIO(b"x" * 5000), "big.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413 and b"too large" in response.data

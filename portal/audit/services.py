@@ -74,7 +74,8 @@ def _changes(obj: Any, kind: str) -> dict[str, Any]:
 
 def _row(obj: Any, kind: str) -> dict[str, Any]:
     user_id, actor = _actor()
-    identity = inspect(obj).identity
+    # New rows have no identity key yet in after_flush; their primary key is set.
+    identity = inspect(obj).mapper.primary_key_from_instance(obj)
     return {
         "at": datetime.now().astimezone(),
         "tenant_id": _tenant_id_of(obj),

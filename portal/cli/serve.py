@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextvars
 import os
 
 import click
@@ -8,11 +9,14 @@ from flask.cli import ScriptInfo
 
 def serve_app(app, host: str, port: int, workers: int) -> None:
     """gunicorn when it is installed (Linux, macOS), else Werkzeug's threaded server."""
+    # Flask's CLI pushed an app context for this command. Serving inside it would make
+    # every request share one `g`; an empty context gives each request its own.
+    fresh = contextvars.Context()
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:
         click.echo("gunicorn is not installed; using the development server")
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        fresh.run(app.run, host=host, port=port, threaded=True, use_reloader=False)
         return
 
     def _post_fork(server, worker):
@@ -32,7 +36,7 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
         def load(self):
             return app
 
-    _Server().run()
+    fresh.run(_Server().run)
 
 
 @click.command("serve")
@@ -43,6 +47,5 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
 )
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the portal (gunicorn when available)."""
-    # No app context around the server: each request must get its own (and its own g).
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     serve_app(app, host, port, workers)

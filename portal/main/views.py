@@ -54,8 +54,9 @@ def favicon():
     # Browsers ask for it at the root; without this route "/<tenant>/" would catch it.
     from flask import send_from_directory
 
-    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml",
-                               max_age=86400)
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
 
 
 @bp.route("/<tenant>/")
