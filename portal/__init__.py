@@ -63,9 +63,9 @@ def _import_models() -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import paths
     from flask_babel import Babel
 
+    from portal import paths
     from portal.extensions import csrf, db, limiter, login_manager, migrate
     from portal.i18n import select_locale, select_timezone
 
@@ -147,7 +147,7 @@ def _register_blueprints(app: Flask, host) -> None:
                     continue
                 host.blueprint_owner[bp.name] = plugin_name
         static = {}
-        for plugin_name, folders in host.call_named("static_folders"):
+        for _plugin_name, folders in host.call_named("static_folders"):
             for name, folder in folders.items():
                 static[name] = folder
         app.extensions["portal_plugin_static"] = static

@@ -39,9 +39,9 @@ def select_locale() -> str:
     override = g.get("locale_override")
     if override:
         return override
-    if current_user and current_user.is_authenticated and current_user.locale:
-        if current_user.locale in SUPPORTED_LOCALES:
-            return current_user.locale
+    user_locale = current_user.locale if current_user and current_user.is_authenticated else None
+    if user_locale in SUPPORTED_LOCALES:
+        return user_locale
     if session.get("locale") in SUPPORTED_LOCALES:
         return session["locale"]
     tenant = g.get("tenant")

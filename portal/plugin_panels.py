@@ -34,7 +34,8 @@ def panels_for(hook_name: str, **kwargs) -> list[RenderedPanel]:
     ):
         for panel in panels:
             try:
-                html = Markup(render_template(panel.template, **panel.context))
+                # render_template autoescapes; its output is safe HTML.
+                html = Markup(render_template(panel.template, **panel.context))  # noqa: S704
             except Exception as exc:
                 host.disable_after_error(plugin_name, f"{hook_name} (template)", exc)
                 continue

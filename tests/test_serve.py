@@ -47,7 +47,7 @@ def test_requests_do_not_share_state_under_gunicorn(tmp_path, migrated_template)
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}/login", headers={"Accept-Language": language}
             )
-            with urllib.request.urlopen(request, timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback http
                 return response.read().decode()
 
         for _ in range(100):

@@ -180,20 +180,24 @@ def profile():
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("auth.profile"))
     elif request.method == "POST" and "password-current" in request.form:
-        if password_form.validate():
-            try:
-                services.change_password(
-                    current_user, password_form.current.data, password_form.password.data
-                )
-            except ServiceError as exc:
-                password_form.current.errors.append(exc.message)
-            else:
-                db.session.commit()
-                # Keep this session: its id changed. (The proxy itself would recurse.)
-                login_user(current_user._get_current_object())
-                flash(_("Your password is changed. Other devices are signed out."), "success")
-                return redirect(url_for("auth.profile"))
+        _change_password(password_form)
+        if not password_form.errors:
+            return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)
+
+
+def _change_password(form: ChangePasswordForm) -> None:
+    if not form.validate():
+        return
+    try:
+        services.change_password(current_user, form.current.data, form.password.data)
+    except ServiceError as exc:
+        form.current.errors.append(exc.message)
+        return
+    db.session.commit()
+    # Keep this session: its id changed. (Passing the proxy itself would recurse.)
+    login_user(current_user._get_current_object())
+    flash(_("Your password is changed. Other devices are signed out."), "success")
 
 
 @bp.route("/language", methods=["POST"])

@@ -22,9 +22,7 @@ def demo_command(serve: bool, host: str, port: int) -> None:
     click.echo("loading the demo data ...")
     with app.test_request_context(base_url=f"http://{host}:{port}"):
         users = load_demo()
-    click.echo(
-        "\nSign in at http://%s:%d with any of these (password: %s):" % (host, port, DEMO_PASSWORD)
-    )
+    click.echo(f"\nSign in at http://{host}:{port} with any of these (password: {DEMO_PASSWORD}):")
     for email, role, region in users:
         click.echo(f"  {email:<36} {role:<16} {region}")
     click.echo("")

@@ -19,7 +19,7 @@ from portal.tenancy import services as tenancy
 from portal.tenancy import tenant_scope
 from portal.tenancy.models import Tenant
 
-DEMO_PASSWORD = "cluster-forum-demo"
+DEMO_PASSWORD = "cluster-forum-demo"  # noqa: S105 - printed for the demo users on purpose
 
 T = MemberType
 NORDLAND_CLUSTERS = [

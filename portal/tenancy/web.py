@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -59,7 +61,6 @@ def init_tenant_urls(app: Flask) -> None:
     def _reset_scope(exc):
         token = g.pop("tenant_scope_token", None)
         if token is not None:
-            try:
+            # A token from another context (streamed responses) cannot be reset.
+            with contextlib.suppress(ValueError):
                 reset_request_scope(token)
-            except ValueError:  # token from another context (streamed responses)
-                pass
