@@ -42,6 +42,11 @@ def create_app(
     from portal.web.errors import init_error_pages
     from portal.web.security import init_security_headers
 
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
     init_tenant_urls(app)
     init_security_headers(app)
     init_error_pages(app)

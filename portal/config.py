@@ -62,6 +62,8 @@ def load_config(instance_path: Path) -> dict:
         "PASSWORD_RESET_MAX_AGE": 3600 * 2,
         "INVITATION_MAX_AGE": 3600 * 24 * 14,
         "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL"),
+        # Behind a TLS-terminating proxy: trust one X-Forwarded-For/-Proto hop.
+        "PROXY_FIX": _bool(env.get("PORTAL_PROXY_FIX")),
         "PORTAL_DISABLED_PLUGINS": [
             p.strip() for p in env.get("PORTAL_DISABLED_PLUGINS", "").split(",") if p.strip()
         ],

@@ -66,6 +66,17 @@ ROLE_LABELS = {
     "observer": _l("Observer"),
 }
 
+AUDIT_ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "login": _l("Signed in"),
+    "login.failed": _l("Failed sign-in"),
+    "logout": _l("Signed out"),
+    "denied": _l("Denied"),
+    "password.reset": _l("Password reset"),
+}
+
 MEMBER_TYPE_LABELS = {
     "company_sme": _l("Company (SME)"),
     "company_large": _l("Company (large)"),

@@ -6,7 +6,7 @@ from flask import Flask, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from portal.i18n import LANGUAGE_NAMES, MEMBER_TYPE_LABELS, ROLE_LABELS
+from portal.i18n import AUDIT_ACTION_LABELS, LANGUAGE_NAMES, MEMBER_TYPE_LABELS, ROLE_LABELS
 from portal.permissions import may, role_in
 from portal.plugin_panels import tenant_navigation
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         url_with=url_with,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         ROLE_LABELS=ROLE_LABELS,
+        AUDIT_ACTION_LABELS=AUDIT_ACTION_LABELS,
         MEMBER_TYPE_LABELS=MEMBER_TYPE_LABELS,
     )
 

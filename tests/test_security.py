@@ -134,3 +134,9 @@ def test_uploads_over_the_limit_answer_413(make_app, world):
         content_type="multipart/form-data",
     )
     assert response.status_code == 413 and b"too large" in response.data
+
+
+def test_behind_a_proxy_https_and_client_address_are_trusted(make_app, world):
+    app = make_app({"PROXY_FIX": True})
+    response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert "Strict-Transport-Security" in response.headers
