@@ -210,6 +210,15 @@ def factory(app):
     return Factory(app)
 
 
+# The people of the `world` fixture's first region, by role.
+ROLE_EMAILS = {
+    "coordinator": "coord@a.example",
+    "cluster_manager": "manager@a.example",
+    "member": "member@a.example",
+    "observer": "observer@a.example",
+}
+
+
 def login(client, email, password=PASSWORD):
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 302, response.data[:500]

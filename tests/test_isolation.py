@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import ROLE_EMAILS, login
 from tests.isolation_support import (
     FORM,
     ROLES,
@@ -33,15 +33,7 @@ def walk_setup(app, world, factory):
 def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
     foreign, own, before = walk_setup
     client = app.test_client()
-    login(
-        client,
-        {
-            "coordinator": "coord@a.example",
-            "cluster_manager": "manager@a.example",
-            "member": "member@a.example",
-            "observer": "observer@a.example",
-        }[role],
-    )
+    login(client, ROLE_EMAILS[role])
     checked = 0
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP_ENDPOINTS:
@@ -72,15 +64,7 @@ def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
 def test_another_tenants_pages_answer_404(app, world, walk_setup, role):
     foreign, _own, before = walk_setup
     client = app.test_client()
-    login(
-        client,
-        {
-            "coordinator": "coord@a.example",
-            "cluster_manager": "manager@a.example",
-            "member": "member@a.example",
-            "observer": "observer@a.example",
-        }[role],
-    )
+    login(client, ROLE_EMAILS[role])
     for rule in app.url_map.iter_rules():
         if "tenant" not in rule.arguments:
             continue

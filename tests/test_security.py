@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, ROLE_EMAILS, login
 from tests.isolation_support import FORM, ROLES, SKIP_ENDPOINTS, snapshot, urls_for_rule
 
 
@@ -72,12 +72,7 @@ def test_get_requests_change_nothing(app, world, factory):
     """Every GET page, as every role, leaves the data as it was."""
     factory.enable_plugin(world["a"], "cluster_facts")
     own = {"cluster_id": world["c1"].id}
-    emails = {
-        "coordinator": "coord@a.example",
-        "cluster_manager": "manager@a.example",
-        "member": "member@a.example",
-        "observer": "observer@a.example",
-    }
+    emails = ROLE_EMAILS
     with app.test_request_context():
         before = snapshot(world["a"].id)
     for role in ROLES:
@@ -138,5 +133,7 @@ def test_uploads_over_the_limit_answer_413(make_app, world):
 
 def test_behind_a_proxy_https_and_client_address_are_trusted(make_app, world):
     app = make_app({"PROXY_FIX": True})
-    response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    response = app.test_client().get(
+        "/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    )
     assert "Strict-Transport-Security" in response.headers

@@ -19,6 +19,7 @@ from portal.settings.forms import TenantCreateForm
 from portal.tenancy import services as tenancy
 from portal.tenancy import unscoped
 from portal.tenancy.models import Tenant, TenantPlugin
+from portal.web.forms import show_service_error
 from portal.web.pagination import page_args, paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,11 +48,7 @@ def index():
                     tenant, form.coordinator_email.data, Role.COORDINATOR, [], current_user
                 )
         except ServiceError as exc:
-            db.session.rollback()
-            for field, messages in exc.field_errors.items():
-                getattr(form, field).errors = list(getattr(form, field).errors) + messages
-            if not exc.field_errors:
-                flash(exc.message, "error")
+            show_service_error(form, exc)
         else:
             flash(_("The region “%(name)s” is created.", name=tenant.name), "success")
             return redirect(url_for("admin.index"))

@@ -16,17 +16,11 @@ from portal.permissions import require
 from portal.plugin_panels import panels_for
 from portal.tenancy import get_or_404
 from portal.web.charts import bars
+from portal.web.forms import show_service_error
 from portal.web.htmx import wants_fragment
 from portal.web.pagination import page_args, paginate
 
 bp = Blueprint("clusters", __name__, url_prefix="/<tenant>/clusters")
-
-
-def _form_errors(form, exc: ServiceError) -> None:
-    for field, messages in exc.field_errors.items():
-        getattr(form, field).errors = list(getattr(form, field).errors) + messages
-    if not exc.field_errors:
-        flash(exc.message, "error")
 
 
 @bp.route("/")
@@ -49,7 +43,7 @@ def create():
         try:
             cluster = services.create_cluster(current_user, form.values(), g.tenant.id)
         except ServiceError as exc:
-            _form_errors(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("The cluster “%(name)s” is created.", name=cluster.name), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
@@ -98,7 +92,7 @@ def edit(cluster_id: int):
         try:
             services.update_cluster(current_user, cluster, form.values())
         except ServiceError as exc:
-            _form_errors(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
@@ -126,7 +120,7 @@ def member_create(cluster_id: int):
         try:
             member = services.add_member(current_user, cluster, form.values())
         except ServiceError as exc:
-            _form_errors(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("“%(name)s” is added.", name=member.name), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
@@ -154,7 +148,7 @@ def member_edit(cluster_id: int, member_id: int):
         try:
             services.update_member(current_user, member, form.values())
         except ServiceError as exc:
-            _form_errors(form, exc)
+            show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))

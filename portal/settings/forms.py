@@ -44,37 +44,24 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RoleFields:
-    @staticmethod
-    def role_choices():
-        return list(ROLE_LABELS.items())
+class MembershipForm(FlaskForm):
+    """A role in the region, and the clusters it is tied to."""
+
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    clusters = MultiCheckboxField(
+        _l("Clusters (for managers and members)"), coerce=int, default=list
+    )
+
+    def __init__(self, *args, cluster_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = list(ROLE_LABELS.items())
+        self.clusters.choices = list(cluster_choices)
 
 
-class InviteForm(FlaskForm):
+class InviteForm(MembershipForm):
     email = EmailField(
         _l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)]
     )
-    role = SelectField(_l("Role"), validators=[DataRequired()])
-    clusters = MultiCheckboxField(
-        _l("Clusters (for managers and members)"), coerce=int, default=list
-    )
-
-    def __init__(self, *args, cluster_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.role.choices = RoleFields.role_choices()
-        self.clusters.choices = list(cluster_choices)
-
-
-class MembershipForm(FlaskForm):
-    role = SelectField(_l("Role"), validators=[DataRequired()])
-    clusters = MultiCheckboxField(
-        _l("Clusters (for managers and members)"), coerce=int, default=list
-    )
-
-    def __init__(self, *args, cluster_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.role.choices = RoleFields.role_choices()
-        self.clusters.choices = list(cluster_choices)
 
 
 class TenantCreateForm(FlaskForm):

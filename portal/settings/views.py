@@ -30,6 +30,7 @@ from portal.permissions import require
 from portal.settings.forms import InviteForm, MembershipForm, TenantSettingsForm
 from portal.tenancy import get_or_404
 from portal.tenancy import services as tenancy
+from portal.web.forms import show_service_error
 from portal.web.pagination import page_args, paginate
 
 bp = Blueprint("settings", __name__, url_prefix="/<tenant>")
@@ -46,11 +47,7 @@ def tenant():
                 current_user, g.tenant, form.data, logo=logo, remove_logo=form.remove_logo.data
             )
         except ServiceError as exc:
-            db.session.rollback()
-            for field, messages in exc.field_errors.items():
-                getattr(form, field).errors = list(getattr(form, field).errors) + messages
-            if not exc.field_errors:
-                flash(exc.message, "error")
+            show_service_error(form, exc)
         else:
             flash(_("The settings are saved."), "success")
             return redirect(url_for("settings.tenant"))
