@@ -62,9 +62,13 @@ def _import_models() -> None:
     import portal.accounts.models
     import portal.audit.models
     import portal.clusters.models
+    import portal.files.models
     import portal.mail.models
+    import portal.plans.models
     import portal.plugin_incidents
-    import portal.tenancy.models  # noqa: F401
+    import portal.programmes.models
+    import portal.tenancy.models
+    import portal.workshops.models  # noqa: F401
 
 
 def _init_extensions(app: Flask) -> None:

@@ -1,0 +1,148 @@
+"""Improvement plans (of one cluster, or joint for a programme) and their actions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.clusters.models import Cluster
+from portal.db import Base, Timestamped, str_enum
+from portal.tenancy.scope import TenantScoped
+
+
+class PlanKind(enum.StrEnum):
+    INDIVIDUAL = "individual"
+    JOINT = "joint"
+
+
+class ActionStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED)
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class Plan(TenantScoped, Timestamped, Base):
+    __tablename__ = "plan"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'joint' AND programme_id IS NOT NULL AND cluster_id IS NULL)"
+            " OR (kind = 'individual' AND cluster_id IS NOT NULL)",
+            name="kind_owner",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[PlanKind] = mapped_column(str_enum(PlanKind, 20))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    goals: Mapped[str] = mapped_column(Text, default="")
+    focus_areas: Mapped[str] = mapped_column(Text, default="")
+
+    cluster: Mapped[Cluster | None] = relationship()
+
+
+class Action(TenantScoped, Timestamped, Base):
+    __tablename__ = "plan_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    start_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    status: Mapped[ActionStatus] = mapped_column(
+        str_enum(ActionStatus, 20), default=ActionStatus.PLANNED, index=True
+    )
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority, 10), default=Priority.NORMAL)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop.id", ondelete="SET NULL"), index=True
+    )
+    # Optimistic locking: an update names the version it read; a stale one is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    owner: Mapped[User | None] = relationship()
+    clusters: Mapped[list[Cluster]] = relationship(
+        secondary="action_cluster", viewonly=True, order_by="Cluster.name"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+    )
+
+
+class ActionCluster(TenantScoped, Base):
+    """A cluster responsible for an action."""
+
+    __tablename__ = "action_cluster"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_action.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ActionComment(TenantScoped, Timestamped, Base):
+    __tablename__ = "action_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_action.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    # E-mail addresses of the people mentioned (and told), comma separated.
+    mentioned: Mapped[str] = mapped_column(String(2000), default="")
+
+    author: Mapped[User | None] = relationship()
+
+
+class ReminderSent(TenantScoped, Base):
+    """Each reminder goes out once: its key names what it was about."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(120))
+    sent_on: Mapped[date] = mapped_column(Date)
