@@ -281,7 +281,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_stored_file_workshop_id'), ['workshop_id'], unique=False)
 
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reminders_enabled', sa.Boolean(), server_default=sa.text('1'), nullable=False))
+        batch_op.add_column(sa.Column('reminders_enabled', sa.Boolean(), server_default=sa.true(), nullable=False))
 
     # ### end Alembic commands ###
 
