@@ -142,9 +142,14 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.clusters.views import bp as clusters_bp
     from portal.main.views import bp as main_bp
+    from portal.plans.spreadsheet_views import bp as spreadsheets_bp
+    from portal.plans.views import bp as plans_bp
+    from portal.programmes.views import bp as programmes_bp
     from portal.settings.views import bp as settings_bp
+    from portal.workshops.views import bp as workshops_bp
 
-    for bp in (auth_bp, admin_bp, main_bp, clusters_bp, settings_bp):
+    for bp in (auth_bp, admin_bp, main_bp, clusters_bp, settings_bp, programmes_bp,
+               workshops_bp, plans_bp, spreadsheets_bp):
         app.register_blueprint(bp)
     with app.app_context():
         for plugin_name, blueprints in host.call_named("blueprints"):

@@ -10,3 +10,11 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field_errors = field_errors or {}
+
+
+class ConflictError(ServiceError):
+    """Someone else saved first; ``current`` holds the values now stored."""
+
+    def __init__(self, message: str, current: dict):
+        super().__init__(message)
+        self.current = current

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 
     from portal.accounts.models import User
     from portal.clusters.models import Cluster, MemberOrganisation
+    from portal.plans.models import Action, Plan
+    from portal.programmes.models import Programme
     from portal.tenancy.models import Tenant
+    from portal.workshops.models import Registration, Workshop
     from portal.toolkit import MigrationBranch, NavItem, Panel
 
 hookspec = pluggy.HookspecMarker("portal")
@@ -81,6 +84,21 @@ def cluster_panels(cluster: Cluster, user: User) -> list[Panel]:
     """Panels on a cluster page. Keep each to a fixed number of queries."""
 
 
+@hookspec
+def programme_panels(programme: Programme, user: User) -> list[Panel]:
+    """Panels on a programme page. Keep each to a fixed number of queries."""
+
+
+@hookspec
+def workshop_panels(workshop: Workshop, user: User) -> list[Panel]:
+    """Panels on a workshop page. Keep each to a fixed number of queries."""
+
+
+@hookspec
+def plan_panels(plan: Plan, user: User) -> list[Panel]:
+    """Panels on an improvement plan page. Keep each to a fixed number of queries."""
+
+
 @hookspec(firstresult=True)
 def check_permission(user: User, action: str, obj: Any) -> bool | None:
     """Answer ``True``/``False`` for a plugin's own actions, ``None`` when not yours.
@@ -117,3 +135,40 @@ def demo_data(tenant: Tenant) -> None:
 @hookspec
 def member_added(member: MemberOrganisation, user: User | None) -> None:
     """A member organisation joined a cluster (by form or by import)."""
+
+
+@hookspec
+def programme_saved(
+    programme: Programme, created: bool, changes: dict[str, tuple[Any, Any]], user: User | None
+) -> None:
+    """A programme was created (``created``) or changed (``changes``: field -> (old, new))."""
+
+
+@hookspec
+def workshop_saved(
+    workshop: Workshop, created: bool, changes: dict[str, tuple[Any, Any]], user: User | None
+) -> None:
+    """A workshop was created or changed."""
+
+
+@hookspec
+def plan_saved(plan: Plan, created: bool, changes: dict[str, tuple[Any, Any]], user: User | None) -> None:
+    """An improvement plan (individual or joint) was created or changed."""
+
+
+@hookspec
+def action_saved(
+    action: Action, created: bool, changes: dict[str, tuple[Any, Any]], user: User | None
+) -> None:
+    """An action was created or changed (by form, inline edit, import or a workshop decision)."""
+
+
+@hookspec
+def registration_changed(registration: Registration, user: User | None) -> None:
+    """Someone registered for a workshop, cancelled, moved up from the waiting list, or had
+    attendance marked; ``registration.status`` and ``.attended`` tell the new state."""
+
+
+@hookspec
+def workshop_ended(workshop: Workshop) -> None:
+    """A workshop is over (called once, by ``portal send-reminders`` or when minutes close it)."""

@@ -88,3 +88,29 @@ MEMBER_TYPE_LABELS = {
     "investor": _l("Investor"),
     "other": _l("Other"),
 }
+
+ACTION_STATUS_LABELS = {
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "blocked": _l("Blocked"),
+    "cancelled": _l("Cancelled"),
+}
+
+PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High")}
+
+MILESTONE_KIND_LABELS = {
+    "benchmarking": _l("Coordinated benchmarking"),
+    "workshop": _l("Workshop"),
+    "label_application": _l("Label application"),
+    "label_expiry": _l("Label expiry"),
+    "other": _l("Other"),
+}
+
+REGISTRATION_STATUS_LABELS = {
+    "registered": _l("Registered"),
+    "waitlisted": _l("On the waiting list"),
+    "cancelled": _l("Cancelled"),
+}
+
+PLAN_KIND_LABELS = {"individual": _l("Individual plan"), "joint": _l("Joint plan")}

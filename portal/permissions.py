@@ -33,7 +33,24 @@ CLUSTER_ACTIONS = frozenset(
     {"cluster.edit", "member.create", "member.edit", "member.delete", "member.import"}
 )
 PLATFORM_ACTIONS = frozenset({"platform.admin", "tenant.create"})
-CORE_ACTIONS = READ_ACTIONS | COORDINATOR_ACTIONS | CLUSTER_ACTIONS | PLATFORM_ACTIONS
+# Programmes, workshops, plans and actions: rules in _process_rule.
+READ_ACTIONS = READ_ACTIONS | {"programme.view", "workshop.view", "plan.view", "action.view"}
+COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
+    "programme.create", "programme.manage", "workshop.create", "workshop.manage",
+}
+PROCESS_ACTIONS = frozenset(
+    {
+        "workshop.register",  # everyone but observers, when invited (or a coordinator)
+        "plan.create",  # on a cluster (individual plan) or a programme (joint plan)
+        "plan.manage",  # change the plan, add and delete its actions
+        "action.edit",  # the plan's managers and the action's owner
+        "action.delete",
+        "action.comment",
+    }
+)
+CORE_ACTIONS = (
+    READ_ACTIONS | COORDINATOR_ACTIONS | CLUSTER_ACTIONS | PLATFORM_ACTIONS | PROCESS_ACTIONS
+)
 
 
 def membership_for(user: User | None, tenant: Tenant | int | None) -> Membership | None:
@@ -102,6 +119,47 @@ def _core_rule(membership: Membership, action: str, obj: Any) -> bool:
         return True
     if action in CLUSTER_ACTIONS and role == Role.CLUSTER_MANAGER:
         return _cluster_id_of(obj) in membership.cluster_ids
+    if action in PROCESS_ACTIONS:
+        return _process_rule(membership, action, obj)
+    return False
+
+
+def _manages_plan(membership: Membership, plan: Any) -> bool:
+    """Coordinators manage every plan; a cluster manager the plans of their clusters."""
+    from portal.plans.models import PlanKind
+
+    if membership.role != Role.CLUSTER_MANAGER or plan is None:
+        return False
+    return plan.kind == PlanKind.INDIVIDUAL and plan.cluster_id in membership.cluster_ids
+
+
+def _process_rule(membership: Membership, action: str, obj: Any) -> bool:
+    """Non-coordinators in the joint process (coordinators were allowed already)."""
+    from portal.clusters.models import Cluster
+    from portal.plans.models import Action, Plan
+
+    role = membership.role
+    if role == Role.OBSERVER:
+        return False
+    if action == "workshop.register":
+        from portal.workshops.services import is_invited
+
+        return is_invited(membership, obj)
+    if action == "action.comment":
+        return True
+    if action == "plan.create":
+        # An individual plan for one of the manager's clusters; joint plans: coordinators.
+        return (
+            role == Role.CLUSTER_MANAGER
+            and isinstance(obj, Cluster)
+            and obj.id in membership.cluster_ids
+        )
+    if action == "plan.manage" and isinstance(obj, Plan):
+        return _manages_plan(membership, obj)
+    if isinstance(obj, Action):
+        if action == "action.edit" and obj.owner_id == membership.user_id:
+            return True
+        return _manages_plan(membership, obj.plan)
     return False
 
 

@@ -54,6 +54,10 @@ def _core_items(tenant) -> list[NavItem]:
     items = [
         NavItem(_l("Overview"), "main.dashboard", order=0),
         NavItem(_l("Clusters"), "clusters.index", order=10),
+        NavItem(_l("Programmes"), "programmes.index", order=20),
+        NavItem(_l("Workshops"), "workshops.index", order=25),
+        NavItem(_l("Plans"), "plans.index", order=30),
+        NavItem(_l("My work"), "plans.my_work", order=35),
     ]
     if may(current_user, "tenant.people", tenant):
         items.append(NavItem(_l("People"), "settings.people", order=80))

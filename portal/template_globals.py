@@ -6,7 +6,17 @@ from flask import Flask, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from portal.i18n import AUDIT_ACTION_LABELS, LANGUAGE_NAMES, MEMBER_TYPE_LABELS, ROLE_LABELS
+from portal.i18n import (
+    ACTION_STATUS_LABELS,
+    AUDIT_ACTION_LABELS,
+    LANGUAGE_NAMES,
+    MEMBER_TYPE_LABELS,
+    MILESTONE_KIND_LABELS,
+    PLAN_KIND_LABELS,
+    PRIORITY_LABELS,
+    REGISTRATION_STATUS_LABELS,
+    ROLE_LABELS,
+)
 from portal.permissions import may, role_in
 from portal.plugin_panels import tenant_navigation
 
@@ -28,6 +38,11 @@ def init_app(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         ROLE_LABELS=ROLE_LABELS,
         AUDIT_ACTION_LABELS=AUDIT_ACTION_LABELS,
+        ACTION_STATUS_LABELS=ACTION_STATUS_LABELS,
+        PRIORITY_LABELS=PRIORITY_LABELS,
+        MILESTONE_KIND_LABELS=MILESTONE_KIND_LABELS,
+        REGISTRATION_STATUS_LABELS=REGISTRATION_STATUS_LABELS,
+        PLAN_KIND_LABELS=PLAN_KIND_LABELS,
         MEMBER_TYPE_LABELS=MEMBER_TYPE_LABELS,
     )
 

@@ -97,6 +97,7 @@ class Action(TenantScoped, Timestamped, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     owner: Mapped[User | None] = relationship()
+    plan: Mapped[Plan] = relationship()
     clusters: Mapped[list[Cluster]] = relationship(
         secondary="action_cluster", viewonly=True, order_by="Cluster.name"
     )

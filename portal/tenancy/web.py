@@ -13,6 +13,13 @@ from portal.tenancy.models import Tenant
 from portal.tenancy.scope import reset_request_scope, set_request_scope
 
 
+def public_in_tenant(view):
+    """Mark a tenant page that answers without a sign-in (it must check its own secret,
+    e.g. a calendar feed's key). The tenant is still put in scope."""
+    view.public_in_tenant = True
+    return view
+
+
 def init_tenant_urls(app: Flask) -> None:
     @app.url_value_preprocessor
     def _pull_tenant(endpoint, values):
@@ -39,6 +46,11 @@ def init_tenant_urls(app: Flask) -> None:
     @app.before_request
     def _check_tenant_access():
         if g.get("tenant_slug") is None:
+            return None
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "public_in_tenant", False):
+            if g.tenant is None:
+                abort(404)
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

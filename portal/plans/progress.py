@@ -1,0 +1,83 @@
+"""How far plans and programmes have come: weighted progress, computed in SQL.
+
+An action counts with its weight (default 1) and its progress (0-100; done counts as 100).
+Cancelled actions do not count. A plan's progress is the weighted mean of its actions; a
+programme's, the weighted mean of all actions of its plans (joint and individual).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from portal.extensions import db
+from portal.plans.models import Action, ActionStatus, Plan
+
+
+@dataclass(frozen=True)
+class Progress:
+    percent: float  # 0..100
+    actions: int  # counted (not cancelled)
+    done: int
+    weight: float
+
+    @property
+    def share(self) -> float:
+        return self.percent / 100
+
+
+EMPTY = Progress(0.0, 0, 0, 0.0)
+
+
+def _columns():
+    effective = case((Action.status == ActionStatus.DONE, 100), else_=Action.progress)
+    return (
+        func.sum(Action.weight * effective),
+        func.count(Action.id),
+        func.sum(case((Action.status == ActionStatus.DONE, 1), else_=0)),
+        func.sum(Action.weight),
+    )
+
+
+def _progress(weighted, count, done, weight) -> Progress:
+    if not count or not weight:
+        return Progress(0.0, int(count or 0), int(done or 0), float(weight or 0))
+    return Progress(float(weighted) / float(weight), int(count), int(done or 0), float(weight))
+
+
+def plans_progress(plan_ids: list[int]) -> dict[int, Progress]:
+    """Progress of each plan, in one query."""
+    if not plan_ids:
+        return {}
+    rows = db.session.execute(
+        select(Action.plan_id, *_columns())
+        .where(Action.plan_id.in_(plan_ids), Action.status != ActionStatus.CANCELLED)
+        .group_by(Action.plan_id)
+    ).all()
+    found = {row[0]: _progress(*row[1:]) for row in rows}
+    return {plan_id: found.get(plan_id, EMPTY) for plan_id in plan_ids}
+
+
+def programme_progress(programme_id: int) -> Progress:
+    row = db.session.execute(
+        select(*_columns())
+        .join(Plan, Plan.id == Action.plan_id)
+        .where(Plan.programme_id == programme_id, Action.status != ActionStatus.CANCELLED)
+    ).one()
+    return _progress(*row)
+
+
+def clusters_progress(programme_id: int) -> dict[int, Progress]:
+    """Each cluster's progress on its individual plans in the programme, in one query."""
+    rows = db.session.execute(
+        select(Plan.cluster_id, *_columns())
+        .join(Plan, Plan.id == Action.plan_id)
+        .where(
+            Plan.programme_id == programme_id,
+            Plan.cluster_id.is_not(None),
+            Action.status != ActionStatus.CANCELLED,
+        )
+        .group_by(Plan.cluster_id)
+    ).all()
+    return {row[0]: _progress(*row[1:]) for row in rows}

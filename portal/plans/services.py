@@ -1,0 +1,332 @@
+"""Improvement plans and actions: the actions pages, htmx edits, imports and the CLI share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.accounts.models import Membership, User
+from portal.audit.models import AuditEntry
+from portal.clusters.models import Cluster
+from portal.errors import ConflictError, ServiceError
+from portal.events import apply_changes, emit
+from portal.extensions import db
+from portal.permissions import require
+from portal.plans.models import (
+    OPEN_STATUSES,
+    Action,
+    ActionCluster,
+    ActionComment,
+    ActionStatus,
+    Plan,
+    PlanKind,
+    Priority,
+)
+from portal.programmes.models import Programme
+
+PLAN_FIELDS = ("title", "start_date", "end_date", "goals", "focus_areas")
+ACTION_FIELDS = (
+    "title", "description", "owner_id", "start_date", "due_date", "status", "progress",
+    "priority", "weight", "workshop_id",
+)
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+def _check_period(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise ServiceError(_("The end comes before the start."),
+                           {"end_date": [_("The end comes before the start.")]})
+
+
+def create_plan(
+    user: User | None, data: dict[str, Any], *, tenant_id: int,
+    cluster: Cluster | None = None, programme: Programme | None = None,
+) -> Plan:
+    if cluster is None and programme is None:
+        raise ServiceError(_("A plan belongs to a cluster or to a programme."))
+    if user is not None:
+        require(user, "plan.create", cluster if cluster is not None else programme)
+    values = {k: data.get(k) for k in PLAN_FIELDS if k in data}
+    _check_period(values.get("start_date"), values.get("end_date"))
+    plan = Plan(
+        tenant_id=tenant_id,
+        kind=PlanKind.INDIVIDUAL if cluster is not None else PlanKind.JOINT,
+        cluster_id=cluster.id if cluster is not None else None,
+        programme_id=programme.id if programme is not None else None,
+        **values,
+    )
+    db.session.add(plan)
+    db.session.commit()
+    emit("plan_saved", tenant_id, plan=plan, created=True, changes={}, user=user)
+    return plan
+
+
+def update_plan(user: User | None, plan: Plan, data: dict[str, Any]) -> Plan:
+    if user is not None:
+        require(user, "plan.manage", plan)
+    values = {k: data[k] for k in PLAN_FIELDS if k in data}
+    _check_period(values.get("start_date", plan.start_date), values.get("end_date", plan.end_date))
+    changes = apply_changes(plan, values)
+    db.session.commit()
+    if changes:
+        emit("plan_saved", plan.tenant_id, plan=plan, created=False, changes=changes, user=user)
+    return plan
+
+
+def delete_plan(user: User | None, plan: Plan) -> None:
+    if user is not None:
+        require(user, "plan.manage", plan)
+    db.session.delete(plan)
+    db.session.commit()
+
+
+def plan_options(stmt: Select | None = None) -> Select:
+    """Plans with what their list shows (cluster, programme name) loaded in the same query."""
+    stmt = stmt if stmt is not None else select(Plan)
+    return stmt.options(selectinload(Plan.cluster)).order_by(Plan.start_date.desc(), Plan.id)
+
+
+# --- actions ----------------------------------------------------------------------------
+
+
+@dataclass
+class ActionFilters:
+    status: str = ""
+    owner_id: int | None = None
+    cluster_id: int | None = None
+    overdue: bool = False
+    sort: str = "due"
+    today: date = field(default_factory=date.today)
+
+
+SORTS = {
+    "due": (Action.due_date.is_(None), Action.due_date, Action.id),
+    "-due": (Action.due_date.is_(None), Action.due_date.desc(), Action.id),
+    "title": (func.lower(Action.title), Action.id),
+    "status": (Action.status, Action.id),
+    "progress": (Action.progress, Action.id),
+    "-progress": (Action.progress.desc(), Action.id),
+    "priority": (Action.priority, Action.id),
+}
+
+
+def overdue_clause(today: date):
+    return and_(Action.due_date < today, Action.status.in_(OPEN_STATUSES))
+
+
+def actions_query(plan_id: int | None, filters: ActionFilters) -> Select:
+    stmt = select(Action).options(
+        selectinload(Action.clusters), selectinload(Action.owner)
+    )
+    if plan_id is not None:
+        stmt = stmt.where(Action.plan_id == plan_id)
+    if filters.status in {s.value for s in ActionStatus}:
+        stmt = stmt.where(Action.status == ActionStatus(filters.status))
+    if filters.owner_id:
+        stmt = stmt.where(Action.owner_id == filters.owner_id)
+    if filters.cluster_id:
+        stmt = stmt.where(
+            Action.id.in_(select(ActionCluster.action_id).where(ActionCluster.cluster_id == filters.cluster_id))
+        )
+    if filters.overdue:
+        stmt = stmt.where(overdue_clause(filters.today))
+    return stmt.order_by(*SORTS.get(filters.sort, SORTS["due"]))
+
+
+def _owner_in_tenant(owner_id: int | None, tenant_id: int) -> None:
+    if owner_id is None:
+        return
+    exists = db.session.scalar(
+        select(Membership.id).where(Membership.user_id == owner_id, Membership.tenant_id == tenant_id)
+    )
+    if exists is None:
+        raise ServiceError(_("The owner must be a person of this region."),
+                           {"owner_id": [_("Choose a person of this region.")]})
+
+
+def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
+    if "status" in values and values["status"] is not None:
+        values["status"] = ActionStatus(values["status"])
+    if "priority" in values and values["priority"] is not None:
+        values["priority"] = Priority(values["priority"])
+    if "progress" in values:
+        progress = values["progress"] if values["progress"] is not None else 0
+        if not 0 <= int(progress) <= 100:
+            raise ServiceError(_("Progress is a number from 0 to 100."),
+                               {"progress": [_("Progress is a number from 0 to 100.")]})
+        values["progress"] = int(progress)
+    if values.get("status") == ActionStatus.DONE:
+        values["progress"] = 100
+    if "weight" in values:
+        weight = values["weight"] if values["weight"] is not None else 1.0
+        if not 0 < float(weight) <= 1000:
+            raise ServiceError(_("The weight is a number above 0 (1 is normal)."),
+                               {"weight": [_("The weight is a number above 0 (1 is normal).")]})
+        values["weight"] = float(weight)
+    if "title" in values:
+        values["title"] = (values["title"] or "").strip()
+        if not values["title"]:
+            raise ServiceError(_("The title is missing."), {"title": [_("The title is missing.")]})
+    _check_period(values.get("start_date"), values.get("due_date"))
+    return values
+
+
+def set_action_clusters(action: Action, cluster_ids: list[int]) -> None:
+    valid = set(db.session.scalars(select(Cluster.id).where(Cluster.id.in_(cluster_ids)))) if cluster_ids else set()
+    current = {
+        row.cluster_id: row
+        for row in db.session.scalars(select(ActionCluster).where(ActionCluster.action_id == action.id))
+    }
+    for cluster_id, row in current.items():
+        if cluster_id not in valid:
+            db.session.delete(row)
+    for cluster_id in valid - current.keys():
+        db.session.add(ActionCluster(tenant_id=action.tenant_id, action_id=action.id, cluster_id=cluster_id))
+    db.session.flush()
+    db.session.expire(action, ["clusters"])
+
+
+def create_action(
+    user: User | None, plan: Plan, data: dict[str, Any], cluster_ids: list[int] | None = None
+) -> Action:
+    if user is not None:
+        require(user, "plan.manage", plan)
+    values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
+    _owner_in_tenant(values.get("owner_id"), plan.tenant_id)
+    action = Action(tenant_id=plan.tenant_id, plan_id=plan.id, **values)
+    db.session.add(action)
+    db.session.flush()
+    if cluster_ids is None and plan.cluster_id is not None:
+        cluster_ids = [plan.cluster_id]
+    set_action_clusters(action, cluster_ids or [])
+    db.session.commit()
+    emit("action_saved", plan.tenant_id, action=action, created=True, changes={}, user=user)
+    return action
+
+
+def current_values(action: Action) -> dict[str, Any]:
+    return {k: getattr(action, k) for k in ACTION_FIELDS} | {"version": action.version}
+
+
+def update_action(
+    user: User | None, action: Action, data: dict[str, Any], *, expected_version: int | None,
+    cluster_ids: list[int] | None = None,
+) -> Action:
+    """Change an action; refuse with the current values if someone saved since it was read."""
+    if user is not None:
+        require(user, "action.edit", action)
+    if expected_version is not None and expected_version != action.version:
+        raise ConflictError(
+            _("Someone else changed this action while you edited it. Here is what it says now; "
+              "apply your change again."),
+            current_values(action),
+        )
+    values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
+    if "owner_id" in values:
+        _owner_in_tenant(values["owner_id"], action.tenant_id)
+    changes = apply_changes(action, values)
+    if cluster_ids is not None:
+        before = sorted(c.id for c in action.clusters)
+        set_action_clusters(action, cluster_ids)
+        if sorted(cluster_ids) != before:
+            changes["clusters"] = (before, sorted(cluster_ids))
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        db.session.refresh(action)
+        raise ConflictError(
+            _("Someone else changed this action while you edited it. Here is what it says now; "
+              "apply your change again."),
+            current_values(action),
+        ) from None
+    if changes:
+        emit("action_saved", action.tenant_id, action=action, created=False, changes=changes, user=user)
+    return action
+
+
+def delete_action(user: User | None, action: Action) -> None:
+    if user is not None:
+        require(user, "action.delete", action)
+    db.session.delete(action)
+    db.session.commit()
+
+
+def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -> ActionComment:
+    from portal.accounts.services import external_url
+    from portal.mail.services import send_mail
+
+    require(user, "action.comment", action)
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError(_("The comment is empty."), {"body": [_("Write a comment first.")]})
+    mentioned = db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(User.id.in_(mention_ids or [-1]), Membership.tenant_id == action.tenant_id)
+    ).all()
+    comment = ActionComment(
+        tenant_id=action.tenant_id, action_id=action.id, author_id=user.id, body=body,
+        mentioned=",".join(u.email for u in mentioned),
+    )
+    db.session.add(comment)
+    link = external_url("plans.action_detail", action_id=action.id)
+    for person in mentioned:
+        with force_locale(person.locale or "en"):
+            send_mail(
+                person.email,
+                _("%(name)s mentioned you: %(title)s", name=user.name, title=action.title),
+                _("%(name)s wrote on the action “%(title)s”:\n\n%(body)s\n\n%(link)s",
+                  name=user.name, title=action.title, body=body, link=link),
+            )
+    db.session.commit()
+    return comment
+
+
+def history(action: Action, limit: int = 100) -> list[AuditEntry]:
+    """Who changed what, when: the audit log of this action."""
+    return list(db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.tenant_id == action.tenant_id, AuditEntry.object_type == "plan_action",
+               AuditEntry.object_id == action.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ))
+
+
+def my_actions_query(user_id: int, today: date, *, due_within_days: int | None = None,
+                     overdue: bool = False) -> Select:
+    stmt = (
+        select(Action)
+        .where(Action.owner_id == user_id, Action.status.in_(OPEN_STATUSES))
+        .options(selectinload(Action.plan).selectinload(Plan.cluster), selectinload(Action.clusters))
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+    )
+    if overdue:
+        stmt = stmt.where(Action.due_date < today)
+    elif due_within_days is not None:
+        from datetime import timedelta
+
+        stmt = stmt.where(Action.due_date >= today, Action.due_date <= today + timedelta(days=due_within_days))
+    return stmt
+
+
+def people_choices(tenant_id: int) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(User.id, User.name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant_id).order_by(User.name)
+    ).all()
+    return [(user_id, name) for user_id, name in rows]
+
+
+def search_text(stmt: Select, text: str) -> Select:
+    like = f"%{text.strip().lower()}%"
+    return stmt.where(or_(func.lower(Action.title).like(like), func.lower(Action.description).like(like)))

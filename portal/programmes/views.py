@@ -1,0 +1,5 @@
+"""Programme pages (being built)."""
+
+from flask import Blueprint
+
+bp = Blueprint("programmes", __name__, url_prefix="/<tenant>/programmes")
