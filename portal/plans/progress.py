@@ -81,3 +81,17 @@ def clusters_progress(programme_id: int) -> dict[int, Progress]:
         .group_by(Plan.cluster_id)
     ).all()
     return {row[0]: _progress(*row[1:]) for row in rows}
+
+
+def programmes_progress(programme_ids: list[int]) -> dict[int, Progress]:
+    """Progress of each programme, in one query."""
+    if not programme_ids:
+        return {}
+    rows = db.session.execute(
+        select(Plan.programme_id, *_columns())
+        .join(Plan, Plan.id == Action.plan_id)
+        .where(Plan.programme_id.in_(programme_ids), Action.status != ActionStatus.CANCELLED)
+        .group_by(Plan.programme_id)
+    ).all()
+    found = {row[0]: _progress(*row[1:]) for row in rows}
+    return {pid: found.get(pid, EMPTY) for pid in programme_ids}

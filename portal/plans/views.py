@@ -1,5 +1,373 @@
-"""Plan and action pages (being built)."""
+"""Plans and actions: the plan page with filters, inline htmx edits and a timeline;
+the action page with comments, attachments and history; "my work"."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.clusters.models import Cluster
+from portal.errors import ConflictError, ServiceError
+from portal.extensions import db
+from portal.files import services as files
+from portal.files.models import StoredFile
+from portal.permissions import may, require
+from portal.plans import progress, services
+from portal.plans.forms import ActionForm, AttachmentForm, CommentForm, PlanForm, QuickEditForm
+from portal.plans.models import Action, ActionComment, Plan, PlanKind
+from portal.plugin_panels import panels_for
+from portal.programmes.models import Milestone, Programme
+from portal.tenancy import get_or_404
+from portal.web import timeline
+from portal.web.forms import show_service_error
+from portal.web.htmx import is_htmx, wants_fragment
+from portal.web.pagination import page_args, paginate
+from portal.workshops.models import Registration, RegistrationStatus, Workshop
 
 bp = Blueprint("plans", __name__, url_prefix="/<tenant>")
+PER_PAGE = 50
+
+
+def _cluster_choices() -> list[tuple[int, str]]:
+    return [(cid, name) for cid, name in db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name))]
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+@bp.route("/plans/")
+def index():
+    require(current_user, "plan.view")
+    plans = db.session.scalars(services.plan_options(select(Plan))).all()
+    programmes = dict(db.session.execute(select(Programme.id, Programme.name)).all())
+    return render_template("plans/index.html", plans=plans, programmes=programmes,
+                           progress=progress.plans_progress([p.id for p in plans]))
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+def create():
+    cluster = programme = None
+    if request.args.get("cluster_id", type=int):
+        cluster = get_or_404(Cluster, request.args.get("cluster_id", type=int))
+    elif request.args.get("programme_id", type=int):
+        programme = get_or_404(Programme, request.args.get("programme_id", type=int))
+    else:
+        abort(404)
+    require(current_user, "plan.create", cluster if cluster is not None else programme)
+    form = PlanForm()
+    if request.method == "GET" and programme is not None:
+        form.start_date.data, form.end_date.data = programme.start_date, programme.end_date
+    if form.validate_on_submit():
+        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+        try:
+            plan = services.create_plan(current_user, data, tenant_id=g.tenant.id, cluster=cluster,
+                                        programme=programme)
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("The plan is created."), "success")
+            return redirect(url_for("plans.detail", plan_id=plan.id))
+    return render_template("plans/form.html", form=form, plan=None, cluster=cluster,
+                           programme=programme), 422 if form.errors else 200
+
+
+def _filters() -> services.ActionFilters:
+    return services.ActionFilters(
+        status=request.args.get("status", ""),
+        owner_id=request.args.get("owner", type=int),
+        cluster_id=request.args.get("cluster", type=int),
+        overdue=request.args.get("overdue") == "1",
+        sort=request.args.get("sort", "due"),
+    )
+
+
+def _plan_timeline(plan: Plan, actions: list[Action], today: date):
+    items = [{"label": a.title, "start": a.start_date or a.due_date, "end": a.due_date or a.start_date,
+              "status": a.status.value, "url": url_for("plans.action_detail", action_id=a.id),
+              "note": f"{a.title} · {a.status.value} · {a.progress} %"}
+             for a in actions if a.start_date or a.due_date]
+    marks = []
+    if plan.programme_id:
+        marks = [{"label": m.title, "day": m.due_date, "kind": m.kind.value, "url": "",
+                  "note": f"{m.due_date.isoformat()} · {m.title}"}
+                 for m in db.session.scalars(select(Milestone).where(Milestone.programme_id == plan.programme_id))]
+    return timeline.build(plan.start_date, plan.end_date, items, marks, today)
+
+
+@bp.route("/plans/<int:plan_id>")
+def detail(plan_id: int):
+    plan = get_or_404(Plan, plan_id)
+    require(current_user, "plan.view", plan)
+    page, _per_page = page_args(default_per_page=PER_PAGE)
+    filters = _filters()
+    pagination = paginate(services.actions_query(plan.id, filters), page, PER_PAGE)
+    context = {
+        "plan": plan, "pagination": pagination, "filters": filters, "today": filters.today,
+        "people": services.people_choices(plan.tenant_id), "can_manage": may(current_user, "plan.manage", plan),
+    }
+    if wants_fragment("actions"):
+        return render_template("plans/_actions.html", **context)
+    programme = db.session.get(Programme, plan.programme_id) if plan.programme_id else None
+    return render_template(
+        "plans/detail.html", **context, programme=programme, clusters=_cluster_choices(),
+        progress=progress.plans_progress([plan.id])[plan.id],
+        timeline=_plan_timeline(plan, pagination.items, filters.today),
+        plugin_panels=panels_for("plan_panels", plan=plan),
+    )
+
+
+@bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+def edit(plan_id: int):
+    plan = get_or_404(Plan, plan_id)
+    require(current_user, "plan.manage", plan)
+    form = PlanForm(obj=plan)
+    if form.validate_on_submit():
+        try:
+            services.update_plan(current_user, plan, {k: v for k, v in form.data.items() if k != "csrf_token"})
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("plans.detail", plan_id=plan.id))
+    return render_template("plans/form.html", form=form, plan=plan, cluster=None, programme=None), (
+        422 if form.errors else 200)
+
+
+@bp.route("/plans/<int:plan_id>/delete", methods=["POST"])
+def delete(plan_id: int):
+    plan = get_or_404(Plan, plan_id)
+    require(current_user, "plan.manage", plan)
+    services.delete_plan(current_user, plan)
+    flash(_("The plan is deleted."), "success")
+    return redirect(url_for("plans.index"))
+
+
+# --- actions ----------------------------------------------------------------------------
+
+
+def _action_form(plan: Plan, **kwargs) -> ActionForm:
+    return ActionForm(people=services.people_choices(plan.tenant_id), cluster_choices=_cluster_choices(), **kwargs)
+
+
+@bp.route("/plans/<int:plan_id>/actions/new", methods=["GET", "POST"])
+def action_create(plan_id: int):
+    plan = get_or_404(Plan, plan_id)
+    require(current_user, "plan.manage", plan)
+    form = _action_form(plan)
+    if request.method == "GET" and plan.cluster_id:
+        form.clusters.data = [plan.cluster_id]
+    if form.validate_on_submit():
+        try:
+            action = services.create_action(current_user, plan, form.values(), form.clusters.data or [])
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("The action is added."), "success")
+            return redirect(url_for("plans.action_detail", action_id=action.id))
+    return render_template("plans/action_form.html", form=form, plan=plan, action=None, conflict=None), (
+        422 if form.errors else 200)
+
+
+def _action(action_id: int) -> Action:
+    return get_or_404(Action, action_id, selectinload(Action.plan), selectinload(Action.clusters),
+                      selectinload(Action.owner))
+
+
+@bp.route("/actions/<int:action_id>")
+def action_detail(action_id: int):
+    action = _action(action_id)
+    require(current_user, "action.view", action)
+    people = services.people_choices(action.tenant_id)
+    comments = db.session.scalars(
+        select(ActionComment).where(ActionComment.action_id == action.id)
+        .options(selectinload(ActionComment.author)).order_by(ActionComment.created_at)
+    ).all()
+    attachments = db.session.scalars(
+        select(StoredFile).where(StoredFile.action_id == action.id).order_by(StoredFile.created_at)
+    ).all()
+    workshop = db.session.get(Workshop, action.workshop_id) if action.workshop_id else None
+    return render_template(
+        "plans/action.html", action=action, plan=action.plan, comments=comments,
+        attachments=attachments, history=services.history(action), workshop=workshop,
+        comment_form=CommentForm(people=people), attachment_form=AttachmentForm(),
+        people=dict(people), today=date.today(),
+    )
+
+
+@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+def action_edit(action_id: int):
+    action = _action(action_id)
+    require(current_user, "action.edit", action)
+    form = _action_form(action.plan, obj=action)
+    if request.method == "GET":
+        form.owner_id.data = str(action.owner_id) if action.owner_id else ""
+        form.status.data, form.priority.data = action.status.value, action.priority.value
+        form.clusters.data = [c.id for c in action.clusters]
+        form.version.data = action.version
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.update_action(
+                current_user, action, form.values(), expected_version=_int(form.version.data),
+                cluster_ids=form.clusters.data or [],
+            )
+        except ConflictError as exc:
+            conflict = exc
+            form.version.data = action.version
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("plans.action_detail", action_id=action.id))
+    status = 409 if conflict else (422 if form.errors else 200)
+    return render_template("plans/action_form.html", form=form, plan=action.plan, action=action,
+                           conflict=conflict, people=dict(services.people_choices(action.tenant_id))), status
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/actions/<int:action_id>/quick", methods=["POST"])
+def action_quick(action_id: int):
+    """Status and progress from the plan's table: a row fragment for htmx, else a redirect."""
+    action = _action(action_id)
+    require(current_user, "action.edit", action)
+    form = QuickEditForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        data = {"status": form.status.data}
+        if form.progress.data is not None:
+            data["progress"] = form.progress.data
+        try:
+            services.update_action(current_user, action, data, expected_version=form.version.data)
+        except ConflictError as exc:
+            error, status = exc.message, 409
+        except ServiceError as exc:
+            db.session.rollback()
+            error, status = exc.message, 422
+    else:
+        error, status = " ".join(str(m) for ms in form.errors.values() for m in ms), 422
+    if not is_htmx():
+        if error:
+            flash(error, "error")
+        else:
+            flash(_("The changes are saved."), "success")
+        return redirect(request.referrer or url_for("plans.detail", plan_id=action.plan_id))
+    db.session.refresh(action)
+    return render_template("plans/_action_row.html", action=action, plan=action.plan, error=error,
+                           today=date.today(), can_manage=may(current_user, "plan.manage", action.plan)), status
+
+
+@bp.route("/actions/<int:action_id>/delete", methods=["POST"])
+def action_delete(action_id: int):
+    action = _action(action_id)
+    require(current_user, "action.delete", action)
+    plan_id = action.plan_id
+    services.delete_action(current_user, action)
+    flash(_("The action is deleted."), "success")
+    return redirect(url_for("plans.detail", plan_id=plan_id))
+
+
+@bp.route("/actions/<int:action_id>/comments", methods=["POST"])
+def action_comment(action_id: int):
+    action = _action(action_id)
+    require(current_user, "action.comment", action)
+    form = CommentForm(people=services.people_choices(action.tenant_id))
+    if form.validate_on_submit():
+        try:
+            services.add_comment(current_user, action, form.body.data, form.mention.data or [])
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("The comment is added."), "success")
+    else:
+        flash(_("Write a comment first."), "error")
+    return redirect(url_for("plans.action_detail", action_id=action.id) + "#comments")
+
+
+def _attachment(action: Action, file_id: int) -> StoredFile:
+    stored = get_or_404(StoredFile, file_id)
+    if stored.action_id != action.id:
+        abort(404)
+    return stored
+
+
+@bp.route("/actions/<int:action_id>/attachments", methods=["POST"])
+def attachment_upload(action_id: int):
+    action = _action(action_id)
+    require(current_user, "action.edit", action)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            files.store(form.file.data, tenant_id=action.tenant_id, user_id=current_user.id,
+                        action_id=action.id)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("The file is attached."), "success")
+    else:
+        flash(_("Choose a file."), "error")
+    return redirect(url_for("plans.action_detail", action_id=action.id) + "#attachments")
+
+
+@bp.route("/actions/<int:action_id>/attachments/<int:file_id>")
+def attachment_download(action_id: int, file_id: int):
+    action = _action(action_id)
+    require(current_user, "action.view", action)
+    stored = _attachment(action, file_id)
+    return send_file(files.path_of(stored), mimetype=stored.content_type, as_attachment=True,
+                     download_name=stored.filename, max_age=0)
+
+
+@bp.route("/actions/<int:action_id>/attachments/<int:file_id>/delete", methods=["POST"])
+def attachment_delete(action_id: int, file_id: int):
+    action = _action(action_id)
+    require(current_user, "action.edit", action)
+    files.delete(_attachment(action, file_id))
+    flash(_("The file is removed."), "success")
+    return redirect(url_for("plans.action_detail", action_id=action.id) + "#attachments")
+
+
+# --- my work ----------------------------------------------------------------------------
+
+
+@bp.route("/my-work")
+def my_work():
+    require(current_user, "tenant.view", g.tenant)
+    today = date.today()
+    overdue = db.session.scalars(services.my_actions_query(current_user.id, today, overdue=True).limit(50)).all()
+    soon = db.session.scalars(services.my_actions_query(current_user.id, today, due_within_days=14).limit(50)).all()
+    everything = paginate(services.my_actions_query(current_user.id, today), *page_args(default_per_page=25))
+    workshops = db.session.execute(
+        select(Workshop, Registration.status)
+        .join(Registration, Registration.workshop_id == Workshop.id)
+        .where(Registration.user_id == current_user.id, Workshop.day >= today,
+               Registration.status != RegistrationStatus.CANCELLED)
+        .order_by(Workshop.day, Workshop.start_time).limit(20)
+    ).all()
+    open_count = db.session.scalar(
+        select(func.count()).select_from(services.my_actions_query(current_user.id, today).order_by(None).subquery())
+    )
+    return render_template("plans/my_work.html", overdue=overdue, soon=soon, everything=everything,
+                           workshops=workshops, today=today, open_count=open_count)

@@ -70,8 +70,15 @@ def update_programme(user: User | None, programme: Programme, data: dict[str, An
 
 
 def delete_programme(user: User | None, programme: Programme) -> None:
+    """Delete the programme and its joint plans; the clusters' own plans stay."""
+    from sqlalchemy import update
+
     if user is not None:
         require(user, "programme.manage", programme)
+    db.session.execute(
+        update(Plan).where(Plan.programme_id == programme.id, Plan.kind == PlanKind.INDIVIDUAL)
+        .values(programme_id=None)
+    )
     db.session.delete(programme)
     db.session.commit()
 

@@ -1,5 +1,216 @@
-"""Programme pages (being built)."""
+"""Programme pages: the list, the overview at a glance, participants, milestones."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.clusters.models import Cluster
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.permissions import require
+from portal.plans import progress
+from portal.plugin_panels import panels_for
+from portal.programmes import services
+from portal.programmes.forms import GoalForm, MilestoneForm, ParticipantForm, ProgrammeForm
+from portal.programmes.models import Milestone, Programme, ProgrammeCluster
+from portal.tenancy import get_or_404
+from portal.web import timeline
+from portal.web.forms import show_service_error
+from portal.workshops.models import Workshop
 
 bp = Blueprint("programmes", __name__, url_prefix="/<tenant>/programmes")
+
+
+def _form_values(form) -> dict:
+    return {k: v for k, v in form.data.items() if k != "csrf_token"}
+
+
+@bp.route("/")
+def index():
+    require(current_user, "programme.view")
+    counts = (
+        select(ProgrammeCluster.programme_id, func.count().label("n"))
+        .group_by(ProgrammeCluster.programme_id).subquery()
+    )
+    rows = db.session.execute(
+        select(Programme, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.programme_id == Programme.id)
+        .order_by(Programme.start_date.desc(), Programme.id)
+    ).all()
+    done = progress.programmes_progress([p.id for p, _n in rows])
+    return render_template("programmes/index.html", rows=rows, progress=done, today=date.today())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    require(current_user, "programme.create")
+    form = ProgrammeForm()
+    if form.validate_on_submit():
+        try:
+            programme = services.create_programme(current_user, _form_values(form), g.tenant.id)
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("The programme “%(name)s” is created.", name=programme.name), "success")
+            return redirect(url_for("programmes.detail", programme_id=programme.id))
+    return render_template("programmes/form.html", form=form, programme=None), 422 if form.errors else 200
+
+
+def _participant_choices(programme: Programme) -> list[tuple[int, str]]:
+    taken = select(ProgrammeCluster.cluster_id).where(ProgrammeCluster.programme_id == programme.id)
+    rows = db.session.execute(select(Cluster.id, Cluster.name).where(Cluster.id.not_in(taken)).order_by(Cluster.name))
+    return [(cid, name) for cid, name in rows]
+
+
+def _timeline(programme: Programme, today: date):
+    workshops = db.session.scalars(select(Workshop).where(Workshop.programme_id == programme.id)).all()
+    marks = [{"label": m.title, "day": m.due_date, "kind": m.kind.value, "url": "",
+              "note": f"{m.due_date.isoformat()} · {m.title}"} for m in programme.milestones]
+    marks += [{"label": w.title, "day": w.day, "kind": "workshop",
+               "url": url_for("workshops.detail", workshop_id=w.id),
+               "note": f"{w.day.isoformat()} · {w.title}"} for w in workshops]
+    items = [{"label": programme.name, "start": programme.start_date, "end": programme.end_date,
+              "status": "in_progress", "url": "", "note": programme.name}]
+    return timeline.build(programme.start_date, programme.end_date, items, marks, today)
+
+
+@bp.route("/<int:programme_id>")
+def detail(programme_id: int):
+    programme = get_or_404(Programme, programme_id)
+    require(current_user, "programme.view", programme)
+    today = date.today()
+    overview = services.overview(programme, today)
+    return render_template(
+        "programmes/detail.html", programme=programme, overview=overview, today=today,
+        timeline=_timeline(programme, today),
+        participant_form=ParticipantForm(cluster_choices=_participant_choices(programme)),
+        milestone_form=MilestoneForm(),
+        plugin_panels=panels_for("programme_panels", programme=programme),
+    )
+
+
+@bp.route("/<int:programme_id>/edit", methods=["GET", "POST"])
+def edit(programme_id: int):
+    programme = get_or_404(Programme, programme_id)
+    require(current_user, "programme.manage", programme)
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        try:
+            services.update_programme(current_user, programme, _form_values(form))
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("programmes.detail", programme_id=programme.id))
+    return render_template("programmes/form.html", form=form, programme=programme), 422 if form.errors else 200
+
+
+@bp.route("/<int:programme_id>/delete", methods=["POST"])
+def delete(programme_id: int):
+    programme = get_or_404(Programme, programme_id)
+    require(current_user, "programme.manage", programme)
+    services.delete_programme(current_user, programme)
+    flash(_("The programme is deleted."), "success")
+    return redirect(url_for("programmes.index"))
+
+
+@bp.route("/<int:programme_id>/calendar-key", methods=["POST"])
+def renew_calendar_key(programme_id: int):
+    programme = get_or_404(Programme, programme_id)
+    services.renew_calendar_key(current_user, programme)
+    flash(_("The calendar has a new address; the old one no longer works."), "success")
+    return redirect(url_for("programmes.detail", programme_id=programme.id))
+
+
+@bp.route("/<int:programme_id>/participants", methods=["POST"])
+def add_participant(programme_id: int):
+    programme = get_or_404(Programme, programme_id)
+    require(current_user, "programme.manage", programme)
+    form = ParticipantForm(cluster_choices=_participant_choices(programme))
+    if form.validate_on_submit():
+        cluster = get_or_404(Cluster, form.cluster_id.data)
+        try:
+            services.add_participant(current_user, programme, cluster, form.goal.data)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(_("%(name)s takes part now.", name=cluster.name), "success")
+    else:
+        flash(_("Choose a cluster."), "error")
+    return redirect(url_for("programmes.detail", programme_id=programme.id))
+
+
+def _participant(programme: Programme, participant_id: int) -> ProgrammeCluster:
+    participant = get_or_404(ProgrammeCluster, participant_id)
+    if participant.programme_id != programme.id:
+        abort(404)
+    return participant
+
+
+@bp.route("/<int:programme_id>/participants/<int:participant_id>/goal", methods=["POST"])
+def set_goal(programme_id: int, participant_id: int):
+    programme = get_or_404(Programme, programme_id)
+    participant = _participant(programme, participant_id)
+    require(current_user, "programme.manage", programme)
+    form = GoalForm()
+    if form.validate_on_submit():
+        services.set_goal(current_user, participant, form.goal.data)
+        flash(_("The goal is saved."), "success")
+    else:
+        flash(_("The goal may have at most 2000 characters."), "error")
+    return redirect(url_for("programmes.detail", programme_id=programme.id))
+
+
+@bp.route("/<int:programme_id>/participants/<int:participant_id>/delete", methods=["POST"])
+def remove_participant(programme_id: int, participant_id: int):
+    programme = get_or_404(Programme, programme_id)
+    participant = _participant(programme, participant_id)
+    require(current_user, "programme.manage", programme)
+    services.remove_participant(current_user, participant)
+    flash(_("The cluster no longer takes part."), "success")
+    return redirect(url_for("programmes.detail", programme_id=programme.id))
+
+
+@bp.route("/<int:programme_id>/milestones", methods=["POST"])
+def add_milestone(programme_id: int):
+    programme = get_or_404(Programme, programme_id)
+    require(current_user, "programme.manage", programme)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        services.add_milestone(current_user, programme, _form_values(form))
+        flash(_("The milestone is added."), "success")
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "error")
+    return redirect(url_for("programmes.detail", programme_id=programme.id) + "#milestones")
+
+
+def _milestone(programme: Programme, milestone_id: int) -> Milestone:
+    milestone = get_or_404(Milestone, milestone_id)
+    if milestone.programme_id != programme.id:
+        abort(404)
+    return milestone
+
+
+@bp.route("/<int:programme_id>/milestones/<int:milestone_id>/done", methods=["POST"])
+def toggle_milestone(programme_id: int, milestone_id: int):
+    programme = get_or_404(Programme, programme_id)
+    milestone = _milestone(programme, milestone_id)
+    require(current_user, "programme.manage", programme)
+    services.update_milestone(current_user, milestone, {"done": request.form.get("done") == "1"})
+    return redirect(url_for("programmes.detail", programme_id=programme.id) + "#milestones")
+
+
+@bp.route("/<int:programme_id>/milestones/<int:milestone_id>/delete", methods=["POST"])
+def delete_milestone(programme_id: int, milestone_id: int):
+    programme = get_or_404(Programme, programme_id)
+    milestone = _milestone(programme, milestone_id)
+    require(current_user, "programme.manage", programme)
+    services.delete_milestone(current_user, milestone)
+    flash(_("The milestone is deleted."), "success")
+    return redirect(url_for("programmes.detail", programme_id=programme.id) + "#milestones")

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
+from portal.settings.forms import MultiCheckboxField
+from portal.web.forms import strip
+
+
+def _none_if_empty(value):
+    return None if value in ("", None) else value
+
+
+class PlanForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    start_date = DateField(_l("Starts"), validators=[DataRequired()])
+    end_date = DateField(_l("Ends"), validators=[DataRequired()])
+    goals = TextAreaField(_l("Goals"), validators=[Optional(), Length(max=5000)])
+    focus_areas = TextAreaField(
+        _l("Focus areas"), validators=[Optional(), Length(max=2000)],
+        description=_l("For example: communication and branding; member services; joint innovation projects."),
+    )
+
+
+class ActionForm(FlaskForm):
+    title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    owner_id = SelectField(_l("Owner"), coerce=_none_if_empty, validators=[Optional()])
+    clusters = MultiCheckboxField(_l("Responsible clusters"), coerce=int, default=list)
+    start_date = DateField(_l("Starts"), validators=[Optional()])
+    due_date = DateField(_l("Due"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=list(ACTION_STATUS_LABELS.items()))
+    progress = IntegerField(_l("Progress (%)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)])
+    priority = SelectField(_l("Priority"), choices=list(PRIORITY_LABELS.items()), default="normal")
+    weight = DecimalField(
+        _l("Weight"), default=1, places=2, validators=[Optional(), NumberRange(min=0.01, max=1000)],
+        description=_l("How much the action counts in the plan's progress; 1 is normal."),
+    )
+    version = HiddenField()
+
+    def __init__(self, *args, people=(), cluster_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner_id.choices = [("", _l("Nobody yet"))] + [(str(i), n) for i, n in people]
+        self.clusters.choices = list(cluster_choices)
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.data, "description": self.description.data or "",
+            "owner_id": int(self.owner_id.data) if self.owner_id.data else None,
+            "start_date": self.start_date.data, "due_date": self.due_date.data,
+            "status": self.status.data, "progress": self.progress.data or 0,
+            "priority": self.priority.data,
+            "weight": float(self.weight.data) if self.weight.data is not None else 1.0,
+        }
+
+
+class QuickEditForm(FlaskForm):
+    """Status and progress of one action, from its row in the plan."""
+
+    status = SelectField(_l("Status"), choices=list(ACTION_STATUS_LABELS.items()))
+    progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(min=0, max=100)])
+    version = IntegerField(validators=[DataRequired()])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=5000)])
+    mention = MultiCheckboxField(_l("Tell these people (they get an e-mail)"), coerce=int, default=list)
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mention.choices = list(people)
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("File (PDF, Word, Excel, PowerPoint, PNG or JPEG)"),
+                     validators=[FileRequired(_l("Choose a file."))])
