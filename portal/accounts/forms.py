@@ -48,6 +48,7 @@ class ChangePasswordForm(NewPasswordForm):
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), validators=[Optional()])
+    reminders_enabled = BooleanField(_l("Send me reminders by e-mail"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

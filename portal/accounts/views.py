@@ -176,6 +176,7 @@ def profile():
         if form.validate():
             current_user.name = form.name.data.strip()
             current_user.locale = form.locale.data or None
+            current_user.reminders_enabled = bool(form.reminders_enabled.data)
             db.session.commit()
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("auth.profile"))

@@ -1,8 +1,50 @@
-"""`portal send-reminders` (being built)."""
+"""`portal send-reminders`: the daily reminders by e-mail (run by cron)."""
+
+from __future__ import annotations
+
+from datetime import date
 
 import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.tenancy import unscoped
+from portal.tenancy.models import Tenant
+
+# More tenants than this: show a progress bar.
+PROGRESS_FROM = 5
+
+
+def _day(ctx, param, value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("write the day as YYYY-MM-DD") from None
 
 
 @click.command("send-reminders")
-def reminders_command() -> None:
+@click.option("--days", default=3, show_default=True, type=click.IntRange(0, 365),
+              help="Remind of actions due within this many days.")
+@click.option("--today", callback=_day, metavar="YYYY-MM-DD",
+              help="Run as if today were this day (default: today).")
+@with_appcontext
+def reminders_command(days: int, today: date) -> None:
     """Send due reminders (run daily by cron)."""
+    from portal.reminders import send_reminders
+
+    with unscoped():
+        tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.id)))
+    if len(tenants) > PROGRESS_FROM:
+        with click.progressbar(length=len(tenants), label="Regions", file=click.get_text_stream("stderr")) as bar:
+            counts = send_reminders(today, days, tenants=tenants, on_tenant=lambda _t: bar.update(1))
+    else:
+        counts = send_reminders(today, days, tenants=tenants)
+    click.echo(
+        f"{today.isoformat()}: {counts['tenants']} regions, {counts['due_soon']} due soon, "
+        f"{counts['overdue']} overdue, {counts['workshop']} workshop reminders sent "
+        f"({counts['already_sent']} sent before, {counts['conflicts']} taken by another run); "
+        f"{counts['workshops_ended']} workshops ended"
+    )

@@ -5,14 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from portal.clusters import services
 from portal.clusters.forms import ClusterForm, MemberForm, MemberImportForm
 from portal.clusters.importer import sample_csv
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.errors import ServiceError
+from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
 from portal.permissions import require
+from portal.plans.models import Plan
+from portal.plans.progress import plans_progress
 from portal.plugin_panels import panels_for
 from portal.tenancy import get_or_404
 from portal.web.charts import bars
@@ -75,8 +79,13 @@ def detail(cluster_id: int):
         return render_template("clusters/_members.html", **members)
     composition = services.composition(cluster.id)
     chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in composition])
+    plans = db.session.scalars(
+        select(Plan).where(Plan.cluster_id == cluster.id).order_by(Plan.start_date.desc())
+    ).all()
     return render_template(
         "clusters/detail.html",
+        plans=plans,
+        plans_progress=plans_progress([p.id for p in plans]),
         chart=chart,
         plugin_panels=panels_for("cluster_panels", cluster=cluster),
         **members,

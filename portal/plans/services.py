@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Membership, User
@@ -41,10 +41,10 @@ ACTION_FIELDS = (
 # --- plans ------------------------------------------------------------------------------
 
 
-def _check_period(start: date | None, end: date | None) -> None:
+def _check_period(start: date | None, end: date | None, end_field: str = "end_date") -> None:
     if start and end and end < start:
         raise ServiceError(_("The end comes before the start."),
-                           {"end_date": [_("The end comes before the start.")]})
+                           {end_field: [_("The end comes before the start.")]})
 
 
 def create_plan(
@@ -124,9 +124,7 @@ def overdue_clause(today: date):
 
 
 def actions_query(plan_id: int | None, filters: ActionFilters) -> Select:
-    stmt = select(Action).options(
-        selectinload(Action.clusters), selectinload(Action.owner)
-    )
+    stmt = select(Action).options(selectinload(Action.clusters), joinedload(Action.owner))
     if plan_id is not None:
         stmt = stmt.where(Action.plan_id == plan_id)
     if filters.status in {s.value for s in ActionStatus}:
@@ -176,7 +174,7 @@ def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
         values["title"] = (values["title"] or "").strip()
         if not values["title"]:
             raise ServiceError(_("The title is missing."), {"title": [_("The title is missing.")]})
-    _check_period(values.get("start_date"), values.get("due_date"))
+    _check_period(values.get("start_date"), values.get("due_date"), "due_date")
     return values
 
 

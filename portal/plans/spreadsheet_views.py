@@ -1,5 +1,127 @@
-"""Spreadsheet export and import of plans and programmes (being built)."""
+"""Spreadsheet export and import of plans and programmes."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.routing import BuildError
+from wtforms import BooleanField
+
+from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
+from portal.permissions import require
+from portal.plans import spreadsheets
+from portal.plans.models import Plan
+from portal.programmes.models import Programme
+from portal.tenancy import get_or_404
 
 bp = Blueprint("spreadsheets", __name__, url_prefix="/<tenant>")
+
+
+class ActionImportForm(FlaskForm):
+    file = FileField(_l("CSV or Excel file"),
+                     validators=[FileRequired(_l("Choose a file to import."))])
+    dry_run = BooleanField(_l("Only check the file, write nothing"))
+    as_new = BooleanField(
+        _l("Import every row as a new action (ignore the id column)"),
+        description=_l("For copying the actions of another plan into this one."),
+    )
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _url(endpoint: str, fallback: str, **values) -> str:
+    """A page of another part of the portal, if it exists yet; else the fallback."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return fallback
+
+
+def _plan(plan_id: int, action: str) -> Plan:
+    plan = get_or_404(Plan, plan_id)
+    require(current_user, action, plan)
+    return plan
+
+
+@bp.route("/plans/<int:plan_id>/actions.xlsx")
+def plan_xlsx(plan_id: int):
+    plan = _plan(plan_id, "plan.view")
+    name = spreadsheets.download_name("plan", plan.id, plan.title, "actions", extension=".xlsx")
+    return _download(spreadsheets.plan_xlsx(plan), spreadsheets.XLSX_MIME, name)
+
+
+@bp.route("/plans/<int:plan_id>/actions.csv")
+def plan_csv(plan_id: int):
+    plan = _plan(plan_id, "plan.view")
+    name = spreadsheets.download_name("plan", plan.id, plan.title, "actions", extension=".csv")
+    return _download(spreadsheets.plan_csv(plan), spreadsheets.CSV_MIME, name)
+
+
+def _programme(programme_id: int) -> Programme:
+    programme = get_or_404(Programme, programme_id)
+    require(current_user, "programme.view", programme)
+    return programme
+
+
+@bp.route("/programmes/<int:programme_id>/status.xlsx")
+def programme_xlsx(programme_id: int):
+    programme = _programme(programme_id)
+    name = spreadsheets.download_name("programme", programme.id, programme.name, "status",
+                                      extension=".xlsx")
+    data = spreadsheets.programme_xlsx(programme, date.today())
+    return _download(data, spreadsheets.XLSX_MIME, name)
+
+
+@bp.route("/programmes/<int:programme_id>/status.csv")
+def programme_csv(programme_id: int):
+    programme = _programme(programme_id)
+    name = spreadsheets.download_name("programme", programme.id, programme.name, "status",
+                                      extension=".csv")
+    data = spreadsheets.programme_csv(programme, date.today())
+    return _download(data, spreadsheets.CSV_MIME, name)
+
+
+@bp.route("/plans/<int:plan_id>/import", methods=["GET", "POST"])
+def plan_import(plan_id: int):
+    plan = _plan(plan_id, "plan.manage")
+    form = ActionImportForm()
+    outcome = None
+    here = url_for("spreadsheets.plan_import", plan_id=plan.id)
+    plan_url = _url("plans.detail", here, plan_id=plan.id)
+    if form.validate_on_submit():
+        raw = form.file.data.read()
+        outcome = spreadsheets.import_actions(
+            current_user, plan, raw, dry_run=form.dry_run.data, as_new=form.as_new.data
+        )
+        if outcome.written:
+            flash(_("The file is imported: %(created)d new actions, %(updated)d changed.",
+                    created=outcome.created, updated=outcome.updated), "success")
+            return redirect(plan_url)
+    status = 422 if (form.errors or (outcome and outcome.errors)) else 200
+    return render_template(
+        "spreadsheets/import.html",
+        form=form,
+        plan=plan,
+        plan_url=plan_url,
+        outcome=outcome,
+        columns=spreadsheets.COLUMNS,
+        max_rows=spreadsheets.MAX_ROWS,
+        status_labels=ACTION_STATUS_LABELS,
+        priority_labels=PRIORITY_LABELS,
+    ), status

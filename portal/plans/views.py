@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster
 from portal.errors import ConflictError, ServiceError
@@ -111,7 +111,7 @@ def _plan_timeline(plan: Plan, actions: list[Action], today: date):
 
 @bp.route("/plans/<int:plan_id>")
 def detail(plan_id: int):
-    plan = get_or_404(Plan, plan_id)
+    plan = get_or_404(Plan, plan_id, joinedload(Plan.cluster))
     require(current_user, "plan.view", plan)
     page, _per_page = page_args(default_per_page=PER_PAGE)
     filters = _filters()

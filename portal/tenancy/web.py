@@ -40,7 +40,11 @@ def init_tenant_urls(app: Flask) -> None:
     def _push_tenant(endpoint, values):
         if "tenant" in values or g.get("tenant") is None:
             return
-        if app.url_map.is_endpoint_expecting(endpoint, "tenant"):
+        try:
+            expecting = app.url_map.is_endpoint_expecting(endpoint, "tenant")
+        except KeyError:  # an unknown endpoint: url_for will say so itself
+            return
+        if expecting:
             values["tenant"] = g.tenant.slug
 
     @app.before_request
