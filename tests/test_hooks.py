@@ -334,3 +334,94 @@ def test_docs_example_plugin_shape_matches_toolkit():
     first_cells = re.findall(r"^\| (.+?) \|", table, re.MULTILINE)
     for name in (n for cell in first_cells for n in re.findall(r"`([A-Za-z_][A-Za-z_0-9]*)", cell)):
         assert hasattr(toolkit, name), name
+
+
+# --- the joint process --------------------------------------------------------------------
+
+
+@pytest.fixture
+def rec_process(rec):
+    from datetime import date, time, timedelta
+
+    from portal.clusters.models import Cluster
+    from portal.plans import services as plans
+    from portal.programmes import services as programmes
+    from portal.tenancy import tenant_scope
+    from portal.workshops import services as workshops
+
+    app, client, tenant, cluster, factory = rec
+    with app.test_request_context(), tenant_scope(tenant.id):
+        programme = programmes.create_programme(
+            None, {"name": "Forum", "start_date": date(2026, 1, 1), "end_date": date(2027, 12, 31)}, tenant.id)
+        plan = plans.create_plan(None, {"title": "Joint plan", "start_date": date(2026, 1, 1),
+                                        "end_date": date(2027, 1, 1)}, tenant_id=tenant.id, programme=programme)
+        action = plans.create_action(None, plan, {"title": "Branding"}, [cluster.id])
+        workshop = workshops.create_workshop(None, {
+            "title": "Kick-off", "programme_id": programme.id, "day": date.today() + timedelta(days=5),
+            "start_time": time(9), "end_time": time(15), "capacity": 10}, tenant.id)
+        ids = {"programme": programme.id, "plan": plan.id, "action": action.id, "workshop": workshop.id}
+        db.session.get(Cluster, cluster.id)
+    return app, client, tenant, ids
+
+
+def test_hook_programme_panels(rec_process):
+    _app, client, _tenant, ids = rec_process
+    assert "Recorder programme panel" in client.get(f"/nordland/programmes/{ids['programme']}").get_data(as_text=True)
+
+
+def test_hook_workshop_panels(rec_process):
+    _app, client, _tenant, ids = rec_process
+    assert "Recorder workshop panel" in client.get(f"/nordland/workshops/{ids['workshop']}").get_data(as_text=True)
+
+
+def test_hook_plan_panels(rec_process):
+    _app, client, _tenant, ids = rec_process
+    assert "Recorder plan panel" in client.get(f"/nordland/plans/{ids['plan']}").get_data(as_text=True)
+
+
+def test_hook_programme_saved(rec_process):
+    _app, client, _tenant, ids = rec_process
+    assert ("programme_saved", ("Forum", True, ())) in recorder.calls
+    client.post(f"/nordland/programmes/{ids['programme']}/edit",
+                data={"name": "Forum 2026", "start_date": "2026-01-01", "end_date": "2027-12-31"})
+    assert ("programme_saved", ("Forum 2026", False, ("name",))) in recorder.calls
+
+
+def test_hook_workshop_saved(rec_process):
+    assert ("workshop_saved", ("Kick-off", True, ())) in recorder.calls
+
+
+def test_hook_plan_saved(rec_process):
+    _app, client, _tenant, ids = rec_process
+    assert ("plan_saved", ("Joint plan", True, ())) in recorder.calls
+    client.post(f"/nordland/plans/{ids['plan']}/edit",
+                data={"title": "Joint plan", "start_date": "2026-01-01", "end_date": "2027-06-01"})
+    assert ("plan_saved", ("Joint plan", False, ("end_date",))) in recorder.calls
+
+
+def test_hook_action_saved(rec_process):
+    _app, client, _tenant, ids = rec_process
+    assert ("action_saved", ("Branding", True, ())) in recorder.calls
+    client.post(f"/nordland/actions/{ids['action']}/quick", data={"status": "in_progress", "progress": "20", "version": "1"})
+    assert ("action_saved", ("Branding", False, ("progress", "status"))) in recorder.calls
+
+
+def test_hook_registration_changed(rec_process):
+    _app, client, _tenant, ids = rec_process
+    client.post(f"/nordland/workshops/{ids['workshop']}/register")
+    client.post(f"/nordland/workshops/{ids['workshop']}/cancel")
+    assert ("registration_changed", ("registered", None)) in recorder.calls
+    assert ("registration_changed", ("cancelled", None)) in recorder.calls
+
+
+def test_hook_workshop_ended(rec_process):
+    from portal.tenancy import tenant_scope
+    from portal.workshops import services as workshops
+    from portal.workshops.models import Workshop
+
+    app, _client, tenant, ids = rec_process
+    with app.test_request_context(), tenant_scope(tenant.id):
+        workshop = db.session.get(Workshop, ids["workshop"])
+        assert workshops.end_workshop(workshop) is True
+        assert workshops.end_workshop(workshop) is False  # once only
+    assert recorder.calls.count(("workshop_ended", ("Kick-off",))) == 1

@@ -370,6 +370,12 @@ def load_demo() -> list[tuple[str, str, str]]:
         )
     db.session.commit()
 
+    from datetime import date
+
+    from portal.demo.process import load_process
+
+    load_process(nordland, date.today())
+
     host = current_app.extensions["portal_plugins"]
     for tenant in (nordland, midtjylland):
         for plugin_name, plugin in host.plugins.items():

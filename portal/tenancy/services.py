@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -152,3 +152,6 @@ def set_plugin_enabled(user: User | None, tenant: Tenant, plugin_name: str, enab
             db.session.add(row)
         row.enabled = enabled
         db.session.commit()
+    # The request's cache of switched-on plugins is stale now.
+    if has_request_context():
+        g.pop("_enabled_plugins", None)

@@ -116,3 +116,48 @@ def member_added(member, user):
 @hookimpl
 def demo_data(tenant):
     calls.append(("demo_data", (tenant.slug,)))
+
+
+@hookimpl
+def programme_panels(programme, user):
+    return [Panel("Recorder programme panel", "recorder/panel.html", {"where": programme.name})]
+
+
+@hookimpl
+def workshop_panels(workshop, user):
+    return [Panel("Recorder workshop panel", "recorder/panel.html", {"where": workshop.title})]
+
+
+@hookimpl
+def plan_panels(plan, user):
+    return [Panel("Recorder plan panel", "recorder/panel.html", {"where": plan.title})]
+
+
+@hookimpl
+def programme_saved(programme, created, changes, user):
+    calls.append(("programme_saved", (programme.name, created, tuple(sorted(changes)))))
+
+
+@hookimpl
+def workshop_saved(workshop, created, changes, user):
+    calls.append(("workshop_saved", (workshop.title, created, tuple(sorted(changes)))))
+
+
+@hookimpl
+def plan_saved(plan, created, changes, user):
+    calls.append(("plan_saved", (plan.title, created, tuple(sorted(changes)))))
+
+
+@hookimpl
+def action_saved(action, created, changes, user):
+    calls.append(("action_saved", (action.title, created, tuple(sorted(changes)))))
+
+
+@hookimpl
+def registration_changed(registration, user):
+    calls.append(("registration_changed", (registration.status.value, registration.attended)))
+
+
+@hookimpl
+def workshop_ended(workshop):
+    calls.append(("workshop_ended", (workshop.title,)))
