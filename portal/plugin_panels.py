@@ -76,14 +76,19 @@ def tenant_navigation() -> list[NavLink]:
     )
     links = []
     current_blueprint = (request.endpoint or "").rsplit(".", 1)[0]
+    # An entry for exactly this page wins; else the entry of the page's section.
+    exact = any(item.endpoint == request.endpoint for item in items)
     for item in sorted(items, key=lambda i: i.order):
         try:
             url = url_for(item.endpoint, **item.values)
         except BuildError:
             continue
         blueprint = item.endpoint.rsplit(".", 1)[0]
-        active = request.endpoint == item.endpoint or (
-            blueprint == current_blueprint and blueprint not in {"main", "settings"}
-        )
+        if exact:
+            active = item.endpoint == request.endpoint
+        else:
+            active = blueprint == current_blueprint and blueprint not in {"main", "settings"}
+            if active and any(o.endpoint.rsplit(".", 1)[0] == blueprint and o.order < item.order for o in items):
+                active = False  # the section's first entry stands for it
         links.append(NavLink(str(item.label), url, active))
     return links

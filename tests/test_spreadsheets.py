@@ -280,11 +280,22 @@ def test_import_tells_plugins_and_audits(app, client, plan_world):
         assert entries[0].actor == "coord@a.example" and entries[0].action == "create"
 
 
+def _zip(name: str, data: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, data)
+    return out.getvalue()
+
+
 BAD_FILES = [
     (b"", "The file is empty"),
     (b"\xef\xbb\xbf  \n\n", "The file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00binary\xff\xfe", "neither an Excel"),
     (b"PK\x03\x04this is no zip at all", "not a readable Excel"),
+    (_zip("notes.txt", b"title\nA\n"), "not a readable Excel"),
+    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\xff", "neither an Excel"),
     (b"title\n", "no rows"),
     (b"title,colour\nA,red\n", "Unknown column"),
     (b"description,status\nA,planned\n", "is missing"),
@@ -454,7 +465,7 @@ def test_import_page_explains_the_columns(client, plan_world):
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert f"/nordland/plans/{plan_world.id}/actions.xlsx" in text
-    assert "owner_email" in text and 'name="csrf_token"' in text or "csrf" in text.lower()
+    assert "owner_email" in text and 'enctype="multipart/form-data"' in text
     assert 'for="file"' in text and "<script>" not in text and "style=" not in text
 
 

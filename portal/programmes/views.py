@@ -14,6 +14,7 @@ from portal.errors import ServiceError
 from portal.extensions import db
 from portal.permissions import require
 from portal.plans import progress
+from portal.plans.models import Plan
 from portal.plugin_panels import panels_for
 from portal.programmes import services
 from portal.programmes.forms import GoalForm, MilestoneForm, ParticipantForm, ProgrammeForm
@@ -74,8 +75,13 @@ def _timeline(programme: Programme, today: date):
     marks += [{"label": w.title, "day": w.day, "kind": "workshop",
                "url": url_for("workshops.detail", workshop_id=w.id),
                "note": f"{w.day.isoformat()} · {w.title}"} for w in workshops]
+    plans = db.session.scalars(
+        select(Plan).where(Plan.programme_id == programme.id).order_by(Plan.kind.desc(), Plan.title)
+    ).all()
     items = [{"label": programme.name, "start": programme.start_date, "end": programme.end_date,
-              "status": "in_progress", "url": "", "note": programme.name}]
+              "status": "planned", "url": "", "note": programme.name}]
+    items += [{"label": plan.title, "start": plan.start_date, "end": plan.end_date, "status": "in_progress",
+               "url": url_for("plans.detail", plan_id=plan.id), "note": plan.title} for plan in plans]
     return timeline.build(programme.start_date, programme.end_date, items, marks, today)
 
 
