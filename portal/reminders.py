@@ -27,21 +27,29 @@ from datetime import date, timedelta
 from flask import current_app, g
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.routing import BuildError
 
 from portal.accounts.models import Membership, User
 from portal.extensions import db
+from portal.mail.models import OutboxMessage
 from portal.plans.models import OPEN_STATUSES, Action, ReminderSent
 from portal.tenancy import tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.workshops.models import Registration, RegistrationStatus, Workshop
 
 KEY_BATCH = 500
-COUNTS = ("tenants", "due_soon", "overdue", "workshop", "already_sent", "workshops_ended",
-          "conflicts")
+COUNTS = (
+    "tenants",
+    "due_soon",
+    "overdue",
+    "workshop",
+    "already_sent",
+    "workshops_ended",
+    "conflicts",
+)
 
 
 @dataclass
@@ -71,8 +79,10 @@ def _footer() -> str:
         profile = external_url("auth.profile")
     except BuildError:  # pragma: no cover - the profile page is part of the core
         profile = ""
-    return _("You get these reminders because they are switched on in your profile: %(link)s",
-             link=profile)
+    return _(
+        "You get these reminders because they are switched on in your profile: %(link)s",
+        link=profile,
+    )
 
 
 def _action_reminders(tenant: Tenant, today: date, days: int) -> list[_Reminder]:
@@ -101,13 +111,22 @@ def _action_reminders(tenant: Tenant, today: date, days: int) -> list[_Reminder]
             if action.due_date < today:
                 kind, key = "overdue", f"action-overdue:{action.id}:{action.due_date.isoformat()}"
                 subject = _("Overdue: %(title)s", title=action.title)
-                text = _("The action “%(title)s” of the plan “%(plan)s” was due on %(day)s and "
-                         "is not done yet.", title=action.title, plan=action.plan.title, day=day)
+                text = _(
+                    "The action “%(title)s” of the plan “%(plan)s” was due on %(day)s and "
+                    "is not done yet.",
+                    title=action.title,
+                    plan=action.plan.title,
+                    day=day,
+                )
             else:
                 kind, key = "due_soon", f"action-due:{action.id}:{action.due_date.isoformat()}"
                 subject = _("Due soon: %(title)s", title=action.title)
-                text = _("The action “%(title)s” of the plan “%(plan)s” is due on %(day)s.",
-                         title=action.title, plan=action.plan.title, day=day)
+                text = _(
+                    "The action “%(title)s” of the plan “%(plan)s” is due on %(day)s.",
+                    title=action.title,
+                    plan=action.plan.title,
+                    day=day,
+                )
             body = f"{text}\n\n{link}\n\n-- \n{_footer()}"
         reminders.append(_Reminder(owner.id, owner.email, key, subject, body, kind))
     return reminders
@@ -137,7 +156,8 @@ def _workshop_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
             where = ", ".join(x for x in (workshop.location, workshop.online_url) if x)
             text = _(
                 "You are registered for the workshop “%(title)s” tomorrow, %(day)s, "
-                "%(start)s–%(end)s.", title=workshop.title,
+                "%(start)s–%(end)s.",
+                title=workshop.title,
                 day=format_date(workshop.day, "long"),
                 start=workshop.start_time.strftime("%H:%M"),
                 end=workshop.end_time.strftime("%H:%M"),
@@ -159,11 +179,19 @@ def _already_sent(reminders: list[_Reminder]) -> set[tuple[int, str]]:
             (user_id, key)
             for user_id, key in db.session.execute(
                 select(ReminderSent.user_id, ReminderSent.key).where(
-                    ReminderSent.key.in_(keys[start:start + KEY_BATCH])
+                    ReminderSent.key.in_(keys[start : start + KEY_BATCH])
                 )
             )
         )
     return found
+
+
+def _store_together(messages: list[OutboxMessage]) -> None:
+    """``send_mail`` adds one outbox copy per mail; write them in one statement instead of one
+    INSERT each (the ORM inserts row by row on SQLite to read back each id)."""
+    for message in messages:
+        db.session.expunge(message)
+    db.session.bulk_save_objects(messages)
 
 
 def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int]) -> None:
@@ -180,24 +208,31 @@ def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int
         sent.add((reminder.user_id, reminder.key))
         todo.append(reminder)
     if todo:
-        # Claim first (committed), then send: a reminder is never sent twice.
-        db.session.add_all(
-            ReminderSent(tenant_id=tenant.id, user_id=r.user_id, key=r.key, sent_on=today)
-            for r in todo
-        )
+        # Claim first (committed), then send: a reminder is never sent twice. One INSERT
+        # for all rows (the ORM would insert row by row on SQLite, to read back the ids).
         try:
+            db.session.execute(
+                insert(ReminderSent),
+                [
+                    {"tenant_id": tenant.id, "user_id": r.user_id, "key": r.key, "sent_on": today}
+                    for r in todo
+                ],
+            )
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             counts["conflicts"] += len(todo)
             todo = []
+    messages = []
     for reminder in todo:
-        send_mail(reminder.email, reminder.subject, reminder.body)
+        messages.append(send_mail(reminder.email, reminder.subject, reminder.body))
         counts[reminder.kind] += 1
-    if todo:
+    if messages:
+        _store_together(messages)
         db.session.commit()
     past = db.session.scalars(
-        select(Workshop).where(Workshop.day < today, Workshop.ended_at.is_(None))
+        select(Workshop)
+        .where(Workshop.day < today, Workshop.ended_at.is_(None))
         .order_by(Workshop.day, Workshop.id)
     ).all()
     for workshop in past:
@@ -206,7 +241,10 @@ def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int
 
 
 def send_reminders(
-    today: date, days: int = 3, *, on_tenant: Callable[[Tenant], None] | None = None,
+    today: date,
+    days: int = 3,
+    *,
+    on_tenant: Callable[[Tenant], None] | None = None,
     tenants: Iterable[Tenant] | None = None,
 ) -> dict[str, int]:
     """Send the day's reminders in every tenant; answer how many of each kind went out.

@@ -109,7 +109,10 @@ def test_coordinator_creates_and_edits_a_workshop(client, world, app):
     login(client, "coord@a.example")
     form = client.get(f"/nordland/workshops/new?programme_id={programme.id}")
     assert form.status_code == 200
-    assert re.search(rf'<option selected value="{programme.id}">|value="{programme.id}" selected', form.get_data(as_text=True))
+    assert re.search(
+        rf'<option selected value="{programme.id}">|value="{programme.id}" selected',
+        form.get_data(as_text=True),
+    )
     response = client.post("/nordland/workshops/new", data={**VALID, "programme_id": programme.id})
     assert response.status_code == 302
     with app.app_context(), unscoped():
@@ -143,6 +146,7 @@ def test_bad_workshop_input_is_explained_and_writes_nothing(client, world, app):
         ({"end_time": "08:00"}, b"must end after it starts"),
         ({"capacity": "0"}, b"from 1 to 100000"),
         ({"capacity": "9" * 40}, b"from 1 to 100000"),
+        ({"capacity": "9" * 400}, b"from 1 to 100000"),
         ({"capacity": "lots"}, b"Not a valid integer"),
         ({"online_url": "javascript://x.example/%0aalert(1)"}, b"https://"),
         ({"online_url": "not a link"}, b"Invalid URL"),
@@ -170,8 +174,14 @@ def test_only_coordinators_create_and_change_workshops(client, world, app):
         assert client.get("/nordland/workshops/new").status_code == 403
         assert client.post("/nordland/workshops/new", data=VALID).status_code == 403
         assert client.post(f"/nordland/workshops/{wid}/edit", data=VALID).status_code == 403
-        assert client.post(f"/nordland/workshops/{wid}/agenda", data={"agenda-title": "X"}).status_code == 403
-        assert client.post(f"/nordland/workshops/{wid}/minutes", data={"minutes": "x"}).status_code == 403
+        assert (
+            client.post(f"/nordland/workshops/{wid}/agenda", data={"agenda-title": "X"}).status_code
+            == 403
+        )
+        assert (
+            client.post(f"/nordland/workshops/{wid}/minutes", data={"minutes": "x"}).status_code
+            == 403
+        )
         assert client.post(f"/nordland/workshops/{wid}/end").status_code == 403
         assert client.post(f"/nordland/workshops/{wid}/delete").status_code == 403
         page = client.get(f"/nordland/workshops/{wid}")
@@ -188,8 +198,14 @@ def test_index_lists_upcoming_and_past_with_counts(client, world, app):
     soon = _workshop(app, world["a"], title="Coming soon", capacity=12)
     _workshop(app, world["a"], days=-40, title="Long ago")
     with app.test_request_context(), tenant_scope(world["a"].id):
-        db.session.add(Registration(tenant_id=world["a"].id, workshop_id=soon,
-                                    user_id=_user_id(app, "member@a.example"), status="registered"))
+        db.session.add(
+            Registration(
+                tenant_id=world["a"].id,
+                workshop_id=soon,
+                user_id=_user_id(app, "member@a.example"),
+                status="registered",
+            )
+        )
         db.session.commit()
     page = client.get("/nordland/workshops/").get_data(as_text=True)
     upcoming, past = page.split('id="past-heading"')
@@ -212,9 +228,14 @@ def test_who_may_register(client, world, app):
     client.post("/logout")
     # The coordinator invites the member's cluster.
     login(client, "coord@a.example")
-    response = client.post(f"/nordland/workshops/{wid}/invites", data={"cluster_ids": [world["c2"].id]})
+    response = client.post(
+        f"/nordland/workshops/{wid}/invites", data={"cluster_ids": [world["c2"].id]}
+    )
     assert response.status_code == 302
-    assert client.post(f"/nordland/workshops/{wid}/invites", data={"cluster_ids": ["abc"]}).status_code == 422
+    assert (
+        client.post(f"/nordland/workshops/{wid}/invites", data={"cluster_ids": ["abc"]}).status_code
+        == 422
+    )
     client.post("/logout")
     login(client, "member@a.example")
     assert b">Register<" in client.get(f"/nordland/workshops/{wid}").data
@@ -231,9 +252,14 @@ def test_a_person_invitation_and_its_withdrawal(client, world, app):
     other = _workshop(app, world["a"], title="Other")
     manager = _user_id(app, "manager@a.example")
     login(client, "coord@a.example")
-    assert client.post(f"/nordland/workshops/{wid}/invites", data={"user_ids": [manager]}).status_code == 302
+    assert (
+        client.post(f"/nordland/workshops/{wid}/invites", data={"user_ids": [manager]}).status_code
+        == 302
+    )
     with app.app_context(), unscoped():
-        invite_id = db.session.scalar(select(WorkshopInvite.id).where(WorkshopInvite.workshop_id == wid))
+        invite_id = db.session.scalar(
+            select(WorkshopInvite.id).where(WorkshopInvite.workshop_id == wid)
+        )
     page = client.get(f"/nordland/workshops/{wid}").get_data(as_text=True)
     assert "Manager" in page.split('id="invitations"')[1]
     assert client.post(f"/nordland/workshops/{other}/invites/{invite_id}/delete").status_code == 404
@@ -244,7 +270,9 @@ def test_a_person_invitation_and_its_withdrawal(client, world, app):
 def test_capacity_waiting_list_and_promotion_by_mail(client, world, app):
     wid = _workshop(app, world["a"], capacity=2)
     login(client, "coord@a.example")
-    client.post(f"/nordland/workshops/{wid}/invites", data={"cluster_ids": [world["c1"].id, world["c2"].id]})
+    client.post(
+        f"/nordland/workshops/{wid}/invites", data={"cluster_ids": [world["c1"].id, world["c2"].id]}
+    )
     client.post("/logout")
     for email in ("coord@a.example", "manager@a.example", "member@a.example"):
         login(client, email)
@@ -271,10 +299,16 @@ def test_capacity_waiting_list_and_promotion_by_mail(client, world, app):
         )
     assert mail is not None and "Silver workshop" in mail.subject
     # Cancelling twice, or without a registration, is calm.
-    assert b"were not registered" not in client.post(f"/nordland/workshops/{wid}/cancel", follow_redirects=True).data
+    assert (
+        b"were not registered"
+        not in client.post(f"/nordland/workshops/{wid}/cancel", follow_redirects=True).data
+    )
     client.post("/logout")
     login(client, "observer@a.example")
-    assert b"were not registered" in client.post(f"/nordland/workshops/{wid}/cancel", follow_redirects=True).data
+    assert (
+        b"were not registered"
+        in client.post(f"/nordland/workshops/{wid}/cancel", follow_redirects=True).data
+    )
 
 
 def test_registration_closes_when_the_workshop_is_over(client, world, app):
@@ -302,7 +336,12 @@ def test_attendance_marking(client, world, app):
                 Registration.user_id == _user_id(app, "member@a.example"),
             )
         )
-    assert client.post(f"/nordland/workshops/{wid}/attendance", data={"attended": [member_reg]}).status_code == 302
+    assert (
+        client.post(
+            f"/nordland/workshops/{wid}/attendance", data={"attended": [member_reg]}
+        ).status_code
+        == 302
+    )
     assert _registrations(app, wid) == {
         "coord@a.example": ("registered", False),
         "member@a.example": ("registered", True),
@@ -310,8 +349,16 @@ def test_attendance_marking(client, world, app):
     page = client.get(f"/nordland/workshops/{wid}").get_data(as_text=True)
     assert re.search(rf'value="{member_reg}"\s+checked', page)
     # An id that is not a registration of this workshop is refused.
-    assert client.post(f"/nordland/workshops/{wid}/attendance", data={"attended": ["999999"]}).status_code == 422
-    assert client.post(f"/nordland/workshops/{wid}/attendance", data={"attended": ["x"]}).status_code == 422
+    assert (
+        client.post(
+            f"/nordland/workshops/{wid}/attendance", data={"attended": ["999999"]}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(f"/nordland/workshops/{wid}/attendance", data={"attended": ["x"]}).status_code
+        == 422
+    )
 
 
 # --- agenda and minutes ---------------------------------------------------------------------
@@ -323,7 +370,11 @@ def test_agenda_items(client, world, app):
     login(client, "coord@a.example")
     response = client.post(
         f"/nordland/workshops/{wid}/agenda",
-        data={"agenda-start_time": "10:00", "agenda-title": "Benchmarking reports", "agenda-presenter": "ESCA"},
+        data={
+            "agenda-start_time": "10:00",
+            "agenda-title": "Benchmarking reports",
+            "agenda-presenter": "ESCA",
+        },
     )
     assert response.status_code == 302
     bad = client.post(f"/nordland/workshops/{wid}/agenda", data={"agenda-start_time": "99:99"})
@@ -347,7 +398,9 @@ def test_minutes_are_sanitised(client, world, app):
         '<p onclick="steal()">Click</p>\n\n'
         "[report](javascript:alert(1)) and [scorecard](https://esca.example/report)\n"
     )
-    assert client.post(f"/nordland/workshops/{wid}/minutes", data={"minutes": text}).status_code == 302
+    assert (
+        client.post(f"/nordland/workshops/{wid}/minutes", data={"minutes": text}).status_code == 302
+    )
     with app.app_context(), unscoped():
         assert db.session.get(Workshop, wid).minutes_md == text
     client.post("/logout")
@@ -395,7 +448,9 @@ def test_materials_are_checked_by_content(client, world, app, uploads):
         response = _upload(client, wid, content, name)
         assert response.status_code == 422, name
         assert message in response.get_data(as_text=True)
-    no_file = client.post(f"/nordland/workshops/{wid}/materials", data={}, content_type="multipart/form-data")
+    no_file = client.post(
+        f"/nordland/workshops/{wid}/materials", data={}, content_type="multipart/form-data"
+    )
     assert no_file.status_code == 422 and b"Choose a file" in no_file.data
     with app.app_context(), unscoped():
         stored = db.session.scalars(select(StoredFile).order_by(StoredFile.id)).all()
@@ -450,7 +505,11 @@ def test_a_decision_becomes_an_action(client, world, app):
         cluster = db.session.scalar(select(Cluster).where(Cluster.id == world["c1"].id))
         plan = plans.create_plan(
             None,
-            {"title": "Arctic plan", "start_date": date(2025, 1, 1), "end_date": date(2026, 12, 31)},
+            {
+                "title": "Arctic plan",
+                "start_date": date(2025, 1, 1),
+                "end_date": date(2026, 12, 31),
+            },
             tenant_id=world["a"].id,
             cluster=cluster,
         )
@@ -463,7 +522,10 @@ def test_a_decision_becomes_an_action(client, world, app):
     client.post("/logout")
     login(client, "manager@a.example")  # manages the plan of their cluster
     assert b"Record a decision" in client.get(f"/nordland/workshops/{wid}").data
-    bad = client.post(f"/nordland/workshops/{wid}/decisions", data={"decision-plan_id": plan_id, "decision-due_date": "soon"})
+    bad = client.post(
+        f"/nordland/workshops/{wid}/decisions",
+        data={"decision-plan_id": plan_id, "decision-due_date": "soon"},
+    )
     assert bad.status_code == 422 and b"This field is required" in bad.data
     response = client.post(
         f"/nordland/workshops/{wid}/decisions",
@@ -479,6 +541,8 @@ def test_a_decision_becomes_an_action(client, world, app):
         action = db.session.scalar(select(Action).where(Action.title == "Shared branding campaign"))
     assert action.workshop_id == wid and action.plan_id == plan_id
     assert action.owner_id == manager and action.due_date == date(2026, 6, 30)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<a href="/nordland/actions/{action.id}">Shared branding campaign</a>' in page
 
 
 def test_calendar_file_of_a_workshop(client, world, app):
@@ -510,10 +574,16 @@ def test_programme_feed_needs_the_key_not_a_session(client, world, app):
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     titles = sorted(str(e["summary"]) for e in Calendar.from_ical(response.data).walk("VEVENT"))
     assert titles == ["First", "Second"]
-    assert client.get(f"/nordland/workshops/feed/{programme.id}/wrong-key.ics").status_code == 404
-    assert client.get(f"/nordland/workshops/feed/{programme.id + 1}/{programme.key}.ics").status_code == 404
+    wrong = client.get(f"/nordland/workshops/feed/{programme.id}/wrong-key.ics")
+    assert wrong.status_code == 404 and b"Nordland Forum" not in wrong.data
+    assert (
+        client.get(f"/nordland/workshops/feed/{programme.id + 1}/{programme.key}.ics").status_code
+        == 404
+    )
     # The key of one region's programme does not open it under another region's address.
-    assert client.get(f"/bravo/workshops/feed/{programme.id}/{programme.key}.ics").status_code == 404
+    assert (
+        client.get(f"/bravo/workshops/feed/{programme.id}/{programme.key}.ics").status_code == 404
+    )
     # Other workshop pages still want a sign-in.
     assert client.get("/nordland/workshops/").status_code == 302
 
@@ -595,12 +665,25 @@ def _grow(app, tenant_id: int, wid: int, n: int, start: int) -> None:
             db.session.add(user)
             db.session.flush()
             db.session.add(Membership(tenant_id=tenant_id, user_id=user.id, role=Role.MEMBER))
-            db.session.add(Registration(tenant_id=tenant_id, workshop_id=wid, user_id=user.id,
-                                        status="registered" if i % 3 else "waitlisted"))
+            db.session.add(
+                Registration(
+                    tenant_id=tenant_id,
+                    workshop_id=wid,
+                    user_id=user.id,
+                    status="registered" if i % 3 else "waitlisted",
+                )
+            )
             db.session.add(WorkshopInvite(tenant_id=tenant_id, workshop_id=wid, user_id=user.id))
-            db.session.add(Workshop(tenant_id=tenant_id, title=f"Workshop {i:03d}",
-                                    day=date.today() + timedelta(days=(i % 2 * 2 - 1) * (i + 1)),
-                                    start_time=time(9), end_time=time(12), capacity=30))
+            db.session.add(
+                Workshop(
+                    tenant_id=tenant_id,
+                    title=f"Workshop {i:03d}",
+                    day=date.today() + timedelta(days=(i % 2 * 2 - 1) * (i + 1)),
+                    start_time=time(9),
+                    end_time=time(12),
+                    capacity=30,
+                )
+            )
             db.session.add(AgendaItem(tenant_id=tenant_id, workshop_id=wid, title=f"Item {i}"))
         db.session.commit()
 
@@ -608,7 +691,11 @@ def _grow(app, tenant_id: int, wid: int, n: int, start: int) -> None:
 def test_query_counts_do_not_grow_with_the_data(client, world, app, uploads):
     wid = _workshop(app, world["a"], capacity=100)
     _grow(app, world["a"].id, wid, 1, start=0)
-    pages = ["/nordland/workshops/", "/nordland/workshops/?page=2&per_page=5", f"/nordland/workshops/{wid}"]
+    pages = [
+        "/nordland/workshops/",
+        "/nordland/workshops/?page=2&per_page=5",
+        f"/nordland/workshops/{wid}",
+    ]
     login(client, "coord@a.example")
     _upload(client, wid, PDF, "a.pdf")
 

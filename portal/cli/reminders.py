@@ -26,10 +26,19 @@ def _day(ctx, param, value: str | None) -> date:
 
 
 @click.command("send-reminders")
-@click.option("--days", default=3, show_default=True, type=click.IntRange(0, 365),
-              help="Remind of actions due within this many days.")
-@click.option("--today", callback=_day, metavar="YYYY-MM-DD",
-              help="Run as if today were this day (default: today).")
+@click.option(
+    "--days",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 365),
+    help="Remind of actions due within this many days.",
+)
+@click.option(
+    "--today",
+    callback=_day,
+    metavar="YYYY-MM-DD",
+    help="Run as if today were this day (default: today).",
+)
 @with_appcontext
 def reminders_command(days: int, today: date) -> None:
     """Send due reminders (run daily by cron)."""
@@ -38,8 +47,10 @@ def reminders_command(days: int, today: date) -> None:
     with unscoped():
         tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.id)))
     if len(tenants) > PROGRESS_FROM:
-        with click.progressbar(length=len(tenants), label="Regions", file=click.get_text_stream("stderr")) as bar:
-            counts = send_reminders(today, days, tenants=tenants, on_tenant=lambda _t: bar.update(1))
+        with click.progressbar(length=len(tenants), label="Regions") as bar:
+            counts = send_reminders(
+                today, days, tenants=tenants, on_tenant=lambda _t: bar.update(1)
+            )
     else:
         counts = send_reminders(today, days, tenants=tenants)
     click.echo(

@@ -24,8 +24,9 @@ bp = Blueprint("spreadsheets", __name__, url_prefix="/<tenant>")
 
 
 class ActionImportForm(FlaskForm):
-    file = FileField(_l("CSV or Excel file"),
-                     validators=[FileRequired(_l("Choose a file to import."))])
+    file = FileField(
+        _l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file to import."))]
+    )
     dry_run = BooleanField(_l("Only check the file, write nothing"))
     as_new = BooleanField(
         _l("Import every row as a new action (ignore the id column)"),
@@ -82,8 +83,9 @@ def _programme(programme_id: int) -> Programme:
 @bp.route("/programmes/<int:programme_id>/status.xlsx")
 def programme_xlsx(programme_id: int):
     programme = _programme(programme_id)
-    name = spreadsheets.download_name("programme", programme.id, programme.name, "status",
-                                      extension=".xlsx")
+    name = spreadsheets.download_name(
+        "programme", programme.id, programme.name, "status", extension=".xlsx"
+    )
     data = spreadsheets.programme_xlsx(programme, date.today())
     return _download(data, spreadsheets.XLSX_MIME, name)
 
@@ -91,8 +93,9 @@ def programme_xlsx(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/status.csv")
 def programme_csv(programme_id: int):
     programme = _programme(programme_id)
-    name = spreadsheets.download_name("programme", programme.id, programme.name, "status",
-                                      extension=".csv")
+    name = spreadsheets.download_name(
+        "programme", programme.id, programme.name, "status", extension=".csv"
+    )
     data = spreadsheets.programme_csv(programme, date.today())
     return _download(data, spreadsheets.CSV_MIME, name)
 
@@ -107,11 +110,21 @@ def plan_import(plan_id: int):
     if form.validate_on_submit():
         raw = form.file.data.read()
         outcome = spreadsheets.import_actions(
-            current_user, plan, raw, dry_run=form.dry_run.data, as_new=form.as_new.data
+            current_user._get_current_object(),
+            plan,
+            raw,
+            dry_run=form.dry_run.data,
+            as_new=form.as_new.data,
         )
         if outcome.written:
-            flash(_("The file is imported: %(created)d new actions, %(updated)d changed.",
-                    created=outcome.created, updated=outcome.updated), "success")
+            flash(
+                _(
+                    "The file is imported. New actions: %(created)d, changed: %(updated)d.",
+                    created=outcome.created,
+                    updated=outcome.updated,
+                ),
+                "success",
+            )
             return redirect(plan_url)
     status = 422 if (form.errors or (outcome and outcome.errors)) else 200
     return render_template(

@@ -43,8 +43,18 @@ from portal.programmes.models import Programme, ProgrammeCluster
 from portal.workshops.models import Workshop
 
 COLUMNS = (
-    "id", "title", "description", "owner_email", "clusters", "start_date", "due_date",
-    "status", "progress", "priority", "weight", "workshop_id",
+    "id",
+    "title",
+    "description",
+    "owner_email",
+    "clusters",
+    "start_date",
+    "due_date",
+    "status",
+    "progress",
+    "priority",
+    "weight",
+    "workshop_id",
 )
 REQUIRED_COLUMNS = ("title",)
 MAX_ROWS = 5_000
@@ -176,13 +186,26 @@ class ProgrammeStatus:
 
     @staticmethod
     def cluster_header() -> list[str]:
-        return [_("Cluster"), _("Goal"), _("Individual plan progress %"), _("Actions"),
-                _("Done"), _("Overdue")]
+        return [
+            _("Cluster"),
+            _("Goal"),
+            _("Individual plan progress %"),
+            _("Actions"),
+            _("Done"),
+            _("Overdue"),
+        ]
 
     @staticmethod
     def plan_header() -> list[str]:
-        return [_("Plan"), _("Kind"), _("Cluster"), _("Progress %"), _("Actions"), _("Done"),
-                _("Overdue")]
+        return [
+            _("Plan"),
+            _("Kind"),
+            _("Cluster"),
+            _("Progress %"),
+            _("Actions"),
+            _("Done"),
+            _("Overdue"),
+        ]
 
 
 def programme_status(programme: Programme, today: date) -> ProgrammeStatus:
@@ -194,47 +217,70 @@ def programme_status(programme: Programme, today: date) -> ProgrammeStatus:
         .order_by(func.lower(Cluster.name))
     ).all()
     by_cluster = progress.clusters_progress(programme.id)
-    overdue_by_cluster = dict(db.session.execute(
-        select(Plan.cluster_id, func.count(Action.id))
-        .join(Plan, Plan.id == Action.plan_id)
-        .where(Plan.programme_id == programme.id, Plan.cluster_id.is_not(None),
-               overdue_clause(today))
-        .group_by(Plan.cluster_id)
-    ).all())
+    overdue_by_cluster = dict(
+        db.session.execute(
+            select(Plan.cluster_id, func.count(Action.id))
+            .join(Plan, Plan.id == Action.plan_id)
+            .where(
+                Plan.programme_id == programme.id,
+                Plan.cluster_id.is_not(None),
+                overdue_clause(today),
+            )
+            .group_by(Plan.cluster_id)
+        ).all()
+    )
     plans = db.session.scalars(
-        select(Plan).where(Plan.programme_id == programme.id)
-        .options(selectinload(Plan.cluster)).order_by(Plan.kind, func.lower(Plan.title), Plan.id)
+        select(Plan)
+        .where(Plan.programme_id == programme.id)
+        .options(selectinload(Plan.cluster))
+        .order_by(Plan.kind, func.lower(Plan.title), Plan.id)
     ).all()
     by_plan = progress.plans_progress([p.id for p in plans])
-    overdue_by_plan = dict(db.session.execute(
-        select(Action.plan_id, func.count(Action.id))
-        .where(Action.plan_id.in_([p.id for p in plans] or [-1]), overdue_clause(today))
-        .group_by(Action.plan_id)
-    ).all())
+    overdue_by_plan = dict(
+        db.session.execute(
+            select(Action.plan_id, func.count(Action.id))
+            .where(Action.plan_id.in_([p.id for p in plans] or [-1]), overdue_clause(today))
+            .group_by(Action.plan_id)
+        ).all()
+    )
     cluster_rows = []
     for participant in participants:
         done = by_cluster.get(participant.cluster_id, progress.EMPTY)
-        cluster_rows.append([
-            participant.cluster.name, participant.goal or "", round(done.percent, 1),
-            done.actions, done.done, overdue_by_cluster.get(participant.cluster_id, 0),
-        ])
+        cluster_rows.append(
+            [
+                participant.cluster.name,
+                participant.goal or "",
+                round(done.percent, 1),
+                done.actions,
+                done.done,
+                overdue_by_cluster.get(participant.cluster_id, 0),
+            ]
+        )
     plan_rows = []
     for plan in plans:
         done = by_plan.get(plan.id, progress.EMPTY)
-        plan_rows.append([
-            plan.title, str(PLAN_KIND_LABELS[plan.kind.value]),
-            plan.cluster.name if plan.cluster is not None else "", round(done.percent, 1),
-            done.actions, done.done, overdue_by_plan.get(plan.id, 0),
-        ])
+        plan_rows.append(
+            [
+                plan.title,
+                str(PLAN_KIND_LABELS[plan.kind.value]),
+                plan.cluster.name if plan.cluster is not None else "",
+                round(done.percent, 1),
+                done.actions,
+                done.done,
+                overdue_by_plan.get(plan.id, 0),
+            ]
+        )
     return ProgrammeStatus(cluster_rows, plan_rows)
 
 
 def programme_xlsx(programme: Programme, today: date) -> bytes:
     status = programme_status(programme, today)
-    return to_xlsx([
-        ("Clusters", ProgrammeStatus.cluster_header(), status.clusters),
-        ("Plans", ProgrammeStatus.plan_header(), status.plans),
-    ])
+    return to_xlsx(
+        [
+            ("Clusters", ProgrammeStatus.cluster_header(), status.clusters),
+            ("Plans", ProgrammeStatus.plan_header(), status.plans),
+        ]
+    )
 
 
 def programme_csv(programme: Programme, today: date) -> bytes:
@@ -320,7 +366,9 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -443,7 +491,8 @@ class _Checker:
         self.people = {
             email.lower(): user_id
             for user_id, email in db.session.execute(
-                select(User.id, User.email).join(Membership, Membership.user_id == User.id)
+                select(User.id, User.email)
+                .join(Membership, Membership.user_id == User.id)
                 .where(Membership.tenant_id == plan.tenant_id)
             )
         }
@@ -485,8 +534,11 @@ class _Checker:
             elif email in self.people:
                 values["owner_id"] = self.people[email]
             else:
-                self.error(line, "owner_email", _(
-                    "“%(email)s” is not a person of this region.", email=email))
+                self.error(
+                    line,
+                    "owner_email",
+                    _("“%(email)s” is not a person of this region.", email=email),
+                )
         cluster_ids = self._clusters(line, cells)
         for column in ("start_date", "due_date"):
             if column in cells:
@@ -496,9 +548,14 @@ class _Checker:
                     try:
                         values[column] = _parse_date(cells[column])
                     except ValueError:
-                        self.error(line, column, _(
-                            "“%(value)s” is not a date. Write it as YYYY-MM-DD.",
-                            value=_text(cells[column])))
+                        self.error(
+                            line,
+                            column,
+                            _(
+                                "“%(value)s” is not a date. Write it as YYYY-MM-DD.",
+                                value=_text(cells[column]),
+                            ),
+                        )
         self._codes(line, cells, values)
         self._numbers(line, cells, values)
         if len(self.errors) == before:
@@ -510,8 +567,9 @@ class _Checker:
             values["progress"] = 100
         if len(self.errors) != before:
             return None
-        return ParsedRow(line, action.id if action else None, values, cluster_ids,
-                         values.get("title", ""))
+        return ParsedRow(
+            line, action.id if action else None, values, cluster_ids, values.get("title", "")
+        )
 
     def _action(self, line: int, cells: dict[str, Any]) -> Action | None:
         if self.as_new or _is_blank(cells.get("id")):
@@ -519,18 +577,33 @@ class _Checker:
         try:
             action_id = _parse_int(cells["id"])
         except ValueError:
-            self.error(line, "id", _("The id “%(value)s” is not a number.", value=_text(cells["id"])))
+            self.error(
+                line, "id", _("The id “%(value)s” is not a number.", value=_text(cells["id"]))
+            )
             return None
         if action_id in self.seen_ids:
-            self.error(line, "id", _("The id %(id)d appears twice in the file (also in row %(row)d).",
-                                     id=action_id, row=self.seen_ids[action_id]))
+            self.error(
+                line,
+                "id",
+                _(
+                    "The id %(id)d appears twice in the file (also in row %(row)d).",
+                    id=action_id,
+                    row=self.seen_ids[action_id],
+                ),
+            )
             return None
         self.seen_ids[action_id] = line
         action = self.actions.get(action_id)
         if action is None:
-            self.error(line, "id", _(
-                "%(id)d is not an action of this plan. Leave the id empty to add a new action, "
-                "or tick “Import every row as a new action”.", id=action_id))
+            self.error(
+                line,
+                "id",
+                _(
+                    "%(id)d is not an action of this plan. Leave the id empty to add a new action, "
+                    "or tick “Import every row as a new action”.",
+                    id=action_id,
+                ),
+            )
         return action
 
     def _clusters(self, line: int, cells: dict[str, Any]) -> list[int] | None:
@@ -558,9 +631,15 @@ class _Checker:
             value = _text(cells[column])
             code = lookup.get(value.lower())
             if code is None:
-                self.error(line, column, _(
-                    "Unknown value “%(value)s”. Use one of: %(known)s.", value=value,
-                    known=", ".join(labels)))
+                self.error(
+                    line,
+                    column,
+                    _(
+                        "Unknown value “%(value)s”. Use one of: %(known)s.",
+                        value=value,
+                        known=", ".join(labels),
+                    ),
+                )
             else:
                 values[column] = kind(code)
 
@@ -590,9 +669,14 @@ class _Checker:
                     values["workshop_id"] = _parse_int(cells["workshop_id"])
                     self.workshop_refs.append((line, values["workshop_id"]))
                 except ValueError:
-                    self.error(line, "workshop_id", _(
-                        "The workshop id “%(value)s” is not a number.",
-                        value=_text(cells["workshop_id"])))
+                    self.error(
+                        line,
+                        "workshop_id",
+                        _(
+                            "The workshop id “%(value)s” is not a number.",
+                            value=_text(cells["workshop_id"]),
+                        ),
+                    )
 
     def check_workshops(self, rows: list[ParsedRow]) -> list[ParsedRow]:
         """Workshop ids must be workshops of this region: one query for the whole file."""
@@ -604,8 +688,11 @@ class _Checker:
         for line, workshop_id in self.workshop_refs:
             if workshop_id not in known:
                 bad_lines.add(line)
-                self.error(line, "workshop_id", _(
-                    "There is no workshop with the id %(id)d in this region.", id=workshop_id))
+                self.error(
+                    line,
+                    "workshop_id",
+                    _("There is no workshop with the id %(id)d in this region.", id=workshop_id),
+                )
         return [row for row in rows if row.line not in bad_lines]
 
 
@@ -635,13 +722,24 @@ def check_file(
         errors: list[RowError] = []
         for column in REQUIRED_COLUMNS:
             if column not in header:
-                errors.append(RowError(header_line, column, _(
-                    "The column “%(column)s” is missing.", column=column)))
+                errors.append(
+                    RowError(
+                        header_line, column, _("The column “%(column)s” is missing.", column=column)
+                    )
+                )
         for column in header:
             if column not in COLUMNS:
-                errors.append(RowError(header_line, column or "?", _(
-                    "Unknown column “%(column)s”. Known columns: %(known)s.",
-                    column=column, known=", ".join(COLUMNS))))
+                errors.append(
+                    RowError(
+                        header_line,
+                        column or "?",
+                        _(
+                            "Unknown column “%(column)s”. Known columns: %(known)s.",
+                            column=column,
+                            known=", ".join(COLUMNS),
+                        ),
+                    )
+                )
         if len(set(header)) != len(header):
             errors.append(RowError(header_line, None, _("A column appears twice in the header.")))
         if errors:
@@ -654,17 +752,30 @@ def check_file(
                 continue
             count += 1
             if count > MAX_ROWS:
-                checker.error(line, None, _(
-                    "The file has more than %(n)d rows. Split it into smaller files.", n=MAX_ROWS))
+                checker.error(
+                    line,
+                    None,
+                    _(
+                        "The file has more than %(n)d rows. Split it into smaller files.",
+                        n=MAX_ROWS,
+                    ),
+                )
                 break
-            extra = record[len(header):]
+            extra = record[len(header) :]
             if any(not _is_blank(v) for v in extra):
-                checker.error(line, None, _(
-                    "The row has %(found)d cells; the header has %(expected)d.",
-                    found=len(record), expected=len(header)))
+                checker.error(
+                    line,
+                    None,
+                    _(
+                        "The row has %(found)d cells; the header has %(expected)d.",
+                        found=len(record),
+                        expected=len(header),
+                    ),
+                )
                 continue
-            cells = dict(zip(header, list(record) + [None] * (len(header) - len(record)),
-                             strict=False))
+            cells = dict(
+                zip(header, list(record) + [None] * (len(header) - len(record)), strict=False)
+            )
             parsed = checker.row(line, cells)
             if parsed is not None:
                 rows.append(parsed)
@@ -681,7 +792,9 @@ def check_file(
 
 def _changes(action: Action, row: ParsedRow) -> list[str]:
     changed = [key for key, value in row.values.items() if getattr(action, key) != value]
-    if row.cluster_ids is not None and sorted(row.cluster_ids) != sorted(c.id for c in action.clusters):
+    if row.cluster_ids is not None and sorted(row.cluster_ids) != sorted(
+        c.id for c in action.clusters
+    ):
         changed.append("clusters")
     return changed
 
@@ -694,8 +807,14 @@ def _preview(rows: list[ParsedRow], checker: _Checker) -> list[PreviewRow]:
             continue
         action = checker.actions[row.action_id]
         changed = _changes(action, row)
-        preview.append(PreviewRow(row.line, "update" if changed else "unchanged",
-                                  row.values.get("title", action.title), changed))
+        preview.append(
+            PreviewRow(
+                row.line,
+                "update" if changed else "unchanged",
+                row.values.get("title", action.title),
+                changed,
+            )
+        )
     return preview
 
 
@@ -732,13 +851,21 @@ def import_actions(
         db.session.rollback()
         message = _("The import failed and nothing was written. Try again.")
         if type(exc).__name__ == "StaleDataError":
-            message = _("Someone changed an action of this plan during the import; nothing was "
-                        "written. Try again.")
+            message = _(
+                "Someone changed an action of this plan during the import; nothing was "
+                "written. Try again."
+            )
         return ImportOutcome(preview, [RowError(None, None, message)])
     outcome.written = True
     for action, created, changes in events:
-        emit("action_saved", plan.tenant_id, action=action, created=created, changes=changes,
-             user=user)
+        emit(
+            "action_saved",
+            plan.tenant_id,
+            action=action,
+            created=created,
+            changes=changes,
+            user=user,
+        )
     return outcome
 
 
@@ -776,8 +903,10 @@ def _write(plan: Plan, rows: list[ParsedRow], checker: _Checker) -> list[tuple[A
 def _set_clusters(action: Action, before: list[int], wanted: list[int]) -> None:
     if set(before) - set(wanted):
         for link in db.session.scalars(
-            select(ActionCluster).where(ActionCluster.action_id == action.id,
-                                        ActionCluster.cluster_id.in_(set(before) - set(wanted)))
+            select(ActionCluster).where(
+                ActionCluster.action_id == action.id,
+                ActionCluster.cluster_id.in_(set(before) - set(wanted)),
+            )
         ):
             db.session.delete(link)
     db.session.add_all(

@@ -11,7 +11,6 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
@@ -40,6 +39,12 @@ def sensible_year(form, field) -> None:
         raise ValidationError(_l("Enter a date between 1990 and 2100."))
 
 
+def seats_range(form, field) -> None:
+    # Not NumberRange: it turns the number into a float, which fails for very long numbers.
+    if field.data is not None and not 1 <= field.data <= MAX_CAPACITY:
+        raise ValidationError(_l("Enter a number from 1 to 100000."))
+
+
 class WorkshopForm(FlaskForm):
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     programme_id = SelectField(_l("Programme"), coerce=optional_int, validators=[Optional()])
@@ -60,11 +65,10 @@ class WorkshopForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     capacity = IntegerField(
         _l("Seats"),
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=MAX_CAPACITY, message=_l("Enter a number from 1 to 100000.")),
-        ],
-        description=_l("Leave empty for no limit. When the seats are taken, people join a waiting list."),
+        validators=[Optional(), seats_range],
+        description=_l(
+            "Leave empty for no limit. When the seats are taken, people join a waiting list."
+        ),
     )
 
     def __init__(self, *args, programme_choices=(), **kwargs):
@@ -103,7 +107,9 @@ class AgendaItemForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    cluster_ids = MultiCheckboxField(_l("Clusters (everyone working for them)"), coerce=int, default=list)
+    cluster_ids = MultiCheckboxField(
+        _l("Clusters (everyone working for them)"), coerce=int, default=list
+    )
     user_ids = MultiCheckboxField(_l("People"), coerce=int, default=list)
 
     def __init__(self, *args, cluster_choices=(), people_choices=(), **kwargs):
@@ -124,7 +130,9 @@ class MinutesForm(FlaskForm):
     minutes = TextAreaField(
         _l("Minutes (Markdown)"),
         validators=[Optional(), Length(max=100_000)],
-        description=_l("Markdown: **bold**, *italic*, lists with - and links. No scripts or images."),
+        description=_l(
+            "Markdown: **bold**, *italic*, lists with - and links. No scripts or images."
+        ),
     )
 
 

@@ -25,7 +25,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
@@ -97,7 +96,7 @@ def _registered_counts(workshop_ids: list[int]) -> dict[int, int]:
         )
         .group_by(Registration.workshop_id)
     )
-    return {workshop_id: count for workshop_id, count in rows}
+    return dict(rows.all())
 
 
 @bp.route("/")
@@ -175,7 +174,9 @@ def delete(workshop_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.manage", workshop)
     title = workshop.title
-    for stored in db.session.scalars(select(StoredFile).where(StoredFile.workshop_id == workshop.id)):
+    for stored in db.session.scalars(
+        select(StoredFile).where(StoredFile.workshop_id == workshop.id)
+    ):
         files.path_of(stored).unlink(missing_ok=True)
     services.delete_workshop(current_user, workshop)
     flash(_("The workshop “%(title)s” is deleted.", title=title), "success")
@@ -404,7 +405,9 @@ def register(workshop_id: int):
             flash(_("You are registered. See you there."), "success")
         else:
             flash(
-                _("All seats are taken, so you are on the waiting list. You get an e-mail if a seat becomes free."),
+                _(
+                    "All seats are taken, so you are on the waiting list. You get an e-mail if a seat becomes free."
+                ),
                 "info",
             )
     return redirect(_detail_url(workshop, "registration"))
@@ -557,14 +560,11 @@ def decision(workshop_id: int):
 
 
 def _flash_action(action) -> None:
-    try:
-        url = url_for("plans.action_detail", action_id=action.id)
-    except (BuildError, KeyError):  # the action pages are not there (yet)
-        flash(_("The action “%(title)s” is added to the plan.", title=action.title), "success")
-        return
-    message = _("The action %(link)s is added to the plan.", link="%(link)s")
+    url = url_for("plans.action_detail", action_id=action.id)
     link = Markup('<a href="{}">{}</a>').format(url, action.title)
-    flash(Markup(escape(message).replace("%(link)s", link)), "success")
+    # Translated around a placeholder, then escaped, so only the link is markup.
+    message = escape(_("The action %(link)s is added to the plan.", link="%(link)s"))
+    flash(message.replace("%(link)s", link), "success")
 
 
 # --- calendar files -----------------------------------------------------------------------
@@ -598,6 +598,8 @@ def feed(programme_id: int, key: str):
     if programme is None or not hmac.compare_digest(
         key.encode("utf-8"), (programme.calendar_key or "").encode("utf-8")
     ):
+        # Nobody is signed in here: the error page must not name the region either.
+        g.tenant = None
         abort(404)
     workshops = db.session.scalars(
         select(Workshop)

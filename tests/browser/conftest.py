@@ -53,6 +53,11 @@ class PageProblems:
 
     def __init__(self):
         self.messages: list[str] = []
+        # (status, path fragment) a test expects, e.g. the 409 of an edit conflict.
+        self.expected: list[tuple[int, str]] = []
+
+    def expect_status(self, status: int, path_part: str) -> None:
+        self.expected.append((status, path_part))
 
     def watch(self, page) -> None:
         page.on("console", self._on_console)
@@ -67,6 +72,10 @@ class PageProblems:
         # path for a region slug). That is not a page error, so it is not reported here.
         if text.startswith("Failed to load resource") and urlsplit(where).path.startswith(
             "/favicon.ico"
+        ):
+            return
+        if text.startswith("Failed to load resource") and any(
+            f"status of {status}" in text and part in where for status, part in self.expected
         ):
             return
         self.messages.append(f"console {msg.type}: {text} ({where})")

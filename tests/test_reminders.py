@@ -1,0 +1,351 @@
+"""Reminders by e-mail: due soon, overdue, workshops tomorrow; once each; workshops ended."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from types import SimpleNamespace
+
+import pytest
+from babel.dates import format_date
+from sqlalchemy import select, update
+
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.mail.models import OutboxMessage
+from portal.plans.models import ReminderSent
+from portal.tenancy import tenant_scope, unscoped
+from portal.toolkit import hookimpl
+from tests.conftest import Factory, count_queries, login
+
+TODAY = date.today()
+
+
+class EndRecorder:
+    """A plugin that notes each workshop_ended call."""
+
+    def __init__(self):
+        self.ended: list[int] = []
+
+    @hookimpl
+    def workshop_ended(self, workshop):
+        self.ended.append(workshop.id)
+
+
+@pytest.fixture
+def rec():
+    return EndRecorder()
+
+
+@pytest.fixture
+def app(make_app, rec):
+    return make_app(plugins=[("rec", rec)])
+
+
+@pytest.fixture
+def region(app):
+    factory = Factory(app)
+    tenant = factory.tenant("nordland", "Nordland Forum")
+    other = factory.tenant("bravo", "Bravo Region")
+    cluster = factory.cluster(tenant, "Arctic Minerals")
+    people = SimpleNamespace(
+        coord=factory.user("coord@a.example", tenant=tenant, role="coordinator"),
+        member=factory.user("member@a.example", tenant=tenant, role="member", clusters=[cluster]),
+        quiet=factory.user("quiet@a.example", tenant=tenant, role="member", clusters=[cluster]),
+        gone=factory.user("gone@a.example", tenant=tenant, role="member", clusters=[cluster]),
+        other=factory.user("coord@b.example", tenant=other, role="coordinator"),
+    )
+    factory.enable_plugin(tenant, "rec")
+    with app.app_context(), unscoped():
+        db.session.execute(
+            update(User).where(User.id == people.quiet.id).values(reminders_enabled=False)
+        )
+        db.session.execute(update(User).where(User.id == people.gone.id).values(active=False))
+        db.session.execute(update(User).where(User.id == people.member.id).values(locale="nb"))
+        db.session.commit()
+    plan_id = _plan(app, tenant, cluster.id)
+    other_cluster = factory.cluster(other, "Bravo Cluster")
+    other_plan_id = _plan(app, other, other_cluster.id)
+    return SimpleNamespace(
+        tenant=tenant,
+        other=other,
+        cluster=cluster,
+        people=people,
+        plan_id=plan_id,
+        other_plan_id=other_plan_id,
+    )
+
+
+def _plan(app, tenant, cluster_id):
+    from portal.clusters.models import Cluster
+    from portal.plans.services import create_plan
+
+    with app.test_request_context(), tenant_scope(tenant.id):
+        plan = create_plan(
+            None,
+            {"title": "Growth plan", "start_date": TODAY, "end_date": TODAY + timedelta(days=300)},
+            tenant_id=tenant.id,
+            cluster=db.session.get(Cluster, cluster_id),
+        )
+        return plan.id
+
+
+def _actions(app, tenant, plan_id, *specs):
+    """specs: (title, owner id, due date, status)."""
+    from portal.plans.models import Plan
+    from portal.plans.services import create_action
+
+    ids = []
+    with app.test_request_context(), tenant_scope(tenant.id):
+        plan = db.session.get(Plan, plan_id)
+        for title, owner_id, due, status in specs:
+            action = create_action(
+                None,
+                plan,
+                {"title": title, "owner_id": owner_id, "due_date": due, "status": status},
+            )
+            ids.append(action.id)
+    return ids
+
+
+def _workshop(app, tenant, day, title="Benchmarking day", register=()):
+    from portal.workshops.services import create_workshop
+    from portal.workshops.services import register as register_for
+
+    with app.test_request_context(), tenant_scope(tenant.id):
+        workshop = create_workshop(
+            None,
+            {
+                "title": title,
+                "day": day,
+                "start_time": time(9),
+                "end_time": time(15),
+                "location": "Bodø",
+            },
+            tenant.id,
+        )
+        for user_id in register:
+            register_for(db.session.get(User, user_id), workshop)
+        return workshop.id
+
+
+def _send(app, today=TODAY, days=3):
+    from portal.reminders import send_reminders
+
+    with app.app_context():
+        return send_reminders(today, days)
+
+
+def _mails(app):
+    with app.app_context():
+        return [
+            (m.recipient, m.subject, m.body)
+            for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+def _keys(app):
+    with app.app_context(), unscoped():
+        return sorted(
+            (r.user_id, r.key, r.sent_on) for r in db.session.scalars(select(ReminderSent))
+        )
+
+
+def test_due_soon_and_overdue_actions(app, region):
+    p = region.people
+    due_soon, overdue, _late, _done, _far, _quiet, _gone = _actions(
+        app,
+        region.tenant,
+        region.plan_id,
+        ("Write the report", p.member.id, TODAY + timedelta(days=2), "in_progress"),
+        ("Book the venue", p.coord.id, TODAY - timedelta(days=1), "blocked"),
+        ("No owner", None, TODAY, "planned"),
+        ("Finished", p.coord.id, TODAY + timedelta(days=1), "done"),
+        ("Far away", p.coord.id, TODAY + timedelta(days=4), "planned"),
+        ("Quiet person", p.quiet.id, TODAY, "planned"),
+        ("Gone person", p.gone.id, TODAY, "planned"),
+    )
+    counts = _send(app)
+    assert counts["due_soon"] == 1 and counts["overdue"] == 1 and counts["workshop"] == 0
+    mails = _mails(app)
+    assert [m[0] for m in mails] == ["coord@a.example", "member@a.example"]  # by due date
+    late_mail = mails[0]
+    assert late_mail[1] == "Overdue: Book the venue"
+    assert "Growth plan" in late_mail[2] and "http://127.0.0.1:5000/nordland/" in late_mail[2]
+    with app.app_context():
+        stored = db.session.scalars(select(OutboxMessage)).all()
+        assert all(m.created_at is not None and m.transport == "log" for m in stored)
+    soon_mail = mails[1]
+    assert "Write the report" in soon_mail[1]
+    # In the owner's language (Norwegian here): the date at least.
+    assert format_date(TODAY + timedelta(days=2), "long", locale="nb") in soon_mail[2]
+    assert _keys(app) == sorted(
+        [
+            (
+                p.coord.id,
+                f"action-overdue:{overdue}:{(TODAY - timedelta(days=1)).isoformat()}",
+                TODAY,
+            ),
+            (
+                p.member.id,
+                f"action-due:{due_soon}:{(TODAY + timedelta(days=2)).isoformat()}",
+                TODAY,
+            ),
+        ]
+    )
+
+
+def test_each_reminder_goes_out_once(app, region):
+    p = region.people
+    (action_id,) = _actions(
+        app,
+        region.tenant,
+        region.plan_id,
+        ("Write the report", p.coord.id, TODAY + timedelta(days=1), "planned"),
+    )
+    assert _send(app)["due_soon"] == 1
+    again = _send(app)
+    assert again["due_soon"] == 0 and again["already_sent"] == 1
+    assert len(_mails(app)) == 1
+    # Once past due, it is reminded of as overdue (once), not as due soon again.
+    later = TODAY + timedelta(days=3)
+    assert _send(app, today=later)["overdue"] == 1
+    assert _send(app, today=later)["overdue"] == 0
+    assert len(_mails(app)) == 2
+    # A new due date is a new reminder.
+    from portal.plans.models import Action
+    from portal.plans.services import update_action
+
+    with app.test_request_context(), tenant_scope(region.tenant.id):
+        action = db.session.get(Action, action_id)
+        update_action(None, action, {"due_date": later + timedelta(days=1)}, expected_version=None)
+    assert _send(app, today=later)["due_soon"] == 1
+
+
+def test_no_reminders_when_switched_off(app, region, client):
+    p = region.people
+    _actions(app, region.tenant, region.plan_id, ("Write the report", p.coord.id, TODAY, "planned"))
+    login(client, "coord@a.example")
+    page = client.get("/profile")
+    assert "Send me reminders by e-mail" in page.get_data(as_text=True)
+    response = client.post("/profile", data={"profile-name": "Coord", "profile-locale": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, p.coord.id).reminders_enabled is False
+    counts = _send(app)
+    assert counts["due_soon"] == 0 and _mails(app) == [] and _keys(app) == []
+    client.post(
+        "/profile",
+        data={"profile-name": "Coord", "profile-locale": "", "profile-reminders_enabled": "y"},
+    )
+    with app.app_context():
+        assert db.session.get(User, p.coord.id).reminders_enabled is True
+    assert _send(app)["due_soon"] == 1
+
+
+def test_workshop_tomorrow(app, region):
+    p = region.people
+    tomorrow = _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
+    _workshop(app, region.tenant, TODAY + timedelta(days=2), title="Later", register=[p.coord.id])
+    counts = _send(app)
+    assert counts["workshop"] == 1
+    (mail,) = _mails(app)
+    assert mail[0] == "coord@a.example" and mail[1] == "Tomorrow: Benchmarking day"
+    assert "09:00" in mail[2] and "Bodø" in mail[2]
+    assert "http://127.0.0.1:5000/nordland/" in mail[2]
+    assert _keys(app) == [
+        (p.coord.id, f"workshop:{tomorrow}:{(TODAY + timedelta(days=1)).isoformat()}", TODAY)
+    ]
+    assert _send(app)["workshop"] == 0 and len(_mails(app)) == 1
+
+
+def test_cancelled_registrations_get_no_reminder(app, region):
+    from portal.workshops.models import Workshop
+    from portal.workshops.services import cancel
+
+    p = region.people
+    workshop_id = _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
+    with app.test_request_context(), tenant_scope(region.tenant.id):
+        cancel(db.session.get(User, p.coord.id), db.session.get(Workshop, workshop_id))
+    assert _send(app)["workshop"] == 0 and _mails(app) == []
+
+
+def test_past_workshops_are_ended_once(app, region, rec):
+    from portal.workshops.models import Workshop
+
+    past = _workshop(app, region.tenant, TODAY - timedelta(days=2), title="Over")
+    _workshop(app, region.tenant, TODAY, title="Today")
+    counts = _send(app)
+    assert counts["workshops_ended"] == 1 and rec.ended == [past]
+    assert _send(app)["workshops_ended"] == 0 and rec.ended == [past]
+    with app.app_context(), unscoped():
+        assert db.session.get(Workshop, past).ended_at is not None
+
+
+def test_every_tenant_is_covered(app, region):
+    p = region.people
+    _actions(
+        app,
+        region.other,
+        region.other_plan_id,
+        ("Other region's action", p.other.id, TODAY, "planned"),
+    )
+    _actions(app, region.tenant, region.plan_id, ("Ours", p.coord.id, TODAY, "planned"))
+    counts = _send(app)
+    assert counts["tenants"] == 2 and counts["due_soon"] == 2
+    assert sorted(m[0] for m in _mails(app)) == ["coord@a.example", "coord@b.example"]
+    with app.app_context(), unscoped():
+        tenants = {r.key: r.tenant_id for r in db.session.scalars(select(ReminderSent))}
+    assert sorted(tenants.values()) == sorted([region.tenant.id, region.other.id])
+
+
+def test_queries_do_not_grow_with_actions_or_people(app, region):
+    p = region.people
+    _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
+    _actions(app, region.tenant, region.plan_id, ("First", p.coord.id, TODAY, "planned"))
+    with count_queries(app) as few:
+        assert _send(app)["due_soon"] == 1
+    owners = [p.coord.id, p.member.id]
+    _actions(
+        app,
+        region.tenant,
+        region.plan_id,
+        *[
+            (f"Action {i}", owners[i % 2], TODAY + timedelta(days=i % 4), "in_progress")
+            for i in range(30)
+        ],
+    )
+    with app.app_context(), unscoped():  # a fresh start: the run sends everything again
+        db.session.query(ReminderSent).delete()
+        db.session.commit()
+    with count_queries(app) as many:
+        counts = _send(app)
+    assert counts["due_soon"] == 31 and counts["workshop"] == 1
+    assert len(many) == len(few), "\n".join(s[:90] for s in many)
+    assert len(few) < 20
+
+
+def test_cli_sends_and_summarises(app, region):
+    p = region.people
+    _actions(
+        app,
+        region.tenant,
+        region.plan_id,
+        ("Write the report", p.coord.id, TODAY + timedelta(days=5), "planned"),
+    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["send-reminders", "--days", "3"])
+    assert result.exit_code == 0, result.output
+    assert "0 due soon" in result.output and "2 regions" in result.output
+    result = runner.invoke(args=["send-reminders", "--days", "7", "--today", TODAY.isoformat()])
+    assert result.exit_code == 0 and "1 due soon" in result.output
+    bad = runner.invoke(args=["send-reminders", "--today", "tomorrow"])
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+
+
+def test_cli_shows_progress_over_many_regions(app, region):
+    factory = Factory(app)
+    for i in range(5):
+        factory.tenant(f"region{i}", f"Region {i}")
+    result = app.test_cli_runner().invoke(args=["send-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "7 regions" in result.output
