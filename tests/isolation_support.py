@@ -17,7 +17,7 @@ STRING_ARGS = {
     "plugin": "cluster_facts",
     "token": "not-a-token",
     "filename": "facts.css",
-    "key": "k",
+    "key": "not-the-key",
 }
 # A generic form payload: enough fields for most forms to get past validation.
 FORM = {

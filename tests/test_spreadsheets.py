@@ -358,9 +358,12 @@ def test_import_tells_plugins_and_audits(app, client, plan_world, monkeypatch):
     from portal.plans import spreadsheets
 
     events = []
-    monkeypatch.setattr(
-        spreadsheets, "emit", lambda name, tenant_id, **kw: events.append((name, tenant_id, kw))
-    )
+
+    def record(name, tenant_id, **kw):
+        kw["who"] = kw["user"].email  # while the request still runs
+        events.append((name, tenant_id, kw))
+
+    monkeypatch.setattr(spreadsheets, "emit", record)
     login(client, "coord@a.example")
     target = next(a for a in _actions(app, plan_world.id) if a["title"] == "Hold the kick-off")
     content = f"id,title,priority\n,Audited action,\n{target['id']},Hold the kick-off,high\n"
@@ -374,7 +377,7 @@ def test_import_tells_plugins_and_audits(app, client, plan_world, monkeypatch):
         ("action_saved", plan_world.a.id, False),
     ]
     assert events[1][2]["changes"] == {"priority": (Priority.NORMAL, Priority.HIGH)}
-    assert events[0][2]["user"].email == "coord@a.example"
+    assert events[0][2]["who"] == "coord@a.example"
     with app.app_context(), unscoped():
         entries = db.session.scalars(
             select(AuditEntry)
@@ -422,6 +425,8 @@ BAD_FILES = [
     (b"title,workshop_id\nA,987654\n", "no workshop with the id 987654"),
     (b"title,id\nA,987654\n", "987654 is not an action of this plan"),
     (b"title,id\nA,abc\n", "is not a number"),
+    (b"title,id\nA,99999999999999999999999\n", "is not a number"),
+    (b"title,workshop_id\nA,99999999999\n", "is not a number"),
     (b"title\nA,extra\n", "cells"),
     ("title\n" + "x" * 201 + "\n", "At most 200 characters"),
 ]

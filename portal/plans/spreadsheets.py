@@ -58,6 +58,7 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = ("title",)
 MAX_ROWS = 5_000
+MAX_INT = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 TITLE_LIMIT = 200
 CLUSTER_SEPARATOR = "; "
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -455,18 +456,21 @@ def _parse_date(value: Any) -> date | None:
 
 
 def _parse_int(value: Any) -> int:
+    """A whole number (``5``, ``5.0``, ``"5"``) small enough for a database column."""
     if isinstance(value, bool):
         raise ValueError(value)
-    if isinstance(value, int):
-        return value
     if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
+        if not value.is_integer():
+            raise ValueError(value)
+        value = int(value)
+    if not isinstance(value, int):
+        text = _text(value)
+        if not re.fullmatch(r"[+-]?\d{1,12}(\.0*)?", text):
+            raise ValueError(text)
+        value = int(text.split(".")[0])
+    if abs(value) > MAX_INT:
         raise ValueError(value)
-    text = _text(value)
-    if re.fullmatch(r"[+-]?\d+(\.0*)?", text):
-        return int(text.split(".")[0])
-    raise ValueError(text)
+    return value
 
 
 def _parse_float(value: Any) -> float:
