@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from urllib.parse import urljoin
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -214,7 +215,8 @@ def send_password_reset(email: str) -> None:
 def external_url(endpoint: str, **values) -> str:
     base = current_app.config.get("PORTAL_BASE_URL")
     if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
+        # url_for's path already holds any prefix the portal is served under.
+        return urljoin(base, url_for(endpoint, **values))
     return url_for(endpoint, _external=True, **values)
 
 
