@@ -37,6 +37,7 @@ def _test_config(db_url: str, tmp_path: Path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "MAIL_SERVER": None,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
         "SERVER_NAME": None,
     }
 
