@@ -148,8 +148,17 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.settings.views import bp as settings_bp
     from portal.workshops.views import bp as workshops_bp
 
-    for bp in (auth_bp, admin_bp, main_bp, clusters_bp, settings_bp, programmes_bp,
-               workshops_bp, plans_bp, spreadsheets_bp):
+    for bp in (
+        auth_bp,
+        admin_bp,
+        main_bp,
+        clusters_bp,
+        settings_bp,
+        programmes_bp,
+        workshops_bp,
+        plans_bp,
+        spreadsheets_bp,
+    ):
         app.register_blueprint(bp)
     with app.app_context():
         for plugin_name, blueprints in host.call_named("blueprints"):

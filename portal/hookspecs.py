@@ -152,7 +152,9 @@ def workshop_saved(
 
 
 @hookspec
-def plan_saved(plan: Plan, created: bool, changes: dict[str, tuple[Any, Any]], user: User | None) -> None:
+def plan_saved(
+    plan: Plan, created: bool, changes: dict[str, tuple[Any, Any]], user: User | None
+) -> None:
     """An improvement plan (individual or joint) was created or changed."""
 
 

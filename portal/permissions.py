@@ -36,7 +36,10 @@ PLATFORM_ACTIONS = frozenset({"platform.admin", "tenant.create"})
 # Programmes, workshops, plans and actions: rules in _process_rule.
 READ_ACTIONS = READ_ACTIONS | {"programme.view", "workshop.view", "plan.view", "action.view"}
 COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
-    "programme.create", "programme.manage", "workshop.create", "workshop.manage",
+    "programme.create",
+    "programme.manage",
+    "workshop.create",
+    "workshop.manage",
 }
 PROCESS_ACTIONS = frozenset(
     {

@@ -88,7 +88,9 @@ def tenant_navigation() -> list[NavLink]:
             active = item.endpoint == request.endpoint
         else:
             active = blueprint == current_blueprint and blueprint not in {"main", "settings"}
-            if active and any(o.endpoint.rsplit(".", 1)[0] == blueprint and o.order < item.order for o in items):
+            if active and any(
+                o.endpoint.rsplit(".", 1)[0] == blueprint and o.order < item.order for o in items
+            ):
                 active = False  # the section's first entry stands for it
         links.append(NavLink(str(item.label), url, active))
     return links

@@ -35,10 +35,24 @@ FORM = {
     "slug": "changed",
     "locale": "en",
     "q": "x",
-    "title": "Changed", "status": "done", "progress": "50", "version": "1",
-    "day": "2027-01-01", "start_time": "09:00", "end_time": "10:00", "start_date": "2026-01-01",
-    "end_date": "2026-12-31", "due_date": "2026-06-01", "body": "hello", "goal": "x", "kind": "other",
-    "cluster_id": "1", "capacity": "5", "minutes": "x", "weight": "1", "priority": "normal",
+    "title": "Changed",
+    "status": "done",
+    "progress": "50",
+    "version": "1",
+    "day": "2027-01-01",
+    "start_time": "09:00",
+    "end_time": "10:00",
+    "start_date": "2026-01-01",
+    "end_date": "2026-12-31",
+    "due_date": "2026-06-01",
+    "body": "hello",
+    "goal": "x",
+    "kind": "other",
+    "cluster_id": "1",
+    "capacity": "5",
+    "minutes": "x",
+    "weight": "1",
+    "priority": "normal",
 }
 SKIP_ENDPOINTS = {"static", "auth.logout"}
 
@@ -171,7 +185,14 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
     from datetime import date, time
 
     from portal.files.models import StoredFile
-    from portal.plans.models import Action, ActionCluster, ActionComment, Plan, PlanKind, ReminderSent
+    from portal.plans.models import (
+        Action,
+        ActionCluster,
+        ActionComment,
+        Plan,
+        PlanKind,
+        ReminderSent,
+    )
     from portal.programmes.models import Milestone, Programme, ProgrammeCluster
     from portal.workshops.models import (
         AgendaItem,
@@ -182,51 +203,138 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
     )
 
     rows = []
-    programme = Programme(id=next_id("programme"), tenant_id=tenant_id, name=f"{SECRET} programme",
-                          start_date=date(2026, 1, 1), end_date=date(2027, 12, 31), calendar_key="k")
+    programme = Programme(
+        id=next_id("programme"),
+        tenant_id=tenant_id,
+        name=f"{SECRET} programme",
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 12, 31),
+        calendar_key="k",
+    )
     rows.append(programme)
-    participant = ProgrammeCluster(id=next_id("programme_cluster"), tenant_id=tenant_id,
-                                   programme_id=programme.id, cluster_id=cluster_id, goal=SECRET)
-    milestone = Milestone(id=next_id("milestone"), tenant_id=tenant_id, programme_id=programme.id,
-                          title=f"{SECRET} milestone", due_date=date(2027, 6, 1))
-    workshop = Workshop(id=next_id("workshop"), tenant_id=tenant_id, programme_id=programme.id,
-                        title=f"{SECRET} workshop", day=date(2027, 3, 1), start_time=time(9),
-                        end_time=time(15), minutes_md=SECRET)
+    participant = ProgrammeCluster(
+        id=next_id("programme_cluster"),
+        tenant_id=tenant_id,
+        programme_id=programme.id,
+        cluster_id=cluster_id,
+        goal=SECRET,
+    )
+    milestone = Milestone(
+        id=next_id("milestone"),
+        tenant_id=tenant_id,
+        programme_id=programme.id,
+        title=f"{SECRET} milestone",
+        due_date=date(2027, 6, 1),
+    )
+    workshop = Workshop(
+        id=next_id("workshop"),
+        tenant_id=tenant_id,
+        programme_id=programme.id,
+        title=f"{SECRET} workshop",
+        day=date(2027, 3, 1),
+        start_time=time(9),
+        end_time=time(15),
+        minutes_md=SECRET,
+    )
     rows += [participant, milestone, workshop]
     rows += [
-        AgendaItem(id=next_id("agenda_item"), tenant_id=tenant_id, workshop_id=workshop.id, title=SECRET),
-        WorkshopInvite(id=next_id("workshop_invite"), tenant_id=tenant_id, workshop_id=workshop.id,
-                       cluster_id=cluster_id),
-        Registration(id=next_id("registration"), tenant_id=tenant_id, workshop_id=workshop.id,
-                     user_id=user_id, status=RegistrationStatus.REGISTERED),
+        AgendaItem(
+            id=next_id("agenda_item"), tenant_id=tenant_id, workshop_id=workshop.id, title=SECRET
+        ),
+        WorkshopInvite(
+            id=next_id("workshop_invite"),
+            tenant_id=tenant_id,
+            workshop_id=workshop.id,
+            cluster_id=cluster_id,
+        ),
+        Registration(
+            id=next_id("registration"),
+            tenant_id=tenant_id,
+            workshop_id=workshop.id,
+            user_id=user_id,
+            status=RegistrationStatus.REGISTERED,
+        ),
     ]
-    joint = Plan(id=next_id("plan"), tenant_id=tenant_id, kind=PlanKind.JOINT, programme_id=programme.id,
-                 title=f"{SECRET} joint plan", start_date=date(2026, 1, 1), end_date=date(2027, 1, 1))
-    own = Plan(id=next_id("plan"), tenant_id=tenant_id, kind=PlanKind.INDIVIDUAL, cluster_id=cluster_id,
-               title=f"{SECRET} plan", start_date=date(2026, 1, 1), end_date=date(2027, 1, 1))
+    joint = Plan(
+        id=next_id("plan"),
+        tenant_id=tenant_id,
+        kind=PlanKind.JOINT,
+        programme_id=programme.id,
+        title=f"{SECRET} joint plan",
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 1, 1),
+    )
+    own = Plan(
+        id=next_id("plan"),
+        tenant_id=tenant_id,
+        kind=PlanKind.INDIVIDUAL,
+        cluster_id=cluster_id,
+        title=f"{SECRET} plan",
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 1, 1),
+    )
     rows += [joint, own]
-    action = Action(id=next_id("plan_action"), tenant_id=tenant_id, plan_id=own.id, title=f"{SECRET} action",
-                    owner_id=user_id, due_date=date(2026, 2, 1), workshop_id=workshop.id)
+    action = Action(
+        id=next_id("plan_action"),
+        tenant_id=tenant_id,
+        plan_id=own.id,
+        title=f"{SECRET} action",
+        owner_id=user_id,
+        due_date=date(2026, 2, 1),
+        workshop_id=workshop.id,
+    )
     rows += [action]
     rows += [
         ActionCluster(tenant_id=tenant_id, action_id=action.id, cluster_id=cluster_id),
-        ActionComment(id=next_id("action_comment"), tenant_id=tenant_id, action_id=action.id,
-                      author_id=user_id, body=SECRET),
-        ReminderSent(id=next_id("reminder_sent"), tenant_id=tenant_id, user_id=user_id, key=SECRET,
-                     sent_on=date(2026, 1, 1)),
-        StoredFile(id=next_id("stored_file"), tenant_id=tenant_id, workshop_id=workshop.id,
-                   filename=f"{SECRET}.pdf", content_type="application/pdf", size=1, sha256="0" * 64,
-                   storage_key="zz-foreign-material"),
-        StoredFile(id=next_id("stored_file"), tenant_id=tenant_id, action_id=action.id,
-                   filename=f"{SECRET}.pdf", content_type="application/pdf", size=1, sha256="0" * 64,
-                   storage_key="zz-foreign-attachment"),
+        ActionComment(
+            id=next_id("action_comment"),
+            tenant_id=tenant_id,
+            action_id=action.id,
+            author_id=user_id,
+            body=SECRET,
+        ),
+        ReminderSent(
+            id=next_id("reminder_sent"),
+            tenant_id=tenant_id,
+            user_id=user_id,
+            key=SECRET,
+            sent_on=date(2026, 1, 1),
+        ),
+        StoredFile(
+            id=next_id("stored_file"),
+            tenant_id=tenant_id,
+            workshop_id=workshop.id,
+            filename=f"{SECRET}.pdf",
+            content_type="application/pdf",
+            size=1,
+            sha256="0" * 64,
+            storage_key="zz-foreign-material",
+        ),
+        StoredFile(
+            id=next_id("stored_file"),
+            tenant_id=tenant_id,
+            action_id=action.id,
+            filename=f"{SECRET}.pdf",
+            content_type="application/pdf",
+            size=1,
+            sha256="0" * 64,
+            storage_key="zz-foreign-attachment",
+        ),
     ]
     for row in rows:
         db.session.add(row)
         db.session.flush()
-    natural.update(programme_id=programme.id, participant_id=participant.id, milestone_id=milestone.id,
-                   workshop_id=workshop.id, plan_id=own.id, action_id=action.id,
-                   item_id=rows[4].id, invite_id=rows[5].id, file_id=rows[-1].id)
+    natural.update(
+        programme_id=programme.id,
+        participant_id=participant.id,
+        milestone_id=milestone.id,
+        workshop_id=workshop.id,
+        plan_id=own.id,
+        action_id=action.id,
+        item_id=rows[4].id,
+        invite_id=rows[5].id,
+        file_id=rows[-1].id,
+    )
 
 
 def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:

@@ -352,38 +352,67 @@ def rec_process(rec):
     app, client, tenant, cluster, factory = rec
     with app.test_request_context(), tenant_scope(tenant.id):
         programme = programmes.create_programme(
-            None, {"name": "Forum", "start_date": date(2026, 1, 1), "end_date": date(2027, 12, 31)}, tenant.id)
-        plan = plans.create_plan(None, {"title": "Joint plan", "start_date": date(2026, 1, 1),
-                                        "end_date": date(2027, 1, 1)}, tenant_id=tenant.id, programme=programme)
+            None,
+            {"name": "Forum", "start_date": date(2026, 1, 1), "end_date": date(2027, 12, 31)},
+            tenant.id,
+        )
+        plan = plans.create_plan(
+            None,
+            {"title": "Joint plan", "start_date": date(2026, 1, 1), "end_date": date(2027, 1, 1)},
+            tenant_id=tenant.id,
+            programme=programme,
+        )
         action = plans.create_action(None, plan, {"title": "Branding"}, [cluster.id])
-        workshop = workshops.create_workshop(None, {
-            "title": "Kick-off", "programme_id": programme.id, "day": date.today() + timedelta(days=5),
-            "start_time": time(9), "end_time": time(15), "capacity": 10}, tenant.id)
-        ids = {"programme": programme.id, "plan": plan.id, "action": action.id, "workshop": workshop.id}
+        workshop = workshops.create_workshop(
+            None,
+            {
+                "title": "Kick-off",
+                "programme_id": programme.id,
+                "day": date.today() + timedelta(days=5),
+                "start_time": time(9),
+                "end_time": time(15),
+                "capacity": 10,
+            },
+            tenant.id,
+        )
+        ids = {
+            "programme": programme.id,
+            "plan": plan.id,
+            "action": action.id,
+            "workshop": workshop.id,
+        }
         db.session.get(Cluster, cluster.id)
     return app, client, tenant, ids
 
 
 def test_hook_programme_panels(rec_process):
     _app, client, _tenant, ids = rec_process
-    assert "Recorder programme panel" in client.get(f"/nordland/programmes/{ids['programme']}").get_data(as_text=True)
+    assert "Recorder programme panel" in client.get(
+        f"/nordland/programmes/{ids['programme']}"
+    ).get_data(as_text=True)
 
 
 def test_hook_workshop_panels(rec_process):
     _app, client, _tenant, ids = rec_process
-    assert "Recorder workshop panel" in client.get(f"/nordland/workshops/{ids['workshop']}").get_data(as_text=True)
+    assert "Recorder workshop panel" in client.get(
+        f"/nordland/workshops/{ids['workshop']}"
+    ).get_data(as_text=True)
 
 
 def test_hook_plan_panels(rec_process):
     _app, client, _tenant, ids = rec_process
-    assert "Recorder plan panel" in client.get(f"/nordland/plans/{ids['plan']}").get_data(as_text=True)
+    assert "Recorder plan panel" in client.get(f"/nordland/plans/{ids['plan']}").get_data(
+        as_text=True
+    )
 
 
 def test_hook_programme_saved(rec_process):
     _app, client, _tenant, ids = rec_process
     assert ("programme_saved", ("Forum", True, ())) in recorder.calls
-    client.post(f"/nordland/programmes/{ids['programme']}/edit",
-                data={"name": "Forum 2026", "start_date": "2026-01-01", "end_date": "2027-12-31"})
+    client.post(
+        f"/nordland/programmes/{ids['programme']}/edit",
+        data={"name": "Forum 2026", "start_date": "2026-01-01", "end_date": "2027-12-31"},
+    )
     assert ("programme_saved", ("Forum 2026", False, ("name",))) in recorder.calls
 
 
@@ -394,15 +423,20 @@ def test_hook_workshop_saved(rec_process):
 def test_hook_plan_saved(rec_process):
     _app, client, _tenant, ids = rec_process
     assert ("plan_saved", ("Joint plan", True, ())) in recorder.calls
-    client.post(f"/nordland/plans/{ids['plan']}/edit",
-                data={"title": "Joint plan", "start_date": "2026-01-01", "end_date": "2027-06-01"})
+    client.post(
+        f"/nordland/plans/{ids['plan']}/edit",
+        data={"title": "Joint plan", "start_date": "2026-01-01", "end_date": "2027-06-01"},
+    )
     assert ("plan_saved", ("Joint plan", False, ("end_date",))) in recorder.calls
 
 
 def test_hook_action_saved(rec_process):
     _app, client, _tenant, ids = rec_process
     assert ("action_saved", ("Branding", True, ())) in recorder.calls
-    client.post(f"/nordland/actions/{ids['action']}/quick", data={"status": "in_progress", "progress": "20", "version": "1"})
+    client.post(
+        f"/nordland/actions/{ids['action']}/quick",
+        data={"status": "in_progress", "progress": "20", "version": "1"},
+    )
     assert ("action_saved", ("Branding", False, ("progress", "status"))) in recorder.calls
 
 

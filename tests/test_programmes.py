@@ -20,13 +20,22 @@ def process(app, world):
 
 def test_coordinator_creates_a_programme_and_bad_input_is_refused(client, world, app):
     login(client, "coord@a.example")
-    ok = client.post("/nordland/programmes/new", data={"name": "Forum 2016-2018", "start_date": "2016-01-01",
-                                                       "end_date": "2018-12-31", "description": "Joint process"})
+    ok = client.post(
+        "/nordland/programmes/new",
+        data={
+            "name": "Forum 2016-2018",
+            "start_date": "2016-01-01",
+            "end_date": "2018-12-31",
+            "description": "Joint process",
+        },
+    )
     assert ok.status_code == 302
-    for data in ({"name": "", "start_date": "2016-01-01", "end_date": "2018-12-31"},
-                 {"name": "Backwards", "start_date": "2018-01-01", "end_date": "2016-12-31"},
-                 {"name": "forum 2016-2018", "start_date": "2016-01-01", "end_date": "2018-12-31"},
-                 {"name": "Bad date", "start_date": "31.12.2016", "end_date": "2018-12-31"}):
+    for data in (
+        {"name": "", "start_date": "2016-01-01", "end_date": "2018-12-31"},
+        {"name": "Backwards", "start_date": "2018-01-01", "end_date": "2016-12-31"},
+        {"name": "forum 2016-2018", "start_date": "2016-01-01", "end_date": "2018-12-31"},
+        {"name": "Bad date", "start_date": "31.12.2016", "end_date": "2018-12-31"},
+    ):
         assert client.post("/nordland/programmes/new", data=data).status_code == 422, data
     with app.app_context(), unscoped():
         assert db.session.scalar(select(func.count()).select_from(Programme)) == 1
@@ -35,16 +44,29 @@ def test_coordinator_creates_a_programme_and_bad_input_is_refused(client, world,
 def test_only_coordinators_manage_programmes(client, process):
     login(client, "manager@a.example")
     assert client.get("/nordland/programmes/new").status_code == 403
-    assert client.post(f"/nordland/programmes/{process.programme_id}/milestones",
-                       data={"title": "X", "kind": "other", "due_date": "2026-01-01"}).status_code == 403
+    assert (
+        client.post(
+            f"/nordland/programmes/{process.programme_id}/milestones",
+            data={"title": "X", "kind": "other", "due_date": "2026-01-01"},
+        ).status_code
+        == 403
+    )
     assert client.get(f"/nordland/programmes/{process.programme_id}").status_code == 200
 
 
 def test_overview_at_a_glance(client, process):
     login(client, "observer@a.example")
     page = client.get(f"/nordland/programmes/{process.programme_id}").get_data(as_text=True)
-    for expected in ("Arctic Minerals", "Silver before the bronze label expires", "Joint plan",
-                     "Action 000", "Overdue actions", "Timeline", "timeline-svg", "Calendar feed"):
+    for expected in (
+        "Arctic Minerals",
+        "Silver before the bronze label expires",
+        "Joint plan",
+        "Action 000",
+        "Overdue actions",
+        "Timeline",
+        "timeline-svg",
+        "Calendar feed",
+    ):
         assert expected in page, expected
     index = client.get("/nordland/programmes/").get_data(as_text=True)
     assert "Forum 2026-2028" in index and "<progress" in index
@@ -54,20 +76,37 @@ def test_participants_goals_and_milestones(client, process, world, factory, app)
     third = factory.cluster(world["a"], "Polar Life")
     login(client, "coord@a.example")
     base = f"/nordland/programmes/{process.programme_id}"
-    assert client.post(base + "/participants", data={"cluster_id": str(third.id), "goal": "Gold"}).status_code == 302
+    assert (
+        client.post(
+            base + "/participants", data={"cluster_id": str(third.id), "goal": "Gold"}
+        ).status_code
+        == 302
+    )
     page = client.get(base).get_data(as_text=True)
     assert "Polar Life" in page and "Gold" in page
-    again = client.post(base + "/participants", data={"cluster_id": str(third.id)}, follow_redirects=True)
+    again = client.post(
+        base + "/participants", data={"cluster_id": str(third.id)}, follow_redirects=True
+    )
     assert b"Choose a cluster" in again.data  # no longer offered
-    client.post(base + "/milestones", data={"title": "Coordinated bronze benchmarking", "kind": "benchmarking",
-                                            "due_date": "2027-03-01"})
+    client.post(
+        base + "/milestones",
+        data={
+            "title": "Coordinated bronze benchmarking",
+            "kind": "benchmarking",
+            "due_date": "2027-03-01",
+        },
+    )
     with app.app_context(), unscoped():
         milestone = db.session.scalar(select(Milestone))
     assert milestone.kind.value == "benchmarking"
     client.post(base + f"/milestones/{milestone.id}/done", data={"done": "1"})
     with app.app_context(), unscoped():
         assert db.session.get(Milestone, milestone.id).done
-    bad = client.post(base + "/milestones", data={"title": "", "kind": "alien", "due_date": "soon"}, follow_redirects=True)
+    bad = client.post(
+        base + "/milestones",
+        data={"title": "", "kind": "alien", "due_date": "soon"},
+        follow_redirects=True,
+    )
     assert bad.status_code == 200
 
 

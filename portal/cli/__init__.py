@@ -26,8 +26,15 @@ def register_app_commands(app: Flask, host) -> None:
     from portal.cli.reminders import reminders_command
     from portal.cli.serve import serve_command
 
-    for command in (db_group, demo_command, serve_command, tenant_group, user_group, plugins_group,
-                    reminders_command):
+    for command in (
+        db_group,
+        demo_command,
+        serve_command,
+        tenant_group,
+        user_group,
+        plugins_group,
+        reminders_command,
+    ):
         app.cli.add_command(command)
     with app.app_context():
         for plugin_name, commands in host.call_named("cli_commands"):

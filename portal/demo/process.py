@@ -56,7 +56,9 @@ def _tiny_pdf(text: str) -> bytes:
     out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
     for offset in offsets:
         out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    out.write(
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return out.getvalue()
 
 
@@ -82,12 +84,21 @@ def load_process(tenant: Tenant, today: date) -> None:
         manager = people.get("manager@nordland.example")
         member = people.get("member@nordland.example")
         start = date(today.year - 1, 9, 1)
-        programme = programmes.create_programme(None, {
-            "name": "Nordland Cluster Forum " + f"{start.year}–{start.year + 2}",
-            "description": "The county's joint improvement programme toward silver and gold labels.",
-            "start_date": start, "end_date": date(start.year + 2, 12, 31)}, tenant.id)
-        goals = ["Silver label before the bronze label expires", "Gold audit in the autumn",
-                 "Second bronze benchmarking, then silver"]
+        programme = programmes.create_programme(
+            None,
+            {
+                "name": "Nordland Cluster Forum " + f"{start.year}–{start.year + 2}",
+                "description": "The county's joint improvement programme toward silver and gold labels.",
+                "start_date": start,
+                "end_date": date(start.year + 2, 12, 31),
+            },
+            tenant.id,
+        )
+        goals = [
+            "Silver label before the bronze label expires",
+            "Gold audit in the autumn",
+            "Second bronze benchmarking, then silver",
+        ]
         for i, cluster in enumerate(clusters):
             programmes.add_participant(None, programme, cluster, goals[i % len(goals)])
         for title, kind, offset in (
@@ -96,64 +107,151 @@ def load_process(tenant: Tenant, today: date) -> None:
             ("Silver applications", MilestoneKind.LABEL_APPLICATION, 120),
             ("Bronze labels expire", MilestoneKind.LABEL_EXPIRY, 400),
         ):
-            programmes.add_milestone(None, programme, {"title": title, "kind": kind,
-                                                       "due_date": today + timedelta(days=offset)})
-        past = workshops.create_workshop(None, {
-            "programme_id": programme.id, "title": "Kick-off: benchmarking results",
-            "day": today - timedelta(days=150), "start_time": time(9, 30), "end_time": time(15, 30),
-            "location": "Bodø, Stormen konserthus", "capacity": 30,
-            "description": "Individual benchmarking reports and the regional scorecard."}, tenant.id)
-        upcoming = workshops.create_workshop(None, {
-            "programme_id": programme.id, "title": "Toward silver: joint and individual plans",
-            "day": today + timedelta(days=21), "start_time": time(10), "end_time": time(15),
-            "location": "Mo i Rana", "online_url": "https://meet.example/nordland-forum", "capacity": 12,
-            "description": "Each cluster presents its plan; we agree on joint actions."}, tenant.id)
+            programmes.add_milestone(
+                None,
+                programme,
+                {"title": title, "kind": kind, "due_date": today + timedelta(days=offset)},
+            )
+        past = workshops.create_workshop(
+            None,
+            {
+                "programme_id": programme.id,
+                "title": "Kick-off: benchmarking results",
+                "day": today - timedelta(days=150),
+                "start_time": time(9, 30),
+                "end_time": time(15, 30),
+                "location": "Bodø, Stormen konserthus",
+                "capacity": 30,
+                "description": "Individual benchmarking reports and the regional scorecard.",
+            },
+            tenant.id,
+        )
+        upcoming = workshops.create_workshop(
+            None,
+            {
+                "programme_id": programme.id,
+                "title": "Toward silver: joint and individual plans",
+                "day": today + timedelta(days=21),
+                "start_time": time(10),
+                "end_time": time(15),
+                "location": "Mo i Rana",
+                "online_url": "https://meet.example/nordland-forum",
+                "capacity": 12,
+                "description": "Each cluster presents its plan; we agree on joint actions.",
+            },
+            tenant.id,
+        )
         for workshop in (past, upcoming):
-            workshops.add_agenda_item(None, workshop, {"start_time": workshop.start_time, "title": "Welcome",
-                                                       "presenter": "Ingrid Johansen"})
-            workshops.add_agenda_item(None, workshop, {"start_time": time(11), "title": "Benchmarking results",
-                                                       "presenter": "ESCA expert"})
+            workshops.add_agenda_item(
+                None,
+                workshop,
+                {
+                    "start_time": workshop.start_time,
+                    "title": "Welcome",
+                    "presenter": "Ingrid Johansen",
+                },
+            )
+            workshops.add_agenda_item(
+                None,
+                workshop,
+                {
+                    "start_time": time(11),
+                    "title": "Benchmarking results",
+                    "presenter": "ESCA expert",
+                },
+            )
             workshops.invite(None, workshop, cluster_ids=[c.id for c in clusters])
         for person in (p for p in (coordinator, manager, member) if p):
-            db.session.add(Registration(tenant_id=tenant.id, workshop_id=past.id, user_id=person.id,
-                                        status=RegistrationStatus.REGISTERED, attended=True))
+            db.session.add(
+                Registration(
+                    tenant_id=tenant.id,
+                    workshop_id=past.id,
+                    user_id=person.id,
+                    status=RegistrationStatus.REGISTERED,
+                    attended=True,
+                )
+            )
         db.session.commit()
         workshops.set_minutes(None, past, MINUTES)
-        for name, data in (("Regional scorecard.xlsx", _scorecard_xlsx(clusters)),
-                           ("Benchmarking report.pdf", _tiny_pdf("Benchmarking report - Nordland"))):
-            files.store(FileStorage(io.BytesIO(data), filename=name), tenant_id=tenant.id,
-                        user_id=coordinator.id if coordinator else None, workshop_id=past.id)
+        for name, data in (
+            ("Regional scorecard.xlsx", _scorecard_xlsx(clusters)),
+            ("Benchmarking report.pdf", _tiny_pdf("Benchmarking report - Nordland")),
+        ):
+            files.store(
+                FileStorage(io.BytesIO(data), filename=name),
+                tenant_id=tenant.id,
+                user_id=coordinator.id if coordinator else None,
+                workshop_id=past.id,
+            )
         db.session.commit()
         if manager:
             workshops.register(manager, upcoming)
-        joint = plans.create_plan(None, {
-            "title": "Joint plan toward silver", "start_date": programme.start_date,
-            "end_date": programme.end_date, "goals": "Faster improvement with less effort per cluster.",
-            "focus_areas": "Communication and branding; sustainable member services; joint innovation projects"},
-            tenant_id=tenant.id, programme=programme)
+        joint = plans.create_plan(
+            None,
+            {
+                "title": "Joint plan toward silver",
+                "start_date": programme.start_date,
+                "end_date": programme.end_date,
+                "goals": "Faster improvement with less effort per cluster.",
+                "focus_areas": "Communication and branding; sustainable member services; joint innovation projects",
+            },
+            tenant_id=tenant.id,
+            programme=programme,
+        )
         for title, status, progress, offset, owner in (
             ("Joint communication and branding", ActionStatus.IN_PROGRESS, 40, 60, manager),
             ("Common member-service catalogue", ActionStatus.PLANNED, 0, 140, coordinator),
             ("Joint innovation project call", ActionStatus.BLOCKED, 10, -5, coordinator),
         ):
-            plans.create_action(None, joint, {
-                "title": title, "status": status, "progress": progress, "workshop_id": past.id,
-                "start_date": today - timedelta(days=100), "due_date": today + timedelta(days=offset),
-                "owner_id": owner.id if owner else None}, [c.id for c in clusters[:4]])
+            plans.create_action(
+                None,
+                joint,
+                {
+                    "title": title,
+                    "status": status,
+                    "progress": progress,
+                    "workshop_id": past.id,
+                    "start_date": today - timedelta(days=100),
+                    "due_date": today + timedelta(days=offset),
+                    "owner_id": owner.id if owner else None,
+                },
+                [c.id for c in clusters[:4]],
+            )
         for i, cluster in enumerate(clusters[:4]):
-            plan = plans.create_plan(None, {
-                "title": f"{cluster.name}: toward silver", "start_date": programme.start_date,
-                "end_date": programme.end_date, "goals": goals[i % len(goals)]}, tenant_id=tenant.id, cluster=cluster)
+            plan = plans.create_plan(
+                None,
+                {
+                    "title": f"{cluster.name}: toward silver",
+                    "start_date": programme.start_date,
+                    "end_date": programme.end_date,
+                    "goals": goals[i % len(goals)],
+                },
+                tenant_id=tenant.id,
+                cluster=cluster,
+            )
             plan.programme_id = programme.id
-            for j, (title, status, progress) in enumerate((
-                ("Member satisfaction survey", ActionStatus.DONE, 100),
-                ("Document three improved indicators", ActionStatus.IN_PROGRESS, 30 + 10 * i),
-                ("Update the strategy and action plan", ActionStatus.PLANNED, 0),
-            )):
-                owner = manager if cluster.name in {"Arctic Minerals Cluster", "Polar Life Science"} else member
-                plans.create_action(None, plan, {
-                    "title": title, "status": status, "progress": progress,
-                    "start_date": today - timedelta(days=60 - 10 * j),
-                    "due_date": today + timedelta(days=-3 + 45 * j + 7 * i),
-                    "owner_id": owner.id if owner else None})
+            for j, (title, status, progress) in enumerate(
+                (
+                    ("Member satisfaction survey", ActionStatus.DONE, 100),
+                    ("Document three improved indicators", ActionStatus.IN_PROGRESS, 30 + 10 * i),
+                    ("Update the strategy and action plan", ActionStatus.PLANNED, 0),
+                )
+            ):
+                owner = (
+                    manager
+                    if cluster.name in {"Arctic Minerals Cluster", "Polar Life Science"}
+                    else member
+                )
+                plans.create_action(
+                    None,
+                    plan,
+                    {
+                        "title": title,
+                        "status": status,
+                        "progress": progress,
+                        "start_date": today - timedelta(days=60 - 10 * j),
+                        "due_date": today + timedelta(days=-3 + 45 * j + 7 * i),
+                        "owner_id": owner.id if owner else None,
+                    },
+                )
         db.session.commit()

@@ -25,7 +25,9 @@ OOXML = {
 
 
 def storage_dir() -> Path:
-    folder = Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+    folder = Path(
+        current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -59,16 +61,24 @@ def safe_filename(name: str, extension: str) -> str:
     return (stem[:120] or "file") + extension
 
 
-def store(upload, *, tenant_id: int, user_id: int | None, workshop_id: int | None = None,
-          action_id: int | None = None) -> StoredFile:
+def store(
+    upload,
+    *,
+    tenant_id: int,
+    user_id: int | None,
+    workshop_id: int | None = None,
+    action_id: int | None = None,
+) -> StoredFile:
     """Check and keep an upload; the caller commits."""
     limit = current_app.config.get("FILE_MAX_BYTES", 20 * 1024 * 1024)
     data = upload.read(limit + 1)
     if not data:
         raise ServiceError(_("The file is empty."), {"file": [_("The file is empty.")]})
     if len(data) > limit:
-        raise ServiceError(_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)),
-                           {"file": [_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))]})
+        raise ServiceError(
+            _("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)),
+            {"file": [_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))]},
+        )
     kind = sniff(data)
     if kind is None:
         message = _("Only PDF, Word, Excel, PowerPoint, PNG and JPEG files can be uploaded.")
@@ -77,9 +87,14 @@ def store(upload, *, tenant_id: int, user_id: int | None, workshop_id: int | Non
     key = secrets.token_hex(20)
     (storage_dir() / key).write_bytes(data)
     stored = StoredFile(
-        tenant_id=tenant_id, workshop_id=workshop_id, action_id=action_id,
-        filename=safe_filename(upload.filename, extension), content_type=content_type,
-        size=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
+        tenant_id=tenant_id,
+        workshop_id=workshop_id,
+        action_id=action_id,
+        filename=safe_filename(upload.filename, extension),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_key=key,
         uploaded_by_id=user_id,
     )
     db.session.add(stored)

@@ -29,8 +29,11 @@ class PlanForm(FlaskForm):
     end_date = DateField(_l("Ends"), validators=[DataRequired()])
     goals = TextAreaField(_l("Goals"), validators=[Optional(), Length(max=5000)])
     focus_areas = TextAreaField(
-        _l("Focus areas"), validators=[Optional(), Length(max=2000)],
-        description=_l("For example: communication and branding; member services; joint innovation projects."),
+        _l("Focus areas"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l(
+            "For example: communication and branding; member services; joint innovation projects."
+        ),
     )
 
 
@@ -42,10 +45,15 @@ class ActionForm(FlaskForm):
     start_date = DateField(_l("Starts"), validators=[Optional()])
     due_date = DateField(_l("Due"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=list(ACTION_STATUS_LABELS.items()))
-    progress = IntegerField(_l("Progress (%)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)])
+    progress = IntegerField(
+        _l("Progress (%)"), default=0, validators=[Optional(), NumberRange(min=0, max=100)]
+    )
     priority = SelectField(_l("Priority"), choices=list(PRIORITY_LABELS.items()), default="normal")
     weight = DecimalField(
-        _l("Weight"), default=1, places=2, validators=[Optional(), NumberRange(min=0.01, max=1000)],
+        _l("Weight"),
+        default=1,
+        places=2,
+        validators=[Optional(), NumberRange(min=0.01, max=1000)],
         description=_l("How much the action counts in the plan's progress; 1 is normal."),
     )
     version = HiddenField()
@@ -57,10 +65,13 @@ class ActionForm(FlaskForm):
 
     def values(self) -> dict:
         return {
-            "title": self.title.data, "description": self.description.data or "",
+            "title": self.title.data,
+            "description": self.description.data or "",
             "owner_id": int(self.owner_id.data) if self.owner_id.data else None,
-            "start_date": self.start_date.data, "due_date": self.due_date.data,
-            "status": self.status.data, "progress": self.progress.data or 0,
+            "start_date": self.start_date.data,
+            "due_date": self.due_date.data,
+            "status": self.status.data,
+            "progress": self.progress.data or 0,
             "priority": self.priority.data,
             "weight": float(self.weight.data) if self.weight.data is not None else 1.0,
         }
@@ -70,13 +81,17 @@ class QuickEditForm(FlaskForm):
     """Status and progress of one action, from its row in the plan."""
 
     status = SelectField(_l("Status"), choices=list(ACTION_STATUS_LABELS.items()))
-    progress = IntegerField(_l("Progress (%)"), validators=[Optional(), NumberRange(min=0, max=100)])
+    progress = IntegerField(
+        _l("Progress (%)"), validators=[Optional(), NumberRange(min=0, max=100)]
+    )
     version = IntegerField(validators=[DataRequired()])
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=5000)])
-    mention = MultiCheckboxField(_l("Tell these people (they get an e-mail)"), coerce=int, default=list)
+    mention = MultiCheckboxField(
+        _l("Tell these people (they get an e-mail)"), coerce=int, default=list
+    )
 
     def __init__(self, *args, people=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,5 +99,7 @@ class CommentForm(FlaskForm):
 
 
 class AttachmentForm(FlaskForm):
-    file = FileField(_l("File (PDF, Word, Excel, PowerPoint, PNG or JPEG)"),
-                     validators=[FileRequired(_l("Choose a file."))])
+    file = FileField(
+        _l("File (PDF, Word, Excel, PowerPoint, PNG or JPEG)"),
+        validators=[FileRequired(_l("Choose a file."))],
+    )

@@ -129,7 +129,9 @@ class ActionComment(TenantScoped, Timestamped, Base):
     action_id: Mapped[int] = mapped_column(
         ForeignKey("plan_action.id", ondelete="CASCADE"), index=True
     )
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     body: Mapped[str] = mapped_column(Text)
     # E-mail addresses of the people mentioned (and told), comma separated.
     mentioned: Mapped[str] = mapped_column(String(2000), default="")

@@ -33,8 +33,16 @@ from portal.programmes.models import Programme
 
 PLAN_FIELDS = ("title", "start_date", "end_date", "goals", "focus_areas")
 ACTION_FIELDS = (
-    "title", "description", "owner_id", "start_date", "due_date", "status", "progress",
-    "priority", "weight", "workshop_id",
+    "title",
+    "description",
+    "owner_id",
+    "start_date",
+    "due_date",
+    "status",
+    "progress",
+    "priority",
+    "weight",
+    "workshop_id",
 )
 
 
@@ -43,13 +51,19 @@ ACTION_FIELDS = (
 
 def _check_period(start: date | None, end: date | None, end_field: str = "end_date") -> None:
     if start and end and end < start:
-        raise ServiceError(_("The end comes before the start."),
-                           {end_field: [_("The end comes before the start.")]})
+        raise ServiceError(
+            _("The end comes before the start."),
+            {end_field: [_("The end comes before the start.")]},
+        )
 
 
 def create_plan(
-    user: User | None, data: dict[str, Any], *, tenant_id: int,
-    cluster: Cluster | None = None, programme: Programme | None = None,
+    user: User | None,
+    data: dict[str, Any],
+    *,
+    tenant_id: int,
+    cluster: Cluster | None = None,
+    programme: Programme | None = None,
 ) -> Plan:
     if cluster is None and programme is None:
         raise ServiceError(_("A plan belongs to a cluster or to a programme."))
@@ -133,7 +147,11 @@ def actions_query(plan_id: int | None, filters: ActionFilters) -> Select:
         stmt = stmt.where(Action.owner_id == filters.owner_id)
     if filters.cluster_id:
         stmt = stmt.where(
-            Action.id.in_(select(ActionCluster.action_id).where(ActionCluster.cluster_id == filters.cluster_id))
+            Action.id.in_(
+                select(ActionCluster.action_id).where(
+                    ActionCluster.cluster_id == filters.cluster_id
+                )
+            )
         )
     if filters.overdue:
         stmt = stmt.where(overdue_clause(filters.today))
@@ -144,11 +162,15 @@ def _owner_in_tenant(owner_id: int | None, tenant_id: int) -> None:
     if owner_id is None:
         return
     exists = db.session.scalar(
-        select(Membership.id).where(Membership.user_id == owner_id, Membership.tenant_id == tenant_id)
+        select(Membership.id).where(
+            Membership.user_id == owner_id, Membership.tenant_id == tenant_id
+        )
     )
     if exists is None:
-        raise ServiceError(_("The owner must be a person of this region."),
-                           {"owner_id": [_("Choose a person of this region.")]})
+        raise ServiceError(
+            _("The owner must be a person of this region."),
+            {"owner_id": [_("Choose a person of this region.")]},
+        )
 
 
 def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
@@ -159,16 +181,20 @@ def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
     if "progress" in values:
         progress = values["progress"] if values["progress"] is not None else 0
         if not 0 <= int(progress) <= 100:
-            raise ServiceError(_("Progress is a number from 0 to 100."),
-                               {"progress": [_("Progress is a number from 0 to 100.")]})
+            raise ServiceError(
+                _("Progress is a number from 0 to 100."),
+                {"progress": [_("Progress is a number from 0 to 100.")]},
+            )
         values["progress"] = int(progress)
     if values.get("status") == ActionStatus.DONE:
         values["progress"] = 100
     if "weight" in values:
         weight = values["weight"] if values["weight"] is not None else 1.0
         if not 0 < float(weight) <= 1000:
-            raise ServiceError(_("The weight is a number above 0 (1 is normal)."),
-                               {"weight": [_("The weight is a number above 0 (1 is normal).")]})
+            raise ServiceError(
+                _("The weight is a number above 0 (1 is normal)."),
+                {"weight": [_("The weight is a number above 0 (1 is normal).")]},
+            )
         values["weight"] = float(weight)
     if "title" in values:
         values["title"] = (values["title"] or "").strip()
@@ -179,16 +205,24 @@ def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_action_clusters(action: Action, cluster_ids: list[int]) -> None:
-    valid = set(db.session.scalars(select(Cluster.id).where(Cluster.id.in_(cluster_ids)))) if cluster_ids else set()
+    valid = (
+        set(db.session.scalars(select(Cluster.id).where(Cluster.id.in_(cluster_ids))))
+        if cluster_ids
+        else set()
+    )
     current = {
         row.cluster_id: row
-        for row in db.session.scalars(select(ActionCluster).where(ActionCluster.action_id == action.id))
+        for row in db.session.scalars(
+            select(ActionCluster).where(ActionCluster.action_id == action.id)
+        )
     }
     for cluster_id, row in current.items():
         if cluster_id not in valid:
             db.session.delete(row)
     for cluster_id in valid - current.keys():
-        db.session.add(ActionCluster(tenant_id=action.tenant_id, action_id=action.id, cluster_id=cluster_id))
+        db.session.add(
+            ActionCluster(tenant_id=action.tenant_id, action_id=action.id, cluster_id=cluster_id)
+        )
     db.session.flush()
     db.session.expire(action, ["clusters"])
 
@@ -216,7 +250,11 @@ def current_values(action: Action) -> dict[str, Any]:
 
 
 def update_action(
-    user: User | None, action: Action, data: dict[str, Any], *, expected_version: int | None,
+    user: User | None,
+    action: Action,
+    data: dict[str, Any],
+    *,
+    expected_version: int | None,
     cluster_ids: list[int] | None = None,
 ) -> Action:
     """Change an action; refuse with the current values if someone saved since it was read."""
@@ -224,8 +262,10 @@ def update_action(
         require(user, "action.edit", action)
     if expected_version is not None and expected_version != action.version:
         raise ConflictError(
-            _("Someone else changed this action while you edited it. Here is what it says now; "
-              "apply your change again."),
+            _(
+                "Someone else changed this action while you edited it. Here is what it says now; "
+                "apply your change again."
+            ),
             current_values(action),
         )
     values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
@@ -243,12 +283,21 @@ def update_action(
         db.session.rollback()
         db.session.refresh(action)
         raise ConflictError(
-            _("Someone else changed this action while you edited it. Here is what it says now; "
-              "apply your change again."),
+            _(
+                "Someone else changed this action while you edited it. Here is what it says now; "
+                "apply your change again."
+            ),
             current_values(action),
         ) from None
     if changes:
-        emit("action_saved", action.tenant_id, action=action, created=False, changes=changes, user=user)
+        emit(
+            "action_saved",
+            action.tenant_id,
+            action=action,
+            created=False,
+            changes=changes,
+            user=user,
+        )
     return action
 
 
@@ -268,11 +317,15 @@ def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -
     if not body:
         raise ServiceError(_("The comment is empty."), {"body": [_("Write a comment first.")]})
     mentioned = db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
         .where(User.id.in_(mention_ids or [-1]), Membership.tenant_id == action.tenant_id)
     ).all()
     comment = ActionComment(
-        tenant_id=action.tenant_id, action_id=action.id, author_id=user.id, body=body,
+        tenant_id=action.tenant_id,
+        action_id=action.id,
+        author_id=user.id,
+        body=body,
         mentioned=",".join(u.email for u in mentioned),
     )
     db.session.add(comment)
@@ -282,8 +335,13 @@ def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -
             send_mail(
                 person.email,
                 _("%(name)s mentioned you: %(title)s", name=user.name, title=action.title),
-                _("%(name)s wrote on the action “%(title)s”:\n\n%(body)s\n\n%(link)s",
-                  name=user.name, title=action.title, body=body, link=link),
+                _(
+                    "%(name)s wrote on the action “%(title)s”:\n\n%(body)s\n\n%(link)s",
+                    name=user.name,
+                    title=action.title,
+                    body=body,
+                    link=link,
+                ),
             )
     db.session.commit()
     return comment
@@ -291,21 +349,29 @@ def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -
 
 def history(action: Action, limit: int = 100) -> list[AuditEntry]:
     """Who changed what, when: the audit log of this action."""
-    return list(db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.tenant_id == action.tenant_id, AuditEntry.object_type == "plan_action",
-               AuditEntry.object_id == action.id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.tenant_id == action.tenant_id,
+                AuditEntry.object_type == "plan_action",
+                AuditEntry.object_id == action.id,
+            )
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def my_actions_query(user_id: int, today: date, *, due_within_days: int | None = None,
-                     overdue: bool = False) -> Select:
+def my_actions_query(
+    user_id: int, today: date, *, due_within_days: int | None = None, overdue: bool = False
+) -> Select:
     stmt = (
         select(Action)
         .where(Action.owner_id == user_id, Action.status.in_(OPEN_STATUSES))
-        .options(selectinload(Action.plan).selectinload(Plan.cluster), selectinload(Action.clusters))
+        .options(
+            selectinload(Action.plan).selectinload(Plan.cluster), selectinload(Action.clusters)
+        )
         .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
     )
     if overdue:
@@ -313,18 +379,24 @@ def my_actions_query(user_id: int, today: date, *, due_within_days: int | None =
     elif due_within_days is not None:
         from datetime import timedelta
 
-        stmt = stmt.where(Action.due_date >= today, Action.due_date <= today + timedelta(days=due_within_days))
+        stmt = stmt.where(
+            Action.due_date >= today, Action.due_date <= today + timedelta(days=due_within_days)
+        )
     return stmt
 
 
 def people_choices(tenant_id: int) -> list[tuple[int, str]]:
     rows = db.session.execute(
-        select(User.id, User.name).join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == tenant_id).order_by(User.name)
+        select(User.id, User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant_id)
+        .order_by(User.name)
     ).all()
     return [(user_id, name) for user_id, name in rows]
 
 
 def search_text(stmt: Select, text: str) -> Select:
     like = f"%{text.strip().lower()}%"
-    return stmt.where(or_(func.lower(Action.title).like(like), func.lower(Action.description).like(like)))
+    return stmt.where(
+        or_(func.lower(Action.title).like(like), func.lower(Action.description).like(like))
+    )

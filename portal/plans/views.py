@@ -44,7 +44,10 @@ PER_PAGE = 50
 
 
 def _cluster_choices() -> list[tuple[int, str]]:
-    return [(cid, name) for cid, name in db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name))]
+    return [
+        (cid, name)
+        for cid, name in db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name))
+    ]
 
 
 # --- plans ------------------------------------------------------------------------------
@@ -55,8 +58,12 @@ def index():
     require(current_user, "plan.view")
     plans = db.session.scalars(services.plan_options(select(Plan))).all()
     programmes = dict(db.session.execute(select(Programme.id, Programme.name)).all())
-    return render_template("plans/index.html", plans=plans, programmes=programmes,
-                           progress=progress.plans_progress([p.id for p in plans]))
+    return render_template(
+        "plans/index.html",
+        plans=plans,
+        programmes=programmes,
+        progress=progress.plans_progress([p.id for p in plans]),
+    )
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -75,15 +82,17 @@ def create():
     if form.validate_on_submit():
         data = {k: v for k, v in form.data.items() if k != "csrf_token"}
         try:
-            plan = services.create_plan(current_user, data, tenant_id=g.tenant.id, cluster=cluster,
-                                        programme=programme)
+            plan = services.create_plan(
+                current_user, data, tenant_id=g.tenant.id, cluster=cluster, programme=programme
+            )
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The plan is created."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
-    return render_template("plans/form.html", form=form, plan=None, cluster=cluster,
-                           programme=programme), 422 if form.errors else 200
+    return render_template(
+        "plans/form.html", form=form, plan=None, cluster=cluster, programme=programme
+    ), 422 if form.errors else 200
 
 
 def _filters() -> services.ActionFilters:
@@ -97,15 +106,32 @@ def _filters() -> services.ActionFilters:
 
 
 def _plan_timeline(plan: Plan, actions: list[Action], today: date):
-    items = [{"label": a.title, "start": a.start_date or a.due_date, "end": a.due_date or a.start_date,
-              "status": a.status.value, "url": url_for("plans.action_detail", action_id=a.id),
-              "note": f"{a.title} · {a.status.value} · {a.progress} %"}
-             for a in actions if a.start_date or a.due_date]
+    items = [
+        {
+            "label": a.title,
+            "start": a.start_date or a.due_date,
+            "end": a.due_date or a.start_date,
+            "status": a.status.value,
+            "url": url_for("plans.action_detail", action_id=a.id),
+            "note": f"{a.title} · {a.status.value} · {a.progress} %",
+        }
+        for a in actions
+        if a.start_date or a.due_date
+    ]
     marks = []
     if plan.programme_id:
-        marks = [{"label": m.title, "day": m.due_date, "kind": m.kind.value, "url": "",
-                  "note": f"{m.due_date.isoformat()} · {m.title}"}
-                 for m in db.session.scalars(select(Milestone).where(Milestone.programme_id == plan.programme_id))]
+        marks = [
+            {
+                "label": m.title,
+                "day": m.due_date,
+                "kind": m.kind.value,
+                "url": "",
+                "note": f"{m.due_date.isoformat()} · {m.title}",
+            }
+            for m in db.session.scalars(
+                select(Milestone).where(Milestone.programme_id == plan.programme_id)
+            )
+        ]
     return timeline.build(plan.start_date, plan.end_date, items, marks, today)
 
 
@@ -117,14 +143,21 @@ def detail(plan_id: int):
     filters = _filters()
     pagination = paginate(services.actions_query(plan.id, filters), page, PER_PAGE)
     context = {
-        "plan": plan, "pagination": pagination, "filters": filters, "today": filters.today,
-        "people": services.people_choices(plan.tenant_id), "can_manage": may(current_user, "plan.manage", plan),
+        "plan": plan,
+        "pagination": pagination,
+        "filters": filters,
+        "today": filters.today,
+        "people": services.people_choices(plan.tenant_id),
+        "can_manage": may(current_user, "plan.manage", plan),
     }
     if wants_fragment("actions"):
         return render_template("plans/_actions.html", **context)
     programme = db.session.get(Programme, plan.programme_id) if plan.programme_id else None
     return render_template(
-        "plans/detail.html", **context, programme=programme, clusters=_cluster_choices(),
+        "plans/detail.html",
+        **context,
+        programme=programme,
+        clusters=_cluster_choices(),
         progress=progress.plans_progress([plan.id])[plan.id],
         timeline=_plan_timeline(plan, pagination.items, filters.today),
         plugin_panels=panels_for("plan_panels", plan=plan),
@@ -138,14 +171,17 @@ def edit(plan_id: int):
     form = PlanForm(obj=plan)
     if form.validate_on_submit():
         try:
-            services.update_plan(current_user, plan, {k: v for k, v in form.data.items() if k != "csrf_token"})
+            services.update_plan(
+                current_user, plan, {k: v for k, v in form.data.items() if k != "csrf_token"}
+            )
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
     return render_template("plans/form.html", form=form, plan=plan, cluster=None, programme=None), (
-        422 if form.errors else 200)
+        422 if form.errors else 200
+    )
 
 
 @bp.route("/plans/<int:plan_id>/delete", methods=["POST"])
@@ -161,7 +197,9 @@ def delete(plan_id: int):
 
 
 def _action_form(plan: Plan, **kwargs) -> ActionForm:
-    return ActionForm(people=services.people_choices(plan.tenant_id), cluster_choices=_cluster_choices(), **kwargs)
+    return ActionForm(
+        people=services.people_choices(plan.tenant_id), cluster_choices=_cluster_choices(), **kwargs
+    )
 
 
 @bp.route("/plans/<int:plan_id>/actions/new", methods=["GET", "POST"])
@@ -173,19 +211,27 @@ def action_create(plan_id: int):
         form.clusters.data = [plan.cluster_id]
     if form.validate_on_submit():
         try:
-            action = services.create_action(current_user, plan, form.values(), form.clusters.data or [])
+            action = services.create_action(
+                current_user, plan, form.values(), form.clusters.data or []
+            )
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The action is added."), "success")
             return redirect(url_for("plans.action_detail", action_id=action.id))
-    return render_template("plans/action_form.html", form=form, plan=plan, action=None, conflict=None), (
-        422 if form.errors else 200)
+    return render_template(
+        "plans/action_form.html", form=form, plan=plan, action=None, conflict=None
+    ), (422 if form.errors else 200)
 
 
 def _action(action_id: int) -> Action:
-    return get_or_404(Action, action_id, selectinload(Action.plan), selectinload(Action.clusters),
-                      selectinload(Action.owner))
+    return get_or_404(
+        Action,
+        action_id,
+        selectinload(Action.plan),
+        selectinload(Action.clusters),
+        selectinload(Action.owner),
+    )
 
 
 @bp.route("/actions/<int:action_id>")
@@ -194,18 +240,27 @@ def action_detail(action_id: int):
     require(current_user, "action.view", action)
     people = services.people_choices(action.tenant_id)
     comments = db.session.scalars(
-        select(ActionComment).where(ActionComment.action_id == action.id)
-        .options(selectinload(ActionComment.author)).order_by(ActionComment.created_at)
+        select(ActionComment)
+        .where(ActionComment.action_id == action.id)
+        .options(selectinload(ActionComment.author))
+        .order_by(ActionComment.created_at)
     ).all()
     attachments = db.session.scalars(
         select(StoredFile).where(StoredFile.action_id == action.id).order_by(StoredFile.created_at)
     ).all()
     workshop = db.session.get(Workshop, action.workshop_id) if action.workshop_id else None
     return render_template(
-        "plans/action.html", action=action, plan=action.plan, comments=comments,
-        attachments=attachments, history=services.history(action), workshop=workshop,
-        comment_form=CommentForm(people=people), attachment_form=AttachmentForm(),
-        people=dict(people), today=date.today(),
+        "plans/action.html",
+        action=action,
+        plan=action.plan,
+        comments=comments,
+        attachments=attachments,
+        history=services.history(action),
+        workshop=workshop,
+        comment_form=CommentForm(people=people),
+        attachment_form=AttachmentForm(),
+        people=dict(people),
+        today=date.today(),
     )
 
 
@@ -223,7 +278,10 @@ def action_edit(action_id: int):
     if form.validate_on_submit():
         try:
             services.update_action(
-                current_user, action, form.values(), expected_version=_int(form.version.data),
+                current_user,
+                action,
+                form.values(),
+                expected_version=_int(form.version.data),
                 cluster_ids=form.clusters.data or [],
             )
         except ConflictError as exc:
@@ -235,8 +293,14 @@ def action_edit(action_id: int):
             flash(_("The changes are saved."), "success")
             return redirect(url_for("plans.action_detail", action_id=action.id))
     status = 409 if conflict else (422 if form.errors else 200)
-    return render_template("plans/action_form.html", form=form, plan=action.plan, action=action,
-                           conflict=conflict, people=dict(services.people_choices(action.tenant_id))), status
+    return render_template(
+        "plans/action_form.html",
+        form=form,
+        plan=action.plan,
+        action=action,
+        conflict=conflict,
+        people=dict(services.people_choices(action.tenant_id)),
+    ), status
 
 
 def _int(value) -> int | None:
@@ -273,8 +337,14 @@ def action_quick(action_id: int):
             flash(_("The changes are saved."), "success")
         return redirect(request.referrer or url_for("plans.detail", plan_id=action.plan_id))
     db.session.refresh(action)
-    return render_template("plans/_action_row.html", action=action, plan=action.plan, error=error,
-                           today=date.today(), can_manage=may(current_user, "plan.manage", action.plan)), status
+    return render_template(
+        "plans/_action_row.html",
+        action=action,
+        plan=action.plan,
+        error=error,
+        today=date.today(),
+        can_manage=may(current_user, "plan.manage", action.plan),
+    ), status
 
 
 @bp.route("/actions/<int:action_id>/delete", methods=["POST"])
@@ -318,8 +388,12 @@ def attachment_upload(action_id: int):
     form = AttachmentForm()
     if form.validate_on_submit():
         try:
-            files.store(form.file.data, tenant_id=action.tenant_id, user_id=current_user.id,
-                        action_id=action.id)
+            files.store(
+                form.file.data,
+                tenant_id=action.tenant_id,
+                user_id=current_user.id,
+                action_id=action.id,
+            )
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
@@ -336,8 +410,13 @@ def attachment_download(action_id: int, file_id: int):
     action = _action(action_id)
     require(current_user, "action.view", action)
     stored = _attachment(action, file_id)
-    return send_file(files.path_of(stored), mimetype=stored.content_type, as_attachment=True,
-                     download_name=stored.filename, max_age=0)
+    return send_file(
+        files.path_of(stored),
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.filename,
+        max_age=0,
+    )
 
 
 @bp.route("/actions/<int:action_id>/attachments/<int:file_id>/delete", methods=["POST"])
@@ -356,18 +435,37 @@ def attachment_delete(action_id: int, file_id: int):
 def my_work():
     require(current_user, "tenant.view", g.tenant)
     today = date.today()
-    overdue = db.session.scalars(services.my_actions_query(current_user.id, today, overdue=True).limit(50)).all()
-    soon = db.session.scalars(services.my_actions_query(current_user.id, today, due_within_days=14).limit(50)).all()
-    everything = paginate(services.my_actions_query(current_user.id, today), *page_args(default_per_page=25))
+    overdue = db.session.scalars(
+        services.my_actions_query(current_user.id, today, overdue=True).limit(50)
+    ).all()
+    soon = db.session.scalars(
+        services.my_actions_query(current_user.id, today, due_within_days=14).limit(50)
+    ).all()
+    everything = paginate(
+        services.my_actions_query(current_user.id, today), *page_args(default_per_page=25)
+    )
     workshops = db.session.execute(
         select(Workshop, Registration.status)
         .join(Registration, Registration.workshop_id == Workshop.id)
-        .where(Registration.user_id == current_user.id, Workshop.day >= today,
-               Registration.status != RegistrationStatus.CANCELLED)
-        .order_by(Workshop.day, Workshop.start_time).limit(20)
+        .where(
+            Registration.user_id == current_user.id,
+            Workshop.day >= today,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .order_by(Workshop.day, Workshop.start_time)
+        .limit(20)
     ).all()
     open_count = db.session.scalar(
-        select(func.count()).select_from(services.my_actions_query(current_user.id, today).order_by(None).subquery())
+        select(func.count()).select_from(
+            services.my_actions_query(current_user.id, today).order_by(None).subquery()
+        )
     )
-    return render_template("plans/my_work.html", overdue=overdue, soon=soon, everything=everything,
-                           workshops=workshops, today=today, open_count=open_count)
+    return render_template(
+        "plans/my_work.html",
+        overdue=overdue,
+        soon=soon,
+        everything=everything,
+        workshops=workshops,
+        today=today,
+        open_count=open_count,
+    )

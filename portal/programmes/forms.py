@@ -18,8 +18,11 @@ class ProgrammeForm(FlaskForm):
 
 class ParticipantForm(FlaskForm):
     cluster_id = SelectField(_l("Cluster"), coerce=int, validators=[DataRequired()])
-    goal = TextAreaField(_l("Goal of the cluster in this programme"), validators=[Optional(), Length(max=2000)],
-                         description=_l("For example: silver label before the bronze label expires."))
+    goal = TextAreaField(
+        _l("Goal of the cluster in this programme"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("For example: silver label before the bronze label expires."),
+    )
 
     def __init__(self, *args, cluster_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,7 +34,9 @@ class GoalForm(FlaskForm):
 
 
 class MilestoneForm(FlaskForm):
-    title = StringField(_l("Milestone"), filters=[strip], validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Milestone"), filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
     kind = SelectField(_l("Kind"), choices=list(MILESTONE_KIND_LABELS.items()))
     due_date = DateField(_l("Date"), validators=[DataRequired()])
     done = BooleanField(_l("Done"))

@@ -32,9 +32,7 @@ class Programme(TenantScoped, Timestamped, Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     # Secret part of the calendar feed's address; a new one revokes old subscriptions.
-    calendar_key: Mapped[str] = mapped_column(
-        String(64), default=lambda: secrets.token_urlsafe(24)
-    )
+    calendar_key: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(24))
 
     participants: Mapped[list[ProgrammeCluster]] = relationship(
         back_populates="programme", cascade="all, delete-orphan", passive_deletes=True
@@ -57,7 +55,9 @@ class ProgrammeCluster(TenantScoped, Base):
     programme_id: Mapped[int] = mapped_column(
         ForeignKey("programme.id", ondelete="CASCADE"), index=True
     )
-    cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id", ondelete="CASCADE"), index=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), index=True
+    )
     goal: Mapped[str] = mapped_column(Text, default="")
 
     programme: Mapped[Programme] = relationship(back_populates="participants")
@@ -72,7 +72,9 @@ class Milestone(TenantScoped, Timestamped, Base):
         ForeignKey("programme.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[MilestoneKind] = mapped_column(str_enum(MilestoneKind), default=MilestoneKind.OTHER)
+    kind: Mapped[MilestoneKind] = mapped_column(
+        str_enum(MilestoneKind), default=MilestoneKind.OTHER
+    )
     due_date: Mapped[date] = mapped_column(Date, index=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str] = mapped_column(Text, default="")

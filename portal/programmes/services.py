@@ -29,15 +29,21 @@ MILESTONE_FIELDS = ("title", "kind", "due_date", "done", "description")
 def _check(values: dict[str, Any], exclude_id: int | None = None) -> None:
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:
-        raise ServiceError(_("The end comes before the start."),
-                           {"end_date": [_("The end comes before the start.")]})
+        raise ServiceError(
+            _("The end comes before the start."),
+            {"end_date": [_("The end comes before the start.")]},
+        )
     if "name" in values:
-        stmt = select(Programme.id).where(func.lower(Programme.name) == values["name"].strip().lower())
+        stmt = select(Programme.id).where(
+            func.lower(Programme.name) == values["name"].strip().lower()
+        )
         if exclude_id:
             stmt = stmt.where(Programme.id != exclude_id)
         if db.session.scalar(stmt):
-            raise ServiceError(_("A programme with this name exists already."),
-                               {"name": [_("This name is taken.")]})
+            raise ServiceError(
+                _("A programme with this name exists already."),
+                {"name": [_("This name is taken.")]},
+            )
 
 
 def create_programme(user: User | None, data: dict[str, Any], tenant_id: int) -> Programme:
@@ -59,13 +65,21 @@ def update_programme(user: User | None, programme: Programme, data: dict[str, An
     values = {k: data[k] for k in PROGRAMME_FIELDS if k in data}
     if "name" in values:
         values["name"] = values["name"].strip()
-    _check({"start_date": programme.start_date, "end_date": programme.end_date, **values},
-           exclude_id=programme.id)
+    _check(
+        {"start_date": programme.start_date, "end_date": programme.end_date, **values},
+        exclude_id=programme.id,
+    )
     changes = apply_changes(programme, values)
     db.session.commit()
     if changes:
-        emit("programme_saved", programme.tenant_id, programme=programme, created=False,
-             changes=changes, user=user)
+        emit(
+            "programme_saved",
+            programme.tenant_id,
+            programme=programme,
+            created=False,
+            changes=changes,
+            user=user,
+        )
     return programme
 
 
@@ -76,7 +90,8 @@ def delete_programme(user: User | None, programme: Programme) -> None:
     if user is not None:
         require(user, "programme.manage", programme)
     db.session.execute(
-        update(Plan).where(Plan.programme_id == programme.id, Plan.kind == PlanKind.INDIVIDUAL)
+        update(Plan)
+        .where(Plan.programme_id == programme.id, Plan.kind == PlanKind.INDIVIDUAL)
         .values(programme_id=None)
     )
     db.session.delete(programme)
@@ -95,19 +110,31 @@ def renew_calendar_key(user: User | None, programme: Programme) -> None:
 # --- participants -----------------------------------------------------------------------
 
 
-def add_participant(user: User | None, programme: Programme, cluster: Cluster, goal: str = "") -> ProgrammeCluster:
+def add_participant(
+    user: User | None, programme: Programme, cluster: Cluster, goal: str = ""
+) -> ProgrammeCluster:
     if user is not None:
         require(user, "programme.manage", programme)
-    participant = ProgrammeCluster(tenant_id=programme.tenant_id, programme_id=programme.id,
-                                   cluster_id=cluster.id, goal=(goal or "").strip())
+    participant = ProgrammeCluster(
+        tenant_id=programme.tenant_id,
+        programme_id=programme.id,
+        cluster_id=cluster.id,
+        goal=(goal or "").strip(),
+    )
     db.session.add(participant)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise ServiceError(_("The cluster takes part already.")) from None
-    emit("programme_saved", programme.tenant_id, programme=programme, created=False,
-         changes={"participants": (None, cluster.id)}, user=user)
+    emit(
+        "programme_saved",
+        programme.tenant_id,
+        programme=programme,
+        created=False,
+        changes={"participants": (None, cluster.id)},
+        user=user,
+    )
     return participant
 
 
@@ -140,8 +167,9 @@ def _milestone_values(data: dict[str, Any]) -> dict[str, Any]:
 def add_milestone(user: User | None, programme: Programme, data: dict[str, Any]) -> Milestone:
     if user is not None:
         require(user, "programme.manage", programme)
-    milestone = Milestone(tenant_id=programme.tenant_id, programme_id=programme.id,
-                          **_milestone_values(data))
+    milestone = Milestone(
+        tenant_id=programme.tenant_id, programme_id=programme.id, **_milestone_values(data)
+    )
     db.session.add(milestone)
     db.session.commit()
     return milestone
@@ -183,8 +211,10 @@ def overview(programme: Programme, today: date) -> Overview:
     from sqlalchemy.orm import selectinload
 
     participants = db.session.scalars(
-        select(ProgrammeCluster).where(ProgrammeCluster.programme_id == programme.id)
-        .join(Cluster, Cluster.id == ProgrammeCluster.cluster_id).order_by(Cluster.name)
+        select(ProgrammeCluster)
+        .where(ProgrammeCluster.programme_id == programme.id)
+        .join(Cluster, Cluster.id == ProgrammeCluster.cluster_id)
+        .order_by(Cluster.name)
     ).all()
     by_cluster = progress.clusters_progress(programme.id)
     plans = db.session.scalars(
@@ -192,7 +222,8 @@ def overview(programme: Programme, today: date) -> Overview:
     ).all()
     in_programme = select(Plan.id).where(Plan.programme_id == programme.id)
     overdue_stmt = (
-        select(Action).where(Action.plan_id.in_(in_programme), overdue_clause(today))
+        select(Action)
+        .where(Action.plan_id.in_(in_programme), overdue_clause(today))
         .options(selectinload(Action.owner), selectinload(Action.plan))
     )
     return Overview(
@@ -200,19 +231,40 @@ def overview(programme: Programme, today: date) -> Overview:
         total=progress.programme_progress(programme.id),
         joint_plans=[p for p in plans if p.kind == PlanKind.JOINT],
         plans_progress=progress.plans_progress([p.id for p in plans]),
-        upcoming_workshops=list(db.session.scalars(
-            select(Workshop).where(Workshop.programme_id == programme.id, Workshop.day >= today)
-            .order_by(Workshop.day, Workshop.start_time).limit(5))),
-        upcoming_milestones=list(db.session.scalars(
-            select(Milestone).where(Milestone.programme_id == programme.id, Milestone.due_date >= today,
-                                    Milestone.done.is_(False))
-            .order_by(Milestone.due_date).limit(6))),
+        upcoming_workshops=list(
+            db.session.scalars(
+                select(Workshop)
+                .where(Workshop.programme_id == programme.id, Workshop.day >= today)
+                .order_by(Workshop.day, Workshop.start_time)
+                .limit(5)
+            )
+        ),
+        upcoming_milestones=list(
+            db.session.scalars(
+                select(Milestone)
+                .where(
+                    Milestone.programme_id == programme.id,
+                    Milestone.due_date >= today,
+                    Milestone.done.is_(False),
+                )
+                .order_by(Milestone.due_date)
+                .limit(6)
+            )
+        ),
         overdue=list(db.session.scalars(overdue_stmt.order_by(Action.due_date).limit(10))),
         overdue_count=db.session.scalar(
-            select(func.count()).select_from(Action)
-            .where(Action.plan_id.in_(in_programme), overdue_clause(today))) or 0,
-        recent=list(db.session.scalars(
-            select(Action).where(Action.plan_id.in_(in_programme))
-            .options(selectinload(Action.owner), selectinload(Action.plan))
-            .order_by(Action.updated_at.desc(), Action.id.desc()).limit(8))),
+            select(func.count())
+            .select_from(Action)
+            .where(Action.plan_id.in_(in_programme), overdue_clause(today))
+        )
+        or 0,
+        recent=list(
+            db.session.scalars(
+                select(Action)
+                .where(Action.plan_id.in_(in_programme))
+                .options(selectinload(Action.owner), selectinload(Action.plan))
+                .order_by(Action.updated_at.desc(), Action.id.desc())
+                .limit(8)
+            )
+        ),
     )

@@ -36,7 +36,8 @@ def index():
     require(current_user, "programme.view")
     counts = (
         select(ProgrammeCluster.programme_id, func.count().label("n"))
-        .group_by(ProgrammeCluster.programme_id).subquery()
+        .group_by(ProgrammeCluster.programme_id)
+        .subquery()
     )
     rows = db.session.execute(
         select(Programme, func.coalesce(counts.c.n, 0))
@@ -59,29 +60,67 @@ def create():
         else:
             flash(_("The programme “%(name)s” is created.", name=programme.name), "success")
             return redirect(url_for("programmes.detail", programme_id=programme.id))
-    return render_template("programmes/form.html", form=form, programme=None), 422 if form.errors else 200
+    return render_template(
+        "programmes/form.html", form=form, programme=None
+    ), 422 if form.errors else 200
 
 
 def _participant_choices(programme: Programme) -> list[tuple[int, str]]:
     taken = select(ProgrammeCluster.cluster_id).where(ProgrammeCluster.programme_id == programme.id)
-    rows = db.session.execute(select(Cluster.id, Cluster.name).where(Cluster.id.not_in(taken)).order_by(Cluster.name))
+    rows = db.session.execute(
+        select(Cluster.id, Cluster.name).where(Cluster.id.not_in(taken)).order_by(Cluster.name)
+    )
     return [(cid, name) for cid, name in rows]
 
 
 def _timeline(programme: Programme, today: date):
-    workshops = db.session.scalars(select(Workshop).where(Workshop.programme_id == programme.id)).all()
-    marks = [{"label": m.title, "day": m.due_date, "kind": m.kind.value, "url": "",
-              "note": f"{m.due_date.isoformat()} · {m.title}"} for m in programme.milestones]
-    marks += [{"label": w.title, "day": w.day, "kind": "workshop",
-               "url": url_for("workshops.detail", workshop_id=w.id),
-               "note": f"{w.day.isoformat()} · {w.title}"} for w in workshops]
+    workshops = db.session.scalars(
+        select(Workshop).where(Workshop.programme_id == programme.id)
+    ).all()
+    marks = [
+        {
+            "label": m.title,
+            "day": m.due_date,
+            "kind": m.kind.value,
+            "url": "",
+            "note": f"{m.due_date.isoformat()} · {m.title}",
+        }
+        for m in programme.milestones
+    ]
+    marks += [
+        {
+            "label": w.title,
+            "day": w.day,
+            "kind": "workshop",
+            "url": url_for("workshops.detail", workshop_id=w.id),
+            "note": f"{w.day.isoformat()} · {w.title}",
+        }
+        for w in workshops
+    ]
     plans = db.session.scalars(
         select(Plan).where(Plan.programme_id == programme.id).order_by(Plan.kind.desc(), Plan.title)
     ).all()
-    items = [{"label": programme.name, "start": programme.start_date, "end": programme.end_date,
-              "status": "planned", "url": "", "note": programme.name}]
-    items += [{"label": plan.title, "start": plan.start_date, "end": plan.end_date, "status": "in_progress",
-               "url": url_for("plans.detail", plan_id=plan.id), "note": plan.title} for plan in plans]
+    items = [
+        {
+            "label": programme.name,
+            "start": programme.start_date,
+            "end": programme.end_date,
+            "status": "planned",
+            "url": "",
+            "note": programme.name,
+        }
+    ]
+    items += [
+        {
+            "label": plan.title,
+            "start": plan.start_date,
+            "end": plan.end_date,
+            "status": "in_progress",
+            "url": url_for("plans.detail", plan_id=plan.id),
+            "note": plan.title,
+        }
+        for plan in plans
+    ]
     return timeline.build(programme.start_date, programme.end_date, items, marks, today)
 
 
@@ -92,7 +131,10 @@ def detail(programme_id: int):
     today = date.today()
     overview = services.overview(programme, today)
     return render_template(
-        "programmes/detail.html", programme=programme, overview=overview, today=today,
+        "programmes/detail.html",
+        programme=programme,
+        overview=overview,
+        today=today,
         timeline=_timeline(programme, today),
         participant_form=ParticipantForm(cluster_choices=_participant_choices(programme)),
         milestone_form=MilestoneForm(),
@@ -113,7 +155,9 @@ def edit(programme_id: int):
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("programmes.detail", programme_id=programme.id))
-    return render_template("programmes/form.html", form=form, programme=programme), 422 if form.errors else 200
+    return render_template(
+        "programmes/form.html", form=form, programme=programme
+    ), 422 if form.errors else 200
 
 
 @bp.route("/<int:programme_id>/delete", methods=["POST"])

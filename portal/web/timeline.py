@@ -52,10 +52,21 @@ class Timeline:
     row_height: float
 
 
-def build(start: date, end: date, items: list[dict], marks: list[dict], today: date,
-          *, width: float = 900, left: float = 240, row_height: float = 26) -> Timeline:
+def build(
+    start: date,
+    end: date,
+    items: list[dict],
+    marks: list[dict],
+    today: date,
+    *,
+    width: float = 900,
+    left: float = 240,
+    row_height: float = 26,
+) -> Timeline:
     """items: {label, start, end, status, url, note}; marks: {label, day, kind, url, note}."""
-    days = [d for i in items for d in (i.get("start"), i.get("end")) if d] + [m["day"] for m in marks]
+    days = [d for i in items for d in (i.get("start"), i.get("end")) if d] + [
+        m["day"] for m in marks
+    ]
     start = min([start, *days]) if days else start
     end = max([end, *days]) if days else end
     if end <= start:
@@ -73,10 +84,17 @@ def build(start: date, end: date, items: list[dict], marks: list[dict], today: d
         last = item.get("end") or first
         if last < first:
             first, last = last, first
-        bars.append(Bar(
-            label=item["label"], x=x_of(first), width=max((last - first).days * scale, 4),
-            y=top + row * row_height, colour=STATUS_COLOURS.get(item.get("status", ""), "#5b6770"),
-            url=item.get("url", ""), note=item.get("note", "")))
+        bars.append(
+            Bar(
+                label=item["label"],
+                x=x_of(first),
+                width=max((last - first).days * scale, 4),
+                y=top + row * row_height,
+                colour=STATUS_COLOURS.get(item.get("status", ""), "#5b6770"),
+                url=item.get("url", ""),
+                note=item.get("note", ""),
+            )
+        )
     ticks = []
     month = date(start.year, start.month, 1)
     while month <= end:
@@ -87,9 +105,15 @@ def build(start: date, end: date, items: list[dict], marks: list[dict], today: d
         step = -(-len(ticks) // 12)
         ticks = ticks[::step]
     return Timeline(
-        width=width, height=top + len(items) * row_height + 10, left=left, bars=bars,
-        marks=[Mark(m["label"], x_of(m["day"]), m.get("kind", ""), m.get("url", ""), m.get("note", ""))
-               for m in marks],
-        ticks=ticks, today_x=x_of(today) if start <= today <= end else None,
+        width=width,
+        height=top + len(items) * row_height + 10,
+        left=left,
+        bars=bars,
+        marks=[
+            Mark(m["label"], x_of(m["day"]), m.get("kind", ""), m.get("url", ""), m.get("note", ""))
+            for m in marks
+        ],
+        ticks=ticks,
+        today_x=x_of(today) if start <= today <= end else None,
         row_height=row_height,
     )

@@ -31,7 +31,9 @@ class RegistrationStatus(enum.StrEnum):
 
 class Workshop(TenantScoped, Timestamped, Base):
     __tablename__ = "workshop"
-    __table_args__ = (CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),)
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int | None] = mapped_column(
@@ -61,7 +63,9 @@ class AgendaItem(TenantScoped, Base):
     __tablename__ = "agenda_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     start_time: Mapped[time | None] = mapped_column(Time)
     title: Mapped[str] = mapped_column(String(200))
     presenter: Mapped[str] = mapped_column(String(200), default="")
@@ -76,13 +80,13 @@ class WorkshopInvite(TenantScoped, Base):
     __tablename__ = "workshop_invite"
     __table_args__ = (
         UniqueConstraint("workshop_id", "cluster_id", "user_id"),
-        CheckConstraint(
-            "(cluster_id IS NULL) != (user_id IS NULL)", name="cluster_or_person"
-        ),
+        CheckConstraint("(cluster_id IS NULL) != (user_id IS NULL)", name="cluster_or_person"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("cluster.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
 
@@ -92,8 +96,12 @@ class Registration(TenantScoped, Timestamped, Base):
     __table_args__ = (UniqueConstraint("workshop_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus))
     # When the person (last) asked for a seat: the waiting list moves up in this order.
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

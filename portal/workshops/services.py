@@ -28,8 +28,15 @@ from portal.workshops.models import (
 )
 
 WORKSHOP_FIELDS = (
-    "programme_id", "title", "day", "start_time", "end_time", "location", "online_url",
-    "description", "capacity",
+    "programme_id",
+    "title",
+    "day",
+    "start_time",
+    "end_time",
+    "location",
+    "online_url",
+    "description",
+    "capacity",
 )
 AGENDA_FIELDS = ("start_time", "title", "presenter", "notes")
 
@@ -37,12 +44,16 @@ AGENDA_FIELDS = ("start_time", "title", "presenter", "notes")
 def _check(values: dict[str, Any]) -> None:
     start, end = values.get("start_time"), values.get("end_time")
     if start and end and end <= start:
-        raise ServiceError(_("The workshop must end after it starts."),
-                           {"end_time": [_("The workshop must end after it starts.")]})
+        raise ServiceError(
+            _("The workshop must end after it starts."),
+            {"end_time": [_("The workshop must end after it starts.")]},
+        )
     capacity = values.get("capacity")
     if capacity is not None and capacity < 1:
-        raise ServiceError(_("The capacity is at least 1 (or empty for no limit)."),
-                           {"capacity": [_("At least 1, or empty for no limit.")]})
+        raise ServiceError(
+            _("The capacity is at least 1 (or empty for no limit)."),
+            {"capacity": [_("At least 1, or empty for no limit.")]},
+        )
 
 
 def create_workshop(user: User | None, data: dict[str, Any], tenant_id: int) -> Workshop:
@@ -67,8 +78,14 @@ def update_workshop(user: User | None, workshop: Workshop, data: dict[str, Any])
         _fill_free_seats(workshop, user)
     db.session.commit()
     if changes:
-        emit("workshop_saved", workshop.tenant_id, workshop=workshop, created=False,
-             changes=changes, user=user)
+        emit(
+            "workshop_saved",
+            workshop.tenant_id,
+            workshop=workshop,
+            created=False,
+            changes=changes,
+            user=user,
+        )
     return workshop
 
 
@@ -85,8 +102,11 @@ def delete_workshop(user: User | None, workshop: Workshop) -> None:
 def add_agenda_item(user: User | None, workshop: Workshop, data: dict[str, Any]) -> AgendaItem:
     if user is not None:
         require(user, "workshop.manage", workshop)
-    item = AgendaItem(tenant_id=workshop.tenant_id, workshop_id=workshop.id,
-                      **{k: data.get(k) for k in AGENDA_FIELDS if k in data})
+    item = AgendaItem(
+        tenant_id=workshop.tenant_id,
+        workshop_id=workshop.id,
+        **{k: data.get(k) for k in AGENDA_FIELDS if k in data},
+    )
     db.session.add(item)
     db.session.commit()
     return item
@@ -102,28 +122,44 @@ def delete_agenda_item(user: User | None, item: AgendaItem) -> None:
 # --- invitations and registration -------------------------------------------------------
 
 
-def invite(user: User | None, workshop: Workshop, *, cluster_ids: list[int] = (),
-           user_ids: list[int] = ()) -> int:
+def invite(
+    user: User | None, workshop: Workshop, *, cluster_ids: list[int] = (), user_ids: list[int] = ()
+) -> int:
     """Invite clusters (their people) and persons; returns how many new invitations."""
     if user is not None:
         require(user, "workshop.manage", workshop)
-    existing = {(i.cluster_id, i.user_id) for i in db.session.scalars(
-        select(WorkshopInvite).where(WorkshopInvite.workshop_id == workshop.id))}
-    valid_people = set(db.session.scalars(
-        select(Membership.user_id).where(Membership.user_id.in_(list(user_ids) or [-1]))))
+    existing = {
+        (i.cluster_id, i.user_id)
+        for i in db.session.scalars(
+            select(WorkshopInvite).where(WorkshopInvite.workshop_id == workshop.id)
+        )
+    }
+    valid_people = set(
+        db.session.scalars(
+            select(Membership.user_id).where(Membership.user_id.in_(list(user_ids) or [-1]))
+        )
+    )
     from portal.clusters.models import Cluster
 
-    valid_clusters = set(db.session.scalars(select(Cluster.id).where(Cluster.id.in_(list(cluster_ids) or [-1]))))
+    valid_clusters = set(
+        db.session.scalars(select(Cluster.id).where(Cluster.id.in_(list(cluster_ids) or [-1])))
+    )
     added = 0
     for cluster_id in valid_clusters:
         if (cluster_id, None) not in existing:
-            db.session.add(WorkshopInvite(tenant_id=workshop.tenant_id, workshop_id=workshop.id,
-                                          cluster_id=cluster_id))
+            db.session.add(
+                WorkshopInvite(
+                    tenant_id=workshop.tenant_id, workshop_id=workshop.id, cluster_id=cluster_id
+                )
+            )
             added += 1
     for person_id in valid_people:
         if (None, person_id) not in existing:
-            db.session.add(WorkshopInvite(tenant_id=workshop.tenant_id, workshop_id=workshop.id,
-                                          user_id=person_id))
+            db.session.add(
+                WorkshopInvite(
+                    tenant_id=workshop.tenant_id, workshop_id=workshop.id, user_id=person_id
+                )
+            )
             added += 1
     db.session.commit()
     return added
@@ -143,13 +179,20 @@ def is_invited(membership: Membership, workshop: Any) -> bool:
     if membership.role == Role.COORDINATOR:
         return True
     clusters = select(MembershipCluster.cluster_id).where(
-        MembershipCluster.membership_id == membership.id)
-    return db.session.scalar(
-        select(WorkshopInvite.id).where(
-            WorkshopInvite.workshop_id == workshop.id,
-            (WorkshopInvite.user_id == membership.user_id) | WorkshopInvite.cluster_id.in_(clusters),
-        ).limit(1)
-    ) is not None
+        MembershipCluster.membership_id == membership.id
+    )
+    return (
+        db.session.scalar(
+            select(WorkshopInvite.id)
+            .where(
+                WorkshopInvite.workshop_id == workshop.id,
+                (WorkshopInvite.user_id == membership.user_id)
+                | WorkshopInvite.cluster_id.in_(clusters),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _lock(workshop: Workshop) -> None:
@@ -158,10 +201,17 @@ def _lock(workshop: Workshop) -> None:
 
 
 def registered_count(workshop_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Registration).where(
-            Registration.workshop_id == workshop_id, Registration.status == RegistrationStatus.REGISTERED)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Registration)
+            .where(
+                Registration.workshop_id == workshop_id,
+                Registration.status == RegistrationStatus.REGISTERED,
+            )
+        )
+        or 0
+    )
 
 
 def _has_seat(workshop: Workshop) -> bool:
@@ -169,8 +219,11 @@ def _has_seat(workshop: Workshop) -> bool:
 
 
 def registration_of(user_id: int, workshop_id: int) -> Registration | None:
-    return db.session.scalar(select(Registration).where(
-        Registration.workshop_id == workshop_id, Registration.user_id == user_id))
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.workshop_id == workshop_id, Registration.user_id == user_id
+        )
+    )
 
 
 def register(user: User, workshop: Workshop) -> Registration:
@@ -184,8 +237,9 @@ def register(user: User, workshop: Workshop) -> Registration:
         return registration
     status = RegistrationStatus.REGISTERED if _has_seat(workshop) else RegistrationStatus.WAITLISTED
     if registration is None:
-        registration = Registration(tenant_id=workshop.tenant_id, workshop_id=workshop.id,
-                                    user_id=user.id, status=status)
+        registration = Registration(
+            tenant_id=workshop.tenant_id, workshop_id=workshop.id, user_id=user.id, status=status
+        )
         db.session.add(registration)
     else:
         registration.status = status
@@ -218,9 +272,14 @@ def _fill_free_seats(workshop: Workshop, user: User | None) -> list[Registration
     promoted = []
     while _has_seat(workshop):
         waiting = db.session.scalar(
-            select(Registration).where(Registration.workshop_id == workshop.id,
-                                       Registration.status == RegistrationStatus.WAITLISTED)
-            .order_by(Registration.requested_at, Registration.id).limit(1))
+            select(Registration)
+            .where(
+                Registration.workshop_id == workshop.id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+            )
+            .order_by(Registration.requested_at, Registration.id)
+            .limit(1)
+        )
         if waiting is None:
             break
         waiting.status = RegistrationStatus.REGISTERED
@@ -230,17 +289,27 @@ def _fill_free_seats(workshop: Workshop, user: User | None) -> list[Registration
         from flask_babel import force_locale
 
         with force_locale(person.locale or "en"):
-            send_mail(person.email, _("You have a seat: %(title)s", title=workshop.title),
-                      _("A seat became free and is now yours: %(title)s on %(day)s.",
-                        title=workshop.title, day=workshop.day.isoformat()))
+            send_mail(
+                person.email,
+                _("You have a seat: %(title)s", title=workshop.title),
+                _(
+                    "A seat became free and is now yours: %(title)s on %(day)s.",
+                    title=workshop.title,
+                    day=workshop.day.isoformat(),
+                ),
+            )
     return promoted
 
 
 def mark_attendance(user: User | None, workshop: Workshop, attended_ids: set[int]) -> None:
     if user is not None:
         require(user, "workshop.manage", workshop)
-    registrations = db.session.scalars(select(Registration).where(
-        Registration.workshop_id == workshop.id, Registration.status == RegistrationStatus.REGISTERED))
+    registrations = db.session.scalars(
+        select(Registration).where(
+            Registration.workshop_id == workshop.id,
+            Registration.status == RegistrationStatus.REGISTERED,
+        )
+    )
     changed = []
     for registration in registrations:
         attended = registration.id in attended_ids
@@ -254,15 +323,41 @@ def mark_attendance(user: User | None, workshop: Workshop, attended_ids: set[int
 
 # --- minutes and the end of a workshop --------------------------------------------------
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "h2", "h3", "h4", "blockquote",
-                "code", "pre", "a", "table", "thead", "tbody", "tr", "th", "td", "hr"}
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "code",
+    "pre",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+}
 
 
 def render_minutes(text: str) -> Markup:
     """Markdown to HTML, then sanitised: no script, no inline style, safe links only."""
     html = markdown.markdown(text or "", extensions=["tables", "sane_lists"])
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 above
 
 
@@ -272,8 +367,14 @@ def set_minutes(user: User | None, workshop: Workshop, text: str) -> None:
     changes = apply_changes(workshop, {"minutes_md": text or ""})
     db.session.commit()
     if changes:
-        emit("workshop_saved", workshop.tenant_id, workshop=workshop, created=False,
-             changes=changes, user=user)
+        emit(
+            "workshop_saved",
+            workshop.tenant_id,
+            workshop=workshop,
+            created=False,
+            changes=changes,
+            user=user,
+        )
 
 
 def end_workshop(workshop: Workshop) -> bool:
@@ -325,4 +426,6 @@ def calendar(workshops: list[tuple[Workshop, str]], tenant: Tenant, name: str) -
 
 
 def tomorrow_workshops(today: date) -> list[Workshop]:
-    return list(db.session.scalars(select(Workshop).where(Workshop.day == today + timedelta(days=1))))
+    return list(
+        db.session.scalars(select(Workshop).where(Workshop.day == today + timedelta(days=1)))
+    )

@@ -27,9 +27,13 @@ def test_inline_status_change_swaps_only_the_row(page, live_app, process, screen
     row = page.locator(f"#action-{process.action_ids[0]}")
     row.locator("select[name=status]").select_option("in_progress")
     row.locator("input[name=progress]").fill("65")
-    with page.expect_response(lambda r: "/quick" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "/quick" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         row.locator("button[type=submit]").click()
-    expect(page.locator(f"#action-{process.action_ids[0]} input[name=progress]")).to_have_value("65")
+    expect(page.locator(f"#action-{process.action_ids[0]} input[name=progress]")).to_have_value(
+        "65"
+    )
     assert page.evaluate("window.__marker") == "still here"  # no page load
     with live_app.app_context(), unscoped():
         action = db.session.scalar(select(Action).where(Action.id == process.action_ids[0]))
@@ -37,13 +41,18 @@ def test_inline_status_change_swaps_only_the_row(page, live_app, process, screen
     # A stale row (someone else saved meanwhile) says so in place, with status 409.
     problems.expect_status(409, "/quick")
     with live_app.app_context(), unscoped():
-        db.session.execute(Action.__table__.update().where(Action.id == process.action_ids[0])
-                           .values(version=Action.version + 1))
+        db.session.execute(
+            Action.__table__.update()
+            .where(Action.id == process.action_ids[0])
+            .values(version=Action.version + 1)
+        )
         db.session.commit()
     row = page.locator(f"#action-{process.action_ids[0]}")
     row.locator("input[name=progress]").fill("70")
     row.locator("button[type=submit]").click()
-    expect(page.locator(f"#action-{process.action_ids[0]} [role=alert]")).to_contain_text("Someone else changed")
+    expect(page.locator(f"#action-{process.action_ids[0]} [role=alert]")).to_contain_text(
+        "Someone else changed"
+    )
     page.screenshot(path=str(screenshots / "plan-inline-edit.png"), full_page=True)
 
 

@@ -68,9 +68,17 @@ def test_decision_becomes_an_action_in_one_step(page, live_app, world, screensho
     with live_app.test_request_context(), tenant_scope(world["a"].id):
         from datetime import time
 
-        workshop = workshops.create_workshop(None, {
-            "programme_id": process.programme_id, "title": "Kick-off", "day": date.today() - timedelta(days=1),
-            "start_time": time(9), "end_time": time(15)}, world["a"].id)
+        workshop = workshops.create_workshop(
+            None,
+            {
+                "programme_id": process.programme_id,
+                "title": "Kick-off",
+                "day": date.today() - timedelta(days=1),
+                "start_time": time(9),
+                "end_time": time(15),
+            },
+            world["a"].id,
+        )
         workshop_id = workshop.id
     sign_in(page, "coord@a.example")
     page.goto(f"/nordland/workshops/{workshop_id}#decisions")
@@ -82,7 +90,9 @@ def test_decision_becomes_an_action_in_one_step(page, live_app, world, screensho
         page.locator("form[action$='/decisions'] button[type=submit]").click()
     expect(page.locator(".flash-success")).to_be_visible()
     with live_app.app_context(), unscoped():
-        action = db.session.scalar(select(Action).where(Action.title == "Joint communication and branding"))
+        action = db.session.scalar(
+            select(Action).where(Action.title == "Joint communication and branding")
+        )
         assert action.workshop_id == workshop_id and action.plan_id == process.joint_id
     page.goto(f"/nordland/actions/{action.id}")
     expect(page.locator("main")).to_contain_text("Kick-off")
