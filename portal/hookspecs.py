@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
     from portal.tenancy.models import Tenant
-    from portal.workshops.models import Registration, Workshop
     from portal.toolkit import MigrationBranch, NavItem, Panel
+    from portal.workshops.models import Registration, Workshop
 
 hookspec = pluggy.HookspecMarker("portal")
 

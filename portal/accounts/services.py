@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from urllib.parse import urljoin
 from datetime import datetime
+from urllib.parse import urljoin
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError

@@ -29,7 +29,7 @@ from portal.files.models import StoredFile
 from portal.permissions import may, require
 from portal.plans import progress, services
 from portal.plans.forms import ActionForm, AttachmentForm, CommentForm, PlanForm, QuickEditForm
-from portal.plans.models import Action, ActionComment, Plan, PlanKind
+from portal.plans.models import Action, ActionComment, Plan
 from portal.plugin_panels import panels_for
 from portal.programmes.models import Milestone, Programme
 from portal.tenancy import get_or_404

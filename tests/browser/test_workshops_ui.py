@@ -61,8 +61,8 @@ def test_create_a_workshop_invite_and_register(new_context, live_app, world, scr
 
 
 def test_decision_becomes_an_action_in_one_step(page, live_app, world, screenshots):
-    from portal.workshops import services as workshops
     from portal.tenancy import tenant_scope
+    from portal.workshops import services as workshops
 
     process = build_process(live_app, world, actions=1)
     with live_app.test_request_context(), tenant_scope(world["a"].id):
