@@ -355,7 +355,7 @@ def test_import_creates_and_updates_all_rows(app, client, plan_world):
 
 def test_import_tells_plugins_and_audits(app, client, plan_world, monkeypatch):
     from portal.audit.models import AuditEntry
-    from portal.plans import spreadsheets
+    from portal.plans import action_import as spreadsheets
 
     events = []
 
@@ -611,7 +611,7 @@ def test_a_failed_write_leaves_nothing(app, client, plan_world, monkeypatch):
     """If the database refuses at the end, the rows written before are rolled back too."""
     from sqlalchemy.exc import IntegrityError
 
-    from portal.plans import spreadsheets
+    from portal.plans import action_import as spreadsheets
 
     login(client, "coord@a.example")
     before = _all_actions(app)

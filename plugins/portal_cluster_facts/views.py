@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 
 from portal.toolkit import (
     Cluster,
@@ -47,9 +47,7 @@ def cluster(cluster_id: int):
 @bp.route("/clusters/<int:cluster_id>/<int:figure_id>/delete", methods=["POST"])
 def delete(cluster_id: int, figure_id: int):
     cluster = get_or_404(Cluster, cluster_id)
-    figure = get_or_404(KeyFigure, figure_id)
-    if figure.cluster_id != cluster.id:
-        abort(404)
+    figure = get_or_404(KeyFigure, figure_id, belongs_to={"cluster_id": cluster.id})
     services.delete_figure(current_user, cluster, figure)
     flash(_("The key figures for %(year)s are deleted.", year=figure.year), "success")
     return redirect(url_for("cluster_facts.cluster", cluster_id=cluster.id))

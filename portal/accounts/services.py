@@ -16,7 +16,6 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from portal.accounts.models import Invitation, Membership, MembershipCluster, Role, User
-from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.mail.services import send_mail
@@ -118,33 +117,11 @@ def grant_role(
 
 def set_membership_clusters(membership: Membership, cluster_ids: list[int]) -> None:
     """Tie a manager or member to clusters of the same tenant (others are ignored)."""
-    valid = (
-        set(
-            db.session.scalars(
-                select(Cluster.id).where(
-                    Cluster.id.in_(cluster_ids), Cluster.tenant_id == membership.tenant_id
-                )
-            )
-        )
-        if cluster_ids
-        else set()
+    from portal.clusters.services import sync_cluster_links
+
+    sync_cluster_links(
+        MembershipCluster, "membership_id", membership.id, membership.tenant_id, cluster_ids
     )
-    current = {
-        row.cluster_id: row
-        for row in db.session.scalars(
-            select(MembershipCluster).where(MembershipCluster.membership_id == membership.id)
-        )
-    }
-    for cluster_id, row in current.items():
-        if cluster_id not in valid:
-            db.session.delete(row)
-    for cluster_id in valid - current.keys():
-        db.session.add(
-            MembershipCluster(
-                tenant_id=membership.tenant_id, membership_id=membership.id, cluster_id=cluster_id
-            )
-        )
-    db.session.flush()
     db.session.expire(membership, ["clusters"])
 
 

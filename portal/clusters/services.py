@@ -100,6 +100,39 @@ def members_query(cluster: Cluster, search: str | None = None, member_type: str 
     return stmt.order_by(func.lower(MemberOrganisation.name), MemberOrganisation.id)
 
 
+def sync_cluster_links(
+    link_model, owner_column: str, owner_id: int, tenant_id: int, cluster_ids: list[int]
+) -> None:
+    """Make one owner's links (a membership's, an action's) point at exactly these clusters.
+
+    Ids of clusters outside the tenant are ignored. The caller commits.
+    """
+    wanted = (
+        set(
+            db.session.scalars(
+                select(Cluster.id).where(
+                    Cluster.id.in_(cluster_ids), Cluster.tenant_id == tenant_id
+                )
+            )
+        )
+        if cluster_ids
+        else set()
+    )
+    owner = getattr(link_model, owner_column)
+    current = {
+        row.cluster_id: row
+        for row in db.session.scalars(select(link_model).where(owner == owner_id))
+    }
+    for cluster_id, row in current.items():
+        if cluster_id not in wanted:
+            db.session.delete(row)
+    db.session.add_all(
+        link_model(tenant_id=tenant_id, cluster_id=cluster_id, **{owner_column: owner_id})
+        for cluster_id in wanted - current.keys()
+    )
+    db.session.flush()
+
+
 # --- clusters ---------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -139,9 +139,7 @@ def member_create(cluster_id: int):
 
 
 def _member_of(cluster: Cluster, member_id: int) -> MemberOrganisation:
-    member = get_or_404(MemberOrganisation, member_id)
-    if member.cluster_id != cluster.id:
-        abort(404)
+    member = get_or_404(MemberOrganisation, member_id, belongs_to={"cluster_id": cluster.id})
     return member
 
 

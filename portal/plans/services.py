@@ -205,25 +205,9 @@ def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_action_clusters(action: Action, cluster_ids: list[int]) -> None:
-    valid = (
-        set(db.session.scalars(select(Cluster.id).where(Cluster.id.in_(cluster_ids))))
-        if cluster_ids
-        else set()
-    )
-    current = {
-        row.cluster_id: row
-        for row in db.session.scalars(
-            select(ActionCluster).where(ActionCluster.action_id == action.id)
-        )
-    }
-    for cluster_id, row in current.items():
-        if cluster_id not in valid:
-            db.session.delete(row)
-    for cluster_id in valid - current.keys():
-        db.session.add(
-            ActionCluster(tenant_id=action.tenant_id, action_id=action.id, cluster_id=cluster_id)
-        )
-    db.session.flush()
+    from portal.clusters.services import sync_cluster_links
+
+    sync_cluster_links(ActionCluster, "action_id", action.id, action.tenant_id, cluster_ids)
     db.session.expire(action, ["clusters"])
 
 

@@ -15,7 +15,7 @@ from wtforms import BooleanField
 
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
 from portal.permissions import require
-from portal.plans import spreadsheets
+from portal.plans import action_import, spreadsheets
 from portal.plans.models import Plan
 from portal.programmes.models import Programme
 from portal.tenancy import get_or_404
@@ -109,7 +109,7 @@ def plan_import(plan_id: int):
     plan_url = _url("plans.detail", here, plan_id=plan.id)
     if form.validate_on_submit():
         raw = form.file.data.read()
-        outcome = spreadsheets.import_actions(
+        outcome = action_import.import_actions(
             current_user._get_current_object(),
             plan,
             raw,

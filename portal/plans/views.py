@@ -375,9 +375,7 @@ def action_comment(action_id: int):
 
 
 def _attachment(action: Action, file_id: int) -> StoredFile:
-    stored = get_or_404(StoredFile, file_id)
-    if stored.action_id != action.id:
-        abort(404)
+    stored = get_or_404(StoredFile, file_id, belongs_to={"action_id": action.id})
     return stored
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -196,9 +196,9 @@ def add_participant(programme_id: int):
 
 
 def _participant(programme: Programme, participant_id: int) -> ProgrammeCluster:
-    participant = get_or_404(ProgrammeCluster, participant_id)
-    if participant.programme_id != programme.id:
-        abort(404)
+    participant = get_or_404(
+        ProgrammeCluster, participant_id, belongs_to={"programme_id": programme.id}
+    )
     return participant
 
 
@@ -241,9 +241,7 @@ def add_milestone(programme_id: int):
 
 
 def _milestone(programme: Programme, milestone_id: int) -> Milestone:
-    milestone = get_or_404(Milestone, milestone_id)
-    if milestone.programme_id != programme.id:
-        abort(404)
+    milestone = get_or_404(Milestone, milestone_id, belongs_to={"programme_id": programme.id})
     return milestone
 
 

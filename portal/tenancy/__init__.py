@@ -30,12 +30,17 @@ __all__ = [
 ]
 
 
-def get_or_404(model: type[T], object_id: int, *options) -> T:
+def get_or_404(model: type[T], object_id: int, *options, belongs_to: dict | None = None) -> T:
     """Load a tenant-owned object by id through a scoped query, or answer 404.
 
-    A query, not ``Session.get()``: the identity map would skip the tenant criteria.
+    ``belongs_to`` names the parent in the URL, e.g. ``{"workshop_id": workshop.id}``: an id
+    of another parent's child is not found either. A query, not ``Session.get()``: the
+    identity map would skip the tenant criteria.
     """
-    obj = db.session.scalar(select(model).where(model.id == object_id).options(*options))
+    stmt = select(model).where(model.id == object_id).options(*options)
+    for column, value in (belongs_to or {}).items():
+        stmt = stmt.where(getattr(model, column) == value)
+    obj = db.session.scalar(stmt)
     if obj is None:
         abort(404)
     return obj

@@ -349,9 +349,7 @@ def agenda_add(workshop_id: int):
 def agenda_delete(workshop_id: int, item_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.manage", workshop)
-    item = get_or_404(AgendaItem, item_id)
-    if item.workshop_id != workshop.id:
-        abort(404)
+    item = get_or_404(AgendaItem, item_id, belongs_to={"workshop_id": workshop.id})
     services.delete_agenda_item(current_user, item)
     flash(_("The agenda item is removed."), "success")
     return redirect(_detail_url(workshop, "agenda"))
@@ -384,9 +382,7 @@ def invite(workshop_id: int):
 def invite_delete(workshop_id: int, invite_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.manage", workshop)
-    row = get_or_404(WorkshopInvite, invite_id)
-    if row.workshop_id != workshop.id:
-        abort(404)
+    row = get_or_404(WorkshopInvite, invite_id, belongs_to={"workshop_id": workshop.id})
     services.uninvite(current_user, row)
     flash(_("The invitation is withdrawn."), "success")
     return redirect(_detail_url(workshop, "invitations"))
@@ -481,9 +477,7 @@ def end(workshop_id: int):
 
 
 def _material(workshop: Workshop, file_id: int) -> StoredFile:
-    stored = get_or_404(StoredFile, file_id)
-    if stored.workshop_id != workshop.id:
-        abort(404)
+    stored = get_or_404(StoredFile, file_id, belongs_to={"workshop_id": workshop.id})
     return stored
 
 
