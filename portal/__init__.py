@@ -61,6 +61,7 @@ def _import_models() -> None:
     # Importing registers every core table in the shared metadata.
     import portal.accounts.models
     import portal.audit.models
+    import portal.benchmarking.models
     import portal.clusters.models
     import portal.files.models
     import portal.mail.models
@@ -140,6 +141,7 @@ def _init_plugins(app: Flask, extra: list[tuple[str, Any]]):
 def _register_blueprints(app: Flask, host) -> None:
     from portal.accounts.views import bp as auth_bp
     from portal.admin.views import bp as admin_bp
+    from portal.benchmarking.views import bp as benchmarking_bp
     from portal.clusters.views import bp as clusters_bp
     from portal.main.views import bp as main_bp
     from portal.plans.spreadsheet_views import bp as spreadsheets_bp
@@ -158,6 +160,7 @@ def _register_blueprints(app: Flask, host) -> None:
         workshops_bp,
         plans_bp,
         spreadsheets_bp,
+        benchmarking_bp,
     ):
         app.register_blueprint(bp)
     with app.app_context():

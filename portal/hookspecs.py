@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
     from portal.accounts.models import User
+    from portal.benchmarking.indicators import IndicatorSet
+    from portal.benchmarking.models import BenchmarkRound
     from portal.clusters.models import Cluster, MemberOrganisation
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
@@ -59,6 +61,12 @@ def translation_folders() -> list[str]:
 @hookspec
 def cli_commands() -> list[click.Command]:
     """Click commands added to the ``portal`` command line."""
+
+
+@hookspec
+def indicator_sets() -> list[IndicatorSet]:
+    """Indicator sets the plugin ships (``toolkit.IndicatorSet.from_file(path)``). Regions
+    that switch the plugin on can benchmark against them; rounds keep the version used."""
 
 
 @hookspec
@@ -174,3 +182,8 @@ def registration_changed(registration: Registration, user: User | None) -> None:
 @hookspec
 def workshop_ended(workshop: Workshop) -> None:
     """A workshop is over (called once, by ``portal send-reminders`` or when minutes close it)."""
+
+
+@hookspec
+def round_saved(round: BenchmarkRound, created: bool, user: User | None) -> None:
+    """A benchmarking round was entered or changed (its values and lights are saved)."""

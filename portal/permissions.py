@@ -30,11 +30,24 @@ COORDINATOR_ACTIONS = frozenset(
     }
 )
 CLUSTER_ACTIONS = frozenset(
-    {"cluster.edit", "member.create", "member.edit", "member.delete", "member.import"}
+    {
+        "cluster.edit",
+        "member.create",
+        "member.edit",
+        "member.delete",
+        "member.import",
+        "round.manage",
+    }  # a cluster's benchmarking rounds: its managers and coordinators
 )
 PLATFORM_ACTIONS = frozenset({"platform.admin", "tenant.create"})
 # Programmes, workshops, plans and actions: rules in _process_rule.
-READ_ACTIONS = READ_ACTIONS | {"programme.view", "workshop.view", "plan.view", "action.view"}
+READ_ACTIONS = READ_ACTIONS | {
+    "programme.view",
+    "workshop.view",
+    "plan.view",
+    "action.view",
+    "round.view",
+}
 COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
     "programme.create",
     "programme.manage",

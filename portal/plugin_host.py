@@ -33,6 +33,7 @@ WIRING_HOOKS = frozenset(
         "translation_folders",
         "cli_commands",
         "migration_branches",
+        "indicator_sets",
         "tenant_created",
     }
 )

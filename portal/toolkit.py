@@ -24,6 +24,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from portal.accounts.models import Role, User
+from portal.benchmarking.indicators import IndicatorSet
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
 from portal.db import Timestamped
@@ -41,6 +42,7 @@ _l = lazy_gettext
 __all__ = [
     "Cluster",
     "FlaskForm",
+    "IndicatorSet",
     "MemberOrganisation",
     "MemberType",
     "MigrationBranch",

@@ -321,6 +321,29 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
             storage_key="zz-foreign-attachment",
         ),
     ]
+    from portal.benchmarking.models import BenchmarkRound, IndicatorValue
+
+    bench = BenchmarkRound(
+        id=next_id("benchmark_round"),
+        tenant_id=tenant_id,
+        cluster_id=cluster_id,
+        held_on=date(2025, 5, 1),
+        indicator_set="esca-gold",
+        set_version="2013",
+        assessor=SECRET,
+    )
+    rows += [
+        bench,
+        IndicatorValue(
+            id=next_id("indicator_value"),
+            tenant_id=tenant_id,
+            round_id=bench.id,
+            indicator_id="engagement",
+            value=3,
+            light="yellow",
+            comment=SECRET,
+        ),
+    ]
     for row in rows:
         db.session.add(row)
         db.session.flush()
@@ -333,7 +356,8 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
         action_id=action.id,
         item_id=rows[4].id,
         invite_id=rows[5].id,
-        file_id=rows[-1].id,
+        file_id=rows[-3].id,
+        round_id=bench.id,
     )
 
 

@@ -459,3 +459,33 @@ def test_hook_workshop_ended(rec_process):
         assert workshops.end_workshop(workshop) is True
         assert workshops.end_workshop(workshop) is False  # once only
     assert recorder.calls.count(("workshop_ended", ("Kick-off",))) == 1
+
+
+def test_hook_indicator_sets(make_app):
+    from portal.benchmarking.services import registry
+
+    app = make_app(plugins=[("recorder", recorder)])
+    with app.app_context():
+        sets = registry()
+    assert sets[("recorder-set", "1")][0] == "recorder"
+    assert sets[("esca-gold", "2013")][0] == "esca"
+
+
+def test_hook_round_saved(rec):
+    from datetime import date
+
+    from portal.benchmarking import services
+    from portal.clusters.models import Cluster
+    from portal.tenancy import tenant_scope
+
+    app, _client, tenant, cluster, _factory = rec
+    with app.test_request_context(), tenant_scope(tenant.id):
+        indicator_set = services.find_set("recorder-set", "1")
+        services.save_round(
+            None,
+            db.session.get(Cluster, cluster.id),
+            indicator_set,
+            {"held_on": date(2025, 1, 1)},
+            {"speed": (3.0, "")},
+        )
+    assert ("round_saved", ("2025-01-01", True)) in recorder.calls

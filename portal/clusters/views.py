@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from portal.benchmarking.models import BenchmarkRound
 from portal.clusters import services
 from portal.clusters.forms import ClusterForm, MemberForm, MemberImportForm
 from portal.clusters.importer import sample_csv
@@ -82,8 +83,14 @@ def detail(cluster_id: int):
     plans = db.session.scalars(
         select(Plan).where(Plan.cluster_id == cluster.id).order_by(Plan.start_date.desc())
     ).all()
+    rounds = db.session.execute(
+        select(func.count(BenchmarkRound.id), func.max(BenchmarkRound.held_on)).where(
+            BenchmarkRound.cluster_id == cluster.id
+        )
+    ).one()
     return render_template(
         "clusters/detail.html",
+        rounds=rounds,
         plans=plans,
         plans_progress=plans_progress([p.id for p in plans]),
         chart=chart,

@@ -161,3 +161,33 @@ def registration_changed(registration, user):
 @hookimpl
 def workshop_ended(workshop):
     calls.append(("workshop_ended", (workshop.title,)))
+
+
+@hookimpl
+def indicator_sets():
+    from portal.toolkit import IndicatorSet
+
+    return [
+        IndicatorSet.from_dict(
+            {
+                "id": "recorder-set",
+                "version": "1",
+                "title": "Recorder set",
+                "groups": [{"id": "g", "name": "Group"}],
+                "indicators": [
+                    {
+                        "id": "speed",
+                        "group": "g",
+                        "name": "Speed",
+                        "max": 5,
+                        "thresholds": {"green": 4, "yellow": 2},
+                    }
+                ],
+            }
+        )
+    ]
+
+
+@hookimpl
+def round_saved(round, created, user):
+    calls.append(("round_saved", (round.held_on.isoformat(), created)))

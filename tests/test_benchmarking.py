@@ -1,0 +1,228 @@
+"""Indicator sets from plugins, benchmarking rounds, traffic lights and changes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.benchmarking.indicators import IndicatorSet, IndicatorSetError
+from portal.benchmarking.models import BenchmarkRound, IndicatorValue
+from portal.extensions import db
+from portal.tenancy import unscoped
+from tests.conftest import count_queries, login
+
+ESCA = {"set": "esca-gold", "version": "2013"}
+
+
+def _set(**indicator):
+    base = {
+        "id": "x",
+        "group": "g",
+        "name": {"en": "X"},
+        "max": 10,
+        "thresholds": {"green": 8, "yellow": 5},
+    }
+    return IndicatorSet.from_dict(
+        {
+            "id": "s",
+            "version": "1",
+            "title": "S",
+            "groups": [{"id": "g", "name": "G"}],
+            "indicators": [{**base, **indicator}],
+        }
+    )
+
+
+def test_lights_and_comparisons_follow_the_direction():
+    higher = _set().indicators[0]
+    assert [higher.light(v) for v in (9, 8, 7, 5, 4.99)] == [
+        "green",
+        "green",
+        "yellow",
+        "yellow",
+        "red",
+    ]
+    assert (
+        higher.compare(4, 6) == "improved"
+        and higher.compare(6, 4) == "declined"
+        and higher.compare(5, 5) == "same"
+    )
+    lower = _set(direction="lower", thresholds={"green": 2, "yellow": 5}).indicators[0]
+    assert [lower.light(v) for v in (1, 2, 3, 5, 6)] == [
+        "green",
+        "green",
+        "yellow",
+        "yellow",
+        "red",
+    ]
+    assert lower.compare(6, 4) == "improved"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"thresholds": {"green": 2, "yellow": 5}},  # out of order for higher-is-better
+        {"group": "nope"},
+        {"scale": "stars"},
+        {"direction": "sideways"},
+        {"thresholds": {}},
+        {"name": {"nb": "x"}},
+    ],
+)
+def test_invalid_indicator_sets_are_refused_with_a_reason(bad):
+    with pytest.raises(IndicatorSetError):
+        _set(**bad)
+
+
+def test_the_esca_set_is_complete_in_four_languages(app):
+    from portal.benchmarking.services import registry
+
+    with app.app_context():
+        plugin, esca = registry()[("esca-gold", "2013")]
+    assert plugin == "esca" and len(esca.indicators) == 31 and esca.illustrative_thresholds
+    for item in (*esca.indicators, *esca.groups):
+        assert set(item.name) >= {"en", "nb", "da", "it"} and all(item.name.values()), item.id
+
+
+@pytest.fixture
+def esca(app, world, factory):
+    factory.enable_plugin(world["a"], "esca")
+    return world
+
+
+def _values(**overrides):
+    data = {"held_on": "2025-03-01", "assessor": "ESCA expert"}
+    for i, indicator in enumerate(("engagement", "participant_structure", "concentration")):
+        data[f"v-{indicator}"] = str(2 + i)
+    data.update(overrides)
+    return data
+
+
+def test_manager_enters_a_round_and_sees_lights(client, esca, app):
+    login(client, "manager@a.example")
+    url = f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=esca-gold&version=2013"
+    assert client.get(url).status_code == 200
+    response = client.post(url, data=_values(**{"c-engagement": "Member survey 2025"}))
+    assert response.status_code == 302
+    with app.app_context(), unscoped():
+        lights = dict(
+            db.session.execute(select(IndicatorValue.indicator_id, IndicatorValue.light)).all()
+        )
+    assert lights == {
+        "engagement": "red",
+        "participant_structure": "yellow",
+        "concentration": "green",
+    }
+    page = client.get(f"/nordland/clusters/{esca['c1'].id}/rounds").get_data(as_text=True)
+    assert (
+        "light-green" in page and "Engagement of participants" in page and "0 / 1 / 1" not in page
+    )
+
+
+def test_bad_rounds_are_explained_and_write_nothing(client, esca, app):
+    login(client, "coord@a.example")
+    url = f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=esca-gold&version=2013"
+    future = (date.today() + timedelta(days=3)).isoformat()
+    for data, message in [
+        (_values(**{"v-engagement": "lots"}), "Enter a number"),
+        (_values(**{"v-engagement": "7"}), "Between 0 and 5"),
+        (_values(**{"v-engagement": "nan"}), "Enter a number"),
+        ({"held_on": "2025-03-01"}, "at least one value"),
+        (_values(held_on=future), "future"),
+        (_values(held_on="yesterday"), "Not a valid date"),
+    ]:
+        response = client.post(url, data=data)
+        assert response.status_code == 422, data
+        assert message in response.get_data(as_text=True), message
+    with app.app_context(), unscoped():
+        assert db.session.scalar(select(func.count()).select_from(BenchmarkRound)) == 0
+    assert client.post(url, data=_values()).status_code == 302
+    again = client.post(url, data=_values())
+    assert again.status_code == 422 and "exists already" in again.get_data(as_text=True)
+    assert (
+        client.get(f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=nope&version=1").status_code
+        == 404
+    )
+
+
+def test_who_may_enter_rounds(client, esca):
+    login(client, "manager@a.example")
+    assert (
+        client.get(
+            f"/nordland/clusters/{esca['c2'].id}/rounds/new?set=esca-gold&version=2013"
+        ).status_code
+        == 403
+    )
+    client.post("/logout")
+    login(client, "observer@a.example")
+    assert client.get(f"/nordland/clusters/{esca['c1'].id}/rounds").status_code == 200
+    assert (
+        client.post(
+            f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=esca-gold&version=2013",
+            data=_values(),
+        ).status_code
+        == 403
+    )
+
+
+def test_sets_of_switched_off_plugins_are_not_offered(client, world):
+    login(client, "coord@a.example")
+    page = client.get(f"/nordland/clusters/{world['c1'].id}/rounds").get_data(as_text=True)
+    assert "New round" not in page and "Settings" in page
+    assert (
+        client.get(
+            f"/nordland/clusters/{world['c1'].id}/rounds/new?set=esca-gold&version=2013"
+        ).status_code
+        == 404
+    )
+
+
+def test_changes_between_two_rounds_and_editing(client, esca, app):
+    login(client, "coord@a.example")
+    url = f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=esca-gold&version=2013"
+    client.post(url, data=_values(held_on="2024-03-01"))
+    client.post(
+        url, data=_values(held_on="2025-04-01", **{"v-engagement": "4", "v-concentration": "3"})
+    )
+    with app.app_context(), unscoped():
+        old_id, new_id = db.session.scalars(
+            select(BenchmarkRound.id).order_by(BenchmarkRound.held_on)
+        ).all()
+    page = client.get(
+        f"/nordland/clusters/{esca['c1'].id}/rounds?old={old_id}&new={new_id}"
+    ).get_data(as_text=True)
+    assert "1 indicator improved" in page and "1 declined" in page and "same" in page
+    edit = client.post(
+        f"/nordland/rounds/{new_id}/edit",
+        data=_values(held_on="2025-04-01", **{"v-engagement": ""}),
+    )
+    assert edit.status_code == 302
+    with app.app_context(), unscoped():
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(IndicatorValue)
+                .where(IndicatorValue.round_id == new_id)
+            )
+            == 2
+        )
+    assert client.post(f"/nordland/rounds/{new_id}/delete").status_code == 302
+
+
+def test_the_grid_costs_the_same_queries_for_one_round_or_six(client, esca, app):
+    login(client, "coord@a.example")
+    url = f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=esca-gold&version=2013"
+    client.post(url, data=_values(held_on="2020-01-01"))
+    page = f"/nordland/clusters/{esca['c1'].id}/rounds"
+    client.get(page)
+    with count_queries(app) as one:
+        client.get(page)
+    for year in range(2021, 2026):
+        client.post(url, data=_values(held_on=f"{year}-01-01"))
+    with count_queries(app) as six:
+        client.get(page)
+    assert len(one) == len(six)
+    cluster_page = f"/nordland/clusters/{esca['c1'].id}"
+    assert "6 rounds, the latest on" in client.get(cluster_page).get_data(as_text=True)
