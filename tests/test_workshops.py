@@ -406,7 +406,7 @@ def test_minutes_are_sanitised(client, world, app):
     client.post("/logout")
     login(client, "member@a.example")
     page = client.get(f"/nordland/workshops/{wid}").get_data(as_text=True)
-    minutes = page.split('id="minutes"')[1].split("</section>")[0]
+    minutes = page.split('id="minutes-section"')[1].split("</section>")[0]
     assert "<strong>joint branding</strong>" in minutes
     assert "<script" not in minutes and "onclick" not in minutes and "javascript:" not in minutes
     assert 'href="https://esca.example/report"' in minutes
@@ -717,3 +717,47 @@ def test_query_counts_do_not_grow_with_the_data(client, world, app, uploads):
     assert small == large
     page = client.get(f"/nordland/workshops/{wid}").get_data(as_text=True)
     assert "Person 039" in page and "Workshop 038" not in page
+
+
+def test_minutes_headings_sit_under_the_page_headings(app):
+    from portal.workshops.services import render_minutes
+
+    html = str(render_minutes("# Title\n\n## Decisions\n\ntext"))
+    assert "<h3>Title</h3>" in html and "<h4>Decisions</h4>" in html and "<h2" not in html
+
+
+def test_a_past_workshop_cannot_be_cancelled(app, world):
+    from datetime import date, time, timedelta
+
+    import pytest
+
+    from portal.accounts.models import User
+    from portal.errors import ServiceError
+    from portal.tenancy import tenant_scope
+    from portal.workshops import services
+    from portal.workshops.models import Registration, RegistrationStatus
+
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        workshop = services.create_workshop(
+            None,
+            {
+                "title": "Held",
+                "day": date.today() - timedelta(days=3),
+                "start_time": time(9),
+                "end_time": time(12),
+            },
+            world["a"].id,
+        )
+        coordinator = db.session.scalar(select(User).where(User.email == "coord@a.example"))
+        db.session.add(
+            Registration(
+                tenant_id=world["a"].id,
+                workshop_id=workshop.id,
+                user_id=coordinator.id,
+                status=RegistrationStatus.REGISTERED,
+                attended=True,
+            )
+        )
+        db.session.commit()
+        with pytest.raises(ServiceError):
+            services.cancel(coordinator, workshop)

@@ -3,6 +3,7 @@ minutes, decisions that become actions, and calendar files."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -251,6 +252,8 @@ def register(user: User, workshop: Workshop) -> Registration:
 
 def cancel(user: User, workshop: Workshop) -> Registration | None:
     """Give up the seat (or the waiting-list place); the first on the waiting list moves up."""
+    if workshop.ended_at is not None or workshop.day < date.today():
+        raise ServiceError(_("This workshop is over."))
     _lock(workshop)
     registration = registration_of(user.id, workshop.id)
     if registration is None or registration.status == RegistrationStatus.CANCELLED:
@@ -331,9 +334,10 @@ ALLOWED_TAGS = {
     "ul",
     "ol",
     "li",
-    "h2",
     "h3",
     "h4",
+    "h5",
+    "h6",
     "blockquote",
     "code",
     "pre",
@@ -351,6 +355,8 @@ ALLOWED_TAGS = {
 def render_minutes(text: str) -> Markup:
     """Markdown to HTML, then sanitised: no script, no inline style, safe links only."""
     html = markdown.markdown(text or "", extensions=["tables", "sane_lists"])
+    # The page has its own h1 and h2: the minutes' headings go one level under them.
+    html = re.sub(r"<(/?)h([1-4])\b", lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}", html)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

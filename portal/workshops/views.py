@@ -456,7 +456,7 @@ def minutes(workshop_id: int):
     if form.validate_on_submit():
         services.set_minutes(current_user, workshop, form.minutes.data or "")
         flash(_("The minutes are saved."), "success")
-        return redirect(_detail_url(workshop, "minutes"))
+        return redirect(_detail_url(workshop, "minutes-section"))
     return _render_detail(workshop, 422, minutes_form=form)
 
 
