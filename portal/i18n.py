@@ -47,7 +47,34 @@ def select_locale() -> str:
     tenant = g.get("tenant")
     if tenant is not None and tenant.default_locale in SUPPORTED_LOCALES:
         return tenant.default_locale
+    home = _home_region_locale()
+    if home in SUPPORTED_LOCALES:
+        return home
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+
+
+def _home_region_locale() -> str | None:
+    """Outside a region's pages (profile, start page): the language of the user's region,
+    so people who never chose a language keep the one their region speaks."""
+    if not (current_user and current_user.is_authenticated):
+        return None
+    if "_home_locale" not in g:
+        from sqlalchemy import select
+
+        from portal.accounts.models import Membership
+        from portal.extensions import db
+        from portal.tenancy.models import Tenant
+        from portal.tenancy.scope import unscoped
+
+        with unscoped():
+            g._home_locale = db.session.scalar(
+                select(Tenant.default_locale)
+                .join(Membership, Membership.tenant_id == Tenant.id)
+                .where(Membership.user_id == current_user.id)
+                .order_by(Membership.id)
+                .limit(1)
+            )
+    return g._home_locale
 
 
 def select_timezone() -> str:

@@ -122,3 +122,12 @@ def test_dates_and_numbers_use_the_language_and_the_tenant_time_zone(app, world)
         g.locale_override = "it"
         refresh()
         assert format_decimal(1234.5) == "1.234,5"
+
+
+def test_pages_outside_a_region_use_the_users_region_language(client, factory):
+    from tests.conftest import login
+
+    tenant = factory.tenant("danes", default_locale="da")
+    factory.user("dane@x.example", tenant=tenant, role="observer")
+    login(client, "dane@x.example")
+    assert b'<html lang="da">' in client.get("/profile", headers={"Accept-Language": "en"}).data

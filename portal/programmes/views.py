@@ -105,7 +105,7 @@ def _timeline(programme: Programme, today: date):
             "label": programme.name,
             "start": programme.start_date,
             "end": programme.end_date,
-            "status": "planned",
+            "status": "",
             "url": "",
             "note": programme.name,
         }
@@ -115,7 +115,7 @@ def _timeline(programme: Programme, today: date):
             "label": plan.title,
             "start": plan.start_date,
             "end": plan.end_date,
-            "status": "in_progress",
+            "status": "",
             "url": url_for("plans.detail", plan_id=plan.id),
             "note": plan.title,
         }

@@ -22,7 +22,10 @@ class Bar:
     y: float
     colour: str
     url: str
-    note: str  # for the title tooltip and screen readers
+    note: str  # for the title tooltip
+    start: date | None = None
+    end: date | None = None
+    status: str = ""
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Mark:
     kind: str
     url: str
     note: str
+    day: date | None = None
 
 
 @dataclass
@@ -93,6 +97,9 @@ def build(
                 colour=STATUS_COLOURS.get(item.get("status", ""), "#5b6770"),
                 url=item.get("url", ""),
                 note=item.get("note", ""),
+                start=item.get("start"),
+                end=item.get("end"),
+                status=item.get("status", ""),
             )
         )
     ticks = []
@@ -104,13 +111,22 @@ def build(
     if len(ticks) > 14:  # a long period: label every few months only
         step = -(-len(ticks) // 12)
         ticks = ticks[::step]
+    # Room on the right for the last month's label and a mark on the last day.
+    width += 40
     return Timeline(
         width=width,
         height=top + len(items) * row_height + 10,
         left=left,
         bars=bars,
         marks=[
-            Mark(m["label"], x_of(m["day"]), m.get("kind", ""), m.get("url", ""), m.get("note", ""))
+            Mark(
+                m["label"],
+                x_of(m["day"]),
+                m.get("kind", ""),
+                m.get("url", ""),
+                m.get("note", ""),
+                m["day"],
+            )
             for m in marks
         ],
         ticks=ticks,
