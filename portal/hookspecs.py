@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from portal.accounts.models import User
     from portal.benchmarking.indicators import IndicatorSet
     from portal.benchmarking.models import BenchmarkRound
+    from portal.labels.scheme import LabelScheme
     from portal.clusters.models import Cluster, MemberOrganisation
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
@@ -67,6 +68,12 @@ def cli_commands() -> list[click.Command]:
 def indicator_sets() -> list[IndicatorSet]:
     """Indicator sets the plugin ships (``toolkit.IndicatorSet.from_file(path)``). Regions
     that switch the plugin on can benchmark against them; rounds keep the version used."""
+
+
+@hookspec
+def label_schemes() -> list[LabelScheme]:
+    """Label schemes (levels in order, validity, eligibility rules), one per version. Rules
+    are pure functions of a cluster's evidence and a date (``toolkit.RuleResult``)."""
 
 
 @hookspec

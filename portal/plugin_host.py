@@ -34,6 +34,7 @@ WIRING_HOOKS = frozenset(
         "cli_commands",
         "migration_branches",
         "indicator_sets",
+        "label_schemes",
         "tenant_created",
     }
 )

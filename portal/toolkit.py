@@ -25,6 +25,19 @@ from flask_wtf import FlaskForm
 
 from portal.accounts.models import Role, User
 from portal.benchmarking.indicators import IndicatorSet
+from portal.labels.scheme import (
+    ClusterEvidence,
+    EvidenceData,
+    LabelData,
+    LabelScheme,
+    Level,
+    RoundData,
+    RuleResult,
+    Verdict,
+    add_months,
+    months_apart,
+    valid_until,
+)
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
 from portal.db import Timestamped
@@ -43,6 +56,17 @@ __all__ = [
     "Cluster",
     "FlaskForm",
     "IndicatorSet",
+    "ClusterEvidence",
+    "EvidenceData",
+    "LabelData",
+    "LabelScheme",
+    "Level",
+    "RoundData",
+    "RuleResult",
+    "Verdict",
+    "add_months",
+    "months_apart",
+    "valid_until",
     "MemberOrganisation",
     "MemberType",
     "MigrationBranch",

@@ -489,3 +489,20 @@ def test_hook_round_saved(rec):
             {"speed": (3.0, "")},
         )
     assert ("round_saved", ("2025-01-01", True)) in recorder.calls
+
+
+def test_hook_label_schemes(make_app):
+    from datetime import date
+
+    from portal.labels.registry import schemes
+    from portal.labels.scheme import ClusterEvidence
+
+    app = make_app(plugins=[("recorder", recorder)])
+    with app.app_context():
+        found = schemes()
+        plugin, scheme = found[("recorder-scheme", "1")]
+        assert (
+            plugin == "recorder"
+            and scheme.evaluate(ClusterEvidence(), date(2025, 1, 1))[0].eligible
+        )
+        assert {("esca", "2013"), ("esca", "2020")} <= set(found)

@@ -3,6 +3,7 @@ step, the bronze/silver/gold label scheme). First-party, loaded through its entr
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from portal.toolkit import IndicatorSet, _l, hookimpl
@@ -24,5 +25,18 @@ def translation_folders():
 
 
 @hookimpl
+def label_schemes():
+    from portal_esca.scheme import schemes
+
+    return schemes()
+
+
+@hookimpl
 def indicator_sets():
-    return [IndicatorSet.from_file(path) for path in sorted(DATA.glob("*.json"))]
+    return [esca_set()]
+
+
+@functools.cache
+def esca_set() -> IndicatorSet:
+    """The 2013 set, read once."""
+    return IndicatorSet.from_file(DATA / "esca-gold-2013.json")
