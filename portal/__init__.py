@@ -64,6 +64,7 @@ def _import_models() -> None:
     import portal.benchmarking.models
     import portal.clusters.models
     import portal.files.models
+    import portal.labels.models
     import portal.mail.models
     import portal.plans.models
     import portal.plugin_incidents
@@ -141,6 +142,7 @@ def _init_plugins(app: Flask, extra: list[tuple[str, Any]]):
 def _register_blueprints(app: Flask, host) -> None:
     from portal.accounts.views import bp as auth_bp
     from portal.admin.views import bp as admin_bp
+    from portal.benchmarking.import_views import bp as round_import_bp
     from portal.benchmarking.views import bp as benchmarking_bp
     from portal.clusters.views import bp as clusters_bp
     from portal.main.views import bp as main_bp
@@ -161,6 +163,7 @@ def _register_blueprints(app: Flask, host) -> None:
         plans_bp,
         spreadsheets_bp,
         benchmarking_bp,
+        round_import_bp,
     ):
         app.register_blueprint(bp)
     with app.app_context():

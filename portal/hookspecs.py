@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from portal.accounts.models import User
     from portal.benchmarking.indicators import IndicatorSet
     from portal.benchmarking.models import BenchmarkRound
-    from portal.labels.scheme import LabelScheme
     from portal.clusters.models import Cluster, MemberOrganisation
+    from portal.labels.scheme import LabelScheme
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
     from portal.tenancy.models import Tenant

@@ -25,6 +25,10 @@ from flask_wtf import FlaskForm
 
 from portal.accounts.models import Role, User
 from portal.benchmarking.indicators import IndicatorSet
+from portal.clusters.models import Cluster, MemberOrganisation, MemberType
+from portal.db import Base as Model
+from portal.db import Timestamped
+from portal.extensions import db
 from portal.labels.scheme import (
     ClusterEvidence,
     EvidenceData,
@@ -38,10 +42,6 @@ from portal.labels.scheme import (
     months_apart,
     valid_until,
 )
-from portal.clusters.models import Cluster, MemberOrganisation, MemberType
-from portal.db import Base as Model
-from portal.db import Timestamped
-from portal.extensions import db
 from portal.permissions import may, require, role_in
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant

@@ -24,6 +24,13 @@ from portal import create_app
 _accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("not-a-real-password")
 
+# In CI the generated examples are the same each run: a failure there reproduces exactly.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    _hypothesis_settings.load_profile("ci")
+
 DATABASE_URL = os.environ.get("PORTAL_DATABASE_URL", "")
 USE_POSTGRES = DATABASE_URL.startswith("postgresql")
 PASSWORD = "correct-horse-battery"

@@ -332,6 +332,30 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
         set_version="2013",
         assessor=SECRET,
     )
+    from portal.labels.models import Label, LabelEvidence
+
+    rows += [
+        Label(
+            id=next_id("label"),
+            tenant_id=tenant_id,
+            cluster_id=cluster_id,
+            scheme="esca",
+            scheme_version="2013",
+            level="bronze",
+            awarded_on=date(2025, 5, 1),
+            expires_on=date(2027, 4, 30),
+            notes=SECRET,
+        ),
+        LabelEvidence(
+            id=next_id("label_evidence"),
+            tenant_id=tenant_id,
+            cluster_id=cluster_id,
+            scheme="esca",
+            kind="expert_review",
+            text=SECRET,
+            recorded_on=date(2025, 5, 1),
+        ),
+    ]
     rows += [
         bench,
         IndicatorValue(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clusters.models import Cluster
@@ -25,6 +25,8 @@ class BenchmarkRound(TenantScoped, Timestamped, Base):
     indicator_set: Mapped[str] = mapped_column(String(100))
     set_version: Mapped[str] = mapped_column(String(40))
     assessor: Mapped[str] = mapped_column(String(200), default="")
+    # An audit round (on site, for gold) rather than a benchmarking.
+    audit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     notes: Mapped[str] = mapped_column(Text, default="")
 
     cluster: Mapped[Cluster] = relationship()

@@ -24,6 +24,7 @@ def register_app_commands(app: Flask, host) -> None:
     from portal.cli.people import tenant_group, user_group
     from portal.cli.plugins import plugins_group
     from portal.cli.reminders import reminders_command
+    from portal.cli.rounds import rounds_group
     from portal.cli.serve import serve_command
 
     for command in (
@@ -34,6 +35,7 @@ def register_app_commands(app: Flask, host) -> None:
         user_group,
         plugins_group,
         reminders_command,
+        rounds_group,
     ):
         app.cli.add_command(command)
     with app.app_context():

@@ -1,0 +1,57 @@
+"""Awarded labels and the evidence clusters record for them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import User
+from portal.clusters.models import Cluster
+from portal.db import Base, Timestamped
+from portal.tenancy.scope import TenantScoped
+
+
+class Label(TenantScoped, Timestamped, Base):
+    """A label as awarded: it keeps the scheme version it was awarded under."""
+
+    __tablename__ = "label"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), index=True
+    )
+    scheme: Mapped[str] = mapped_column(String(100))
+    scheme_version: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(40))
+    awarded_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date, index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    cluster: Mapped[Cluster] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+
+class LabelEvidence(TenantScoped, Timestamped, Base):
+    """What a cluster documents for a label: an improvement on an indicator (what was done and
+    the effect), or an expert's review."""
+
+    __tablename__ = "label_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), index=True
+    )
+    scheme: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))  # "improvement", "expert_review", ...
+    indicator_id: Mapped[str] = mapped_column(String(100), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    recorded_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
