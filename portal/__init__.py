@@ -145,6 +145,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.benchmarking.import_views import bp as round_import_bp
     from portal.benchmarking.views import bp as benchmarking_bp
     from portal.clusters.views import bp as clusters_bp
+    from portal.labels.views import bp as labels_bp
     from portal.main.views import bp as main_bp
     from portal.plans.spreadsheet_views import bp as spreadsheets_bp
     from portal.plans.views import bp as plans_bp
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask, host) -> None:
         plans_bp,
         spreadsheets_bp,
         benchmarking_bp,
+        labels_bp,
         round_import_bp,
     ):
         app.register_blueprint(bp)

@@ -36,12 +36,15 @@ CLUSTER_ACTIONS = frozenset(
         "member.edit",
         "member.delete",
         "member.import",
+        # A cluster's benchmarking rounds and label evidence: its managers and coordinators.
         "round.manage",
-    }  # a cluster's benchmarking rounds: its managers and coordinators
+        "label.evidence",
+    }
 )
 PLATFORM_ACTIONS = frozenset({"platform.admin", "tenant.create"})
 # Programmes, workshops, plans and actions: rules in _process_rule.
 READ_ACTIONS = READ_ACTIONS | {
+    "label.view",
     "programme.view",
     "workshop.view",
     "plan.view",
@@ -49,6 +52,7 @@ READ_ACTIONS = READ_ACTIONS | {
     "round.view",
 }
 COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
+    "label.award",
     "programme.create",
     "programme.manage",
     "workshop.create",

@@ -58,6 +58,7 @@ def _core_items(tenant) -> list[NavItem]:
         NavItem(_l("Workshops"), "workshops.index", order=25),
         NavItem(_l("Plans"), "plans.index", order=30),
         NavItem(_l("My work"), "plans.my_work", order=35),
+        NavItem(_l("Labels"), "labels.register", order=45),
     ]
     if may(current_user, "tenant.people", tenant):
         items.append(NavItem(_l("People"), "settings.people", order=80))

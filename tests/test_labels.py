@@ -80,3 +80,191 @@ def test_loading_the_evidence_costs_four_queries_whatever_the_size(app, world, f
         with count_queries(app) as three:
             evidence = cluster_evidence(cluster_id)
         assert len(one) == len(three) == 4 and len(evidence.rounds) == 3
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+import pytest  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from portal.labels.models import Label  # noqa: E402
+from portal.plans.models import Action  # noqa: E402
+from portal.tenancy import unscoped  # noqa: E402
+from tests.conftest import login  # noqa: E402
+
+
+@pytest.fixture
+def benchmarked(app, world, factory):
+    """c1 has two rounds 12+ months apart with three improved indicators."""
+    factory.enable_plugin(world["a"], "esca")
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        cluster = db.session.get(Cluster, world["c1"].id)
+        _enter(cluster, date(2024, 3, 1), 3)
+        _enter(cluster, date(2025, 3, 1), 3, engagement=4, services=5, communication=4)
+    return world
+
+
+def test_path_to_the_next_label_shows_each_rule(client, benchmarked):
+    login(client, "observer@a.example")
+    page = client.get(f"/nordland/clusters/{benchmarked['c1'].id}/labels").get_data(as_text=True)
+    for text in (
+        "Bronze",
+        "Silver",
+        "Gold",
+        "Needs evidence",
+        "Not met",
+        "the next label",
+        "Engagement of participants",
+    ):
+        assert text in page, text
+    assert "Award" not in page and "Document an improvement" not in page  # observers read only
+
+
+def test_award_checks_the_rules_and_records_who_decided(client, benchmarked, app):
+    login(client, "coord@a.example")
+    url = f"/nordland/clusters/{benchmarked['c1'].id}/labels/award"
+    refused = client.post(
+        url, data={"scheme": "esca", "version": "2020", "level": "silver"}, follow_redirects=True
+    )
+    assert b"Not every rule is met" in refused.data
+    ok = client.post(
+        url, data={"scheme": "esca", "version": "2020", "level": "bronze", "on": "2025-03-10"}
+    )
+    assert ok.status_code == 302
+    with app.app_context(), unscoped():
+        label = db.session.scalar(select(Label))
+    # Bronze counts 24 months from the newest round's month (March 2025).
+    assert (label.level, label.scheme_version, label.expires_on) == (
+        "bronze",
+        "2020",
+        date(2027, 2, 28),
+    )
+    assert label.decided_by_id is not None
+    future = client.post(
+        url,
+        data={"scheme": "esca", "version": "2020", "level": "bronze", "on": "2999-01-01"},
+        follow_redirects=True,
+    )
+    assert b"future" in future.data
+    assert (
+        client.post(url, data={"scheme": "nope", "version": "1", "level": "gold"}).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            url,
+            data={"scheme": "esca", "version": "2020", "level": "bronze", "on": "soon"},
+            follow_redirects=True,
+        ).status_code
+        == 200
+    )
+
+
+def test_evidence_makes_silver_eligible(client, benchmarked, app):
+    login(client, "manager@a.example")
+    url = f"/nordland/clusters/{benchmarked['c1'].id}/labels/evidence"
+    for indicator in ("engagement", "services", "communication"):
+        assert (
+            client.post(
+                url,
+                data={
+                    "scheme": "esca",
+                    "kind": "improvement",
+                    "indicator_id": indicator,
+                    "text": "A member survey and a new service catalogue",
+                },
+            ).status_code
+            == 302
+        )
+    client.post(url, data={"scheme": "esca", "kind": "expert_review", "text": "Recommends silver"})
+    empty = client.post(
+        url, data={"scheme": "esca", "kind": "improvement", "text": " "}, follow_redirects=True
+    )
+    assert b"Describe the evidence" in empty.data
+    assert (
+        client.post(
+            f"/nordland/clusters/{benchmarked['c2'].id}/labels/evidence",
+            data={"scheme": "esca", "kind": "expert_review", "text": "x"},
+        ).status_code
+        == 403
+    )
+    client.post("/logout")
+    login(client, "coord@a.example")
+    page = client.get(f"/nordland/clusters/{benchmarked['c1'].id}/labels").get_data(as_text=True)
+    assert "all rules met" in page and "Award Silver" in page
+    ok = client.post(
+        f"/nordland/clusters/{benchmarked['c1'].id}/labels/award",
+        data={"scheme": "esca", "version": "2020", "level": "silver"},
+    )
+    assert ok.status_code == 302
+
+
+def test_an_unmet_rule_becomes_an_action(client, benchmarked, app):
+    from tests.process_support import build_process
+
+    build_process(app, benchmarked, actions=1)  # gives c1 an individual plan
+    login(client, "manager@a.example")
+    response = client.post(
+        f"/nordland/clusters/{benchmarked['c1'].id}/labels/to-action",
+        data={"title": "Silver: Review by an ESCA-certified expert", "reason": "Record it"},
+    )
+    assert response.status_code == 302 and "/actions/" in response.headers["Location"]
+    with app.app_context(), unscoped():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Action).where(Action.title.like("Silver:%"))
+            )
+            == 1
+        )
+    no_plan = client.post(
+        f"/nordland/clusters/{benchmarked['c2'].id}/labels/to-action",
+        data={"title": "X"},
+        follow_redirects=True,
+    )
+    assert b"no improvement plan" in no_plan.data
+
+
+def test_register_filters_and_fixed_queries(client, benchmarked, app):
+    from datetime import timedelta
+
+    with app.test_request_context(), tenant_scope(benchmarked["a"].id):
+        for level, expires in (
+            ("bronze", date(2020, 1, 1)),
+            ("silver", date.today() + timedelta(days=20)),
+        ):
+            db.session.add(
+                Label(
+                    tenant_id=benchmarked["a"].id,
+                    cluster_id=benchmarked["c1"].id,
+                    scheme="esca",
+                    scheme_version="2013",
+                    level=level,
+                    awarded_on=date(2019, 1, 1),
+                    expires_on=expires,
+                )
+            )
+        db.session.commit()
+    login(client, "observer@a.example")
+    everything = client.get("/nordland/labels/").get_data(as_text=True)
+    assert "label-bronze" in everything and "label-silver" in everything and "expired" in everything
+    soon = client.get("/nordland/labels/?within=3").get_data(as_text=True)
+    assert "label-silver" in soon and "label-bronze" not in soon
+    with count_queries(app) as few:
+        client.get("/nordland/labels/")
+    with app.test_request_context(), tenant_scope(benchmarked["a"].id):
+        db.session.add_all(
+            Label(
+                tenant_id=benchmarked["a"].id,
+                cluster_id=benchmarked["c2"].id,
+                scheme="esca",
+                scheme_version="2013",
+                level="bronze",
+                awarded_on=date(2021, 1, 1),
+                expires_on=date(2023, 1, 1),
+            )
+            for _ in range(40)
+        )
+        db.session.commit()
+    with count_queries(app) as many:
+        client.get("/nordland/labels/")
+    assert len(few) == len(many)

@@ -65,3 +65,102 @@ def check(scheme: LabelScheme, cluster_id: int, on: date) -> Check:
     evidence = cluster_evidence(cluster_id)
     nxt = scheme.next_level(evidence, on)
     return Check(scheme, on, tuple(scheme.evaluate(evidence, on)), nxt.id if nxt else None)
+
+
+def current_schemes(tenant_id: int) -> list[LabelScheme]:
+    """The newest version of each scheme whose plugin the tenant switched on."""
+    from flask import current_app
+
+    from portal.labels.registry import schemes
+
+    enabled = current_app.extensions["portal_plugins"].enabled_for(tenant_id)
+    newest: dict[str, LabelScheme] = {}
+    for (scheme_id, version), (plugin, scheme) in schemes().items():
+        if plugin in enabled and (scheme_id not in newest or version > newest[scheme_id].version):
+            newest[scheme_id] = scheme
+    return sorted(newest.values(), key=lambda s: s.id)
+
+
+def record_evidence(
+    user,
+    cluster,
+    scheme_id: str,
+    kind: str,
+    text: str,
+    indicator_id: str = "",
+    on: date | None = None,
+) -> LabelEvidence:
+    from flask_babel import gettext as _
+
+    from portal.errors import ServiceError
+    from portal.permissions import require
+
+    if user is not None:
+        require(user, "label.evidence", cluster)
+    text = (text or "").strip()
+    if kind not in {"improvement", "expert_review"}:
+        raise ServiceError(_("Unknown kind of evidence."))
+    if not text:
+        raise ServiceError(_("Describe the evidence."), {"text": [_("Describe the evidence.")]})
+    evidence = LabelEvidence(
+        tenant_id=cluster.tenant_id,
+        cluster_id=cluster.id,
+        scheme=scheme_id,
+        kind=kind,
+        indicator_id=indicator_id or "",
+        text=text[:5000],
+        recorded_on=on or date.today(),
+        recorded_by_id=user.id if user is not None else None,
+    )
+    db.session.add(evidence)
+    db.session.commit()
+    return evidence
+
+
+def award(
+    user,
+    cluster,
+    scheme: LabelScheme,
+    level_id: str,
+    on: date,
+    score: float | None = None,
+    notes: str = "",
+) -> Label:
+    """Award a level after checking every rule on that day; records who decided."""
+    from flask_babel import gettext as _
+
+    from portal.errors import ServiceError
+    from portal.labels.scheme import valid_until
+    from portal.permissions import require
+
+    if user is not None:
+        require(user, "label.award", cluster)
+    level = scheme.level(level_id)
+    if level is None:
+        raise ServiceError(_("Unknown level."))
+    if on > date.today():
+        raise ServiceError(_("A label cannot be awarded in the future."))
+    evidence = cluster_evidence(cluster.id)
+    results = next(e for e in scheme.evaluate(evidence, on) if e.level.id == level_id)
+    if not results.eligible:
+        unmet = "; ".join(f"{r.title}: {r.reason}" for r in results.results if r.verdict != "met")
+        raise ServiceError(_("Not every rule is met: %(rules)s", rules=unmet))
+    start = on
+    if level.valid_from == "round_month":
+        newest = max((r.held_on for r in evidence.rounds), default=on)
+        start = newest.replace(day=1)
+    label = Label(
+        tenant_id=cluster.tenant_id,
+        cluster_id=cluster.id,
+        scheme=scheme.id,
+        scheme_version=scheme.version,
+        level=level_id,
+        awarded_on=on,
+        expires_on=valid_until(start, level.validity_months),
+        score=score,
+        decided_by_id=user.id if user is not None else None,
+        notes=(notes or "").strip(),
+    )
+    db.session.add(label)
+    db.session.commit()
+    return label

@@ -1,0 +1,191 @@
+"""Labels: the register of a region, and each cluster's path to its next label."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.clusters.models import Cluster
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.labels import services
+from portal.labels.models import Label
+from portal.labels.registry import schemes
+from portal.labels.scheme import add_months
+from portal.permissions import may, require
+from portal.plans.models import Plan, PlanKind
+from portal.tenancy import get_or_404
+from portal.web.pagination import page_args, paginate
+
+bp = Blueprint("labels", __name__, url_prefix="/<tenant>")
+
+
+@bp.route("/labels/")
+def register():
+    require(current_user, "label.view", g.tenant)
+    today = date.today()
+    stmt = (
+        select(Label).options(joinedload(Label.cluster)).order_by(Label.expires_on.desc(), Label.id)
+    )
+    status = request.args.get("status", "")
+    if status == "current":
+        stmt = stmt.where(Label.expires_on >= today)
+    elif status == "expired":
+        stmt = stmt.where(Label.expires_on < today)
+    within = request.args.get("within", type=int)
+    if within in (3, 6, 12):
+        stmt = stmt.where(Label.expires_on >= today, Label.expires_on <= add_months(today, within))
+    level = request.args.get("level", "")
+    if level:
+        stmt = stmt.where(Label.level == level[:40])
+    pagination = paginate(stmt, *page_args())
+    return render_template(
+        "labels/register.html",
+        pagination=pagination,
+        today=today,
+        status=status,
+        within=within,
+        level=level,
+        schemes=schemes(),
+    )
+
+
+@bp.route("/clusters/<int:cluster_id>/labels")
+def path(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "label.view", cluster)
+    on = date.today()
+    checks = [
+        services.check(scheme, cluster.id, on) for scheme in services.current_schemes(g.tenant.id)
+    ]
+    labels = db.session.scalars(
+        select(Label).where(Label.cluster_id == cluster.id).order_by(Label.awarded_on.desc())
+    ).all()
+    plan = db.session.scalar(
+        select(Plan)
+        .where(Plan.cluster_id == cluster.id, Plan.kind == PlanKind.INDIVIDUAL)
+        .order_by(Plan.end_date.desc())
+        .limit(1)
+    )
+    from portal.benchmarking.services import find_set
+
+    esca_names = {}
+    indicator_set = find_set("esca-gold", "2013")
+    if indicator_set is not None:
+        from flask_babel import get_locale
+
+        from portal.benchmarking.indicators import pick
+
+        esca_names = {
+            i.id: pick(i.name, str(get_locale() or "en")) for i in indicator_set.indicators
+        }
+    return render_template(
+        "labels/path.html",
+        cluster=cluster,
+        checks=checks,
+        labels=labels,
+        today=on,
+        plan=plan,
+        indicator_names=esca_names,
+        can_award=may(current_user, "label.award", cluster),
+        can_document=may(current_user, "label.evidence", cluster),
+    )
+
+
+@bp.route("/clusters/<int:cluster_id>/labels/evidence", methods=["POST"])
+def evidence(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "label.evidence", cluster)
+    try:
+        services.record_evidence(
+            current_user,
+            cluster,
+            request.form.get("scheme", "")[:100],
+            request.form.get("kind", ""),
+            request.form.get("text", ""),
+            request.form.get("indicator_id", "")[:100],
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("The evidence is recorded."), "success")
+    return redirect(url_for("labels.path", cluster_id=cluster.id))
+
+
+@bp.route("/clusters/<int:cluster_id>/labels/award", methods=["POST"])
+def award(cluster_id: int):
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "label.award", cluster)
+    entry = schemes().get((request.form.get("scheme", ""), request.form.get("version", "")))
+    if entry is None or entry[1] not in services.current_schemes(g.tenant.id):
+        abort(404)
+    try:
+        on = date.fromisoformat(request.form.get("on", "") or date.today().isoformat())
+        score = (
+            float(request.form["score"].replace(",", ".")) if request.form.get("score") else None
+        )
+    except ValueError:
+        flash(_("Enter the date as YYYY-MM-DD and the score as a number."), "error")
+        return redirect(url_for("labels.path", cluster_id=cluster.id))
+    try:
+        label = services.award(
+            current_user,
+            cluster,
+            entry[1],
+            request.form.get("level", ""),
+            on,
+            score,
+            request.form.get("notes", ""),
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(
+            _(
+                "The label is awarded; it is valid until %(date)s.",
+                date=label.expires_on.isoformat(),
+            ),
+            "success",
+        )
+    return redirect(url_for("labels.path", cluster_id=cluster.id))
+
+
+@bp.route("/clusters/<int:cluster_id>/labels/to-action", methods=["POST"])
+def to_action(cluster_id: int):
+    """An unmet rule becomes an action in the cluster's newest improvement plan."""
+    from portal.plans import services as plans
+
+    cluster = get_or_404(Cluster, cluster_id)
+    plan = db.session.scalar(
+        select(Plan)
+        .where(Plan.cluster_id == cluster.id, Plan.kind == PlanKind.INDIVIDUAL)
+        .order_by(Plan.end_date.desc())
+        .limit(1)
+    )
+    if plan is None:
+        flash(_("The cluster has no improvement plan yet. Start one first."), "error")
+        return redirect(url_for("labels.path", cluster_id=cluster.id))
+    require(current_user, "plan.manage", plan)
+    title = (request.form.get("title", "") or "").strip()[:200]
+    try:
+        action = plans.create_action(
+            current_user,
+            plan,
+            {"title": title, "description": request.form.get("reason", "")[:5000]},
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("labels.path", cluster_id=cluster.id))
+    flash(
+        _("The action “%(title)s” is added to %(plan)s.", title=action.title, plan=plan.title),
+        "success",
+    )
+    return redirect(url_for("plans.action_detail", action_id=action.id))
