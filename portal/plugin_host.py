@@ -59,6 +59,7 @@ class PluginHost:
         self.plugins: dict[str, InstalledPlugin] = {}
         self.broken: dict[str, str] = {}
         self.blueprint_owner: dict[str, str] = {}
+        self._versioned: dict[str, dict[tuple[str, str], tuple[str, Any]]] = {}
 
     # --- loading --------------------------------------------------------------------
 
@@ -178,6 +179,26 @@ class PluginHost:
                 )
         except Exception:
             log.exception("could not record the plugin incident")
+
+    # --- versioned data from plugins (indicator sets, label schemes) -------------------
+
+    def versioned(self, hook_name: str) -> dict[tuple[str, str], tuple[str, Any]]:
+        """What a hook's answers hold, by (item.id, item.version), with the plugin of each.
+
+        Read once per app: these are data the plugins ship, not per-request state.
+        """
+        if hook_name not in self._versioned:
+            found = {}
+            for plugin_name, items in self.call_named(hook_name):
+                for item in items:
+                    found[(item.id, item.version)] = (plugin_name, item)
+            self._versioned[hook_name] = found
+        return self._versioned[hook_name]
+
+    def versioned_for(self, hook_name: str, tenant_id: int) -> list[Any]:
+        """Every version of every item whose plugin the tenant switched on."""
+        enabled = self.enabled_for(tenant_id)
+        return [item for plugin, item in self.versioned(hook_name).values() if plugin in enabled]
 
     # --- per-tenant state -----------------------------------------------------------
 

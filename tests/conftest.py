@@ -218,6 +218,15 @@ def factory(app):
     return Factory(app)
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 # The people of the `world` fixture's first region, by role.
 ROLE_EMAILS = {
     "coordinator": "coord@a.example",

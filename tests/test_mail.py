@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def smtp_server():
             return "250 OK"
 
     handler = Collect()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     yield port, handler.messages
@@ -51,7 +44,7 @@ def test_reset_mail_is_sent_by_smtp(make_app, world, smtp_server):
 
 
 def test_smtp_failure_is_recorded_and_the_user_is_not_told(make_app, world):
-    app = make_app({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": _free_port(), "MAIL_USE_TLS": False})
+    app = make_app({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": free_port(), "MAIL_USE_TLS": False})
     response = app.test_client().post("/password/forgot", data={"email": "coord@a.example"})
     assert response.status_code == 302
     with app.app_context():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import USE_POSTGRES
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import USE_POSTGRES, free_port
 
 
 @pytest.mark.skipif(USE_POSTGRES, reason="the server test runs once, on its own SQLite file")
@@ -27,7 +20,7 @@ def test_requests_do_not_share_state_under_gunicorn(tmp_path, migrated_template)
 
     db_file = tmp_path / "serve.db"
     shutil.copy(migrated_template, db_file)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PORTAL_DATABASE_URL": f"sqlite:///{db_file}",

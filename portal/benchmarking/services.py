@@ -23,22 +23,23 @@ from portal.permissions import require
 
 def registry() -> dict[tuple[str, str], tuple[str, IndicatorSet]]:
     """Every installed indicator set by (id, version), with the plugin that ships it."""
-    app = current_app._get_current_object()
-    if "portal_indicator_sets" not in app.extensions:
-        found = {}
-        for plugin_name, sets in app.extensions["portal_plugins"].call_named("indicator_sets"):
-            for indicator_set in sets:
-                found[indicator_set.key] = (plugin_name, indicator_set)
-        app.extensions["portal_indicator_sets"] = found
-    return app.extensions["portal_indicator_sets"]
+    return current_app.extensions["portal_plugins"].versioned("indicator_sets")
 
 
 def available_sets(tenant_id: int) -> list[IndicatorSet]:
     """Sets of the plugins this tenant switched on, newest version first per set."""
-    host = current_app.extensions["portal_plugins"]
-    enabled = host.enabled_for(tenant_id)
-    sets = [s for plugin, s in registry().values() if plugin in enabled]
+    sets = current_app.extensions["portal_plugins"].versioned_for("indicator_sets", tenant_id)
     return sorted(sets, key=lambda s: (s.id, s.version), reverse=True)
+
+
+def indicator_names(tenant_id: int, locale: str) -> dict[str, str]:
+    """Indicator id -> name in the language, over the tenant's sets (the newest version wins)."""
+    from portal.benchmarking.indicators import pick
+
+    names: dict[str, str] = {}
+    for indicator_set in reversed(available_sets(tenant_id)):  # oldest first: newer overwrite
+        names.update({i.id: pick(i.name, locale) for i in indicator_set.indicators})
+    return names
 
 
 def find_set(set_id: str, version: str) -> IndicatorSet | None:

@@ -74,6 +74,14 @@ def clusters_with_counts(search: str | None = None) -> Select:
     return stmt
 
 
+def cluster_choices() -> list[tuple[int, str]]:
+    """(id, name) of the tenant's clusters, by name: the choices of cluster fields in forms."""
+    return [
+        (cid, name)
+        for cid, name in db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name))
+    ]
+
+
 def composition(cluster_id: int | None = None) -> list[tuple[MemberType, int]]:
     """Member counts by type (of one cluster, or the whole tenant), largest first."""
     stmt = select(MemberOrganisation.member_type, func.count()).group_by(

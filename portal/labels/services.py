@@ -71,13 +71,12 @@ def current_schemes(tenant_id: int) -> list[LabelScheme]:
     """The newest version of each scheme whose plugin the tenant switched on."""
     from flask import current_app
 
-    from portal.labels.registry import schemes
-
-    enabled = current_app.extensions["portal_plugins"].enabled_for(tenant_id)
     newest: dict[str, LabelScheme] = {}
-    for (scheme_id, version), (plugin, scheme) in schemes().items():
-        if plugin in enabled and (scheme_id not in newest or version > newest[scheme_id].version):
-            newest[scheme_id] = scheme
+    for scheme in current_app.extensions["portal_plugins"].versioned_for(
+        "label_schemes", tenant_id
+    ):
+        if scheme.id not in newest or scheme.version > newest[scheme.id].version:
+            newest[scheme.id] = scheme
     return sorted(newest.values(), key=lambda s: s.id)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from portal.benchmarking.services import indicator_names
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.extensions import db
@@ -55,6 +57,16 @@ def register():
     )
 
 
+def _newest_plan(cluster_id: int) -> Plan | None:
+    """The cluster's newest individual plan: where actions for its next label go."""
+    return db.session.scalar(
+        select(Plan)
+        .where(Plan.cluster_id == cluster_id, Plan.kind == PlanKind.INDIVIDUAL)
+        .order_by(Plan.end_date.desc())
+        .limit(1)
+    )
+
+
 @bp.route("/clusters/<int:cluster_id>/labels")
 def path(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
@@ -66,32 +78,14 @@ def path(cluster_id: int):
     labels = db.session.scalars(
         select(Label).where(Label.cluster_id == cluster.id).order_by(Label.awarded_on.desc())
     ).all()
-    plan = db.session.scalar(
-        select(Plan)
-        .where(Plan.cluster_id == cluster.id, Plan.kind == PlanKind.INDIVIDUAL)
-        .order_by(Plan.end_date.desc())
-        .limit(1)
-    )
-    from portal.benchmarking.services import find_set
-
-    esca_names = {}
-    indicator_set = find_set("esca-gold", "2013")
-    if indicator_set is not None:
-        from flask_babel import get_locale
-
-        from portal.benchmarking.indicators import pick
-
-        esca_names = {
-            i.id: pick(i.name, str(get_locale() or "en")) for i in indicator_set.indicators
-        }
     return render_template(
         "labels/path.html",
         cluster=cluster,
         checks=checks,
         labels=labels,
         today=on,
-        plan=plan,
-        indicator_names=esca_names,
+        plan=_newest_plan(cluster.id),
+        indicator_names=indicator_names(g.tenant.id, str(get_locale() or "en")),
         can_award=may(current_user, "label.award", cluster),
         can_document=may(current_user, "label.evidence", cluster),
     )
@@ -163,12 +157,7 @@ def to_action(cluster_id: int):
     from portal.plans import services as plans
 
     cluster = get_or_404(Cluster, cluster_id)
-    plan = db.session.scalar(
-        select(Plan)
-        .where(Plan.cluster_id == cluster.id, Plan.kind == PlanKind.INDIVIDUAL)
-        .order_by(Plan.end_date.desc())
-        .limit(1)
-    )
+    plan = _newest_plan(cluster.id)
     if plan is None:
         flash(_("The cluster has no improvement plan yet. Start one first."), "error")
         return redirect(url_for("labels.path", cluster_id=cluster.id))

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster
+from portal.clusters.services import cluster_choices
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.files import services as files
@@ -41,13 +42,6 @@ from portal.workshops.models import Registration, RegistrationStatus, Workshop
 
 bp = Blueprint("plans", __name__, url_prefix="/<tenant>")
 PER_PAGE = 50
-
-
-def _cluster_choices() -> list[tuple[int, str]]:
-    return [
-        (cid, name)
-        for cid, name in db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name))
-    ]
 
 
 # --- plans ------------------------------------------------------------------------------
@@ -157,7 +151,7 @@ def detail(plan_id: int):
         "plans/detail.html",
         **context,
         programme=programme,
-        clusters=_cluster_choices(),
+        clusters=cluster_choices(),
         progress=progress.plans_progress([plan.id])[plan.id],
         timeline=_plan_timeline(plan, pagination.items, filters.today),
         plugin_panels=panels_for("plan_panels", plan=plan),
@@ -198,7 +192,7 @@ def delete(plan_id: int):
 
 def _action_form(plan: Plan, **kwargs) -> ActionForm:
     return ActionForm(
-        people=services.people_choices(plan.tenant_id), cluster_choices=_cluster_choices(), **kwargs
+        people=services.people_choices(plan.tenant_id), cluster_choices=cluster_choices(), **kwargs
     )
 
 

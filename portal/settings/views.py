@@ -22,7 +22,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Invitation, Membership, Role
 from portal.audit.models import AuditEntry
 from portal.audit.services import tenant_entries_query
-from portal.clusters.models import Cluster
+from portal.clusters.services import cluster_choices
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.i18n import ROLE_LABELS
@@ -80,15 +80,10 @@ def plugin_toggle(plugin_name: str):
     return redirect(url_for("settings.plugins"))
 
 
-def _cluster_choices():
-    rows = db.session.execute(select(Cluster.id, Cluster.name).order_by(Cluster.name))
-    return [(cluster_id, name) for cluster_id, name in rows]
-
-
 @bp.route("/people", methods=["GET", "POST"])
 def people():
     require(current_user, "tenant.people", g.tenant)
-    form = InviteForm(cluster_choices=_cluster_choices())
+    form = InviteForm(cluster_choices=cluster_choices())
     if form.validate_on_submit():
         try:
             accounts.invite(
@@ -133,7 +128,7 @@ def _keeps_a_coordinator(membership: Membership, new_role: Role | None) -> bool:
 def membership(membership_id: int):
     require(current_user, "tenant.people", g.tenant)
     membership = get_or_404(Membership, membership_id, selectinload(Membership.clusters))
-    form = MembershipForm(obj=membership, cluster_choices=_cluster_choices())
+    form = MembershipForm(obj=membership, cluster_choices=cluster_choices())
     if request.method == "GET":
         form.role.data = membership.role.value
         form.clusters.data = sorted(membership.cluster_ids)

@@ -7,12 +7,13 @@ they are skipped locally, but fail on CI (CI=true), which must run them.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -131,12 +132,6 @@ def live_app(make_app):
     return make_app({"WTF_CSRF_ENABLED": True})
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(live_app):
     """Serve ``live_app`` on 127.0.0.1 in a background thread; yields the base URL."""
@@ -144,7 +139,7 @@ def live_server(live_app):
 
     _require_chromium()
     host = "127.0.0.1"
-    server = make_server(host, _free_port(), live_app, threaded=True)
+    server = make_server(host, free_port(), live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
