@@ -91,6 +91,7 @@ ROLE_LABELS = {
     "cluster_manager": _l("Cluster manager"),
     "member": _l("Member"),
     "observer": _l("Observer"),
+    "assessor": _l("Assessor"),
 }
 
 AUDIT_ACTION_LABELS = {

@@ -58,6 +58,9 @@ COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
     "workshop.create",
     "workshop.manage",
 }
+# Certified experts: they benchmark any cluster of the region, record expert reviews and
+# award labels; they read everything and take no part in the joint process.
+ASSESSOR_ACTIONS = frozenset({"round.manage", "label.evidence", "label.award"})
 PROCESS_ACTIONS = frozenset(
     {
         "workshop.register",  # everyone but observers, when invited (or a coordinator)
@@ -137,6 +140,8 @@ def _core_rule(membership: Membership, action: str, obj: Any) -> bool:
         return True
     if role == Role.COORDINATOR:
         return True
+    if role == Role.ASSESSOR:
+        return action in ASSESSOR_ACTIONS
     if action in CLUSTER_ACTIONS and role == Role.CLUSTER_MANAGER:
         return _cluster_id_of(obj) in membership.cluster_ids
     if action in PROCESS_ACTIONS:

@@ -233,6 +233,7 @@ ROLE_EMAILS = {
     "cluster_manager": "manager@a.example",
     "member": "member@a.example",
     "observer": "observer@a.example",
+    "assessor": "assessor@a.example",
 }
 
 
@@ -253,6 +254,7 @@ def world(factory):
     factory.user("manager@a.example", tenant=a, role="cluster_manager", clusters=[c1])
     factory.user("member@a.example", tenant=a, role="member", clusters=[c2])
     factory.user("observer@a.example", tenant=a, role="observer")
+    factory.user("assessor@a.example", tenant=a, role="assessor")
     factory.user("admin@portal.example", admin=True)
     return {"a": a, "b": b, "c1": c1, "c2": c2}
 

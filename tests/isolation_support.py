@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 
-ROLES = ("coordinator", "cluster_manager", "member", "observer")
+ROLES = ("coordinator", "cluster_manager", "member", "observer", "assessor")
 SECRET = "ZZB-SECRET"
 # Plausible values for the string parts of URLs.
 STRING_ARGS = {

@@ -167,6 +167,19 @@ def test_who_may_enter_rounds(client, esca):
     )
 
 
+def test_an_assessor_enters_an_audit_round_for_any_cluster(client, esca, app):
+    login(client, "assessor@a.example")
+    for cluster in (esca["c1"], esca["c2"]):
+        url = f"/nordland/clusters/{cluster.id}/rounds/new?set=esca-gold&version=2013"
+        assert client.post(url, data=_values(audit="y")).status_code == 302
+    with app.app_context(), unscoped():
+        assert [r.audit for r in db.session.scalars(select(BenchmarkRound))] == [True, True]
+    page = client.get(f"/nordland/clusters/{esca['c1'].id}/rounds").get_data(as_text=True)
+    assert "audit" in page
+    # but takes no part in the joint process: no plans, no workshops
+    assert client.post(f"/nordland/clusters/{esca['c1'].id}/edit", data={}).status_code == 403
+
+
 def test_sets_of_switched_off_plugins_are_not_offered(client, world):
     login(client, "coord@a.example")
     page = client.get(f"/nordland/clusters/{world['c1'].id}/rounds").get_data(as_text=True)

@@ -301,7 +301,7 @@ def test_example_file_imports(app, client, esca):
     example = client.get(f"{URL}/example.csv")
     assert example.status_code == 200 and example.mimetype == "text/csv"
     lines = example.get_data().decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join(HEADER) and len(lines) == 4
+    assert lines[0] == ",".join([*HEADER, "audit"]) and len(lines) == 4
     assert _upload(client, example.get_data()).status_code == 302
     lights = sorted(light for _v, light, _c in next(iter(_stored(app).values()))[1].values())
     assert lights == ["green", "red", "yellow"]
@@ -503,3 +503,40 @@ def test_cli_shows_progress_for_large_files(app, esca, tmp_path):
     assert result.exit_code == 0, result.output
     assert "checking" in result.stderr
     assert _counts(app) == (40, len(rows))
+
+
+def test_the_audit_column_marks_audit_rounds(app, client, esca):
+    login(client, "coord@a.example")
+    header = [*HEADER, "audit"]
+    rows = [
+        [*_row(indicator="engagement"), "yes"],
+        [*_row(indicator="concentration"), ""],  # rows may leave it empty
+        [*_row(day="2024-03-01"), "no"],
+        [*_row(cluster="Helgeland Health"), ""],
+    ]
+    assert _upload(client, _csv(rows, header=header)).status_code == 302
+    with app.app_context(), unscoped():
+        audits = {
+            (r.cluster_id, r.held_on.isoformat()): r.audit
+            for r in db.session.scalars(select(BenchmarkRound))
+        }
+    c1, c2 = esca["c1"].id, esca["c2"].id
+    assert audits == {(c1, "2025-03-01"): True, (c1, "2024-03-01"): False, (c2, "2025-03-01"): False}
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (["maybe"], "“maybe”: write yes or no"),
+        (["yes", "no"], "The audit mark differs from row 2"),
+    ],
+)
+def test_bad_audit_cells_are_refused(app, client, esca, cells, message):
+    login(client, "coord@a.example")
+    indicators = ["engagement", "concentration"]
+    rows = [[*_row(indicator=i), c] for i, c in zip(indicators, cells, strict=False)]
+    response = _upload(client, _csv(rows, header=[*HEADER, "audit"]))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page
+    assert "<td>audit</td>" in page
+    assert _counts(app) == (0, 0)

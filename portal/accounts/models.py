@@ -18,6 +18,8 @@ class Role(enum.StrEnum):
     CLUSTER_MANAGER = "cluster_manager"
     MEMBER = "member"
     OBSERVER = "observer"
+    # A certified expert who benchmarks clusters and audits them for labels.
+    ASSESSOR = "assessor"
 
 
 class User(UserMixin, Timestamped, Base):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.web.forms import strip
@@ -14,5 +14,11 @@ class RoundForm(FlaskForm):
     held_on = DateField(_l("Date of the benchmarking"), validators=[InputRequired()])
     assessor = StringField(
         _l("Assessor"), filters=[strip], validators=[Optional(), Length(max=200)]
+    )
+    audit = BooleanField(
+        _l("Audit round"),
+        description=_l(
+            "An audit for a label by a certified assessor (some levels, such as gold, need one)."
+        ),
     )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])

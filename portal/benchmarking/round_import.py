@@ -44,11 +44,14 @@ COLUMNS = (
     "value",
     "comment",
     "assessor",
+    "audit",
 )
 REQUIRED_COLUMNS = COLUMNS[:6]
 MAX_ROWS = 50_000
 COMMENT_LIMIT = 2000
 ASSESSOR_LIMIT = 200
+# The optional "audit" column: yes or no, in a few spellings (Excel booleans too).
+AUDIT_WORDS = {"1": True, "yes": True, "true": True, "x": True, "0": False, "no": False, "false": False}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # A function given the number of rows that returns a context manager whose value has
@@ -75,6 +78,8 @@ class PlannedRound:
     indicator_set: IndicatorSet
     assessor: str = ""
     assessor_line: int | None = None
+    audit: bool = False
+    audit_line: int | None = None
     values: dict[str, PlannedValue] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -230,6 +235,22 @@ class _Checker:
             return None
         return value
 
+    def _audit(self, line: int, cells: dict[str, Any]) -> bool | None:
+        raw = cells.get("audit")
+        if isinstance(raw, bool):
+            return raw
+        text = _text(raw).lower()
+        if not text:
+            return None
+        if text not in AUDIT_WORDS:
+            self.error(
+                line,
+                "audit",
+                _("“%(value)s”: write yes or no (or leave it empty).", value=text[:50]),
+            )
+            return None
+        return AUDIT_WORDS[text]
+
     def row(self, line: int, cells: dict[str, Any]) -> None:
         cluster = self._cluster(line, cells)
         held_on = self._date(line, cells)
@@ -241,6 +262,7 @@ class _Checker:
         assessor = _text(cells.get("assessor"))
         if len(assessor) > ASSESSOR_LIMIT:
             self.error(line, "assessor", _("At most %(n)d characters.", n=ASSESSOR_LIMIT))
+        audit = self._audit(line, cells)
         indicator = None
         indicator_id = _text(cells["indicator"])
         if indicator_set is not None:
@@ -297,6 +319,18 @@ class _Checker:
                     _(
                         "The assessor differs from row %(row)d of the same round.",
                         row=planned.assessor_line,
+                    ),
+                )
+        if audit is not None:
+            if planned.audit_line is None:
+                planned.audit, planned.audit_line = audit, line
+            elif audit != planned.audit:
+                self.error(
+                    line,
+                    "audit",
+                    _(
+                        "The audit mark differs from row %(row)d of the same round.",
+                        row=planned.audit_line,
                     ),
                 )
         if indicator is None:
@@ -458,6 +492,7 @@ def _write(tenant_id: int, rounds: Iterable[PlannedRound]) -> list[BenchmarkRoun
             indicator_set=planned.indicator_set.id,
             set_version=planned.indicator_set.version,
             assessor=planned.assessor,
+            audit=planned.audit,
             notes="",
         )
         round_.values = [
@@ -499,6 +534,7 @@ def example_csv(tenant_id: int, cluster_name: str | None) -> bytes | None:
                 f"{value:g}",
                 "",
                 "",
+                "no",
             ]
         )
     return to_csv(COLUMNS, rows)

@@ -105,6 +105,7 @@ def save_round(
     round_.held_on = data["held_on"]
     round_.assessor = (data.get("assessor") or "").strip()
     round_.notes = (data.get("notes") or "").strip()
+    round_.audit = bool(data.get("audit"))
     if created:
         db.session.add(round_)
         db.session.flush()

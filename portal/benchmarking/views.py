@@ -93,6 +93,7 @@ def _save(
         data = {
             "held_on": form.held_on.data,
             "assessor": form.assessor.data,
+            "audit": form.audit.data,
             "notes": form.notes.data,
         }
         try:

@@ -21,6 +21,7 @@ def main() -> None:
 def register_app_commands(app: Flask, host) -> None:
     from portal.cli.db import db_group
     from portal.cli.demo import demo_command
+    from portal.cli.labels import labels_group
     from portal.cli.people import tenant_group, user_group
     from portal.cli.plugins import plugins_group
     from portal.cli.reminders import reminders_command
@@ -36,6 +37,7 @@ def register_app_commands(app: Flask, host) -> None:
         plugins_group,
         reminders_command,
         rounds_group,
+        labels_group,
     ):
         app.cli.add_command(command)
     with app.app_context():

@@ -67,14 +67,17 @@ def check(scheme: LabelScheme, cluster_id: int, on: date) -> Check:
     return Check(scheme, on, tuple(scheme.evaluate(evidence, on)), nxt.id if nxt else None)
 
 
-def current_schemes(tenant_id: int) -> list[LabelScheme]:
-    """The newest version of each scheme whose plugin the tenant switched on."""
+def current_schemes_all_versions(tenant_id: int) -> list[LabelScheme]:
+    """Every version of each scheme whose plugin the tenant switched on."""
     from flask import current_app
 
+    return list(current_app.extensions["portal_plugins"].versioned_for("label_schemes", tenant_id))
+
+
+def current_schemes(tenant_id: int) -> list[LabelScheme]:
+    """The newest version of each scheme whose plugin the tenant switched on."""
     newest: dict[str, LabelScheme] = {}
-    for scheme in current_app.extensions["portal_plugins"].versioned_for(
-        "label_schemes", tenant_id
-    ):
+    for scheme in current_schemes_all_versions(tenant_id):
         if scheme.id not in newest or scheme.version > newest[scheme.id].version:
             newest[scheme.id] = scheme
     return sorted(newest.values(), key=lambda s: s.id)
