@@ -5,11 +5,13 @@
 * the owner of each open action (planned, in progress, blocked) due within N days gets one
   "due soon" mail for it, and one "overdue" mail once it is past due;
 * the people registered for a workshop tomorrow get one reminder of it;
+* a cluster's managers and the coordinators are told 6, 3 and 1 months before a label
+  expires (``portal.labels.reminders``);
 * workshops whose day is past are ended (``end_workshop``: plugins get ``workshop_ended``).
 
 Each reminder goes out once: a :class:`ReminderSent` row with a key naming what it was about
 (``action-due:<action id>:<due date>``, ``action-overdue:<action id>:<due date>``,
-``workshop:<workshop id>:<day>``) is written, and committed, BEFORE the mail is sent, so two
+``workshop:<workshop id>:<day>``, ``label-expiry:<label id>:<months>``) is written, and committed, BEFORE the mail is sent, so two
 runs at the same time cannot both send it (the second one's insert hits the unique
 constraint and that tenant's batch is skipped). People who switched reminders off, and
 inactive accounts, get none.
@@ -46,6 +48,7 @@ COUNTS = (
     "due_soon",
     "overdue",
     "workshop",
+    "label_expiry",
     "already_sent",
     "workshops_ended",
     "conflicts",
@@ -195,10 +198,15 @@ def _store_together(messages: list[OutboxMessage]) -> None:
 
 
 def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int]) -> None:
+    from portal.labels.reminders import label_expiry_reminders
     from portal.mail.services import send_mail
     from portal.workshops.services import end_workshop
 
-    reminders = _action_reminders(tenant, today, days) + _workshop_reminders(tenant, today)
+    reminders = (
+        _action_reminders(tenant, today, days)
+        + _workshop_reminders(tenant, today)
+        + label_expiry_reminders(tenant, today)
+    )
     sent = _already_sent(reminders) if reminders else set()
     todo = []
     for reminder in reminders:

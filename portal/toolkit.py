@@ -28,6 +28,7 @@ from portal.benchmarking.indicators import IndicatorSet
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
 from portal.db import Timestamped
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.labels.scheme import (
     ClusterEvidence,
@@ -65,7 +66,11 @@ __all__ = [
     "RuleResult",
     "Verdict",
     "add_months",
+    "award_label",
+    "cluster_evidence",
     "months_apart",
+    "record_label_evidence",
+    "save_round",
     "valid_until",
     "MemberOrganisation",
     "MemberType",
@@ -74,6 +79,7 @@ __all__ = [
     "NavItem",
     "Panel",
     "Role",
+    "ServiceError",
     "Tenant",
     "TenantBlueprint",
     "TenantScoped",
@@ -160,3 +166,67 @@ def plugin_enabled(plugin_name: str, tenant: Tenant | None = None) -> bool:
     tenant = tenant or current_tenant()
     host = current_app.extensions["portal_plugins"]
     return tenant is not None and host.is_enabled(plugin_name, tenant.id)
+
+
+# --- benchmarking rounds and labels, through the same services as the pages -------------
+
+
+def save_round(
+    cluster: Cluster,
+    indicator_set: IndicatorSet,
+    held_on: Any,
+    values: dict[str, float],
+    *,
+    audit: bool = False,
+    assessor: str = "",
+    notes: str = "",
+    user: User | None = None,
+) -> Any:
+    """Store a benchmarking round of ``cluster`` (values by indicator id; the traffic lights
+    are computed). ``user`` None acts as the system (no permission check); otherwise the
+    user needs ``round.manage``. Bad values raise ``ServiceError``; answers the round."""
+    from portal.benchmarking.services import save_round as _save
+
+    data = {"held_on": held_on, "assessor": assessor, "notes": notes, "audit": audit}
+    return _save(user, cluster, indicator_set, data, {k: (v, "") for k, v in values.items()})
+
+
+def cluster_evidence(cluster_id: int) -> ClusterEvidence:
+    """What label rules look at: the cluster's rounds, labels and recorded evidence."""
+    from portal.labels.services import cluster_evidence as _evidence
+
+    return _evidence(cluster_id)
+
+
+def record_label_evidence(
+    cluster: Cluster,
+    scheme_id: str,
+    kind: str,
+    text: str,
+    *,
+    indicator_id: str = "",
+    on: Any = None,
+    user: User | None = None,
+) -> Any:
+    """Record evidence for a label: ``kind`` "improvement" (with ``indicator_id``) or
+    "expert_review"; ``on`` defaults to today."""
+    from portal.labels.services import record_evidence
+
+    return record_evidence(user, cluster, scheme_id, kind, text, indicator_id, on)
+
+
+def award_label(
+    cluster: Cluster,
+    scheme: LabelScheme,
+    level_id: str,
+    on: Any,
+    *,
+    score: float | None = None,
+    notes: str = "",
+    user: User | None = None,
+) -> Any:
+    """Award a level after checking every rule on day ``on`` (``ServiceError`` otherwise);
+    the label keeps the scheme version, date, score and expiry."""
+    from portal.labels.services import award
+
+    return award(user, cluster, scheme, level_id, on, score, notes)

@@ -173,3 +173,46 @@ def test_console_script_help_lists_commands():
     result = CliRunner().invoke(main, ["--help"])
     for command in ("demo", "serve", "db", "tenant", "user", "plugins", "routes", "shell"):
         assert command in result.output
+
+
+def test_demo_rounds_tell_three_label_stories(app, runner):
+    """One cluster holds bronze (expiring soon), one is eligible for silver, one is close to
+    gold; shown by the same check the pages use."""
+    import json
+
+    from portal.labels.models import Label
+
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    with app.app_context(), unscoped():
+        names = db.session.scalars(
+            select(Cluster.name)
+            .join(Tenant, Tenant.id == Cluster.tenant_id)
+            .where(Tenant.slug == "nordland")
+            .order_by(Cluster.name)
+        ).all()
+        labels = _count(app, Label)
+
+    def levels(name):
+        result = runner.invoke(
+            args=["labels", "check", "nordland", name, "--scheme", "esca", "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        return data["next_level"], {lvl["id"]: lvl for lvl in data["levels"]}
+
+    nxt, first = levels(names[0])
+    assert nxt == "silver" and first["bronze"]["eligible"]
+    nxt, second = levels(names[1])
+    assert nxt == "silver" and second["silver"]["eligible"]
+    nxt, third = levels(names[2])
+    gold = {r["rule"]: r["verdict"] for r in third["gold"]["rules"]}
+    assert nxt == "gold" and gold == {"minimums": "not_met", "total": "met"}
+    # idempotent: a second run adds no rounds or labels
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    assert _count(app, Label) == labels
+    login_page = app.test_client()
+    login_page.post(
+        "/login", data={"email": "coordinator@nordland.example", "password": "cluster-forum-demo"}
+    )
+    register = login_page.get("/nordland/labels/?within=6").get_data(as_text=True)
+    assert names[0] in register

@@ -11,6 +11,8 @@ from sqlalchemy import select, update
 
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.labels.models import Label
+from portal.labels.scheme import add_months
 from portal.mail.models import OutboxMessage
 from portal.plans.models import ReminderSent
 from portal.tenancy import tenant_scope, unscoped
@@ -349,3 +351,96 @@ def test_cli_shows_progress_over_many_regions(app, region):
     result = app.test_cli_runner().invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
     assert "7 regions" in result.output
+
+
+# --- labels: 6, 3 and 1 months before expiry ----------------------------------------------
+
+NOV_22 = date(2026, 11, 22)
+
+
+@pytest.fixture
+def manager(app, region):
+    return Factory(app).user(
+        "manager@a.example", tenant=region.tenant, role="cluster_manager", clusters=[region.cluster]
+    )
+
+
+def _label(app, tenant, cluster_id, expires_on, level="bronze", scheme="esca", version="2020"):
+    with app.app_context(), tenant_scope(tenant.id):
+        label = Label(
+            tenant_id=tenant.id,
+            cluster_id=cluster_id,
+            scheme=scheme,
+            scheme_version=version,
+            level=level,
+            awarded_on=add_months(expires_on, -24),
+            expires_on=expires_on,
+        )
+        db.session.add(label)
+        db.session.commit()
+        return label.id
+
+
+def test_managers_and_coordinators_hear_at_6_3_and_1_months(app, region, manager):
+    label_id = _label(app, region.tenant, region.cluster.id, date(2027, 5, 10))
+    assert _send(app, date(2026, 11, 9))["label_expiry"] == 0  # more than 6 months away
+    counts = _send(app, date(2026, 11, 10))  # exactly 6 months before
+    assert counts["label_expiry"] == 2
+    recipients = sorted(m[0] for m in _mails(app))
+    assert recipients == ["coord@a.example", "manager@a.example"]
+    subject = _mails(app)[0][1]
+    assert "Bronze" in subject and "Arctic Minerals" in subject and "2027" in subject
+    assert f"/nordland/clusters/{region.cluster.id}/labels" in _mails(app)[0][2]
+    assert _send(app, date(2026, 12, 1))["label_expiry"] == 0  # once per stage
+    assert _send(app, date(2027, 2, 10))["label_expiry"] == 2  # 3 months
+    assert _send(app, date(2027, 4, 10))["label_expiry"] == 2  # 1 month
+    assert _send(app, date(2027, 5, 10))["label_expiry"] == 0  # the last day: sent already
+    assert _send(app, date(2027, 5, 11))["label_expiry"] == 0  # expired: nothing more
+    with app.app_context(), unscoped():
+        keys = sorted({r.key for r in db.session.scalars(select(ReminderSent))})
+    assert keys == [f"label-expiry:{label_id}:{m}" for m in (1, 3, 6)]
+
+
+def test_a_renewed_label_gets_no_reminder(app, region, manager):
+    _label(app, region.tenant, region.cluster.id, date(2027, 1, 31))
+    _label(app, region.tenant, region.cluster.id, date(2029, 1, 31), level="silver")
+    assert _send(app, NOV_22)["label_expiry"] == 0
+
+
+def test_reminders_speak_each_persons_language(app, region, manager):
+    # the member of the fixture reads Norwegian, but members are not told; make them manager
+    from portal.accounts.models import Membership, Role
+
+    with app.app_context(), tenant_scope(region.tenant.id):
+        membership = db.session.scalar(
+            select(Membership).where(Membership.user_id == region.people.member.id)
+        )
+        membership.role = Role.CLUSTER_MANAGER
+        db.session.commit()
+    _label(app, region.tenant, region.cluster.id, date(2027, 1, 15))
+    assert _send(app, NOV_22)["label_expiry"] == 3
+    norwegian = next(m for m in _mails(app) if m[0] == "member@a.example")
+    assert "Bronse" in norwegian[1] and "utløper" in norwegian[1], norwegian[1]
+
+
+def test_other_regions_and_switched_off_people_get_nothing(app, region, manager):
+    other_cluster = Factory(app).cluster(region.other, "Bravo Labels")
+    _label(app, region.other, other_cluster.id, date(2027, 1, 15))
+    counts = _send(app, NOV_22)
+    assert counts["label_expiry"] == 1  # the other region's coordinator only
+    assert [m[0] for m in _mails(app)] == ["coord@b.example"]
+
+
+def test_queries_do_not_grow_with_labels(app, region, manager):
+    _label(app, region.tenant, region.cluster.id, date(2027, 1, 15))
+    with count_queries(app) as few:
+        _send(app, NOV_22)
+    more = [Factory(app).cluster(region.tenant, f"Cluster {i}") for i in range(6)]
+    for cluster in more:
+        _label(app, region.tenant, cluster.id, date(2027, 2, 15))
+    with app.app_context(), unscoped():
+        db.session.query(ReminderSent).delete()
+        db.session.commit()
+    with count_queries(app) as many:
+        assert _send(app, NOV_22)["label_expiry"] == 7 * 1 + 1  # coordinator x7, manager x1
+    assert len(many) == len(few)

@@ -1,5 +1,6 @@
-"""ESCA cluster management excellence: the 2013 gold/silver indicator set (and, in a later
-step, the bronze/silver/gold label scheme). First-party, loaded through its entry point."""
+"""ESCA cluster management excellence: the 2013 gold/silver indicator set and the
+bronze/silver/gold label scheme (2013 and 2020 rules), with demo rounds. First-party, loaded
+through its entry point like any third-party plugin."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ def label_schemes():
     from portal_esca.scheme import schemes
 
     return schemes()
+
+
+@hookimpl
+def demo_data(tenant):
+    from portal_esca.demo import load
+
+    load(tenant)
 
 
 @hookimpl

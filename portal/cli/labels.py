@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from portal.cli.people import _tenant
 from portal.clusters.models import Cluster
-from portal.extensions import db
 from portal.config import SUPPORTED_LOCALES
+from portal.extensions import db
 from portal.labels import services
 from portal.labels.services import Check
 from portal.tenancy import tenant_scope

@@ -1,0 +1,120 @@
+"""Reminders before a label expires (part of ``portal send-reminders``).
+
+Lapsed labels are a known problem: a cluster's managers and the region's coordinators are told
+6 months, 3 months and 1 month before a label expires, once at each stage (key
+``label-expiry:<label id>:<stage>``). A label renewed by a later label of the same scheme and
+level (or higher) that expires later gets no reminder. Two queries per region, whatever the
+number of labels or people.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from portal.accounts.models import Membership, MembershipCluster, Role, User
+from portal.extensions import db
+from portal.labels.models import Label
+from portal.labels.registry import schemes
+from portal.labels.scheme import add_months
+from portal.reminders import _footer, _link, _Reminder
+from portal.tenancy.models import Tenant
+
+STAGES = (1, 3, 6)  # months before expiry, tightest first
+
+
+def _stage(expires_on: date, today: date) -> int | None:
+    return next((m for m in STAGES if expires_on <= add_months(today, m)), None)
+
+
+def _renewed(label: Label, labels: list[Label]) -> bool:
+    """Whether another label of the cluster under the same scheme, at the same level or
+    higher, runs longer."""
+    entry = schemes().get((label.scheme, label.scheme_version))
+    order = [lvl.id for lvl in entry[1].levels] if entry else [label.level]
+    rank = order.index(label.level) if label.level in order else 0
+    return any(
+        other.id != label.id
+        and other.cluster_id == label.cluster_id
+        and other.scheme == label.scheme
+        and other.expires_on > label.expires_on
+        and (order.index(other.level) if other.level in order else -1) >= rank
+        for other in labels
+    )
+
+
+def _names(label: Label) -> tuple[str, str]:
+    entry = schemes().get((label.scheme, label.scheme_version))
+    if entry is None:  # the plugin is gone: the stored ids still say what it was
+        return label.level, label.scheme
+    level = entry[1].level(label.level)
+    return (str(level.name) if level else label.level), str(entry[1].title)
+
+
+def label_expiry_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
+    horizon = add_months(today, STAGES[-1])
+    # Every label of the clusters with one expiring soon (to see renewals), in one query.
+    expiring_clusters = select(Label.cluster_id).where(
+        Label.expires_on >= today, Label.expires_on <= horizon
+    )
+    labels = db.session.scalars(
+        select(Label)
+        .where(Label.cluster_id.in_(expiring_clusters))
+        .options(joinedload(Label.cluster))
+        .order_by(Label.expires_on, Label.id)
+    ).all()
+    due = [
+        lbl for lbl in labels if today <= lbl.expires_on <= horizon and not _renewed(lbl, labels)
+    ]
+    if not due:
+        return []
+    people = db.session.execute(
+        select(User, Membership.role, MembershipCluster.cluster_id)
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(MembershipCluster, MembershipCluster.membership_id == Membership.id)
+        .where(
+            User.active.is_(True),
+            User.reminders_enabled.is_(True),
+            or_(
+                Membership.role == Role.COORDINATOR,
+                (Membership.role == Role.CLUSTER_MANAGER)
+                & MembershipCluster.cluster_id.in_({lbl.cluster_id for lbl in due}),
+            ),
+        )
+        .order_by(User.id)
+    ).all()
+    coordinators = {user.id: user for user, role, _c in people if role == Role.COORDINATOR}
+    managers: dict[int, dict[int, User]] = {}
+    for user, role, cluster_id in people:
+        if role == Role.CLUSTER_MANAGER:
+            managers.setdefault(cluster_id, {})[user.id] = user
+    reminders = []
+    for label in due:
+        stage = _stage(label.expires_on, today)
+        key = f"label-expiry:{label.id}:{stage}"
+        for person in {**coordinators, **managers.get(label.cluster_id, {})}.values():
+            with force_locale(person.locale or tenant.default_locale or "en"):
+                level, scheme = _names(label)
+                subject = _(
+                    "The %(level)s label of %(cluster)s expires on %(day)s",
+                    level=level,
+                    cluster=label.cluster.name,
+                    day=format_date(label.expires_on, "long"),
+                )
+                text = _(
+                    "The %(level)s label (%(scheme)s) of %(cluster)s is valid until %(day)s. "
+                    "To keep it, the cluster needs a new benchmarking or audit in time; the "
+                    "path to the next label shows what is missing.",
+                    level=level,
+                    scheme=scheme,
+                    cluster=label.cluster.name,
+                    day=format_date(label.expires_on, "long"),
+                )
+                link = _link("labels.path", tenant, cluster_id=label.cluster_id)
+                body = f"{text}\n\n{link}\n\n-- \n{_footer()}"
+            reminders.append(_Reminder(person.id, person.email, key, subject, body, "label_expiry"))
+    return reminders
