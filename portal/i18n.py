@@ -143,4 +143,3 @@ REGISTRATION_STATUS_LABELS = {
 
 PLAN_KIND_LABELS = {"individual": _l("Individual plan"), "joint": _l("Joint plan")}
 
-LABEL_LEVEL_NAMES = {"bronze": _l("Bronze"), "silver": _l("Silver"), "gold": _l("Gold")}

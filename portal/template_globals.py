@@ -9,7 +9,6 @@ from flask_login import current_user
 from portal.i18n import (
     ACTION_STATUS_LABELS,
     AUDIT_ACTION_LABELS,
-    LABEL_LEVEL_NAMES,
     LANGUAGE_NAMES,
     MEMBER_TYPE_LABELS,
     MILESTONE_KIND_LABELS,
@@ -18,6 +17,7 @@ from portal.i18n import (
     REGISTRATION_STATUS_LABELS,
     ROLE_LABELS,
 )
+from portal.labels.registry import level_badge, scheme_title
 from portal.permissions import may, role_in
 from portal.plugin_panels import tenant_navigation
 
@@ -44,7 +44,8 @@ def init_app(app: Flask) -> None:
         MILESTONE_KIND_LABELS=MILESTONE_KIND_LABELS,
         REGISTRATION_STATUS_LABELS=REGISTRATION_STATUS_LABELS,
         PLAN_KIND_LABELS=PLAN_KIND_LABELS,
-        LABEL_LEVEL_NAMES=LABEL_LEVEL_NAMES,
+        label_badge=level_badge,
+        scheme_title=scheme_title,
         MEMBER_TYPE_LABELS=MEMBER_TYPE_LABELS,
     )
 

@@ -246,6 +246,7 @@ def build(
                 (bronze_round,),
                 validity_months=24,
                 valid_from="round_month",
+                tone="bronze",
             ),
             Level(
                 "silver",
@@ -256,12 +257,14 @@ def build(
                     expert_review,
                 ),
                 validity_months=24,
+                tone="silver",
             ),
             Level(
                 "gold",
                 _l("Gold"),
                 (gold_minimums, partial(gold_total, min_share=min_share)),
                 validity_months=gold_validity_months,
+                tone="gold",
             ),
         ),
     )

@@ -104,6 +104,11 @@ class Level:
     validity_months: int
     # Where the validity starts: "award" (the decision date) or "round" (the newest round).
     valid_from: str = "award"
+    # The badge's colour: one of LEVEL_TONES ("" = neutral).
+    tone: str = ""
+
+
+LEVEL_TONES = ("bronze", "silver", "gold", "blue", "green", "purple")
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,12 @@ def register():
     within = request.args.get("within", type=int)
     if within in (3, 6, 12):
         stmt = stmt.where(Label.expires_on >= today, Label.expires_on <= add_months(today, within))
-    level = request.args.get("level", "")
+    level = request.args.get("level", "")[:40]
     if level:
-        stmt = stmt.where(Label.level == level[:40])
+        stmt = stmt.where(Label.level == level)
+    scheme = request.args.get("scheme", "")[:100]
+    if scheme:
+        stmt = stmt.where(Label.scheme == scheme)
     pagination = paginate(stmt, *page_args())
     return render_template(
         "labels/register.html",
@@ -53,7 +56,8 @@ def register():
         status=status,
         within=within,
         level=level,
-        schemes=schemes(),
+        scheme=scheme,
+        scheme_options=services.current_schemes(g.tenant.id),
     )
 
 
