@@ -521,7 +521,11 @@ def test_the_audit_column_marks_audit_rounds(app, client, esca):
             for r in db.session.scalars(select(BenchmarkRound))
         }
     c1, c2 = esca["c1"].id, esca["c2"].id
-    assert audits == {(c1, "2025-03-01"): True, (c1, "2024-03-01"): False, (c2, "2025-03-01"): False}
+    assert audits == {
+        (c1, "2025-03-01"): True,
+        (c1, "2024-03-01"): False,
+        (c2, "2025-03-01"): False,
+    }
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,15 @@ MAX_ROWS = 50_000
 COMMENT_LIMIT = 2000
 ASSESSOR_LIMIT = 200
 # The optional "audit" column: yes or no, in a few spellings (Excel booleans too).
-AUDIT_WORDS = {"1": True, "yes": True, "true": True, "x": True, "0": False, "no": False, "false": False}
+AUDIT_WORDS = {
+    "1": True,
+    "yes": True,
+    "true": True,
+    "x": True,
+    "0": False,
+    "no": False,
+    "false": False,
+}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # A function given the number of rows that returns a context manager whose value has
