@@ -142,4 +142,3 @@ REGISTRATION_STATUS_LABELS = {
 }
 
 PLAN_KIND_LABELS = {"individual": _l("Individual plan"), "joint": _l("Joint plan")}
-

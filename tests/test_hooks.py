@@ -332,8 +332,10 @@ def test_docs_example_plugin_shape_matches_toolkit():
     docs = (ROOT / "docs" / "plugins.md").read_text()
     table = docs.split("| name | what it is |")[1].split("## Models")[0]
     first_cells = re.findall(r"^\| (.+?) \|", table, re.MULTILINE)
-    for name in (n for cell in first_cells for n in re.findall(r"`([A-Za-z_][A-Za-z_0-9]*)", cell)):
+    documented = {n for cell in first_cells for n in re.findall(r"`([A-Za-z_][A-Za-z_0-9]*)", cell)}
+    for name in documented:
         assert hasattr(toolkit, name), name
+    assert set(toolkit.__all__) <= documented, set(toolkit.__all__) - documented
 
 
 # --- the joint process --------------------------------------------------------------------

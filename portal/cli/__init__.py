@@ -23,6 +23,7 @@ def register_app_commands(app: Flask, host) -> None:
     from portal.cli.demo import demo_command
     from portal.cli.labels import labels_group
     from portal.cli.people import tenant_group, user_group
+    from portal.cli.plugin_new import plugin_group
     from portal.cli.plugins import plugins_group
     from portal.cli.reminders import reminders_command
     from portal.cli.rounds import rounds_group
@@ -35,6 +36,7 @@ def register_app_commands(app: Flask, host) -> None:
         tenant_group,
         user_group,
         plugins_group,
+        plugin_group,
         reminders_command,
         rounds_group,
         labels_group,
