@@ -147,6 +147,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.clusters.views import bp as clusters_bp
     from portal.labels.views import bp as labels_bp
     from portal.main.views import bp as main_bp
+    from portal.plans.followups import bp as followups_bp
     from portal.plans.spreadsheet_views import bp as spreadsheets_bp
     from portal.plans.views import bp as plans_bp
     from portal.programmes.views import bp as programmes_bp
@@ -166,6 +167,7 @@ def _register_blueprints(app: Flask, host) -> None:
         benchmarking_bp,
         labels_bp,
         round_import_bp,
+        followups_bp,
     ):
         app.register_blueprint(bp)
     with app.app_context():

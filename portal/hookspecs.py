@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from flask import Blueprint
 
     from portal.accounts.models import User
+    from portal.benchmarking.comparisons import ComparisonKind
     from portal.benchmarking.indicators import IndicatorSet
     from portal.benchmarking.models import BenchmarkRound
     from portal.clusters.models import Cluster, MemberOrganisation
     from portal.labels.scheme import LabelScheme
+    from portal.plans.followups import FollowupTarget
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
     from portal.tenancy.models import Tenant
@@ -74,6 +76,20 @@ def indicator_sets() -> list[IndicatorSet]:
 def label_schemes() -> list[LabelScheme]:
     """Label schemes (levels in order, validity, eligibility rules), one per version. Rules
     are pure functions of a cluster's evidence and a date (``toolkit.RuleResult``)."""
+
+
+@hookspec
+def comparison_kinds() -> list[ComparisonKind]:
+    """Ways to compare benchmarking rounds (``toolkit.ComparisonKind``): an id, a title, the
+    indicator sets it works on, ``compute(context)`` and a fragment template showing the
+    result. Listed for regions that switched the plugin on."""
+
+
+@hookspec
+def followup_targets(tenant: Tenant) -> list[FollowupTarget]:
+    """More places a finding (e.g. a weak indicator) can be turned into in one step
+    (``toolkit.FollowupTarget``: a POST endpoint taking the finding's fields). The core
+    offers a goal or an action of a joint plan."""
 
 
 @hookspec

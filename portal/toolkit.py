@@ -24,6 +24,15 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from portal.accounts.models import Role, User
+from portal.benchmarking.comparisons import (
+    ClusterRound,
+    ComparisonContext,
+    ComparisonKind,
+    cluster_rounds,
+    comparison_kinds,
+    latest_rounds,
+    rounds_fingerprint,
+)
 from portal.benchmarking.indicators import IndicatorSet
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
@@ -44,6 +53,7 @@ from portal.labels.scheme import (
     valid_until,
 )
 from portal.permissions import may, require, role_in
+from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.web.htmx import is_htmx, wants_fragment
@@ -55,6 +65,17 @@ _l = lazy_gettext
 
 __all__ = [
     "Cluster",
+    "ClusterRound",
+    "ComparisonContext",
+    "ComparisonKind",
+    "FINDING_FIELDS",
+    "FollowupTarget",
+    "cluster_rounds",
+    "comparison_kinds",
+    "followup_targets",
+    "joint_plans",
+    "latest_rounds",
+    "rounds_fingerprint",
     "FlaskForm",
     "IndicatorSet",
     "ClusterEvidence",

@@ -508,3 +508,45 @@ def test_hook_label_schemes(make_app):
             and scheme.evaluate(ClusterEvidence(), date(2025, 1, 1))[0].eligible
         )
         assert {("esca", "2013"), ("esca", "2020")} <= set(found)
+
+
+def test_hook_comparison_kinds(rec):
+    from datetime import date
+
+    from portal.benchmarking import services
+    from portal.benchmarking.comparisons import ComparisonContext, comparison_kinds
+    from portal.clusters.models import Cluster
+    from portal.tenancy import tenant_scope
+
+    app, _client, tenant, cluster, factory = rec
+    with app.test_request_context(), tenant_scope(tenant.id):
+        indicator_set = services.find_set("recorder-set", "1")
+        for day in (date(2024, 1, 1), date(2025, 1, 1)):
+            services.save_round(
+                None,
+                db.session.get(Cluster, cluster.id),
+                indicator_set,
+                {"held_on": day},
+                {"speed": (3.0, "")},
+            )
+        kinds = {k.id: k for k in comparison_kinds(tenant.id)}
+        kind = kinds["recorder-count"]
+        assert kind.works_on(indicator_set) and kind.scope == "forum"
+        assert kind.compute(ComparisonContext(tenant, None, indicator_set)) == 1
+    factory.enable_plugin(tenant, "recorder", False)
+    with app.test_request_context(), tenant_scope(tenant.id):
+        assert "recorder-count" not in {k.id for k in comparison_kinds(tenant.id)}
+
+
+def test_hook_followup_targets(rec):
+    from portal.plans.followups import followup_targets
+    from portal.tenancy.models import Tenant
+
+    app, client, tenant, *_ = rec
+    with app.test_request_context():
+        targets = followup_targets(db.session.get(Tenant, tenant.id))
+    assert [t.id for t in targets] == ["joint_goal", "joint_plan_action", "recorder"]
+    assert ("followup_targets", ("nordland",)) in recorder.calls
+    answer = client.post("/nordland/recorder/followup", data={"title": "Weak spot"})
+    assert answer.data == b"followed up"
+    assert ("followup", ("", "Weak spot", "", "", "", "")) in recorder.calls

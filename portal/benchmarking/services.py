@@ -15,6 +15,7 @@ from portal.accounts.models import User
 from portal.benchmarking.indicators import IndicatorSet
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.clusters.models import Cluster
+from portal.db import utcnow
 from portal.errors import ServiceError
 from portal.events import emit
 from portal.extensions import db
@@ -106,6 +107,8 @@ def save_round(
     round_.assessor = (data.get("assessor") or "").strip()
     round_.notes = (data.get("notes") or "").strip()
     round_.audit = bool(data.get("audit"))
+    if not created:
+        round_.updated_at = utcnow()  # values changed count as a change of the round (ETags)
     if created:
         db.session.add(round_)
         db.session.flush()

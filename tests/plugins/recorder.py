@@ -205,3 +205,43 @@ def label_schemes():
             "recorder-scheme", "1", "Recorder scheme", (Level("only", "Only", (always,), 12),)
         )
     ]
+
+
+@hookimpl
+def comparison_kinds():
+    from portal.toolkit import ComparisonKind
+
+    def count_rounds(context):
+        from portal.toolkit import latest_rounds
+
+        indicator_set = context.indicator_set
+        return len(latest_rounds(indicator_set.id, indicator_set.version))
+
+    return [
+        ComparisonKind(
+            "recorder-count",
+            "Rounds counted",
+            count_rounds,
+            "recorder/count.html",
+            scope="forum",
+            indicator_sets=("recorder-set",),
+        )
+    ]
+
+
+@bp.route("/followup", methods=["POST"])
+def followup():
+    from flask import request
+
+    from portal.toolkit import FINDING_FIELDS
+
+    calls.append(("followup", tuple(request.form.get(f, "") for f in FINDING_FIELDS)))
+    return "followed up"
+
+
+@hookimpl
+def followup_targets(tenant):
+    from portal.toolkit import FollowupTarget
+
+    calls.append(("followup_targets", (tenant.slug,)))
+    return [FollowupTarget("recorder", "Record it", "recorder.followup", order=50)]

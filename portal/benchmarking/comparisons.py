@@ -1,0 +1,171 @@
+"""What comparison plugins read: rounds in bulk, and the comparison kinds plugins register.
+
+Every loader here runs one query, whatever the number of clusters or rounds; the tenant
+criteria of the session keep them inside the current tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from portal.benchmarking.indicators import IndicatorSet
+from portal.benchmarking.models import BenchmarkRound, IndicatorValue
+from portal.clusters.models import Cluster
+from portal.extensions import db
+
+
+@dataclass(frozen=True)
+class ClusterRound:
+    """One round of one cluster with its values: indicator id -> (value, light)."""
+
+    cluster_id: int
+    cluster_name: str
+    round_id: int
+    held_on: date
+    indicator_set: str
+    set_version: str
+    audit: bool
+    values: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+
+def _collect(rows) -> list[ClusterRound]:
+    rounds: dict[int, ClusterRound] = {}
+    for row in rows:
+        found = rounds.get(row.round_id)
+        if found is None:
+            found = rounds[row.round_id] = ClusterRound(
+                row.cluster_id,
+                row.cluster_name,
+                row.round_id,
+                row.held_on,
+                row.indicator_set,
+                row.set_version,
+                row.audit,
+                {},
+            )
+        if row.indicator_id is not None:
+            found.values[row.indicator_id] = (row.value, row.light)
+    return list(rounds.values())
+
+
+def _round_rows(rounds_subquery):
+    return (
+        select(
+            rounds_subquery.c.id.label("round_id"),
+            rounds_subquery.c.cluster_id,
+            Cluster.name.label("cluster_name"),
+            rounds_subquery.c.held_on,
+            rounds_subquery.c.indicator_set,
+            rounds_subquery.c.set_version,
+            rounds_subquery.c.audit,
+            IndicatorValue.indicator_id,
+            IndicatorValue.value,
+            IndicatorValue.light,
+        )
+        .join(Cluster, Cluster.id == rounds_subquery.c.cluster_id)
+        .outerjoin(IndicatorValue, IndicatorValue.round_id == rounds_subquery.c.id)
+    )
+
+
+def latest_rounds(
+    indicator_set: str, set_version: str, *, on: date | None = None
+) -> list[ClusterRound]:
+    """The newest round of each cluster of the tenant in one set version (up to ``on``),
+    ordered by cluster name: one query."""
+    newest = func.row_number().over(
+        partition_by=BenchmarkRound.cluster_id,
+        order_by=(BenchmarkRound.held_on.desc(), BenchmarkRound.id.desc()),
+    )
+    ranked = select(BenchmarkRound, newest.label("rank")).where(
+        BenchmarkRound.indicator_set == indicator_set,
+        BenchmarkRound.set_version == set_version,
+    )
+    if on is not None:
+        ranked = ranked.where(BenchmarkRound.held_on <= on)
+    ranked = ranked.subquery()
+    latest = select(ranked).where(ranked.c.rank == 1).subquery()
+    rows = db.session.execute(
+        _round_rows(latest).order_by(Cluster.name, latest.c.id, IndicatorValue.indicator_id)
+    )
+    return _collect(rows)
+
+
+def cluster_rounds(cluster_id: int, indicator_set: str | None = None) -> list[ClusterRound]:
+    """Every round of one cluster (of one set, if given), oldest first: one query."""
+    stmt = select(BenchmarkRound).where(BenchmarkRound.cluster_id == cluster_id)
+    if indicator_set is not None:
+        stmt = stmt.where(BenchmarkRound.indicator_set == indicator_set)
+    rounds = stmt.subquery()
+    rows = db.session.execute(
+        _round_rows(rounds).order_by(rounds.c.held_on, rounds.c.id, IndicatorValue.indicator_id)
+    )
+    return _collect(rows)
+
+
+def rounds_fingerprint() -> str:
+    """Changes whenever a round of the tenant is added, changed or deleted (for ETags)."""
+    count, last_id, last_change = db.session.execute(
+        select(
+            func.count(BenchmarkRound.id),
+            func.max(BenchmarkRound.id),
+            func.max(BenchmarkRound.updated_at),
+        )
+    ).one()
+    return f"{count}-{last_id or 0}-{last_change.isoformat() if last_change else ''}"
+
+
+# --- comparison kinds ---------------------------------------------------------------------
+
+
+@dataclass
+class ComparisonContext:
+    """What a comparison is computed for. ``cluster`` is set for cluster comparisons.
+
+    ``visible_cluster_ids`` are the clusters whose own values the viewer may see (all of them
+    for coordinators); ``min_group`` is the smallest group whose aggregates may be shown;
+    ``show_names`` says whether other clusters may be named."""
+
+    tenant: Any
+    user: Any
+    indicator_set: IndicatorSet
+    cluster: Any = None
+    visible_cluster_ids: frozenset[int] = frozenset()
+    min_group: int = 5
+    show_names: bool = False
+    locale: str = "en"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ComparisonKind:
+    """A way to compare rounds. ``compute(context)`` answers any object the ``template`` (a
+    fragment, rendered with ``result`` and ``context``) shows. ``scope`` is "cluster" (needs a
+    cluster) or "forum"; ``indicator_sets`` limits it to some set ids (empty: any set)."""
+
+    id: str
+    title: Any
+    compute: Callable[[ComparisonContext], Any]
+    template: str
+    scope: str = "cluster"
+    indicator_sets: tuple[str, ...] = ()
+    order: int = 100
+    coordinators_only: bool = False
+
+    def works_on(self, indicator_set: IndicatorSet) -> bool:
+        return not self.indicator_sets or indicator_set.id in self.indicator_sets
+
+
+def comparison_kinds(tenant_id: int) -> list[ComparisonKind]:
+    """The kinds the plugins switched on for the tenant register, in their order."""
+    host = current_app.extensions["portal_plugins"]
+    kinds = {}
+    for _plugin, items in host.call_named("comparison_kinds", tenant_id=tenant_id):
+        for kind in items or ():
+            kinds.setdefault(kind.id, kind)
+    return sorted(kinds.values(), key=lambda k: (k.order, k.id))
