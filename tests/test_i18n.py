@@ -14,7 +14,7 @@ from portal.config import SUPPORTED_LOCALES
 
 ROOT = Path(__file__).parent.parent
 CATALOG_DIRS = [ROOT / "portal" / "translations"] + sorted(
-    p.parent for p in (ROOT / "plugins").glob("*/translations/messages.pot")
+    p.parent for p in (ROOT / "plugins").glob("**/translations/messages.pot")
 )
 LOCALES = [code for code in SUPPORTED_LOCALES if code != "en"]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
