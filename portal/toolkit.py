@@ -34,6 +34,7 @@ from portal.benchmarking.comparisons import (
     rounds_fingerprint,
 )
 from portal.benchmarking.indicators import IndicatorSet
+from portal.benchmarking.indicators import pick as pick_text
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
 from portal.db import Timestamped
@@ -70,7 +71,11 @@ __all__ = [
     "ComparisonKind",
     "FINDING_FIELDS",
     "FollowupTarget",
+    "cluster_ids_of",
     "cluster_rounds",
+    "find_indicator_set",
+    "indicator_sets_for",
+    "pick_text",
     "comparison_kinds",
     "followup_targets",
     "joint_plans",
@@ -251,3 +256,25 @@ def award_label(
     from portal.labels.services import award
 
     return award(user, cluster, scheme, level_id, on, score, notes)
+
+
+def indicator_sets_for(tenant_id: int) -> list[IndicatorSet]:
+    """The indicator sets of the plugins the tenant switched on, newest version first."""
+    from portal.benchmarking.services import available_sets
+
+    return available_sets(tenant_id)
+
+
+def find_indicator_set(set_id: str, version: str) -> IndicatorSet | None:
+    """An installed indicator set version (whether or not a tenant switched it on)."""
+    from portal.benchmarking.services import find_set
+
+    return find_set(set_id, version)
+
+
+def cluster_ids_of(user: User | None, tenant: Tenant | int | None) -> frozenset[int]:
+    """The clusters a cluster manager or member is tied to in the tenant (none for others)."""
+    from portal.permissions import membership_for
+
+    membership = membership_for(user, tenant)
+    return frozenset(membership.cluster_ids) if membership is not None else frozenset()

@@ -97,10 +97,10 @@ def test_silver_improvements_are_proposed_then_need_documenting():
     assert verdicts == [Verdict.MET, Verdict.NEEDS_EVIDENCE, Verdict.NEEDS_EVIDENCE]
     assert set(result.results[1].indicators) == {"engagement", "concentration", "services"}
     documented = tuple(
-        EvidenceData("improvement", date(2025, 5, 1), i, "What we did")
+        EvidenceData("improvement", date(2025, 5, 1), i, "What we did", "esca")
         for i in ("engagement", "concentration", "services")
     )
-    review = (EvidenceData("expert_review", date(2025, 5, 20), text="Recommends silver"),)
+    review = (EvidenceData("expert_review", date(2025, 5, 20), text="Recommends silver", scheme="esca"),)
     verdicts, result = _verdicts(
         ClusterEvidence(rounds=(first, second), evidence=documented + review), on, "silver"
     )

@@ -117,7 +117,7 @@ def test_path_to_the_next_label_shows_each_rule(client, benchmarked):
         "Engagement of participants",
     ):
         assert text in page, text
-    assert "Award" not in page and "Document an improvement" not in page  # observers read only
+    assert "/labels/award" not in page and "Document an improvement" not in page  # read only
 
 
 def test_award_checks_the_rules_and_records_who_decided(client, benchmarked, app):
@@ -268,3 +268,35 @@ def test_register_filters_and_fixed_queries(client, benchmarked, app):
     with count_queries(app) as many:
         client.get("/nordland/labels/")
     assert len(few) == len(many)
+
+
+def test_a_held_label_is_not_awarded_again_unless_it_extends(client, benchmarked, app):
+    login(client, "coord@a.example")
+    cluster_id = benchmarked["c1"].id
+    url = f"/nordland/clusters/{cluster_id}/labels/award"
+    bronze = {"scheme": "esca", "version": "2020", "level": "bronze", "on": "2025-03-10"}
+    assert client.post(url, data=bronze).status_code == 302
+    again = client.post(url, data={**bronze, "on": "2025-04-01"}, follow_redirects=True)
+    assert "awarding it now would not extend it" in again.get_data(as_text=True)
+    page = client.get(f"/nordland/clusters/{cluster_id}/labels").get_data(as_text=True)
+    assert "held until" in page
+    # a newer round moves the bronze validity on: the renewal is accepted
+    with app.test_request_context(), tenant_scope(benchmarked["a"].id):
+        _enter(db.session.get(Cluster, cluster_id), date(2026, 3, 1), 3)
+    renewed = client.post(url, data={**bronze, "on": "2026-03-05"})
+    assert renewed.status_code == 302
+    with app.app_context(), unscoped():
+        expiries = sorted(lbl.expires_on for lbl in db.session.scalars(select(Label)))
+    assert expiries == [date(2027, 2, 28), date(2028, 2, 29)]
+
+
+def test_evidence_counts_only_for_its_own_scheme(app, world, factory):
+    from portal.labels.scheme import EvidenceData
+    from portal.labels.services import ClusterEvidence  # noqa: F401
+
+    evidence = ClusterEvidence(
+        evidence=(EvidenceData("expert_review", date(2025, 1, 1), scheme="arena"),)
+    )
+    assert evidence.evidence_for("esca", "expert_review", date(2025, 6, 1)) == []
+    assert len(evidence.evidence_for("arena", "expert_review", date(2025, 6, 1))) == 1
+    assert evidence.evidence_for("arena", "expert_review", date(2024, 12, 31)) == []

@@ -10,6 +10,7 @@ gives it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
@@ -111,10 +112,9 @@ def _number(raw: str):
     raw = raw.strip().replace(",", ".")
     if not raw:
         return None
-    try:
-        number = float(raw)
-    except ValueError:
-        return INVALID
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw, re.ASCII):
+        return INVALID  # only plain decimals: no "1_0", "1e3", "inf" or other scripts' digits
+    number = float(raw)
     return number if math.isfinite(number) else INVALID
 
 

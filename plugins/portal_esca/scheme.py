@@ -29,6 +29,7 @@ from portal.toolkit import (
 )
 
 SET_ID = "esca-gold"
+SCHEME_ID = "esca"
 
 
 def _indicator_set() -> IndicatorSet:
@@ -125,8 +126,8 @@ def improvements(evidence: ClusterEvidence, on: date, min_months: int, needed: i
         )
     documented = {
         e.indicator_id
-        for e in evidence.evidence
-        if e.kind == "improvement" and e.indicator_id in improved and e.recorded_on <= on
+        for e in evidence.evidence_for(SCHEME_ID, "improvement", on)
+        if e.indicator_id in improved
     }
     if len(documented) >= needed:
         return RuleResult(
@@ -153,7 +154,7 @@ def improvements(evidence: ClusterEvidence, on: date, min_months: int, needed: i
 
 def expert_review(evidence: ClusterEvidence, on: date) -> RuleResult:
     title = _("Review by an ESCA-certified expert")
-    reviews = [e for e in evidence.evidence if e.kind == "expert_review" and e.recorded_on <= on]
+    reviews = evidence.evidence_for(SCHEME_ID, "expert_review", on)
     if not reviews:
         return RuleResult(
             "expert_review",
@@ -231,7 +232,7 @@ def build(
     min_share: float = 0.8,
 ) -> LabelScheme:
     return LabelScheme(
-        id="esca",
+        id=SCHEME_ID,
         version=version,
         title=_l("ESCA cluster management excellence"),
         parameters={

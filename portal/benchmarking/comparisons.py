@@ -136,6 +136,7 @@ class ComparisonContext:
     indicator_set: IndicatorSet
     cluster: Any = None
     visible_cluster_ids: frozenset[int] = frozenset()
+    sees_all: bool = False  # coordinators (and assessors): every cluster's own values
     min_group: int = 5
     show_names: bool = False
     locale: str = "en"

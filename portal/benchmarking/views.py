@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -15,6 +17,7 @@ from portal.benchmarking.models import BenchmarkRound
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.permissions import require
+from portal.plans.action_import import _parse_float
 from portal.tenancy import get_or_404
 from portal.web.forms import show_service_error
 
@@ -59,9 +62,9 @@ def _values(indicator_set: IndicatorSet) -> tuple[dict, dict[str, list[str]]]:
             values[indicator.id] = (None, comment)
             continue
         try:
-            number = float(raw)
-            if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError
+            number = _parse_float(raw)
+            if not math.isfinite(number):
+                raise ValueError(raw)
         except ValueError:
             errors[indicator.id] = [_("Enter a number.")]
             continue

@@ -67,6 +67,7 @@ class EvidenceData:
     recorded_on: date
     indicator_id: str = ""
     text: str = ""
+    scheme: str = ""  # the scheme it was recorded for
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,25 @@ class ClusterEvidence:
     rounds: tuple[RoundData, ...] = ()
     labels: tuple[LabelData, ...] = ()
     evidence: tuple[EvidenceData, ...] = ()
+
+    def evidence_for(self, scheme: str, kind: str, on: date) -> list[EvidenceData]:
+        """Evidence of one kind recorded for a scheme up to ``on``, oldest first."""
+        return sorted(
+            (
+                e
+                for e in self.evidence
+                if e.scheme == scheme and e.kind == kind and e.recorded_on <= on
+            ),
+            key=lambda e: e.recorded_on,
+        )
+
+    def held(self, scheme: str, on: date) -> list[LabelData]:
+        """The scheme's labels valid on ``on``."""
+        return [
+            lbl
+            for lbl in self.labels
+            if lbl.scheme == scheme and lbl.awarded_on <= on <= lbl.expires_on
+        ]
 
     def rounds_of(self, indicator_set: str, on: date) -> list[RoundData]:
         return sorted(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from portal.labels.scheme import (
     LabelData,
     LabelScheme,
     RoundData,
+    valid_until,
 )
 
 
@@ -48,7 +49,8 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
             LabelData(lbl.scheme, lbl.level, lbl.awarded_on, lbl.expires_on) for lbl in labels
         ),
         evidence=tuple(
-            EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text) for e in evidence
+            EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text, e.scheme)
+            for e in evidence
         ),
     )
 
@@ -59,12 +61,40 @@ class Check:
     on: date
     levels: tuple[Eligibility, ...]
     next_level: str | None
+    # Per level: the label held now (if any) and the expiry an award on ``on`` would get.
+    held: dict[str, LabelData] = field(default_factory=dict)
+    would_expire: dict[str, date] = field(default_factory=dict)
 
 
-def check(scheme: LabelScheme, cluster_id: int, on: date) -> Check:
-    evidence = cluster_evidence(cluster_id)
+def validity_start(level, evidence: ClusterEvidence, on: date) -> date:
+    if level.valid_from == "round_month":
+        newest = max((r.held_on for r in evidence.rounds if r.held_on <= on), default=on)
+        return newest.replace(day=1)
+    return on
+
+
+def check(
+    scheme: LabelScheme, cluster_id: int, on: date, evidence: ClusterEvidence | None = None
+) -> Check:
+    """Every level's verdicts on ``on``; pass ``evidence`` to check several schemes on one
+    load."""
+    evidence = evidence if evidence is not None else cluster_evidence(cluster_id)
     nxt = scheme.next_level(evidence, on)
-    return Check(scheme, on, tuple(scheme.evaluate(evidence, on)), nxt.id if nxt else None)
+    held = {}
+    for label in sorted(evidence.held(scheme.id, on), key=lambda lbl: lbl.expires_on):
+        held[label.level] = label
+    would_expire = {
+        level.id: valid_until(validity_start(level, evidence, on), level.validity_months)
+        for level in scheme.levels
+    }
+    return Check(
+        scheme,
+        on,
+        tuple(scheme.evaluate(evidence, on)),
+        nxt.id if nxt else None,
+        held,
+        would_expire,
+    )
 
 
 def current_schemes_all_versions(tenant_id: int) -> list[LabelScheme]:
@@ -131,8 +161,9 @@ def award(
     """Award a level after checking every rule on that day; records who decided."""
     from flask_babel import gettext as _
 
+    from flask_babel import format_date
+
     from portal.errors import ServiceError
-    from portal.labels.scheme import valid_until
     from portal.permissions import require
 
     if user is not None:
@@ -147,10 +178,21 @@ def award(
     if not results.eligible:
         unmet = "; ".join(f"{r.title}: {r.reason}" for r in results.results if r.verdict != "met")
         raise ServiceError(_("Not every rule is met: %(rules)s", rules=unmet))
-    start = on
-    if level.valid_from == "round_month":
-        newest = max((r.held_on for r in evidence.rounds), default=on)
-        start = newest.replace(day=1)
+    expires_on = valid_until(validity_start(level, evidence, on), level.validity_months)
+    ranks = {lvl.id: i for i, lvl in enumerate(scheme.levels)}
+    covering = [
+        lbl
+        for lbl in evidence.held(scheme.id, on)
+        if ranks.get(lbl.level, -1) >= ranks[level_id] and lbl.expires_on >= expires_on
+    ]
+    if covering:
+        raise ServiceError(
+            _(
+                "The cluster holds this label (or a higher one) until %(date)s already; "
+                "awarding it now would not extend it.",
+                date=format_date(covering[0].expires_on),
+            )
+        )
     label = Label(
         tenant_id=cluster.tenant_id,
         cluster_id=cluster.id,
@@ -158,7 +200,7 @@ def award(
         scheme_version=scheme.version,
         level=level_id,
         awarded_on=on,
-        expires_on=valid_until(start, level.validity_months),
+        expires_on=expires_on,
         score=score,
         decided_by_id=user.id if user is not None else None,
         notes=(notes or "").strip(),

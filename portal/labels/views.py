@@ -76,8 +76,10 @@ def path(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "label.view", cluster)
     on = date.today()
+    evidence = services.cluster_evidence(cluster.id)  # once for every scheme
     checks = [
-        services.check(scheme, cluster.id, on) for scheme in services.current_schemes(g.tenant.id)
+        services.check(scheme, cluster.id, on, evidence)
+        for scheme in services.current_schemes(g.tenant.id)
     ]
     labels = db.session.scalars(
         select(Label).where(Label.cluster_id == cluster.id).order_by(Label.awarded_on.desc())

@@ -228,13 +228,17 @@ def _parse_int(value: Any) -> int:
     return value
 
 
+# A plain decimal number, ASCII digits only (no "1_0", no "1e5", no other scripts' digits).
+DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+
+
 def _parse_float(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, int | float):
         return float(value)
     text = _text(value).replace(",", ".")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text):
+    if not DECIMAL.fullmatch(text):
         raise ValueError(text)
     return float(text)
 

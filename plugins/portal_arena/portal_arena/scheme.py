@@ -188,11 +188,7 @@ def expert_review(evidence: ClusterEvidence, on: date, months: int) -> RuleResul
     """An expert review recorded in the last ``months`` months. The rule id is the core's
     ``expert_review``, so the labels page offers the form that records one."""
     title = _("An expert review in the last %(n)d months", n=months)
-    reviews = sorted(
-        e.recorded_on
-        for e in evidence.evidence
-        if e.kind == "expert_review" and e.recorded_on <= on
-    )
+    reviews = [e.recorded_on for e in evidence.evidence_for(SCHEME_ID, "expert_review", on)]
     if not reviews:
         return RuleResult(
             "expert_review",
