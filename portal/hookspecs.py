@@ -8,6 +8,7 @@ installed plugin.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from portal.plans.followups import FollowupTarget
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
+    from portal.reminders import Reminder
     from portal.tenancy.models import Tenant
     from portal.toolkit import MigrationBranch, NavItem, Panel
     from portal.workshops.models import Registration, Workshop
@@ -205,6 +207,12 @@ def registration_changed(registration: Registration, user: User | None) -> None:
 @hookspec
 def workshop_ended(workshop: Workshop) -> None:
     """A workshop is over (called once, by ``portal send-reminders`` or when minutes close it)."""
+
+
+@hookspec
+def reminders(tenant: Tenant, today: date) -> list[Reminder]:
+    """Mails for ``portal send-reminders`` to send today (``toolkit.Reminder``): each is sent
+    once per ``key`` and only to active people who keep reminders on, in the tenant."""
 
 
 @hookspec

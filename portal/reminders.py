@@ -7,6 +7,7 @@
 * the people registered for a workshop tomorrow get one reminder of it;
 * a cluster's managers and the coordinators are told 6, 3 and 1 months before a label
   expires (``portal.labels.reminders``);
+* plugins add their own through the ``reminders`` hook (e.g. a daily digest);
 * workshops whose day is past are ended (``end_workshop``: plugins get ``workshop_ended``).
 
 Each reminder goes out once: a :class:`ReminderSent` row with a key naming what it was about
@@ -49,6 +50,7 @@ COUNTS = (
     "overdue",
     "workshop",
     "label_expiry",
+    "plugin",
     "already_sent",
     "workshops_ended",
     "conflicts",
@@ -56,13 +58,54 @@ COUNTS = (
 
 
 @dataclass
-class _Reminder:
+class Reminder:
+    """One mail to one person, sent once per ``key`` (e.g. ``"joint-digest:<user>:<day>"``)."""
+
     user_id: int
     email: str
     key: str
     subject: str
     body: str
-    kind: str  # a key of COUNTS
+    kind: str = "plugin"  # a key of COUNTS
+
+
+_Reminder = Reminder  # the core's own reminders use the same type
+
+
+def reminder_link(endpoint: str, tenant: Tenant, **values) -> str:
+    """An absolute link for a mail (the tenant's dashboard if the page does not exist)."""
+    return _link(endpoint, tenant, **values)
+
+
+def reminder_footer() -> str:
+    """The line every reminder ends with: why it came and where to switch it off."""
+    return _footer()
+
+
+def _plugin_reminders(tenant: Tenant, today: date) -> list[Reminder]:
+    """The ``reminders`` hook's answers, for people who are active and want reminders."""
+    host = current_app.extensions["portal_plugins"]
+    found = [
+        r
+        for items in host.call("reminders", tenant_id=tenant.id, tenant=tenant, today=today)
+        for r in items
+    ]
+    if not found:
+        return []
+    members = select(Membership.user_id).where(Membership.tenant_id == tenant.id)
+    wanted = set(
+        db.session.scalars(
+            select(User.id).where(
+                User.id.in_({r.user_id for r in found}),
+                User.active.is_(True),
+                User.reminders_enabled.is_(True),
+                User.id.in_(members),
+            )
+        )
+    )
+    for reminder in found:
+        reminder.kind = "plugin"
+    return [r for r in found if r.user_id in wanted]
 
 
 def _link(endpoint: str, tenant: Tenant, **values) -> str:
@@ -206,6 +249,7 @@ def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int
         _action_reminders(tenant, today, days)
         + _workshop_reminders(tenant, today)
         + label_expiry_reminders(tenant, today)
+        + _plugin_reminders(tenant, today)
     )
     sent = _already_sent(reminders) if reminders else set()
     todo = []

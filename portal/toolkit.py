@@ -12,6 +12,7 @@ from typing import Any
 import pluggy
 from flask import Blueprint, current_app, g
 from flask import render_template as render_template
+from flask_babel import force_locale as in_locale
 from flask_babel import (
     format_date,
     format_datetime,
@@ -55,6 +56,7 @@ from portal.labels.scheme import (
 )
 from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
+from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.web.htmx import is_htmx, wants_fragment
@@ -71,6 +73,10 @@ __all__ = [
     "ComparisonKind",
     "FINDING_FIELDS",
     "FollowupTarget",
+    "Reminder",
+    "reminder_footer",
+    "reminder_link",
+    "in_locale",
     "cluster_ids_of",
     "cluster_rounds",
     "find_indicator_set",

@@ -550,3 +550,24 @@ def test_hook_followup_targets(rec):
     answer = client.post("/nordland/recorder/followup", data={"title": "Weak spot"})
     assert answer.data == b"followed up"
     assert ("followup", ("", "Weak spot", "", "", "", "")) in recorder.calls
+
+
+def test_hook_reminders(rec):
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from portal.mail.models import OutboxMessage
+    from portal.reminders import send_reminders
+
+    app, *_ = rec
+    with app.app_context():
+        counts = send_reminders(date(2026, 11, 23))
+        again = send_reminders(date(2026, 11, 23))
+        mails = db.session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.subject == "Digest")
+        ).all()
+    # people of the tenant only (not the other tenant's coordinator), once per key
+    assert sorted(mails) == ["coord@a.example", "observer@a.example"]
+    assert counts["plugin"] == 2 and again["plugin"] == 0 and again["already_sent"] == 2
+    assert ("reminders", ("nordland", "2026-11-23")) in recorder.calls

@@ -56,7 +56,7 @@ def reminders_command(days: int, today: date) -> None:
     click.echo(
         f"{today.isoformat()}: {counts['tenants']} regions, {counts['due_soon']} due soon, "
         f"{counts['overdue']} overdue, {counts['workshop']} workshop and "
-        f"{counts['label_expiry']} label expiry reminders sent "
+        f"{counts['label_expiry']} label expiry and {counts['plugin']} plugin reminders sent "
         f"({counts['already_sent']} sent before, {counts['conflicts']} taken by another run); "
         f"{counts['workshops_ended']} workshops ended"
     )

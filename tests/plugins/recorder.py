@@ -245,3 +245,19 @@ def followup_targets(tenant):
 
     calls.append(("followup_targets", (tenant.slug,)))
     return [FollowupTarget("recorder", "Record it", "recorder.followup", order=50)]
+
+
+@hookimpl
+def reminders(tenant, today):
+    from sqlalchemy import select
+
+    from portal.toolkit import Reminder, User, db, in_locale, reminder_footer, reminder_link
+
+    calls.append(("reminders", (tenant.slug, today.isoformat())))
+    found = []
+    for user in db.session.scalars(select(User).order_by(User.id)):
+        with in_locale(user.locale or "en"):
+            link = reminder_link("recorder.page", tenant)
+            body = f"Digest\n{link}\n-- \n{reminder_footer()}"
+        found.append(Reminder(user.id, user.email, f"recorder:{user.id}:{today}", "Digest", body))
+    return found
