@@ -31,6 +31,7 @@ from portal.benchmarking.comparisons import (
     ComparisonKind,
     cluster_rounds,
     comparison_kinds,
+    first_rounds_after,
     latest_rounds,
     rounds_fingerprint,
 )
@@ -39,7 +40,7 @@ from portal.benchmarking.indicators import pick as pick_text
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
 from portal.db import Timestamped
-from portal.errors import ServiceError
+from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.labels.scheme import (
     ClusterEvidence,
@@ -56,11 +57,13 @@ from portal.labels.scheme import (
 )
 from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
+from portal.programmes.models import Programme, ProgrammeCluster
 from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.web.htmx import is_htmx, wants_fragment
 from portal.web.pagination import page_args
+from portal.workshops.models import Workshop
 
 hookimpl = pluggy.HookimplMarker("portal")
 _ = gettext
@@ -79,6 +82,10 @@ __all__ = [
     "in_locale",
     "cluster_ids_of",
     "cluster_rounds",
+    "first_rounds_after",
+    "Programme",
+    "ProgrammeCluster",
+    "Workshop",
     "find_indicator_set",
     "indicator_sets_for",
     "pick_text",
@@ -112,6 +119,8 @@ __all__ = [
     "Panel",
     "Role",
     "ServiceError",
+    "ConflictError",
+    "cluster_managers",
     "Tenant",
     "TenantBlueprint",
     "TenantScoped",
@@ -284,3 +293,29 @@ def cluster_ids_of(user: User | None, tenant: Tenant | int | None) -> frozenset[
 
     membership = membership_for(user, tenant)
     return frozenset(membership.cluster_ids) if membership is not None else frozenset()
+
+
+def cluster_managers(cluster_ids: Any) -> dict[int, list[User]]:
+    """The active cluster managers of each cluster of the tenant in scope: one query."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import Membership, MembershipCluster
+
+    ids = set(cluster_ids)
+    found: dict[int, list[User]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    rows = db.session.execute(
+        select(MembershipCluster.cluster_id, User)
+        .join(Membership, Membership.id == MembershipCluster.membership_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            MembershipCluster.cluster_id.in_(ids),
+            Membership.role == Role.CLUSTER_MANAGER,
+            User.active.is_(True),
+        )
+        .order_by(User.name, User.id)
+    )
+    for cluster_id, user in rows:
+        found[cluster_id].append(user)
+    return found

@@ -88,3 +88,16 @@ def test_the_fingerprint_changes_with_any_round(app, rounds):
         assert changed != first
         services.delete_round(None, existing)
         assert rounds_fingerprint() not in (first, changed)
+
+
+def test_first_round_after_a_day(app, rounds):
+    from portal.benchmarking.comparisons import first_rounds_after
+
+    with app.test_request_context(), tenant_scope(rounds["a"].id):
+        with count_queries(app) as queries:
+            found = first_rounds_after("esca-gold", "2013", date(2024, 1, 1))
+        assert len(queries) == 1
+        assert [(r.cluster_name, r.held_on) for r in found] == [
+            ("Arctic Minerals", date(2024, 3, 1))
+        ]
+        assert first_rounds_after("esca-gold", "2013", date(2025, 3, 1)) == []

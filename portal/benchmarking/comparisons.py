@@ -96,6 +96,29 @@ def latest_rounds(
     return _collect(rows)
 
 
+def first_rounds_after(indicator_set: str, set_version: str, after: date) -> list[ClusterRound]:
+    """The first round of each cluster of the tenant in one set version held after ``after``:
+    one query."""
+    first = func.row_number().over(
+        partition_by=BenchmarkRound.cluster_id,
+        order_by=(BenchmarkRound.held_on, BenchmarkRound.id),
+    )
+    ranked = (
+        select(BenchmarkRound, first.label("rank"))
+        .where(
+            BenchmarkRound.indicator_set == indicator_set,
+            BenchmarkRound.set_version == set_version,
+            BenchmarkRound.held_on > after,
+        )
+        .subquery()
+    )
+    earliest = select(ranked).where(ranked.c.rank == 1).subquery()
+    rows = db.session.execute(
+        _round_rows(earliest).order_by(Cluster.name, earliest.c.id, IndicatorValue.indicator_id)
+    )
+    return _collect(rows)
+
+
 def cluster_rounds(cluster_id: int, indicator_set: str | None = None) -> list[ClusterRound]:
     """Every round of one cluster (of one set, if given), oldest first: one query."""
     stmt = select(BenchmarkRound).where(BenchmarkRound.cluster_id == cluster_id)
