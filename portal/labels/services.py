@@ -49,8 +49,7 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
             LabelData(lbl.scheme, lbl.level, lbl.awarded_on, lbl.expires_on) for lbl in labels
         ),
         evidence=tuple(
-            EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text, e.scheme)
-            for e in evidence
+            EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text, e.scheme) for e in evidence
         ),
     )
 
@@ -159,9 +158,8 @@ def award(
     notes: str = "",
 ) -> Label:
     """Award a level after checking every rule on that day; records who decided."""
-    from flask_babel import gettext as _
-
     from flask_babel import format_date
+    from flask_babel import gettext as _
 
     from portal.errors import ServiceError
     from portal.permissions import require
