@@ -212,7 +212,8 @@ def workshop_ended(workshop: Workshop) -> None:
 @hookspec
 def reminders(tenant: Tenant, today: date) -> list[Reminder]:
     """Mails for ``portal send-reminders`` to send today (``toolkit.Reminder``): each is sent
-    once per ``key`` and only to active people who keep reminders on, in the tenant."""
+    once per ``key`` (unique across tenants: include the tenant id) and only to active people
+    who keep reminders on, in the tenant."""
 
 
 @hookspec

@@ -387,6 +387,37 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
 
 def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:
     try:
+        from portal_compare.models import CompareSettings, ReferenceIndicator, ReferencePortfolio
+    except ImportError:  # the plugin is not installed
+        pass
+    else:  # an unpublished portfolio: never visible to another region
+        portfolio = ReferencePortfolio(
+            id=next_id("compare_reference"),
+            tenant_id=tenant_id,
+            name=f"{SECRET} portfolio",
+            indicator_set="esca-gold",
+            set_version="2013",
+            source="clusters",
+            cluster_count=9,
+        )
+        db.session.add_all(
+            [CompareSettings(id=next_id("compare_settings"), tenant_id=tenant_id), portfolio]
+        )
+        db.session.flush()
+        db.session.add(
+            ReferenceIndicator(
+                id=next_id("compare_reference_indicator"),
+                tenant_id=tenant_id,
+                portfolio_id=portfolio.id,
+                indicator_id="engagement",
+                count=9,
+                q1=1,
+                median=2,
+                q3=3,
+            )
+        )
+        natural["portfolio_id"] = portfolio.id
+    try:
         from portal_cluster_facts.models import KeyFigure
     except ImportError:  # the plugin is not installed
         return
@@ -404,11 +435,16 @@ def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:
 
 def urls_for_rule(rule, tenant_slug: str, foreign: SimpleNamespace, own: dict[str, int]):
     """URLs of the rule in which at least one id names an object of the foreign tenant."""
+    fixed = rule.defaults or {}  # e.g. a format the rule's URL implies
     int_args = [
-        a for a in rule.arguments if rule._converters[a].__class__.__name__ == "IntegerConverter"
+        a
+        for a in rule.arguments
+        if a not in fixed and rule._converters[a].__class__.__name__ == "IntegerConverter"
     ]
     base = {}
     for arg in rule.arguments:
+        if arg in fixed:
+            continue
         if arg == "tenant":
             base[arg] = tenant_slug
         elif arg not in int_args:

@@ -259,5 +259,7 @@ def reminders(tenant, today):
         with in_locale(user.locale or "en"):
             link = reminder_link("recorder.page", tenant)
             body = f"Digest\n{link}\n-- \n{reminder_footer()}"
-        found.append(Reminder(user.id, user.email, f"recorder:{user.id}:{today}", "Digest", body))
+        found.append(
+            Reminder(user.id, user.email, f"recorder:{tenant.id}:{user.id}:{today}", "Digest", body)
+        )
     return found
