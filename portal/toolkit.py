@@ -121,6 +121,7 @@ __all__ = [
     "ServiceError",
     "ConflictError",
     "cluster_managers",
+    "people_of",
     "Tenant",
     "TenantBlueprint",
     "TenantScoped",
@@ -319,3 +320,10 @@ def cluster_managers(cluster_ids: Any) -> dict[int, list[User]]:
     for cluster_id, user in rows:
         found[cluster_id].append(user)
     return found
+
+
+def people_of(tenant_id: int) -> list[tuple[int, str]]:
+    """(id, name) of everyone with a role in the tenant, by name: one query."""
+    from portal.plans.services import people_choices
+
+    return people_choices(tenant_id)

@@ -417,6 +417,7 @@ def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:
             )
         )
         natural["portfolio_id"] = portfolio.id
+    _seed_joint_rows(tenant_id, cluster_id, next_id, natural)
     try:
         from portal_cluster_facts.models import KeyFigure
     except ImportError:  # the plugin is not installed
@@ -431,6 +432,65 @@ def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:
     )
     db.session.add(figure)
     natural["figure_id"] = figure.id
+
+
+def _seed_joint_rows(tenant_id, cluster_id, next_id, natural) -> None:
+    try:
+        from portal_joint.models import JointAction, JointNotice, LinkedIndicator, Participation
+    except ImportError:  # the plugin is not installed
+        return
+    from datetime import UTC, date, datetime
+
+    from portal.accounts.models import User
+    from portal.programmes.models import Programme
+
+    programme_id = db.session.scalar(select(Programme.id).where(Programme.tenant_id == tenant_id))
+    user_id = db.session.scalar(select(User.id).where(User.email == "secret@bravo.example"))
+    action = JointAction(
+        id=next_id("joint_action"),
+        tenant_id=tenant_id,
+        programme_id=programme_id,
+        title=f"{SECRET} joint action",
+        aim=SECRET,
+        lead_user_id=user_id,
+        lead_cluster_id=cluster_id,
+    )
+    db.session.add(action)
+    db.session.flush()
+    part = Participation(
+        id=next_id("joint_participation"),
+        tenant_id=tenant_id,
+        action_id=action.id,
+        cluster_id=cluster_id,
+        joined_on=date(2026, 1, 1),
+        tasks=SECRET,
+        owner_id=user_id,
+    )
+    db.session.add_all(
+        [
+            part,
+            LinkedIndicator(
+                id=next_id("joint_action_indicator"),
+                tenant_id=tenant_id,
+                action_id=action.id,
+                indicator_set="esca-gold",
+                set_version="2013",
+                indicator_id="engagement",
+            ),
+            JointNotice(
+                id=next_id("joint_notice"),
+                tenant_id=tenant_id,
+                user_id=user_id,
+                action_id=action.id,
+                kind="status",
+                detail=SECRET,
+                created_at=datetime.now(UTC),
+            ),
+        ]
+    )
+    db.session.flush()
+    natural["action_id"] = action.id
+    natural["part_id"] = part.id
 
 
 def urls_for_rule(rule, tenant_slug: str, foreign: SimpleNamespace, own: dict[str, int]):

@@ -100,7 +100,9 @@ def test_silver_improvements_are_proposed_then_need_documenting():
         EvidenceData("improvement", date(2025, 5, 1), i, "What we did", "esca")
         for i in ("engagement", "concentration", "services")
     )
-    review = (EvidenceData("expert_review", date(2025, 5, 20), text="Recommends silver", scheme="esca"),)
+    review = (
+        EvidenceData("expert_review", date(2025, 5, 20), text="Recommends silver", scheme="esca"),
+    )
     verdicts, result = _verdicts(
         ClusterEvidence(rounds=(first, second), evidence=documented + review), on, "silver"
     )

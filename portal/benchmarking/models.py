@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clusters.models import Cluster
@@ -37,7 +47,12 @@ class BenchmarkRound(TenantScoped, Timestamped, Base):
 
 class IndicatorValue(TenantScoped, Base):
     __tablename__ = "indicator_value"
-    __table_args__ = (UniqueConstraint("round_id", "indicator_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "indicator_id"),
+        # Rounds join their values under the tenant criteria: without both columns in one
+        # index SQLite picks the tenant index and the join grows with the square of the data.
+        Index("ix_indicator_value_round_tenant", "round_id", "tenant_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(

@@ -1,0 +1,91 @@
+"""SQL statements per request, counted in-process with Flask's test client on the benchmark's
+database, signed in as the same user (a ``before_cursor_execute`` listener, as the tests'
+``count_queries`` does)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from contextlib import contextmanager
+from statistics import median
+from time import perf_counter
+
+from sqlalchemy import event
+
+from bench.server import CSRF
+
+IGNORED = ("SAVEPOINT", "RELEASE", "PRAGMA")
+TIMED = 3
+
+
+@contextmanager
+def counting(app):
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def _count(conn, cursor, statement, params, context, executemany):
+        if not statement.lstrip().upper().startswith(IGNORED):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+
+
+def _shape(statement: str) -> str:
+    """A statement without its literals, to spot the same query run again and again."""
+    text = re.sub(r"\s+", " ", statement).strip()
+    text = re.sub(r"\b\d+\b", "?", text)
+    return text[:160]
+
+
+def signed_in_client(app, email: str, password: str):
+    client = app.test_client()
+    page = client.get("/login")
+    match = CSRF.search(page.get_data(as_text=True))
+    form = {"email": email, "password": password}
+    if match:
+        form["csrf_token"] = match.group(1) or match.group(2)
+    response = client.post("/login", data=form)
+    if response.status_code != 302:
+        raise RuntimeError(f"in-process sign-in failed: {response.status_code}")
+    return client
+
+
+def measure(client, app, path: str, expected: int, etag_revisit: bool) -> dict:
+    """One warm-up request, then one counted request of ``path`` (and a few more timed)."""
+    first = client.get(path)
+    headers = {}
+    if etag_revisit:
+        etag = first.headers.get("ETag")
+        if not etag:
+            return {"error": "the first response has no ETag"}
+        headers["If-None-Match"] = etag
+    with counting(app) as statements:
+        started = perf_counter()
+        response = client.get(path, headers=headers)
+        times = [perf_counter() - started]
+    for _ in range(TIMED - 1):
+        started = perf_counter()
+        client.get(path, headers=headers)
+        times.append(perf_counter() - started)
+    result = {
+        "queries": len(statements),
+        "status": response.status_code,
+        "bytes": len(response.get_data()),
+        # One request at a time, no HTTP server: the median of a few, in milliseconds.
+        "in_process_ms": round(median(times) * 1000, 2),
+        "repeated": [
+            {"count": n, "statement": shape}
+            for shape, n in Counter(_shape(s) for s in statements).most_common(5)
+            if n > 2
+        ],
+    }
+    if response.status_code != expected:
+        result["error"] = f"answered {response.status_code}, expected {expected}"
+    return result

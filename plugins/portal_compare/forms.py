@@ -1,0 +1,81 @@
+"""Forms of the reference portfolio and settings pages."""
+
+from __future__ import annotations
+
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from portal.toolkit import FlaskForm, _l
+from portal_compare.reference_import import KIND_LABELS, KINDS, NAME_LIMIT
+
+MIN_GROUP_LOW, MIN_GROUP_HIGH = 3, 50
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def set_choices(indicator_sets, pick, locale: str) -> list[tuple[str, str]]:
+    """Select options for indicator set versions: value "id:version"."""
+    return [(f"{s.id}:{s.version}", f"{pick(s.title, locale)} {s.version}") for s in indicator_sets]
+
+
+class ReferenceImportForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Give the portfolio a name.")),
+            Length(max=NAME_LIMIT, message=_l("At most %(max)d characters.")),
+        ],
+        description=_l(
+            "Who, when and how many, e.g. “Danish clusters 2016 (29)”. Unique in this region "
+            "for the indicator set version."
+        ),
+    )
+    indicator_set = SelectField(
+        _l("Indicator set"),
+        validators=[DataRequired(_l("Choose an indicator set."))],
+        validate_choice=True,
+    )
+    kind = SelectField(
+        _l("The file holds"),
+        choices=[(kind, KIND_LABELS[kind]) for kind in KINDS],
+        default="clusters",
+    )
+    file = FileField(
+        _l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file to import."))]
+    )
+    dry_run = BooleanField(_l("Only check the file, write nothing"))
+
+
+class PublishForm(FlaskForm):
+    indicator_set = SelectField(
+        _l("Indicator set"), validators=[DataRequired(_l("Choose an indicator set."))]
+    )
+
+
+class SettingsForm(FlaskForm):
+    min_group = IntegerField(
+        _l("Smallest group shown"),
+        validators=[
+            InputRequired(_l("Give a number.")),
+            NumberRange(
+                min=MIN_GROUP_LOW,
+                max=MIN_GROUP_HIGH,
+                message=_l("Between %(min)s and %(max)s."),
+            ),
+        ],
+        description=_l(
+            "Aggregates (medians, quartiles, light shares) of fewer clusters than this are "
+            "not shown, so that no single cluster can be recognised in them."
+        ),
+    )
+    show_names = BooleanField(
+        _l("Show coordinators the names of the other clusters in comparisons"),
+        description=_l(
+            "Off: coordinators see other clusters' values without names. Cluster managers, "
+            "members and observers never see other clusters' names."
+        ),
+    )

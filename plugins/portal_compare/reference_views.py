@@ -1,0 +1,225 @@
+"""Reference portfolios and the region's comparison settings (coordinators).
+
+* ``compare.references``: the region's own portfolios and the ones other regions published;
+* ``compare.reference_import``: a CSV or XLSX file becomes a portfolio (check first, then
+  all or nothing);
+* ``compare.reference_delete``: delete (or, for a published one, withdraw) an own portfolio;
+* ``compare.publish``: publish the forum's anonymised aggregates for other regions;
+* ``compare.settings``: the smallest group shown and whether coordinators see names.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, url_for
+from flask_babel import get_locale
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.toolkit import (
+    ServiceError,
+    Tenant,
+    _,
+    current_tenant,
+    current_user,
+    db,
+    find_indicator_set,
+    get_or_404,
+    indicator_sets_for,
+    may,
+    pick_text,
+    render_template,
+    require,
+)
+from portal_compare import reference_import
+from portal_compare.blueprint import bp
+from portal_compare.forms import PublishForm, ReferenceImportForm, SettingsForm, set_choices
+from portal_compare.models import ReferencePortfolio
+from portal_compare.privacy import settings_for
+from portal_compare.references import usable_references
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _sets(tenant) -> dict[str, object]:
+    """The region's indicator set versions by select value ("id:version")."""
+    return {f"{s.id}:{s.version}": s for s in indicator_sets_for(tenant.id)}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.route("/references/")
+def references():
+    tenant = current_tenant()
+    require(current_user, "compare.view", tenant)
+    portfolios = usable_references(tenant.id)
+    own = [p for p in portfolios if p.tenant_id == tenant.id]
+    others = [p for p in portfolios if p.tenant_id != tenant.id]
+    # Regions that published a portfolio opted in to being named with it.
+    regions = (
+        dict(
+            db.session.execute(
+                select(Tenant.id, Tenant.name).where(Tenant.id.in_({p.tenant_id for p in others}))
+            ).all()
+        )
+        if others
+        else {}
+    )
+    titles = {}
+    for p in portfolios:
+        key = (p.indicator_set, p.set_version)
+        if key not in titles:
+            found = find_indicator_set(*key)
+            titles[key] = (
+                f"{pick_text(found.title, _locale())} {p.set_version}"
+                if found is not None
+                else f"{p.indicator_set} {p.set_version}"
+            )
+    publish_form = None
+    if may(current_user, "compare.manage", tenant):
+        publish_form = PublishForm()
+        publish_form.indicator_set.choices = set_choices(
+            _sets(tenant).values(), pick_text, _locale()
+        )
+    return render_template(
+        "compare/references/index.html",
+        own=own,
+        others=others,
+        regions=regions,
+        titles=titles,
+        publish_form=publish_form,
+        settings=settings_for(tenant.id),
+    )
+
+
+@bp.route("/references/import", methods=["GET", "POST"], endpoint="reference_import")
+def import_page():
+    tenant = current_tenant()
+    require(current_user, "compare.manage", tenant)
+    sets = _sets(tenant)
+    form = ReferenceImportForm()
+    form.indicator_set.choices = set_choices(sets.values(), pick_text, _locale())
+    outcome = None
+    indicator_set = None
+    if form.validate_on_submit():
+        indicator_set = sets[form.indicator_set.data]
+        problem = reference_import.name_problem(tenant.id, form.name.data, indicator_set)
+        if problem:
+            form.name.errors = [*form.name.errors, problem]
+        else:
+            outcome = reference_import.import_reference(
+                _user(),
+                tenant.id,
+                form.file.data.read(reference_import.MAX_FILE_BYTES + 1),
+                kind=form.kind.data,
+                indicator_set=indicator_set,
+                name=form.name.data,
+                dry_run=form.dry_run.data,
+            )
+            if outcome.written:
+                flash(
+                    _(
+                        "The reference portfolio “%(name)s” is imported: %(indicators)d "
+                        "indicators, %(clusters)d clusters.",
+                        name=form.name.data,
+                        indicators=len(outcome.aggregates),
+                        clusters=outcome.cluster_count,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("compare.references"))
+    status = 422 if (form.errors or (outcome and outcome.errors)) else 200
+    return render_template(
+        "compare/references/import.html",
+        form=form,
+        outcome=outcome,
+        indicator_set=indicator_set,
+        sets=list(sets.values()),
+        pick=pick_text,
+        locale=_locale(),
+        max_rows=reference_import.MAX_ROWS,
+        max_mb=reference_import.MAX_FILE_BYTES // (1024 * 1024),
+        kinds=reference_import.KIND_LABELS,
+    ), status
+
+
+@bp.route("/references/example-<kind>.csv")
+def reference_example(kind: str):
+    tenant = current_tenant()
+    require(current_user, "compare.manage", tenant)
+    sets = list(_sets(tenant).values())
+    if kind not in reference_import.KINDS or not sets:
+        abort(404)
+    data = reference_import.example_csv(kind, sets[0])
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="reference-{kind}.csv"'},
+    )
+
+
+@bp.route("/references/<int:portfolio_id>/delete", methods=["POST"])
+def reference_delete(portfolio_id: int):
+    portfolio = get_or_404(ReferencePortfolio, portfolio_id)  # the region's own only
+    require(current_user, "compare.manage", portfolio)
+    name, published = portfolio.name, portfolio.published
+    reference_import.delete_portfolio(portfolio)
+    if published:
+        flash(_("“%(name)s” is withdrawn: other regions no longer see it.", name=name), "success")
+    else:
+        flash(_("The reference portfolio “%(name)s” is deleted.", name=name), "success")
+    return redirect(url_for("compare.references"))
+
+
+@bp.route("/references/publish", methods=["POST"])
+def publish():
+    tenant = current_tenant()
+    require(current_user, "compare.manage", tenant)
+    sets = _sets(tenant)
+    form = PublishForm()
+    form.indicator_set.choices = set_choices(sets.values(), pick_text, _locale())
+    if not form.validate_on_submit():
+        flash(_("Choose an indicator set of this region to publish."), "error")
+        return redirect(url_for("compare.references"))
+    try:
+        portfolio = reference_import.publish_aggregates(
+            _user(), tenant, sets[form.indicator_set.data], settings_for(tenant.id).min_group
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(
+            _(
+                "The forum's aggregates are published as “%(name)s”. Other regions can now "
+                "compare with them; withdraw them here at any time.",
+                name=portfolio.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("compare.references"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    tenant = current_tenant()
+    require(current_user, "compare.manage", tenant)
+    current = settings_for(tenant.id)
+    form = SettingsForm(obj=current)
+    if form.validate_on_submit():
+        if current.id is None:
+            db.session.add(current)
+        current.min_group = form.min_group.data
+        current.show_names = form.show_names.data
+        try:
+            db.session.commit()
+        except SQLAlchemyError:  # saved by someone else at the same moment
+            db.session.rollback()
+            flash(_("The settings could not be saved. Try again."), "error")
+        else:
+            flash(_("The comparison settings are saved."), "success")
+        return redirect(url_for("compare.settings"))
+    return render_template("compare/settings.html", form=form), 422 if form.errors else 200

@@ -1,0 +1,322 @@
+"""Demo joint actions (idempotent), in the demo region's first programme, if it has one:
+
+* "Joint branding and communication", decided at the kick-off workshop, in progress: four
+  clusters with their contributions (progress, money and hours spent, what doing it alone
+  would have cost; one gave no estimate), and one cluster that left;
+* "Economically sustainable member services", planned, linked to the ESCA indicators
+  "services" and "member_satisfaction";
+* "Joint press and media training", done, due months ago and linked to "media recognition",
+  so the effect section has rounds before and after to compare. The ESCA demo gives three
+  clusters rounds; two of them did not take part. Two participants get a round before and
+  one after the training here (only when they have no round in the set yet), so each group
+  has the two clusters it needs.
+
+Everything goes through the plugin's services with ``user=None`` (the system) and through the
+toolkit. A joint action whose title exists in the programme is left alone.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.toolkit import (
+    Cluster,
+    Programme,
+    User,
+    Workshop,
+    add_months,
+    db,
+    find_indicator_set,
+    latest_rounds,
+    plugin_enabled,
+    role_in,
+    save_round,
+    tenant_scope,
+)
+from portal_joint import services
+from portal_joint.models import JointAction
+
+SET_ID, SET_VERSION = "esca-gold", "2013"
+BRANDING = "Joint branding and communication"
+SERVICES = "Economically sustainable member services"
+MEDIA = "Joint press and media training"
+LEAD_EMAIL = "manager@nordland.example"
+COORDINATOR_EMAIL = "coordinator@nordland.example"
+MEMBER_EMAIL = "member@nordland.example"
+ASSESSOR = "ESCA expert (demo)"
+
+
+class _Region:
+    """What the demo needs of a region: its clusters (by demo name, or else by position),
+    people, workshop and, when switched on, the ESCA indicator set."""
+
+    def __init__(self, tenant, programme, today: date):
+        self.tenant = tenant
+        self.programme = programme
+        clusters = db.session.scalars(select(Cluster).order_by(Cluster.name)).all()
+        self.by_name = {c.name: c for c in clusters}
+        self.ordered = clusters
+        people = db.session.scalars(
+            select(User).where(User.email.in_([LEAD_EMAIL, COORDINATOR_EMAIL, MEMBER_EMAIL]))
+        ).all()
+        self.people = {u.email: u for u in people if role_in(u, tenant) is not None}
+        self.workshop = db.session.scalar(
+            select(Workshop)
+            .where(Workshop.programme_id == programme.id, Workshop.day <= today)
+            .order_by(Workshop.day, Workshop.id)
+            .limit(1)
+        )
+        found = find_indicator_set(SET_ID, SET_VERSION)
+        self.esca = found if found is not None and plugin_enabled("esca", tenant) else None
+
+    def cluster(self, name: str, position: int) -> Cluster | None:
+        if name in self.by_name:
+            return self.by_name[name]
+        return self.ordered[position] if position < len(self.ordered) else None
+
+    def person_id(self, email: str) -> int | None:
+        person = self.people.get(email)
+        return person.id if person is not None else None
+
+    def indicators(self, *ids: str) -> list[tuple[str, str, str]]:
+        return [(SET_ID, SET_VERSION, i) for i in ids] if self.esca is not None else []
+
+
+def _take_part(action, region: _Region, specs, joined_on: date) -> dict[int, object]:
+    """specs: (cluster name, position, contribution). Answers the parts by cluster id."""
+    parts = {}
+    for name, position, contribution in specs:
+        cluster = region.cluster(name, position)
+        if cluster is None or cluster.id in parts:
+            continue
+        part = services.join(None, action, cluster, on=joined_on)
+        services.update_part(None, part, contribution)
+        parts[cluster.id] = part
+    return parts
+
+
+def _branding(region: _Region, today: date) -> None:
+    start = today - timedelta(days=100)
+    lead_cluster = region.cluster("Arctic Minerals Cluster", 1)
+    workshop = region.workshop
+    action = services.create_action(
+        None,
+        region.programme,
+        {
+            "title": BRANDING,
+            "aim": "One visual profile, common web pages and a shared press list for the forum "
+            "clusters: members and partners see one regional brand.",
+            "lead_user_id": region.person_id(LEAD_EMAIL),
+            "lead_cluster_id": lead_cluster.id if lead_cluster else None,
+            "start_date": start,
+            "due_date": today + timedelta(days=60),
+            "budget_money": "240000",
+            "budget_hours": "600",
+            "workshop_id": workshop.id if workshop else None,
+            "status": "in_progress",
+        },
+        origin="workshop" if workshop else "manual",
+        indicators=region.indicators("communication", "internet_presence"),
+    )
+    lead, member = region.person_id(LEAD_EMAIL), region.person_id(MEMBER_EMAIL)
+    _take_part(
+        action,
+        region,
+        [
+            (
+                "Arctic Minerals Cluster",
+                1,
+                {
+                    "tasks": "Visual profile and the common web pages.",
+                    "owner_id": lead,
+                    "status": "in_progress",
+                    "progress": 60,
+                    "hours_spent": "140",
+                    "money_spent": "52000",
+                    "solo_hours": "320",
+                    "solo_money": "130000",
+                },
+            ),
+            (
+                "Helgeland Health Tech",
+                3,
+                {
+                    "tasks": "Member stories and photos.",
+                    "owner_id": member,
+                    "status": "in_progress",
+                    "progress": 40,
+                    "hours_spent": "60",
+                    "money_spent": "18000",
+                    "solo_hours": "180",
+                    "solo_money": "75000",
+                },
+            ),
+            (
+                "Lofoten Seafood Innovation",
+                4,
+                {
+                    "tasks": "Shared press list and press releases.",
+                    "status": "in_progress",
+                    "progress": 30,
+                    "hours_spent": "45",
+                    "money_spent": "12500",
+                },  # no estimate of doing it alone
+            ),
+            (
+                "Polar Life Science",
+                6,
+                {
+                    "tasks": "Translations and the English pages.",
+                    "owner_id": lead,
+                    "status": "in_progress",
+                    "progress": 50,
+                    "hours_spent": "80",
+                    "money_spent": "21000",
+                    "solo_hours": "220",
+                    "solo_money": "90000",
+                },
+            ),
+        ],
+        start,
+    )
+    left = _take_part(
+        action,
+        region,
+        [
+            (
+                "Nordland Maritime",
+                5,
+                {
+                    "tasks": "Trade fair stand.",
+                    "status": "blocked",
+                    "progress": 10,
+                    "hours_spent": "12",
+                    "money_spent": "3000",
+                },
+            )
+        ],
+        start,
+    )
+    for part in left.values():
+        services.leave(None, part, today - timedelta(days=30))
+
+
+def _services(region: _Region, today: date) -> None:
+    workshop = region.workshop
+    action = services.create_action(
+        None,
+        region.programme,
+        {
+            "title": SERVICES,
+            "aim": "A common catalogue of member services with prices that cover their cost, "
+            "so each cluster offers more without paying for it alone.",
+            "lead_user_id": region.person_id(COORDINATOR_EMAIL),
+            "start_date": today + timedelta(days=20),
+            "due_date": today + timedelta(days=200),
+            "budget_money": "150000",
+            "budget_hours": "400",
+            "workshop_id": workshop.id if workshop else None,
+            "status": "planned",
+        },
+        origin="workshop" if workshop else "manual",
+        indicators=region.indicators("services", "member_satisfaction"),
+    )
+    _take_part(
+        action,
+        region,
+        [
+            ("Bodø Energy Cluster", 2, {"tasks": "Survey of today's services and prices."}),
+            ("Helgeland Health Tech", 3, {"tasks": "Service catalogue draft."}),
+            ("Polar Life Science", 6, {"tasks": "Pricing model.", "solo_hours": "250"}),
+        ],
+        today,
+    )
+
+
+def _rounds_for(region: _Region, clusters, today: date) -> None:
+    """A round before and one after the media training for clusters without rounds."""
+    indicator_set = region.esca
+    have = {r.cluster_id for r in latest_rounds(SET_ID, SET_VERSION)}
+    rng = random.Random(f"{region.tenant.slug}-joint")
+    for cluster in clusters:
+        if cluster.id in have:
+            continue
+        before = {
+            i.id: float(min(i.maximum, max(i.minimum, 2 + rng.choice((0, 1, 1)))))
+            for i in indicator_set.indicators
+        }
+        before["media_recognition"] = 2.0
+        after = dict(before)
+        after["media_recognition"] = 4.0
+        after["communication"] = min(5.0, before["communication"] + 1)
+        save_round(
+            cluster, indicator_set, add_months(today, -14).replace(day=1), before, assessor=ASSESSOR
+        )
+        save_round(
+            cluster, indicator_set, add_months(today, -3).replace(day=1), after, assessor=ASSESSOR
+        )
+
+
+def _media(region: _Region, today: date) -> None:
+    start, due = add_months(today, -13), add_months(today, -4)
+    helgeland = region.cluster("Helgeland Health Tech", 3)
+    lofoten = region.cluster("Lofoten Seafood Innovation", 4)
+    participants = [c for c in (helgeland, lofoten) if c is not None]
+    if region.esca is not None:
+        _rounds_for(region, participants, today)
+    action = services.create_action(
+        None,
+        region.programme,
+        {
+            "title": MEDIA,
+            "aim": "Two days of media training for the cluster teams, with a journalist.",
+            "lead_user_id": region.person_id(COORDINATOR_EMAIL),
+            "lead_cluster_id": helgeland.id if helgeland else None,
+            "start_date": start,
+            "due_date": due,
+            "budget_money": "60000",
+            "budget_hours": "120",
+            "status": "in_progress",
+        },
+        origin="manual",
+        indicators=region.indicators("media_recognition"),
+    )
+    done = {"status": "done", "progress": 100}
+    _take_part(
+        action,
+        region,
+        [
+            (
+                "Helgeland Health Tech",
+                3,
+                {**done, "hours_spent": "40", "money_spent": "30000", "solo_money": "55000"},
+            ),
+            (
+                "Lofoten Seafood Innovation",
+                4,
+                {**done, "hours_spent": "35", "money_spent": "30000", "solo_money": "50000"},
+            ),
+        ],
+        start,
+    )
+    services.move(None, action, "done")
+
+
+def load(tenant, today: date | None = None) -> None:
+    today = today or date.today()
+    with tenant_scope(tenant.id):
+        programme = db.session.scalar(select(Programme).order_by(Programme.id).limit(1))
+        if programme is None:
+            return
+        have = set(
+            db.session.scalars(
+                select(JointAction.title).where(JointAction.programme_id == programme.id)
+            )
+        )
+        region = _Region(tenant, programme, today)
+        for title, make in ((BRANDING, _branding), (SERVICES, _services), (MEDIA, _media)):
+            if title not in have:
+                make(region, today)

@@ -1,0 +1,198 @@
+"""Notices in words, and the daily digest mail of joint actions (the ``reminders`` hook).
+
+A notice is stored as a kind and a detail (:class:`portal_joint.models.JointNotice`) and worded
+here, in the reader's language, for the notices page and for the digest.
+
+The digest: at most one mail per person, region and day (key
+``joint-digest:<region>:<user>:<day>``), for the people of the region who keep reminders on. It lists
+
+* their notices not mailed yet, up to the start of the day (so a second run on the same day
+  finds nothing new to mark; what happens later in the day goes into the next day's digest);
+* the joint actions they take part in (as lead, as the owner of a cluster's part, or as a
+  manager of a participating cluster) that are due within 7 days or overdue, and neither done
+  nor cancelled.
+
+The notices in a digest are marked (``digested_on``) by the hook itself, in the same
+transaction in which the core then claims the digest's key and commits, before it sends: if
+another run claimed the key first, the claim fails, the transaction is rolled back and the marks
+with it. The core sends only after the hook returned, so this is the one place to mark them.
+
+Every read is a batch: the number of queries does not grow with actions, notices or people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from portal.toolkit import (
+    Reminder,
+    User,
+    _,
+    _l,
+    cluster_managers,
+    db,
+    format_date,
+    in_locale,
+    reminder_footer,
+    reminder_link,
+)
+from portal_joint.models import JointAction, JointNotice, JointStatus
+
+DUE_WITHIN_DAYS = 7
+MAX_NOTICES = 100  # in one mail; the rest are on the notices page
+CLOSED = (JointStatus.DONE, JointStatus.CANCELLED)
+
+FIELD_LABELS = {
+    "title": _l("title"),
+    "aim": _l("aim"),
+    "lead_user_id": _l("lead"),
+    "lead_cluster_id": _l("lead cluster"),
+    "start_date": _l("start date"),
+    "due_date": _l("due date"),
+    "budget_money": _l("budget (money)"),
+    "budget_hours": _l("budget (hours)"),
+    "workshop_id": _l("workshop"),
+}
+
+
+def status_label(value: str) -> str:
+    from portal_joint.forms import JOINT_STATUS_LABELS
+
+    return str(JOINT_STATUS_LABELS.get(value, value))
+
+
+def notice_text(kind: str, detail: str, title: str) -> str:
+    """A notice in words, in the current language."""
+    if kind == "status":
+        return _(
+            "The status of “%(title)s” is now %(status)s.", title=title, status=status_label(detail)
+        )
+    if kind == "joined":
+        return _("%(cluster)s joined “%(title)s”.", cluster=detail, title=title)
+    if kind == "left":
+        return _("%(cluster)s left “%(title)s”.", cluster=detail, title=title)
+    if kind == "changed" and detail:
+        fields = ", ".join(
+            str(FIELD_LABELS.get(f.strip(), f.strip())) for f in detail.split(",") if f.strip()
+        )
+        return _("“%(title)s” was changed: %(fields)s.", title=title, fields=fields)
+    return _("“%(title)s” was changed.", title=title)
+
+
+def _day_start(today: date) -> datetime:
+    """The start of ``today`` by the server's clock (the clock ``today`` itself comes from)."""
+    return datetime.combine(today, time.min).astimezone().astimezone(UTC)
+
+
+def due_for_people(today: date) -> dict[int, list[JointAction]]:
+    """The open joint actions due within 7 days or overdue, by the people taking part in
+    them: three queries."""
+    actions = db.session.scalars(
+        select(JointAction)
+        .where(
+            JointAction.status.not_in(CLOSED),
+            JointAction.due_date.is_not(None),
+            JointAction.due_date <= today + timedelta(days=DUE_WITHIN_DAYS),
+        )
+        .options(selectinload(JointAction.parts))
+        .order_by(JointAction.due_date, JointAction.id)
+    ).all()
+    active = {a.id: [p for p in a.parts if p.left_on is None] for a in actions}
+    managers = cluster_managers({p.cluster_id for parts in active.values() for p in parts})
+    found: dict[int, list[JointAction]] = defaultdict(list)
+    for action in actions:
+        people = {p.owner_id for p in active[action.id] if p.owner_id}
+        if action.lead_user_id:
+            people.add(action.lead_user_id)
+        for part in active[action.id]:
+            people.update(u.id for u in managers.get(part.cluster_id, ()))
+        for user_id in people:
+            found[user_id].append(action)
+    return found
+
+
+def _due_line(action: JointAction, today: date) -> str:
+    day = format_date(action.due_date, "long")
+    if action.due_date < today:
+        return _("“%(title)s” was due on %(day)s and is not done yet.", title=action.title, day=day)
+    return _("“%(title)s” is due on %(day)s.", title=action.title, day=day)
+
+
+def _body(tenant, today, notices, due) -> str:
+    lines = []
+    if notices:
+        lines.append(_("News about your joint actions:"))
+        for notice, title in notices[:MAX_NOTICES]:
+            lines.append("- " + notice_text(notice.kind, notice.detail, title))
+            lines.append("  " + reminder_link("joint.detail", tenant, action_id=notice.action_id))
+        if len(notices) > MAX_NOTICES:
+            lines.append(
+                _(
+                    "… and %(num)d more: %(link)s",
+                    num=len(notices) - MAX_NOTICES,
+                    link=reminder_link("joint.notices", tenant),
+                )
+            )
+        lines.append("")
+    if due:
+        lines.append(_("Due within %(num)d days or overdue:", num=DUE_WITHIN_DAYS))
+        for action in due:
+            lines.append("- " + _due_line(action, today))
+            lines.append("  " + reminder_link("joint.detail", tenant, action_id=action.id))
+        lines.append("")
+    return "\n".join(lines) + f"\n-- \n{reminder_footer()}"
+
+
+def digest_key(tenant, user_id: int, today: date) -> str:
+    """Once per person, region and day. The region is part of the key: keys are unique per
+    person across regions, and the core looks for sent keys inside one region only, so a
+    person of two regions would otherwise make the second region's whole batch fail."""
+    return f"joint-digest:{tenant.id}:{user_id}:{today.isoformat()}"
+
+
+def reminders(tenant, today: date) -> list[Reminder]:
+    """One digest per person who has news or joint actions due; marks the notices it holds."""
+    due = due_for_people(today)
+    cutoff = _day_start(today)
+    rows = db.session.execute(
+        select(JointNotice, JointAction.title)
+        .join(JointAction, JointAction.id == JointNotice.action_id)
+        .where(JointNotice.digested_on.is_(None), JointNotice.created_at < cutoff)
+        .order_by(JointNotice.created_at, JointNotice.id)
+    ).all()
+    news: dict[int, list[tuple[JointNotice, str]]] = defaultdict(list)
+    for notice, title in rows:
+        news[notice.user_id].append((notice, title))
+    wanted = set(due) | set(news)
+    if not wanted:
+        return []
+    people = db.session.scalars(
+        select(User)
+        .where(User.id.in_(wanted), User.active.is_(True), User.reminders_enabled.is_(True))
+        .order_by(User.id)
+    ).all()
+    found, told = [], []
+    for person in people:
+        with in_locale(person.locale or tenant.default_locale or "en"):
+            subject = _("Joint actions: your digest of %(day)s", day=format_date(today, "long"))
+            body = _body(tenant, today, news.get(person.id, []), due.get(person.id, []))
+        key = digest_key(tenant, person.id, today)
+        found.append(Reminder(person.id, person.email, key, subject, body))
+        if person.id in news:
+            told.append(person.id)
+    if told:  # committed (or rolled back) with the core's claim of the keys
+        db.session.execute(
+            update(JointNotice)
+            .where(
+                JointNotice.user_id.in_(told),
+                JointNotice.digested_on.is_(None),
+                JointNotice.created_at < cutoff,
+            )
+            .values(digested_on=today)
+            .execution_options(synchronize_session=False)
+        )
+    return found

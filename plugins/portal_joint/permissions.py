@@ -1,0 +1,40 @@
+"""Who may do what with joint actions (the ``check_permission`` hook).
+
+* everyone in the region reads (``joint.view``);
+* coordinators create joint actions in a programme and manage every one;
+* the lead (a person) manages their joint action: details, status, indicators;
+* a cluster manager joins and leaves for their own clusters, and keeps their cluster's
+  contribution; a contribution's owner keeps it too; observers and assessors read.
+"""
+
+from __future__ import annotations
+
+from portal.toolkit import Cluster, Role, cluster_ids_of, role_in
+
+
+def _tenant_id(obj):
+    return getattr(obj, "tenant_id", None) or getattr(obj, "id", None)
+
+
+def check(user, action: str, obj) -> bool | None:
+    if not action.startswith("joint."):
+        return None
+    role = role_in(user, _tenant_id(obj))
+    if role is None:
+        return False
+    if action == "joint.view":
+        return True
+    if role == Role.COORDINATOR:
+        return action in {"joint.create", "joint.manage", "joint.join", "joint.contribute"}
+    from portal_joint.models import JointAction, Participation
+
+    if action == "joint.manage" and isinstance(obj, JointAction):
+        return obj.lead_user_id == user.id
+    mine = cluster_ids_of(user, _tenant_id(obj)) if role == Role.CLUSTER_MANAGER else frozenset()
+    if action == "joint.join" and isinstance(obj, Cluster):
+        return obj.id in mine
+    if action == "joint.contribute" and isinstance(obj, Participation):
+        return (
+            obj.cluster_id in mine or obj.owner_id == user.id or obj.action.lead_user_id == user.id
+        )
+    return False

@@ -1,0 +1,200 @@
+"""Progress, the value of working together, and the effect on indicators: pure functions of
+loaded joint actions and rounds (no database, no Flask), so every edge case is testable.
+
+How progress rolls up (the pages say the same):
+* a participating cluster's progress is what it reports (100 once its part is done);
+* a joint action's progress is the average over the clusters taking part now (clusters that
+  left do not count); 100 when the action is done; 0 while nobody takes part; a cancelled
+  action has none;
+* a programme's joint progress is the average over its joint actions that are not cancelled.
+
+The value of working together, per joint action and per programme:
+* *together*: what the participants spent (money, hours; clusters that left included), or the
+  shared budget while nothing is spent yet;
+* *alone*: the sum of the estimates of the participants that gave one (a zero counts, a
+  missing one does not), compared with what those same participants spent — counted once
+  their part (or the whole action) is done, as what they spent so far says nothing yet;
+  while nothing is spent, with their equal share of the budget (a plan, not a result);
+* *effort saved* = alone - together for those participants; none when nobody estimated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+ZERO = Decimal(0)
+MIN_EFFECT_GROUP = 2  # clusters with a value before and after, per group, to say anything
+
+
+@dataclass(frozen=True)
+class Progress:
+    value: int | None  # 0..100, None for a cancelled action
+    basis: str  # "participants", "done", "nobody", "cancelled", "actions", "no_actions"
+    counted: int = 0  # participants (or actions) averaged
+
+
+def part_progress(part: Any) -> int:
+    return 100 if str(part.status) == "done" else max(0, min(100, int(part.progress or 0)))
+
+
+def action_progress(action: Any) -> Progress:
+    status = str(action.status)
+    if status == "cancelled":
+        return Progress(None, "cancelled")
+    active = [p for p in action.parts if p.left_on is None]
+    if status == "done":
+        return Progress(100, "done", len(active))
+    if not active:
+        return Progress(0, "nobody")
+    return Progress(
+        round(sum(part_progress(p) for p in active) / len(active)), "participants", len(active)
+    )
+
+
+def programme_progress(actions: Iterable[Any]) -> Progress:
+    values = [p.value for p in map(action_progress, actions) if p.value is not None]
+    if not values:
+        return Progress(None, "no_actions")
+    return Progress(round(sum(values) / len(values)), "actions", len(values))
+
+
+@dataclass(frozen=True)
+class Effort:
+    """Money or hours of one joint action (or a programme: the sum of its actions)."""
+
+    together: Decimal  # spent by all participants, or the budget while nothing is spent
+    basis: str  # "spent", "budget" or "none"
+    estimated: int  # participants with an estimate
+    participants: int
+    alone: Decimal | None  # their estimates' sum; None when nobody estimated
+    together_of_estimators: Decimal  # what the estimators spent (or their budget share)
+    pending: int = 0  # estimators not counted yet: their part is not done
+
+    @property
+    def saved(self) -> Decimal | None:
+        return None if self.alone is None else self.alone - self.together_of_estimators
+
+    @property
+    def missing(self) -> int:
+        """Participants without an estimate."""
+        return self.participants - self.estimated - self.pending
+
+    def __add__(self, other: Effort) -> Effort:
+        alone = (
+            None
+            if self.alone is None and other.alone is None
+            else (self.alone or ZERO) + (other.alone or ZERO)
+        )
+        bases = {self.basis, other.basis} - {"none"}
+        return Effort(
+            self.together + other.together,
+            bases.pop() if len(bases) == 1 else ("mixed" if bases else "none"),
+            self.estimated + other.estimated,
+            self.participants + other.participants,
+            alone,
+            self.together_of_estimators + other.together_of_estimators,
+            self.pending + other.pending,
+        )
+
+
+NO_EFFORT = Effort(ZERO, "none", 0, 0, None, ZERO, 0)
+
+
+def effort(action: Any, unit: str) -> Effort:
+    """``unit`` is "money" or "hours"."""
+    parts = list(action.parts)
+    spent = {p.id: Decimal(getattr(p, f"{unit}_spent") or 0) for p in parts}
+    estimates = {
+        p.id: Decimal(getattr(p, f"solo_{unit}"))
+        for p in parts
+        if getattr(p, f"solo_{unit}") is not None
+    }
+    budget = getattr(action, f"budget_{unit}")
+    pending = 0
+    if any(spent.values()):
+        together, basis = sum(spent.values(), ZERO), "spent"
+        finished = str(action.status) == "done"
+        counted = {
+            i: v
+            for i, v in estimates.items()
+            if finished or str(next(p for p in parts if p.id == i).status) == "done"
+        }
+        pending = len(estimates) - len(counted)
+        estimates = counted
+        of_estimators = sum((spent[i] for i in estimates), ZERO)
+    elif budget is not None and parts:
+        together, basis = Decimal(budget), "budget"
+        of_estimators = Decimal(budget) * len(estimates) / len(parts)
+    else:
+        together, basis, of_estimators = ZERO, "none", ZERO
+    alone = sum(estimates.values(), ZERO) if estimates else None
+    return Effort(together, basis, len(estimates), len(parts), alone, of_estimators, pending)
+
+
+def programme_effort(actions: Iterable[Any], unit: str) -> Effort:
+    total = NO_EFFORT
+    for action in actions:
+        if str(action.status) != "cancelled":
+            total = total + effort(action, unit)
+    return total
+
+
+# --- effect on the linked indicators -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    clusters: int  # with a value before and after
+    before: float | None  # mean
+    after: float | None
+    change: float | None  # mean of each cluster's change
+
+
+@dataclass(frozen=True)
+class Effect:
+    indicator_id: str
+    before_day: date  # rounds up to this day count as "before"
+    after_day: date | None  # rounds after this day count as "after"; None: not over yet
+    participants: Group
+    others: Group
+    enough: bool
+    reason: str  # "ok", "not_over", "too_few"
+
+
+def _group(before: dict[int, float], after: dict[int, float], clusters: set[int]) -> Group:
+    both = [c for c in clusters if c in before and c in after]
+    if not both:
+        return Group(0, None, None, None)
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    return Group(
+        len(both),
+        mean([before[c] for c in both]),
+        mean([after[c] for c in both]),
+        mean([after[c] - before[c] for c in both]),
+    )
+
+
+def effect(
+    indicator_id: str,
+    before_day: date,
+    after_day: date | None,
+    before: dict[int, float],
+    after: dict[int, float],
+    participants: set[int],
+) -> Effect:
+    """``before``/``after``: cluster id -> value of the indicator in its newest round up to
+    ``before_day`` and its first round after ``after_day``."""
+    if after_day is None:
+        empty = Group(0, None, None, None)
+        return Effect(indicator_id, before_day, None, empty, empty, False, "not_over")
+    everyone = set(before) | set(after)
+    ours = _group(before, after, participants)
+    theirs = _group(before, after, everyone - participants)
+    enough = ours.clusters >= MIN_EFFECT_GROUP and theirs.clusters >= MIN_EFFECT_GROUP
+    return Effect(
+        indicator_id, before_day, after_day, ours, theirs, enough, "ok" if enough else "too_few"
+    )

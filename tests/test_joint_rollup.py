@@ -1,0 +1,129 @@
+"""Roll-ups, effort saved and effect of joint actions: the edge cases, without the web."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+
+from portal_joint.rollup import (
+    action_progress,
+    effect,
+    effort,
+    programme_effort,
+    programme_progress,
+)
+
+
+def part(
+    i, progress=0, status="in_progress", left_on=None, spent=0, solo=None, hours=0, solo_h=None
+):
+    return SimpleNamespace(
+        id=i,
+        progress=progress,
+        status=status,
+        left_on=left_on,
+        money_spent=Decimal(spent),
+        solo_money=None if solo is None else Decimal(solo),
+        hours_spent=Decimal(hours),
+        solo_hours=None if solo_h is None else Decimal(solo_h),
+    )
+
+
+def action(*parts, status="in_progress", budget=None, budget_h=None):
+    return SimpleNamespace(
+        parts=list(parts),
+        status=status,
+        budget_money=None if budget is None else Decimal(budget),
+        budget_hours=None if budget_h is None else Decimal(budget_h),
+    )
+
+
+def test_progress_averages_the_clusters_taking_part_now():
+    a = action(part(1, 20), part(2, 60), part(3, 100, left_on=date(2026, 1, 1)))
+    assert action_progress(a).value == 40 and action_progress(a).counted == 2
+    assert action_progress(action(part(1, 30, status="done"), part(2, 50))).value == 75
+
+
+def test_progress_without_participants_done_and_cancelled():
+    assert action_progress(action()).value == 0 and action_progress(action()).basis == "nobody"
+    assert action_progress(action(part(1, 10), status="done")).value == 100
+    assert action_progress(action(part(1, 10), status="cancelled")).value is None
+    everyone_left = action(part(1, 80, left_on=date(2026, 1, 1)))
+    assert action_progress(everyone_left).basis == "nobody"
+
+
+def test_programme_progress_skips_cancelled_actions():
+    actions = [action(part(1, 50)), action(status="done"), action(part(2, 90), status="cancelled")]
+    assert programme_progress(actions).value == 75 and programme_progress(actions).counted == 2
+    assert programme_progress([]).value is None
+    assert programme_progress([action(status="cancelled")]).basis == "no_actions"
+
+
+def test_effort_saved_compares_estimators_with_what_they_spent():
+    a = action(
+        part(1, spent=1000, solo=5000, status="done"),
+        part(2, spent=1500, solo=0, status="done"),
+        part(3, spent=500),
+    )
+    money = effort(a, "money")
+    assert money.basis == "spent" and money.together == 3000
+    assert (money.estimated, money.missing, money.pending) == (2, 1, 0)
+    assert money.alone == 5000 and money.together_of_estimators == 2500
+    assert money.saved == 2500  # a zero estimate counts, the missing one does not
+
+
+def test_an_estimate_counts_once_the_part_is_done():
+    unfinished = action(part(1, spent=100, solo=900), part(2, spent=300, solo=500, status="done"))
+    money = effort(unfinished, "money")
+    assert (money.estimated, money.pending, money.missing) == (1, 1, 0)
+    assert money.saved == 200  # only the finished part: 500 - 300
+    finished = effort(action(*unfinished.parts, status="done"), "money")
+    assert finished.pending == 0 and finished.saved == 1000
+
+
+def test_effort_with_nothing_spent_uses_the_budget_share():
+    a = action(part(1, solo=4000), part(2, solo=3000), part(3), budget=3000)
+    money = effort(a, "money")
+    assert money.basis == "budget" and money.together == 3000
+    assert money.together_of_estimators == 2000 and money.saved == 5000
+
+
+def test_effort_without_participants_or_estimates():
+    assert effort(action(budget=1000), "money").basis == "none"
+    assert effort(action(budget=1000), "money").saved is None
+    nobody_estimated = effort(action(part(1, spent=10), part(2, spent=20)), "money")
+    assert nobody_estimated.saved is None and nobody_estimated.together == 30
+
+
+def test_a_cluster_that_left_still_counts_what_it_spent():
+    a = action(
+        part(1, spent=100, solo=400, left_on=date(2026, 2, 1)),
+        part(2, spent=300, solo=300),
+        status="done",
+    )
+    assert effort(a, "money").together == 400 and effort(a, "money").saved == 300
+
+
+def test_hours_and_programme_sum():
+    a = action(part(1, hours=10, solo_h=40), status="done")
+    b = action(part(2, hours=5, solo_h=5, status="done"), part(3, hours=5))
+    c = action(part(4, hours=100, solo_h=1), status="cancelled")
+    total = programme_effort([a, b, c], "hours")
+    assert total.together == 20 and total.alone == 45 and total.saved == 30
+    assert (total.estimated, total.participants) == (2, 3)
+
+
+def test_effect_needs_two_clusters_with_before_and_after_in_each_group():
+    before = {1: 2.0, 2: 3.0, 3: 2.0, 4: 3.0, 5: 4.0}
+    after = {1: 4.0, 2: 4.0, 3: 2.0, 4: 3.0}
+    result = effect("engagement", date(2025, 1, 1), date(2025, 12, 31), before, after, {1, 2})
+    assert result.enough and result.reason == "ok"
+    assert result.participants.clusters == 2 and result.participants.change == 1.5
+    assert result.others.clusters == 2 and result.others.change == 0.0  # 5 has no "after"
+    thin = effect("engagement", date(2025, 1, 1), date(2025, 12, 31), before, after, {1})
+    assert not thin.enough and thin.reason == "too_few" and thin.participants.clusters == 1
+    early = effect("engagement", date(2025, 1, 1), None, before, after, {1, 2})
+    assert early.reason == "not_over" and early.participants.clusters == 0
+    empty = effect("engagement", date(2025, 1, 1), date(2025, 6, 1), {}, {}, {1, 2})
+    assert empty.participants.before is None and empty.reason == "too_few"
