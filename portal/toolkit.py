@@ -57,6 +57,7 @@ from portal.labels.scheme import (
 )
 from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
+from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv, to_xlsx
 from portal.programmes.models import Programme, ProgrammeCluster
 from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
@@ -122,6 +123,11 @@ __all__ = [
     "ConflictError",
     "cluster_managers",
     "people_of",
+    "CSV_MIME",
+    "XLSX_MIME",
+    "download_name",
+    "to_csv",
+    "to_xlsx",
     "Tenant",
     "TenantBlueprint",
     "TenantScoped",

@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.toolkit import (
+    CSV_MIME,
+    XLSX_MIME,
     Cluster,
     ConflictError,
     Programme,
@@ -31,6 +33,7 @@ from portal.toolkit import (
     current_tenant,
     current_user,
     db,
+    download_name,
     find_indicator_set,
     get_or_404,
     is_htmx,
@@ -38,6 +41,8 @@ from portal.toolkit import (
     pick_text,
     render_template,
     require,
+    to_csv,
+    to_xlsx,
     wants_fragment,
 )
 from portal_joint import charts, export, rollup, services
@@ -667,16 +672,17 @@ def export_file(fmt: str):
     require(current_user, "joint.view", programme)
     rows = export.rows(export.actions_of(programme))
     if fmt == "csv":
-        data, mimetype = export.to_csv(export.header(), rows), export.CSV_MIME
+        data, mimetype = to_csv(export.header(), rows), CSV_MIME
     else:
-        data = export.to_xlsx(_("Joint actions"), export.header(), rows)
-        mimetype = export.XLSX_MIME
+        data, mimetype = to_xlsx([(_("Joint actions"), export.header(), rows)]), XLSX_MIME
     return Response(
         data,
         mimetype=mimetype,
         headers={
             "Content-Disposition": (
-                f'attachment; filename="{export.download_name(programme, "." + fmt)}"'
+                'attachment; filename="'
+                + download_name("joint-actions", programme.id, programme.name, extension="." + fmt)
+                + '"'
             ),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",

@@ -115,7 +115,7 @@ def _xlsx_sheet(wb, title: str, header: list[str], rows: list[list[Any]], first:
     from openpyxl.utils import get_column_letter
 
     ws = wb.active if first else wb.create_sheet()
-    ws.title = title
+    ws.title = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet"  # Excel's limits
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
