@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, default=RESULTS, help="where the results are written [bench/results]"
     )
+    p.add_argument(
+        "--page-cache",
+        choices=("on", "off"),
+        default="on",
+        help="the server's page cache: on (as deployed: revisits served until the data "
+        "changes) or off (every request renders) [on]",
+    )
     p.add_argument("--keep-db", action="store_true", help="do not delete the database afterwards")
     return p
 
@@ -87,6 +94,7 @@ def _settings(args) -> dict:
         "threads": args.threads,
         "smoke": args.smoke,
         "only": args.only,
+        "page_cache": args.page_cache,
         "wrk_timeout_s": 30,
     }
 
@@ -142,8 +150,9 @@ class Database:
 # --- one scale ----------------------------------------------------------------------------------
 
 
-def _env(db: Database) -> dict[str, str]:
+def _env(db: Database, page_cache: str) -> dict[str, str]:
     return {
+        "PORTAL_PAGE_CACHE_MB": "64" if page_cache == "on" else "0",
         "PORTAL_DATABASE_URL": db.url,
         "PORTAL_SECRET_KEY": "bench-" + secrets.token_hex(16),
         "PORTAL_UPLOAD_DIR": str(db.folder / "uploads"),
@@ -176,8 +185,9 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
     db.create()
     srv = app = None
     try:
-        env = _env(db)
-        os.environ.update(env)
+        env = _env(db, settings["page_cache"])
+        # In-process, every request renders: the queries counted are the page's own work.
+        os.environ.update({**env, "PORTAL_PAGE_CACHE_MB": "0"})
         app = create_app()
         from portal.extensions import db as sa
 

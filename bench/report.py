@@ -137,7 +137,14 @@ def markdown(result: dict) -> str:
         f"wrk {s['threads']} thread(s) × {s['connections']} connections, "
         f"{s['warmup']} s warm-up then {s['duration']} s per page per run, "
         f"{s['runs']} run(s) (median quoted; ratio: median of each run's page req/s over "
-        f"/hello's in the same run), signed in as the coordinator."
+        f"/hello's in the same run), signed in as the coordinator; page cache "
+        f"{s.get('page_cache', 'on')} ("
+        + (
+            "a revisit is served from the cache until the data changes"
+            if s.get("page_cache", "on") == "on"
+            else "every request renders the page"
+        )
+        + "). Queries/req: counted in-process on a rendering request."
         + (" Smoke scale (tiny data)." if s.get("smoke") else ""),
         "",
     ]

@@ -40,6 +40,7 @@ def create_app(
 
     from portal.tenancy.web import init_tenant_urls
     from portal.web.errors import init_error_pages
+    from portal.web.page_cache import init_page_cache
     from portal.web.security import init_security_headers
 
     if app.config.get("PROXY_FIX"):
@@ -50,6 +51,7 @@ def create_app(
     init_tenant_urls(app)
     init_security_headers(app)
     init_error_pages(app)
+    init_page_cache(app)
 
     from portal.cli import register_app_commands
 

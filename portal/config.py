@@ -66,6 +66,9 @@ def load_config(instance_path: Path) -> dict:
         "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL"),
         # Behind a TLS-terminating proxy: trust one X-Forwarded-For/-Proto hop.
         "PROXY_FIX": _bool(env.get("PORTAL_PROXY_FIX")),
+        # Rendered pages kept per worker for revisits (portal.web.page_cache); 0 turns it off.
+        "PAGE_CACHE_MB": float(env.get("PORTAL_PAGE_CACHE_MB", 64)),
+        "PAGE_CACHE_SECONDS": float(env.get("PORTAL_PAGE_CACHE_SECONDS", 600)),
         "PORTAL_DISABLED_PLUGINS": [
             p.strip() for p in env.get("PORTAL_DISABLED_PLUGINS", "").split(",") if p.strip()
         ],

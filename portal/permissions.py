@@ -84,15 +84,20 @@ def membership_for(user: User | None, tenant: Tenant | int | None) -> Membership
     cache = g.setdefault("_memberships", {}) if has_request_context() else {}
     key = (user.id, tenant_id)
     if key not in cache:
-        from sqlalchemy.orm import selectinload
+        from sqlalchemy.orm import joinedload
 
         from portal.tenancy.scope import tenant_scope
 
         with tenant_scope(tenant_id):
-            cache[key] = db.session.scalar(
-                select(Membership)
-                .where(Membership.user_id == user.id)
-                .options(selectinload(Membership.clusters))
+            # One query: the user is joined already, the clusters join too.
+            cache[key] = (
+                db.session.scalars(
+                    select(Membership)
+                    .where(Membership.user_id == user.id)
+                    .options(joinedload(Membership.clusters))
+                )
+                .unique()
+                .one_or_none()
             )
     return cache[key]
 

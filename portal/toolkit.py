@@ -63,6 +63,7 @@ from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.web.htmx import is_htmx, wants_fragment
+from portal.web.page_cache import cached_page
 from portal.web.pagination import page_args
 from portal.workshops.models import Workshop
 
@@ -71,6 +72,7 @@ _ = gettext
 _l = lazy_gettext
 
 __all__ = [
+    "cached_page",
     "Cluster",
     "ClusterRound",
     "ComparisonContext",

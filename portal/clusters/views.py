@@ -23,6 +23,7 @@ from portal.tenancy import get_or_404
 from portal.web.charts import bars
 from portal.web.forms import show_service_error
 from portal.web.htmx import wants_fragment
+from portal.web.page_cache import cached_page
 from portal.web.pagination import page_args, paginate
 
 bp = Blueprint("clusters", __name__, url_prefix="/<tenant>/clusters")
@@ -72,6 +73,7 @@ def _members_context(cluster: Cluster) -> dict:
 
 
 @bp.route("/<int:cluster_id>")
+@cached_page
 def detail(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "cluster.view", cluster)

@@ -22,12 +22,14 @@ from portal.labels.scheme import add_months
 from portal.permissions import may, require
 from portal.plans.models import Plan, PlanKind
 from portal.tenancy import get_or_404
+from portal.web.page_cache import cached_page
 from portal.web.pagination import page_args, paginate
 
 bp = Blueprint("labels", __name__, url_prefix="/<tenant>")
 
 
 @bp.route("/labels/")
+@cached_page
 def register():
     require(current_user, "label.view", g.tenant)
     today = date.today()

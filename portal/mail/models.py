@@ -12,6 +12,8 @@ from portal.db import Base, utcnow
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
+    # Only the platform admin's outbox shows it: no tenant page changes with it.
+    affects_pages = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(

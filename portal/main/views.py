@@ -17,6 +17,7 @@ from portal.tenancy.branding import theme_css
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import unscoped
 from portal.web.charts import bars
+from portal.web.page_cache import cached_page
 
 bp = Blueprint("main", __name__)
 
@@ -60,6 +61,7 @@ def favicon():
 
 
 @bp.route("/<tenant>/")
+@cached_page
 def dashboard():
     require(current_user, "tenant.view", g.tenant)
     rows = db.session.execute(cluster_services.clusters_with_counts().limit(60)).all()

@@ -44,3 +44,7 @@ def get_or_404(model: type[T], object_id: int, *options, belongs_to: dict | None
     if obj is None:
         abort(404)
     return obj
+
+
+# Registers the listeners that keep each tenant's data version (the page cache's key).
+from portal.tenancy import versioning  # noqa: E402, F401

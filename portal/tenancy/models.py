@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, Timestamped
@@ -23,6 +23,8 @@ class Tenant(Timestamped, Base):
     accent_color: Mapped[str] = mapped_column(String(7), default="#0b6e4f")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Changes with every write to the tenant's data (portal.tenancy.versioning).
+    data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

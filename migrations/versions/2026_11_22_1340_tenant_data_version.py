@@ -1,0 +1,27 @@
+"""tenant data version (the key of the page cache)
+
+Revision ID: 6c1d2e9a7b40
+Revises: 248320dff668
+Create Date: 2026-11-22 13:40:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '6c1d2e9a7b40'
+down_revision = '248320dff668'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('tenant', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('data_version', sa.Integer(), server_default='0', nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('tenant', schema=None) as batch_op:
+        batch_op.drop_column('data_version')

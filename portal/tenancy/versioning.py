@@ -1,0 +1,91 @@
+"""Each tenant's data version: a number that changes in the same transaction as any write that
+can change what the tenant's pages show.
+
+Rendered pages are cached under it (:mod:`portal.web.page_cache`), so a cached page is never
+older than the data: a write commits its rows and the new version together, and a reader loads
+the version (with the tenant, first thing in the request) before it reads any data.
+
+What bumps which tenant:
+- a row with a ``tenant_id`` (every tenant-owned model, audit entries): that tenant;
+- the tenant row itself (name, colours, logo): that tenant;
+- a user (name, e-mail, language): every tenant the user belongs to;
+- a model whose class says ``shared_across_tenants = True`` (rows one region publishes for the
+  others to read), and any other row with no tenant: every tenant;
+- ORM bulk ``update()``/``delete()`` statements: the tenant in scope (all when unscoped).
+Writes that no page shows (the outbox) say ``affects_pages = False``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from portal.tenancy.scope import ALL_TENANTS, current_scope
+
+ALL = "all"
+
+
+def _tenants_touched(session: Session) -> set[int] | str:
+    from portal.accounts.models import Membership, User
+    from portal.tenancy.models import Tenant
+
+    touched: set[int] = set()
+    users: set[int] = set()
+    changed = [*session.new, *session.deleted]
+    changed += [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    for obj in changed:
+        cls = type(obj)
+        if not getattr(cls, "affects_pages", True):
+            continue
+        if getattr(cls, "shared_across_tenants", False):
+            return ALL
+        if isinstance(obj, Tenant):
+            if obj.id is not None:
+                touched.add(obj.id)
+        elif isinstance(obj, User):
+            if obj.id is not None:
+                users.add(obj.id)
+        elif hasattr(obj, "tenant_id"):
+            if obj.tenant_id is None:
+                return ALL
+            touched.add(obj.tenant_id)
+        else:
+            return ALL
+    if users:
+        rows = session.connection().execute(
+            select(Membership.__table__.c.tenant_id).where(
+                Membership.__table__.c.user_id.in_(users)
+            )
+        )
+        touched.update(tenant_id for (tenant_id,) in rows)
+    return touched
+
+
+def _bump(session: Session, tenants: set[int] | str) -> None:
+    from portal.tenancy.models import Tenant
+
+    table = Tenant.__table__
+    statement = update(table).values(data_version=table.c.data_version + 1)
+    if tenants != ALL:
+        if not tenants:
+            return
+        statement = statement.where(table.c.id.in_(sorted(tenants)))
+    # Core on the flush's connection: no ORM events, no tenant criteria, same transaction.
+    session.connection().execute(statement)
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_after_flush(session: Session, _flush_context) -> None:
+    _bump(session, _tenants_touched(session))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bump_on_bulk_write(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_arguments.get("mapper")
+    cls = mapper.class_ if mapper is not None else None
+    if cls is not None and not getattr(cls, "affects_pages", True):
+        return
+    scope = current_scope()
+    _bump(state.session, {scope} if isinstance(scope, int) and scope is not ALL_TENANTS else ALL)

@@ -1,0 +1,176 @@
+"""The page cache: a revisit is served without rendering, and never shows older data, another
+user's page or a flash message twice."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from portal.accounts.models import Membership, User
+from portal.clusters.models import Cluster
+from portal.extensions import db
+from portal.tenancy import tenant_scope
+from portal.tenancy.models import Tenant
+from portal.web.page_cache import CachedPage, PageCache
+from tests.conftest import count_queries, login
+
+CLUSTER_PAGE = "/nordland/clusters/{id}"
+
+
+def _visit(client, url):
+    """Two visits: the first may set session values (not kept), the second is stored."""
+    client.get(url)
+    return client.get(url)
+
+
+def _version(app, tenant_id):
+    with app.app_context():
+        return db.session.get(Tenant, tenant_id).data_version
+
+
+def test_a_revisit_is_served_from_the_cache_with_fewer_queries(app, client, world):
+    login(client, "coord@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    rendered = _visit(client, url)
+    assert rendered.headers.get("X-Page-Cache") is None
+    with count_queries(app) as statements:
+        revisit = client.get(url)
+    assert revisit.headers["X-Page-Cache"] == "hit"
+    assert revisit.data == rendered.data
+    assert revisit.mimetype == "text/html"
+    # Only the request's own loading: tenant, user and membership (for the access check).
+    assert len(statements) == 3
+    assert "Content-Security-Policy" in revisit.headers
+
+
+def test_a_write_through_the_app_shows_at_once(app, client, world):
+    login(client, "coord@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    _visit(client, url)
+    before = _version(app, world["a"].id)
+    response = client.post(
+        f"/nordland/clusters/{world['c1'].id}/edit", data={"name": "Renamed Minerals"}
+    )
+    assert response.status_code == 302
+    assert _version(app, world["a"].id) > before
+    page = client.get(url)
+    assert b"Renamed Minerals" in page.data
+    assert page.headers.get("X-Page-Cache") is None
+
+
+def test_a_write_in_another_region_keeps_this_regions_pages(app, client, world, factory):
+    login(client, "coord@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    _visit(client, url)
+    before_b = _version(app, world["b"].id)
+    factory.cluster(world["b"], "Bravo Cluster")
+    assert _version(app, world["b"].id) > before_b
+    assert client.get(url).headers.get("X-Page-Cache") == "hit"
+
+
+def test_orm_changes_and_bulk_updates_bump_the_version(app, world):
+    tenant_id = world["a"].id
+    before = _version(app, tenant_id)
+    with app.test_request_context(), tenant_scope(tenant_id):
+        db.session.get(Cluster, world["c1"].id).sector = "Quarrying"
+        db.session.commit()
+    after_orm = _version(app, tenant_id)
+    assert after_orm > before
+    with app.test_request_context(), tenant_scope(tenant_id):
+        db.session.execute(update(Cluster).values(sector="Fishing"))
+        db.session.commit()
+    assert _version(app, tenant_id) > after_orm
+    # Nothing changed in the session: no bump.
+    with app.test_request_context(), tenant_scope(tenant_id):
+        db.session.get(Cluster, world["c1"].id)
+        db.session.commit()
+    assert _version(app, tenant_id) == after_orm + 1
+
+
+def test_a_renamed_user_bumps_their_regions(app, client, world):
+    login(client, "coord@a.example")
+    url = "/nordland/people"
+    _visit(client, url)
+    a, b = _version(app, world["a"].id), _version(app, world["b"].id)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "observer@a.example"))
+        user.name = "Olga Observer-Renamed"
+        db.session.commit()
+    assert _version(app, world["a"].id) > a
+    assert _version(app, world["b"].id) == b  # not a member there
+
+
+def test_each_user_gets_their_own_page(app, world):
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    coordinator, observer = app.test_client(), app.test_client()
+    login(coordinator, "coord@a.example")
+    login(observer, "observer@a.example")
+    coordinators_page = _visit(coordinator, url).data
+    observers_page = observer.get(url)
+    assert observers_page.headers.get("X-Page-Cache") is None
+    assert observers_page.data != coordinators_page
+    assert b"/edit" in coordinators_page and b"/edit" not in observers_page.data
+
+
+def test_a_removed_member_gets_404_not_the_cached_page(app, client, world):
+    login(client, "observer@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    assert _visit(client, url).status_code == 200
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        user = db.session.scalar(select(User).where(User.email == "observer@a.example"))
+        db.session.delete(
+            db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+        )
+        db.session.commit()
+    assert client.get(url).status_code == 404
+
+
+def test_a_flash_message_is_shown_once(app, client, world):
+    login(client, "coord@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    _visit(client, url)
+    client.post(f"/nordland/clusters/{world['c1'].id}/edit", data={"name": "Flashy Minerals"})
+    with_flash = client.get(url)
+    assert b"The changes are saved" in with_flash.data
+    assert with_flash.headers.get("X-Page-Cache") is None
+    again = _visit(client, url)
+    assert b"The changes are saved" not in again.data
+
+
+def test_the_cache_can_be_turned_off(make_app, world):
+    app = make_app({"PAGE_CACHE_MB": 0})
+    client = app.test_client()
+    login(client, "coord@a.example")
+    assert _visit(client, CLUSTER_PAGE.format(id=world["c1"].id)).headers.get("X-Page-Cache") is None
+
+
+def test_the_language_is_part_of_the_key(app, client, world):
+    login(client, "coord@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    english = _visit(client, url)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "coord@a.example"))
+        user.locale = "nb"
+        db.session.commit()
+    norwegian = client.get(url)
+    assert norwegian.headers.get("X-Page-Cache") is None
+    assert norwegian.data != english.data
+
+
+@pytest.mark.parametrize("size", [100, 300])
+def test_the_cache_keeps_to_its_byte_budget(size):
+    cache = PageCache(max_bytes=1000, max_age_s=60)
+    for i in range(20):
+        cache.put(("page", i), CachedPage(b"x" * size, (), 0.0 + 1e12))
+    kept = sum(len(cache._pages[k].body) for k in cache._pages)
+    assert kept <= 1000
+    if size == 300:
+        assert len(cache) == 0  # larger than a quarter of the budget: never kept
+    else:
+        assert cache.get(("page", 19)) is not None and cache.get(("page", 0)) is None
+
+
+def test_entries_expire():
+    cache = PageCache(max_bytes=1000, max_age_s=0)
+    cache.put(("page",), CachedPage(b"x", (), 0.0))
+    assert cache.get(("page",)) is None
