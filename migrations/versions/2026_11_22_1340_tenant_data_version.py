@@ -1,4 +1,4 @@
-"""tenant data version (the key of the page cache)
+"""tenant data version (the key of the page cache), members by tenant and type
 
 Revision ID: 6c1d2e9a7b40
 Revises: 248320dff668
@@ -20,8 +20,14 @@ def upgrade():
         batch_op.add_column(
             sa.Column('data_version', sa.Integer(), server_default='0', nullable=False)
         )
+    with op.batch_alter_table('member_organisation', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_member_organisation_tenant_type', ['tenant_id', 'member_type'], unique=False
+        )
 
 
 def downgrade():
+    with op.batch_alter_table('member_organisation', schema=None) as batch_op:
+        batch_op.drop_index('ix_member_organisation_tenant_type')
     with op.batch_alter_table('tenant', schema=None) as batch_op:
         batch_op.drop_column('data_version')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamped
@@ -48,7 +48,11 @@ class Cluster(TenantScoped, Timestamped, Base):
 
 class MemberOrganisation(TenantScoped, Timestamped, Base):
     __tablename__ = "member_organisation"
-    __table_args__ = (UniqueConstraint("cluster_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "name"),
+        # The region's composition (members by type) is counted from this index alone.
+        Index("ix_member_organisation_tenant_type", "tenant_id", "member_type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_id: Mapped[int] = mapped_column(

@@ -50,22 +50,17 @@ def _clean(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 # --- reading ----------------------------------------------------------------------------
 
 
-def member_count_subquery():
-    return (
-        select(MemberOrganisation.cluster_id, func.count().label("member_count"))
-        .group_by(MemberOrganisation.cluster_id)
-        .subquery()
-    )
-
-
 def clusters_with_counts(search: str | None = None) -> Select:
-    """Clusters with their member count, in one query."""
-    counts = member_count_subquery()
-    stmt = (
-        select(Cluster, func.coalesce(counts.c.member_count, 0).label("member_count"))
-        .outerjoin(counts, counts.c.cluster_id == Cluster.id)
-        .order_by(Cluster.name)
+    """Clusters with their member count, in one query. The count is a correlated subquery
+    (by the cluster index), so a page of clusters counts only its own members."""
+    member_count = (
+        select(func.count(MemberOrganisation.id))
+        .where(MemberOrganisation.cluster_id == Cluster.id)
+        .correlate(Cluster)
+        .scalar_subquery()
+        .label("member_count")
     )
+    stmt = select(Cluster, member_count).order_by(Cluster.name)
     if search:
         like = f"%{search.strip().lower()}%"
         stmt = stmt.where(
