@@ -10,6 +10,8 @@ from sqlalchemy import select
 from portal.extensions import db
 
 ROLES = ("coordinator", "cluster_manager", "member", "observer", "assessor")
+# Each table's seeded ids come from a block of their own.
+ID_BLOCK = 10_000
 SECRET = "ZZB-SECRET"
 # Plausible values for the string parts of URLs.
 STRING_ARGS = {
@@ -101,7 +103,7 @@ def seed_other_tenant(app, slug: str = "zulu") -> SimpleNamespace:
 
     def next_id(table: str) -> int:
         if table not in blocks:
-            blocks[table] = itertools.count(900_001 + 10_000 * len(blocks))
+            blocks[table] = itertools.count(900_001 + ID_BLOCK * len(blocks))
         return next(blocks[table])
 
     with app.test_request_context():
@@ -513,10 +515,21 @@ def urls_for_rule(rule, tenant_slug: str, foreign: SimpleNamespace, own: dict[st
         return [base]
     combos = []
     for arg in int_args:
-        for foreign_id in foreign.ids:
+        for foreign_id in _ids_to_try(arg, foreign):
             values = dict(base)
             for other in int_args:
                 values[other] = own.get(other, foreign_id) if other != arg else foreign_id
             combos.append(values)
     combos.append({**base, **{a: foreign.natural.get(a, foreign.ids[0]) for a in int_args}})
     return combos
+
+
+def _ids_to_try(arg: str, foreign: SimpleNamespace) -> list[int]:
+    """Every foreign id of the argument's own table (each table's ids are a block of their
+    own, so another table's id can never name an object here); every foreign id when the
+    argument's table is not known."""
+    natural = foreign.natural.get(arg)
+    if natural is None:
+        return foreign.ids
+    block = natural // ID_BLOCK
+    return [i for i in foreign.ids if i // ID_BLOCK == block]
