@@ -141,7 +141,9 @@ def test_the_cache_can_be_turned_off(make_app, world):
     app = make_app({"PAGE_CACHE_MB": 0})
     client = app.test_client()
     login(client, "coord@a.example")
-    assert _visit(client, CLUSTER_PAGE.format(id=world["c1"].id)).headers.get("X-Page-Cache") is None
+    assert (
+        _visit(client, CLUSTER_PAGE.format(id=world["c1"].id)).headers.get("X-Page-Cache") is None
+    )
 
 
 def test_the_language_is_part_of_the_key(app, client, world):
@@ -174,3 +176,26 @@ def test_entries_expire():
     cache = PageCache(max_bytes=1000, max_age_s=0)
     cache.put(("page",), CachedPage(b"x", (), 0.0))
     assert cache.get(("page",)) is None
+
+
+def test_one_bump_per_transaction_and_again_after_a_rolled_back_savepoint(app, world):
+    tenant_id = world["a"].id
+    before = _version(app, tenant_id)
+    with app.test_request_context(), tenant_scope(tenant_id):
+        cluster = db.session.get(Cluster, world["c1"].id)
+        cluster.sector = "One"
+        db.session.flush()
+        cluster.sector = "Two"
+        db.session.flush()
+        db.session.commit()
+    assert _version(app, tenant_id) == before + 1
+    with app.test_request_context(), tenant_scope(tenant_id):
+        cluster = db.session.get(Cluster, world["c1"].id)
+        savepoint = db.session.begin_nested()
+        cluster.sector = "Undone"
+        db.session.flush()
+        savepoint.rollback()
+        cluster = db.session.get(Cluster, world["c1"].id)
+        cluster.sector = "Kept"
+        db.session.commit()
+    assert _version(app, tenant_id) == before + 2

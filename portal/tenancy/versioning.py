@@ -32,7 +32,7 @@ def _tenants_touched(session: Session) -> set[int] | str:
     touched: set[int] = set()
     users: set[int] = set()
     changed = [*session.new, *session.deleted]
-    changed += [obj for obj in session.dirty if session.is_modified(obj, include_collections=False)]
+    changed += [obj for obj in session.dirty if session.is_modified(obj)]
     for obj in changed:
         cls = type(obj)
         if not getattr(cls, "affects_pages", True):
@@ -64,19 +64,45 @@ def _tenants_touched(session: Session) -> set[int] | str:
 def _bump(session: Session, tenants: set[int] | str) -> None:
     from portal.tenancy.models import Tenant
 
+    # Once per transaction and tenant is enough: the commit shows the writes and the new
+    # version together. (Cleared when any transaction or savepoint ends, so a rolled-back
+    # savepoint cannot leave later writes without a bump.)
+    bumped = session.info.setdefault("tenant_versions_bumped", set())
+    if ALL in bumped:
+        return
+    if tenants != ALL:
+        tenants = set(tenants) - bumped
+        if not tenants:
+            return
     table = Tenant.__table__
     statement = update(table).values(data_version=table.c.data_version + 1)
     if tenants != ALL:
-        if not tenants:
-            return
         statement = statement.where(table.c.id.in_(sorted(tenants)))
-    # Core on the flush's connection: no ORM events, no tenant criteria, same transaction.
+    # Core on the session's connection: no ORM events, no tenant criteria, same transaction.
     session.connection().execute(statement)
+    bumped.update({ALL} if tenants == ALL else tenants)
 
 
-@event.listens_for(Session, "after_flush")
-def _bump_after_flush(session: Session, _flush_context) -> None:
+def mark_tenant_changed(tenant_id: int) -> None:
+    """Bump the tenant's version now: call it before taking a row lock of your own (``FOR
+    UPDATE``), so that the tenant row stays the first lock of every writing transaction."""
+    from portal.extensions import db
+
+    _bump(db.session, {tenant_id})
+
+
+# Before the flush writes anything: the tenant row is the first row a writing transaction
+# locks, so concurrent writers of one tenant queue on it instead of deadlocking on PostgreSQL.
+@event.listens_for(Session, "before_flush")
+def _bump_before_flush(session: Session, _flush_context, _instances) -> None:
     _bump(session, _tenants_touched(session))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_bumps(session: Session, transaction) -> None:
+    # The transaction or a savepoint; not the subtransaction each flush opens.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop("tenant_versions_bumped", None)
 
 
 @event.listens_for(Session, "do_orm_execute")
