@@ -1,4 +1,4 @@
-"""tenant data version (the key of the page cache), members by tenant and type
+"""tenant data version (the key of the page cache), indexes for counts and progress
 
 Revision ID: 6c1d2e9a7b40
 Revises: 248320dff668
@@ -24,9 +24,17 @@ def upgrade():
         batch_op.create_index(
             'ix_member_organisation_tenant_type', ['tenant_id', 'member_type'], unique=False
         )
+    with op.batch_alter_table('plan_action', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_plan_action_progress',
+            ['plan_id', 'tenant_id', 'status', 'due_date', 'weight', 'progress'],
+            unique=False,
+        )
 
 
 def downgrade():
+    with op.batch_alter_table('plan_action', schema=None) as batch_op:
+        batch_op.drop_index('ix_plan_action_progress')
     with op.batch_alter_table('member_organisation', schema=None) as batch_op:
         batch_op.drop_index('ix_member_organisation_tenant_type')
     with op.batch_alter_table('tenant', schema=None) as batch_op:

@@ -148,22 +148,29 @@ def cluster_panels(cluster, user):
 
 @hookimpl
 def programme_panels(programme, user):
-    """The programme's joint progress and a link to its board: the board's four queries."""
+    """The programme's joint actions summed up (counts by status, joint progress, the few due
+    first) and a link to its board: two queries, whatever the number of joint actions."""
     if not may(user, "joint.view", programme):
         return None
+    from datetime import date
+
     from portal.toolkit import Panel
     from portal_joint import services
-    from portal_joint.rollup import programme_progress
+    from portal_joint.forms import JOINT_STATUS_LABELS
 
-    actions = services.board(programme.id)
+    today = date.today()
+    summary = services.programme_summary(programme.id, today, limit=5)
     return [
         Panel(
             _l("Joint actions"),
-            "joint/_programme_panel.html",
+            "joint/_programme_summary.html",
             {
                 "programme": programme,
-                "count": len(actions),
-                "progress": programme_progress(actions),
+                "summary": summary,
+                "count": summary.total,
+                "progress": summary.progress,
+                "status_labels": JOINT_STATUS_LABELS,
+                "today": today,
             },
             order=40,
         )

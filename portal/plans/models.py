@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -106,6 +107,16 @@ class Action(TenantScoped, Timestamped, Base):
     __table_args__ = (
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
         CheckConstraint("weight > 0", name="weight_positive"),
+        # Progress and overdue figures of plans and programmes read this index alone.
+        Index(
+            "ix_plan_action_progress",
+            "plan_id",
+            "tenant_id",
+            "status",
+            "due_date",
+            "weight",
+            "progress",
+        ),
     )
 
 

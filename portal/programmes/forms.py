@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.i18n import MILESTONE_KIND_LABELS
@@ -17,16 +24,14 @@ class ProgrammeForm(FlaskForm):
 
 
 class ParticipantForm(FlaskForm):
-    cluster_id = SelectField(_l("Cluster"), coerce=int, validators=[DataRequired()])
+    """Add one cluster (its id; checked against the tenant's clusters by the view)."""
+
+    cluster_id = IntegerField(_l("Cluster"), validators=[DataRequired()])
     goal = TextAreaField(
         _l("Goal of the cluster in this programme"),
         validators=[Optional(), Length(max=2000)],
         description=_l("For example: silver label before the bronze label expires."),
     )
-
-    def __init__(self, *args, cluster_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cluster_id.choices = list(cluster_choices)
 
 
 class GoalForm(FlaskForm):

@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
@@ -20,6 +21,7 @@ from portal.plans import progress
 from portal.plans.models import Action, Plan, PlanKind
 from portal.plans.services import overdue_clause
 from portal.programmes.models import Milestone, MilestoneKind, Programme, ProgrammeCluster
+from portal.web.pagination import Page, paginate
 from portal.workshops.models import Workshop
 
 PROGRAMME_FIELDS = ("name", "description", "start_date", "end_date")
@@ -115,6 +117,8 @@ def add_participant(
 ) -> ProgrammeCluster:
     if user is not None:
         require(user, "programme.manage", programme)
+    if takes_part(programme, cluster):
+        raise ServiceError(_("%(name)s takes part already.", name=cluster.name))
     participant = ProgrammeCluster(
         tenant_id=programme.tenant_id,
         programme_id=programme.id,
@@ -192,13 +196,40 @@ def delete_milestone(user: User | None, milestone: Milestone) -> None:
 
 # --- the overview -----------------------------------------------------------------------
 
+PARTICIPANTS_PER_PAGE = 25
+CANDIDATES_PER_PAGE = 20
+JOINT_PLANS_SHOWN = 10  # on the page and in the timeline; the rest are counted
+TIMELINE_WORKSHOPS = 12  # the workshops nearest to today; the rest are counted
+TIMELINE_MILESTONES = 24
+UPCOMING_WORKSHOPS = 5
+UPCOMING_MILESTONES = 6
+OVERDUE_SHOWN = 10
+RECENT_SHOWN = 8
+
+
+@dataclass
+class OwnPlans:
+    """The clusters' own (individual) plans in the programme, summed up: one bar, not 500."""
+
+    count: int
+    start: date | None
+    end: date | None
+
 
 @dataclass
 class Overview:
-    participants: list[tuple[ProgrammeCluster, progress.Progress]]
+    participants: Page  # items: (ProgrammeCluster, progress.Progress), one page
+    participant_count: int  # all participants, whatever the search
+    search: str
     total: progress.Progress
     joint_plans: list[Plan]
+    joint_plan_count: int
     plans_progress: dict[int, progress.Progress]
+    own_plans: OwnPlans
+    milestones: list[Milestone]  # for the timeline
+    milestone_count: int
+    timeline_workshops: list[Workshop]  # the ones nearest to today
+    workshop_count: int
     upcoming_workshops: list[Workshop]
     upcoming_milestones: list[Milestone]
     overdue: list[Action]
@@ -206,39 +237,139 @@ class Overview:
     recent: list[Action]
 
 
-def overview(programme: Programme, today: date) -> Overview:
-    """Everything the programme page shows, in a fixed number of queries."""
-    from sqlalchemy.orm import selectinload
+def _name_like(search: str):
+    like = f"%{search.strip().lower()}%"
+    return or_(func.lower(Cluster.name).like(like), func.lower(Cluster.sector).like(like))
 
-    participants = db.session.scalars(
+
+def participants_page(
+    programme: Programme, search: str = "", page: int = 1, per_page: int = PARTICIPANTS_PER_PAGE
+) -> Page:
+    """One page of the participants by cluster name, each with its progress: three queries,
+    however many clusters take part."""
+    stmt = (
         select(ProgrammeCluster)
+        .join(ProgrammeCluster.cluster)
+        .options(contains_eager(ProgrammeCluster.cluster))
         .where(ProgrammeCluster.programme_id == programme.id)
-        .join(Cluster, Cluster.id == ProgrammeCluster.cluster_id)
-        .order_by(Cluster.name)
+        .order_by(Cluster.name, ProgrammeCluster.id)
+    )
+    if search:
+        stmt = stmt.where(_name_like(search))
+    result = paginate(stmt, page, per_page)
+    done = progress.clusters_progress_for(programme.id, [p.cluster_id for p in result.items])
+    result.items = [(p, done.get(p.cluster_id, progress.EMPTY)) for p in result.items]
+    return result
+
+
+def candidates_query(programme: Programme, search: str = ""):
+    """The tenant's clusters that do not take part in the programme yet, by name."""
+    taken = select(ProgrammeCluster.cluster_id).where(ProgrammeCluster.programme_id == programme.id)
+    stmt = select(Cluster).where(Cluster.id.not_in(taken)).order_by(Cluster.name, Cluster.id)
+    if search:
+        stmt = stmt.where(_name_like(search))
+    return stmt
+
+
+def takes_part(programme: Programme, cluster: Cluster) -> bool:
+    return (
+        db.session.scalar(
+            select(ProgrammeCluster.id).where(
+                ProgrammeCluster.programme_id == programme.id,
+                ProgrammeCluster.cluster_id == cluster.id,
+            )
+        )
+        is not None
+    )
+
+
+def _nearest_first(column, today: date, *tiebreak):
+    """Order: from today on, earliest first; then the past, latest first."""
+    future = column >= today
+    return (
+        case((future, 0), else_=1),
+        case((future, column)).asc(),
+        *[case((future, c)).asc() for c in tiebreak],
+        column.desc(),
+        *[c.desc() for c in tiebreak],
+    )
+
+
+def overview(
+    programme: Programme,
+    today: date,
+    *,
+    search: str = "",
+    page: int = 1,
+    per_page: int = PARTICIPANTS_PER_PAGE,
+) -> Overview:
+    """Everything the programme page shows, in a fixed number of queries and bounded rows,
+    whatever the number of clusters, plans, workshops and actions."""
+    participants = participants_page(programme, search, page, per_page)
+    if search:
+        participant_count = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ProgrammeCluster)
+                .where(ProgrammeCluster.programme_id == programme.id)
+            )
+            or 0
+        )
+    else:
+        participant_count = participants.total
+
+    joint_rows = db.session.execute(
+        select(Plan, func.count().over())
+        .where(Plan.programme_id == programme.id, Plan.kind == PlanKind.JOINT)
+        .order_by(Plan.title, Plan.id)
+        .limit(JOINT_PLANS_SHOWN)
     ).all()
-    by_cluster = progress.clusters_progress(programme.id)
-    plans = db.session.scalars(
-        select(Plan).where(Plan.programme_id == programme.id).order_by(Plan.kind, Plan.title)
+    joint_plans = [plan for plan, _n in joint_rows]
+    own_count, own_start, own_end = db.session.execute(
+        select(func.count(Plan.id), func.min(Plan.start_date), func.max(Plan.end_date)).where(
+            Plan.programme_id == programme.id, Plan.kind == PlanKind.INDIVIDUAL
+        )
+    ).one()
+
+    milestone_rows = db.session.execute(
+        select(Milestone, func.count().over())
+        .where(Milestone.programme_id == programme.id)
+        .order_by(*_nearest_first(Milestone.due_date, today, Milestone.id))
+        .limit(TIMELINE_MILESTONES)
     ).all()
+    workshop_rows = db.session.execute(
+        select(Workshop, func.count().over())
+        .where(Workshop.programme_id == programme.id)
+        .order_by(*_nearest_first(Workshop.day, today, Workshop.start_time, Workshop.id))
+        .limit(TIMELINE_WORKSHOPS)
+    ).all()
+    workshops = [w for w, _n in workshop_rows]
+
+    # The headline figures over all the programme's actions: one pass, not one per figure.
+    total, (overdue_count,) = progress.programme_progress_with(
+        programme.id, func.sum(case((overdue_clause(today), 1), else_=0))
+    )
     in_programme = select(Plan.id).where(Plan.programme_id == programme.id)
-    overdue_stmt = (
-        select(Action)
-        .where(Action.plan_id.in_(in_programme), overdue_clause(today))
-        .options(selectinload(Action.owner), selectinload(Action.plan))
+    # "+ 0": walk the due-date index from the oldest and stop at the tenth match, rather
+    # than read every action of the programme and sort them (SQLite's planner otherwise
+    # picks the plan_id index).
+    overdue_stmt = select(Action).where(
+        (Action.plan_id + literal_column("0")).in_(in_programme), overdue_clause(today)
     )
     return Overview(
-        participants=[(p, by_cluster.get(p.cluster_id, progress.EMPTY)) for p in participants],
-        total=progress.programme_progress(programme.id),
-        joint_plans=[p for p in plans if p.kind == PlanKind.JOINT],
-        plans_progress=progress.plans_progress([p.id for p in plans]),
-        upcoming_workshops=list(
-            db.session.scalars(
-                select(Workshop)
-                .where(Workshop.programme_id == programme.id, Workshop.day >= today)
-                .order_by(Workshop.day, Workshop.start_time)
-                .limit(5)
-            )
-        ),
+        participants=participants,
+        participant_count=participant_count,
+        search=search,
+        total=total,
+        joint_plans=joint_plans,
+        joint_plan_count=joint_rows[0][1] if joint_rows else 0,
+        plans_progress=progress.plans_progress([p.id for p in joint_plans]),
+        own_plans=OwnPlans(int(own_count or 0), own_start, own_end),
+        milestones=sorted((m for m, _n in milestone_rows), key=lambda m: (m.due_date, m.id)),
+        milestone_count=milestone_rows[0][1] if milestone_rows else 0,
+        timeline_workshops=sorted(workshops, key=lambda w: (w.day, w.start_time, w.id)),
+        workshop_count=workshop_rows[0][1] if workshop_rows else 0,
+        upcoming_workshops=[w for w in workshops if w.day >= today][:UPCOMING_WORKSHOPS],
         upcoming_milestones=list(
             db.session.scalars(
                 select(Milestone)
@@ -247,24 +378,25 @@ def overview(programme: Programme, today: date) -> Overview:
                     Milestone.due_date >= today,
                     Milestone.done.is_(False),
                 )
-                .order_by(Milestone.due_date)
-                .limit(6)
+                .order_by(Milestone.due_date, Milestone.id)
+                .limit(UPCOMING_MILESTONES)
             )
         ),
-        overdue=list(db.session.scalars(overdue_stmt.order_by(Action.due_date).limit(10))),
-        overdue_count=db.session.scalar(
-            select(func.count())
-            .select_from(Action)
-            .where(Action.plan_id.in_(in_programme), overdue_clause(today))
-        )
-        or 0,
+        overdue=list(
+            db.session.scalars(
+                overdue_stmt.options(joinedload(Action.owner))
+                .order_by(Action.due_date, Action.id)
+                .limit(OVERDUE_SHOWN)
+            )
+        ),
+        overdue_count=int(overdue_count or 0),
         recent=list(
             db.session.scalars(
                 select(Action)
                 .where(Action.plan_id.in_(in_programme))
-                .options(selectinload(Action.owner), selectinload(Action.plan))
+                .options(joinedload(Action.plan))
                 .order_by(Action.updated_at.desc(), Action.id.desc())
-                .limit(8)
+                .limit(RECENT_SHOWN)
             )
         ),
     )

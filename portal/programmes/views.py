@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -14,7 +15,6 @@ from portal.errors import ServiceError
 from portal.extensions import db
 from portal.permissions import require
 from portal.plans import progress
-from portal.plans.models import Plan
 from portal.plugin_panels import panels_for
 from portal.programmes import services
 from portal.programmes.forms import GoalForm, MilestoneForm, ParticipantForm, ProgrammeForm
@@ -22,7 +22,9 @@ from portal.programmes.models import Milestone, Programme, ProgrammeCluster
 from portal.tenancy import get_or_404
 from portal.web import timeline
 from portal.web.forms import show_service_error
-from portal.workshops.models import Workshop
+from portal.web.htmx import wants_fragment
+from portal.web.page_cache import cached_page
+from portal.web.pagination import page_args, paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/<tenant>/programmes")
 
@@ -65,18 +67,13 @@ def create():
     ), 422 if form.errors else 200
 
 
-def _participant_choices(programme: Programme) -> list[tuple[int, str]]:
-    taken = select(ProgrammeCluster.cluster_id).where(ProgrammeCluster.programme_id == programme.id)
-    rows = db.session.execute(
-        select(Cluster.id, Cluster.name).where(Cluster.id.not_in(taken)).order_by(Cluster.name)
-    )
-    return [(cid, name) for cid, name in rows]
+def _search() -> str:
+    return request.args.get("q", "").strip()[:100]
 
 
-def _timeline(programme: Programme, today: date):
-    workshops = db.session.scalars(
-        select(Workshop).where(Workshop.programme_id == programme.id)
-    ).all()
+def _timeline(programme: Programme, overview: services.Overview, today: date):
+    """The programme period, its joint plans (the first few), the clusters' own plans as one
+    bar, the milestones and the workshops nearest to today: bounded, whatever the data."""
     marks = [
         {
             "label": m.title,
@@ -85,7 +82,7 @@ def _timeline(programme: Programme, today: date):
             "url": "",
             "note": f"{m.due_date.isoformat()} · {m.title}",
         }
-        for m in programme.milestones
+        for m in overview.milestones
     ]
     marks += [
         {
@@ -95,11 +92,8 @@ def _timeline(programme: Programme, today: date):
             "url": url_for("workshops.detail", workshop_id=w.id),
             "note": f"{w.day.isoformat()} · {w.title}",
         }
-        for w in workshops
+        for w in overview.timeline_workshops
     ]
-    plans = db.session.scalars(
-        select(Plan).where(Plan.programme_id == programme.id).order_by(Plan.kind.desc(), Plan.title)
-    ).all()
     items = [
         {
             "label": programme.name,
@@ -119,24 +113,53 @@ def _timeline(programme: Programme, today: date):
             "url": url_for("plans.detail", plan_id=plan.id),
             "note": plan.title,
         }
-        for plan in plans
+        for plan in overview.joint_plans
     ]
+    own = overview.own_plans
+    if own.count:
+        label = ngettext(
+            "%(num)d own plan of a cluster", "%(num)d own plans of the clusters", own.count
+        )
+        items.append(
+            {
+                "label": label,
+                "start": own.start,
+                "end": own.end,
+                "status": "",
+                "url": "#participants-heading",
+                "note": label,
+            }
+        )
     return timeline.build(programme.start_date, programme.end_date, items, marks, today)
 
 
+def _participants_fragment(programme: Programme):
+    page, per_page = page_args(default_per_page=services.PARTICIPANTS_PER_PAGE)
+    search = _search()
+    return render_template(
+        "programmes/_participants.html",
+        programme=programme,
+        participants=services.participants_page(programme, search, page, per_page),
+        search=search,
+    )
+
+
 @bp.route("/<int:programme_id>")
+@cached_page
 def detail(programme_id: int):
     programme = get_or_404(Programme, programme_id)
     require(current_user, "programme.view", programme)
+    if wants_fragment("participants"):
+        return _participants_fragment(programme)
+    page, per_page = page_args(default_per_page=services.PARTICIPANTS_PER_PAGE)
     today = date.today()
-    overview = services.overview(programme, today)
+    overview = services.overview(programme, today, search=_search(), page=page, per_page=per_page)
     return render_template(
         "programmes/detail.html",
         programme=programme,
         overview=overview,
         today=today,
-        timeline=_timeline(programme, today),
-        participant_form=ParticipantForm(cluster_choices=_participant_choices(programme)),
+        timeline=_timeline(programme, overview, today),
         milestone_form=MilestoneForm(),
         plugin_panels=panels_for("programme_panels", programme=programme),
     )
@@ -177,22 +200,74 @@ def renew_calendar_key(programme_id: int):
     return redirect(url_for("programmes.detail", programme_id=programme.id))
 
 
+def _add_from_form(programme: Programme) -> None:
+    """Add the posted cluster: it must be one of the tenant's (404 otherwise) and not take
+    part yet. Says how it went in a flash message."""
+    form = ParticipantForm()
+    if not form.validate_on_submit():
+        if "goal" in form.errors:
+            flash(_("The goal may have at most 2000 characters."), "error")
+        else:
+            flash(_("Choose a cluster."), "error")
+        return
+    cluster = get_or_404(Cluster, form.cluster_id.data)
+    try:
+        services.add_participant(current_user, programme, cluster, form.goal.data)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("%(name)s takes part now.", name=cluster.name), "success")
+
+
+def _list_args(values) -> dict:
+    """The search and page to go back to, from a posted form."""
+    args = {}
+    search = (values.get("q") or "").strip()[:100]
+    if search:
+        args["q"] = search
+    page = values.get("page", type=int)
+    if page and page > 1:
+        args["page"] = page
+    return args
+
+
 @bp.route("/<int:programme_id>/participants", methods=["POST"])
 def add_participant(programme_id: int):
     programme = get_or_404(Programme, programme_id)
     require(current_user, "programme.manage", programme)
-    form = ParticipantForm(cluster_choices=_participant_choices(programme))
-    if form.validate_on_submit():
-        cluster = get_or_404(Cluster, form.cluster_id.data)
-        try:
-            services.add_participant(current_user, programme, cluster, form.goal.data)
-        except ServiceError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(_("%(name)s takes part now.", name=cluster.name), "success")
-    else:
-        flash(_("Choose a cluster."), "error")
+    _add_from_form(programme)
     return redirect(url_for("programmes.detail", programme_id=programme.id))
+
+
+@bp.route("/<int:programme_id>/participants/add", methods=["GET", "POST"])
+def add_participants(programme_id: int):
+    """Find clusters that do not take part yet (search, pages) and add them one by one."""
+    programme = get_or_404(Programme, programme_id)
+    require(current_user, "programme.manage", programme)
+    if request.method == "POST":
+        _add_from_form(programme)
+        return redirect(
+            url_for(
+                "programmes.add_participants", programme_id=programme.id, **_list_args(request.form)
+            )
+        )
+    page, per_page = page_args(default_per_page=services.CANDIDATES_PER_PAGE)
+    search = _search()
+    context = {
+        "programme": programme,
+        "candidates": paginate(services.candidates_query(programme, search), page, per_page),
+        "search": search,
+    }
+    if wants_fragment("candidates"):
+        return render_template("programmes/_candidates.html", **context)
+    return render_template("programmes/add_participants.html", **context)
+
+
+def _back_to_participants(programme: Programme):
+    return redirect(
+        url_for("programmes.detail", programme_id=programme.id, **_list_args(request.form))
+        + "#participants-heading"
+    )
 
 
 def _participant(programme: Programme, participant_id: int) -> ProgrammeCluster:
@@ -200,6 +275,21 @@ def _participant(programme: Programme, participant_id: int) -> ProgrammeCluster:
         ProgrammeCluster, participant_id, belongs_to={"programme_id": programme.id}
     )
     return participant
+
+
+@bp.route("/<int:programme_id>/participants/<int:participant_id>")
+def participant(programme_id: int, participant_id: int):
+    """One participant's goal and its removal: forms kept off the (paged) list."""
+    programme = get_or_404(Programme, programme_id)
+    participant = _participant(programme, participant_id)
+    require(current_user, "programme.manage", programme)
+    return render_template(
+        "programmes/participant.html",
+        programme=programme,
+        participant=participant,
+        form=GoalForm(obj=participant),
+        back=_list_args(request.args),
+    )
 
 
 @bp.route("/<int:programme_id>/participants/<int:participant_id>/goal", methods=["POST"])
@@ -213,7 +303,7 @@ def set_goal(programme_id: int, participant_id: int):
         flash(_("The goal is saved."), "success")
     else:
         flash(_("The goal may have at most 2000 characters."), "error")
-    return redirect(url_for("programmes.detail", programme_id=programme.id))
+    return _back_to_participants(programme)
 
 
 @bp.route("/<int:programme_id>/participants/<int:participant_id>/delete", methods=["POST"])
@@ -223,7 +313,7 @@ def remove_participant(programme_id: int, participant_id: int):
     require(current_user, "programme.manage", programme)
     services.remove_participant(current_user, participant)
     flash(_("The cluster no longer takes part."), "success")
-    return redirect(url_for("programmes.detail", programme_id=programme.id))
+    return _back_to_participants(programme)
 
 
 @bp.route("/<int:programme_id>/milestones", methods=["POST"])
