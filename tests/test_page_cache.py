@@ -3,6 +3,9 @@ user's page or a flash message twice."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import select, update
 
@@ -12,7 +15,7 @@ from portal.extensions import db
 from portal.tenancy import tenant_scope
 from portal.tenancy.models import Tenant
 from portal.web.page_cache import CachedPage, PageCache
-from tests.conftest import count_queries, login
+from tests.conftest import USE_POSTGRES, count_queries, login
 
 CLUSTER_PAGE = "/nordland/clusters/{id}"
 
@@ -199,3 +202,40 @@ def test_one_bump_per_transaction_and_again_after_a_rolled_back_savepoint(app, w
         cluster.sector = "Kept"
         db.session.commit()
     assert _version(app, tenant_id) == before + 2
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="row locks: PostgreSQL")
+def test_crossing_writers_of_one_tenant_queue_instead_of_deadlocking(app, world):
+    """T1 writes cluster 1, then cluster 2; T2 writes cluster 2 in between. Each transaction
+    takes the tenant row first, so T2 waits for T1 before it locks cluster 2: no deadlock."""
+    tenant_id = world["a"].id
+    first_written = threading.Event()
+    errors: list[BaseException] = []
+
+    def write(cluster_ids, wait_for=None, then=None, pause=0.0):
+        try:
+            with app.test_request_context(), tenant_scope(tenant_id):
+                for i, cluster_id in enumerate(cluster_ids):
+                    if i == 1 and pause:
+                        time.sleep(pause)  # T2 is blocked on the tenant row by now
+                    if wait_for is not None:
+                        wait_for.wait(5)
+                    db.session.get(Cluster, cluster_id).sector = f"sector {threading.get_ident()}"
+                    db.session.flush()
+                    if then is not None:
+                        then.set()
+                db.session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    c1, c2 = world["c1"].id, world["c2"].id
+    t1 = threading.Thread(
+        target=write, args=([c1, c2],), kwargs={"then": first_written, "pause": 0.5}
+    )
+    t2 = threading.Thread(target=write, args=([c2],), kwargs={"wait_for": first_written})
+    t1.start()
+    t2.start()
+    t1.join(20)
+    t2.join(20)
+    assert not errors, errors
+    assert not t1.is_alive() and not t2.is_alive()
