@@ -239,3 +239,9 @@ def test_crossing_writers_of_one_tenant_queue_instead_of_deadlocking(app, world)
     t2.join(20)
     assert not errors, errors
     assert not t1.is_alive() and not t2.is_alive()
+
+
+def test_signing_in_keeps_the_cached_pages(app, client, world):
+    before = _version(app, world["a"].id)
+    login(client, "coord@a.example")
+    assert _version(app, world["a"].id) == before

@@ -24,6 +24,8 @@ class Role(enum.StrEnum):
 
 class User(UserMixin, Timestamped, Base):
     __tablename__ = "user_account"
+    # No page shows these: changing them leaves the cached pages valid.
+    unseen_columns = frozenset({"last_login_at", "password_hash", "updated_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

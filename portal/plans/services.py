@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -120,6 +120,21 @@ class ActionFilters:
     overdue: bool = False
     sort: str = "due"
     today: date = field(default_factory=date.today)
+    # Words in the title, the owner's name or e-mail, or a responsible cluster's name.
+    q: str = ""
+    # Only actions nobody owns yet.
+    unowned: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.status
+            or self.owner_id
+            or self.cluster_id
+            or self.overdue
+            or self.q
+            or self.unowned
+        )
 
 
 SORTS = {
@@ -145,6 +160,10 @@ def actions_query(plan_id: int | None, filters: ActionFilters) -> Select:
         stmt = stmt.where(Action.status == ActionStatus(filters.status))
     if filters.owner_id:
         stmt = stmt.where(Action.owner_id == filters.owner_id)
+    elif filters.unowned:
+        stmt = stmt.where(Action.owner_id.is_(None))
+    if filters.q.strip():
+        stmt = stmt.where(_matches(filters.q.strip().lower()))
     if filters.cluster_id:
         stmt = stmt.where(
             Action.id.in_(
@@ -156,6 +175,26 @@ def actions_query(plan_id: int | None, filters: ActionFilters) -> Select:
     if filters.overdue:
         stmt = stmt.where(overdue_clause(filters.today))
     return stmt.order_by(*SORTS.get(filters.sort, SORTS["due"]))
+
+
+def _matches(text: str):
+    """Actions whose title, owner (name or e-mail) or a responsible cluster contains the text."""
+    people = select(User.id).where(
+        or_(
+            func.lower(User.name).contains(text, autoescape=True),
+            func.lower(User.email).contains(text, autoescape=True),
+        )
+    )
+    clusters = (
+        select(ActionCluster.action_id)
+        .join(Cluster, Cluster.id == ActionCluster.cluster_id)
+        .where(func.lower(Cluster.name).contains(text, autoescape=True))
+    )
+    return or_(
+        func.lower(Action.title).contains(text, autoescape=True),
+        Action.owner_id.in_(people),
+        Action.id.in_(clusters),
+    )
 
 
 def _owner_in_tenant(owner_id: int | None, tenant_id: int) -> None:
@@ -347,26 +386,84 @@ def history(action: Action, limit: int = 100) -> list[AuditEntry]:
     )
 
 
-def my_actions_query(
-    user_id: int, today: date, *, due_within_days: int | None = None, overdue: bool = False
-) -> Select:
-    stmt = (
-        select(Action)
-        .where(Action.owner_id == user_id, Action.status.in_(OPEN_STATUSES))
-        .options(
-            selectinload(Action.plan).selectinload(Plan.cluster), selectinload(Action.clusters)
-        )
-        .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
-    )
-    if overdue:
-        stmt = stmt.where(Action.due_date < today)
-    elif due_within_days is not None:
-        from datetime import timedelta
+MY_WORK_LIST = 5
 
-        stmt = stmt.where(
-            Action.due_date >= today, Action.due_date <= today + timedelta(days=due_within_days)
+
+@dataclass
+class MyWork:
+    """What "my work" shows: counts, the first overdue and soon-due actions, a page of all."""
+
+    open: int
+    overdue: int
+    soon: int
+    overdue_items: list[Action]
+    soon_items: list[Action]
+    page_items: list[Action]
+    page: int = 1
+
+
+def my_work(
+    user_id: int,
+    today: date,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+    due_within_days: int = 14,
+    listed: int = MY_WORK_LIST,
+) -> MyWork:
+    """The user's open actions in two queries whatever their number: the counts (one
+    aggregate), then the first ``listed`` overdue and soon-due ones and the page of all
+    (one windowed query). A page beyond the last shows the last."""
+    from datetime import timedelta
+
+    soon_end = today + timedelta(days=due_within_days)
+    mine = and_(Action.owner_id == user_id, Action.status.in_(OPEN_STATUSES))
+    is_overdue = Action.due_date < today
+    is_soon = and_(Action.due_date >= today, Action.due_date <= soon_end)
+    total, overdue, soon = db.session.execute(
+        select(
+            func.count(Action.id),
+            func.coalesce(func.sum(case((is_overdue, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((is_soon, 1), else_=0)), 0),
+        ).where(mine)
+    ).one()
+    result = MyWork(int(total or 0), int(overdue), int(soon), [], [], [])
+    result.page = page = max(1, min(page, -(-result.open // per_page)))
+    if not result.open:
+        return result
+    order = (Action.due_date.is_(None), Action.due_date, Action.id)
+    bucket = case((is_overdue, 1), (is_soon, 2), else_=0)
+    ranked = (
+        select(
+            Action.id.label("id"),
+            bucket.label("bucket"),
+            func.row_number().over(partition_by=bucket, order_by=order).label("in_bucket"),
+            func.row_number().over(order_by=order).label("overall"),
         )
-    return stmt
+        .where(mine)
+        .subquery()
+    )
+    first = (page - 1) * per_page + 1
+    rows = db.session.execute(
+        select(Action, ranked.c.bucket, ranked.c.in_bucket, ranked.c.overall)
+        .join(ranked, ranked.c.id == Action.id)
+        .where(
+            or_(
+                and_(ranked.c.bucket != 0, ranked.c.in_bucket <= listed),
+                ranked.c.overall.between(first, first + per_page - 1),
+            )
+        )
+        .options(joinedload(Action.plan))
+        .order_by(ranked.c.overall)
+    ).all()
+    for action, bucket_of, in_bucket, overall in rows:
+        if bucket_of == 1 and in_bucket <= listed:
+            result.overdue_items.append(action)
+        elif bucket_of == 2 and in_bucket <= listed:
+            result.soon_items.append(action)
+        if first <= overall < first + per_page:
+            result.page_items.append(action)
+    return result
 
 
 def people_choices(tenant_id: int) -> list[tuple[int, str]]:

@@ -16,9 +16,12 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster
@@ -27,6 +30,7 @@ from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.files import services as files
 from portal.files.models import StoredFile
+from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
 from portal.permissions import may, require
 from portal.plans import progress, services
 from portal.plans.forms import ActionForm, AttachmentForm, CommentForm, PlanForm, QuickEditForm
@@ -37,11 +41,19 @@ from portal.tenancy import get_or_404
 from portal.web import timeline
 from portal.web.forms import show_service_error
 from portal.web.htmx import is_htmx, wants_fragment
-from portal.web.pagination import page_args, paginate
+from portal.web.page_cache import cached_page
+from portal.web.pagination import Page, page_args, paginate
 from portal.workshops.models import Registration, RegistrationStatus, Workshop
 
 bp = Blueprint("plans", __name__, url_prefix="/<tenant>")
-PER_PAGE = 50
+# Actions a page of a plan: every row is a small form; the rest is a click on "Next" away.
+PER_PAGE = 20
+# The timeline draws the first actions of the page: a readable picture, a bounded cost.
+TIMELINE_BARS = 10
+# "My work": the first few overdue and soon-due actions (the counts say how many in all), a
+# page of all open actions, the next workshops.
+MY_WORK_PER_PAGE = 20
+MY_WORK_WORKSHOPS = 10
 
 
 # --- plans ------------------------------------------------------------------------------
@@ -90,23 +102,88 @@ def create():
 
 
 def _filters() -> services.ActionFilters:
+    owner = request.args.get("owner", "")
+    owner_id = current_user.id if owner == "me" else request.args.get("owner", type=int)
     return services.ActionFilters(
         status=request.args.get("status", ""),
-        owner_id=request.args.get("owner", type=int),
+        owner_id=owner_id,
+        unowned=owner == "none",
         cluster_id=request.args.get("cluster", type=int),
         overdue=request.args.get("overdue") == "1",
         sort=request.args.get("sort", "due"),
+        q=request.args.get("q", "")[:100],
     )
 
 
-def _plan_timeline(plan: Plan, actions: list[Action], today: date):
+class _IdUrl:
+    """``url_for(endpoint, action_id=…)`` for every row of a table at the cost of one call."""
+
+    _MARK = 918273645
+
+    def __init__(self, endpoint: str):
+        head, tail = url_for(endpoint, action_id=self._MARK).split(str(self._MARK))
+        self.head, self.tail = str(escape(head)), str(escape(tail))
+
+    def __call__(self, action_id: int) -> Markup:
+        return Markup(f"{self.head}{int(action_id)}{self.tail}")  # noqa: S704 - escaped above
+
+
+def _status_options() -> dict[str, Markup]:
+    """The <option>s of the status select with each status selected: built once a page."""
+    labels = [(code, escape(str(label))) for code, label in ACTION_STATUS_LABELS.items()]
+    return {
+        current: Markup(  # noqa: S704 - the codes are ours, the labels escaped above
+            "".join(
+                f'<option value="{code}"{" selected" if code == current else ""}>{label}</option>'
+                for code, label in labels
+            )
+        )
+        for current, _label in labels
+    }
+
+
+def _rows_context(plan: Plan, actions: list[Action]) -> dict:
+    """What the action rows need, computed once for the page rather than once a row.
+
+    Editing a row is for the plan's managers and, unless they only observe, the action's
+    owner: ``may`` is asked only for rows the user owns but does not manage.
+    """
+    can_manage = may(current_user, "plan.manage", plan)
+    me = current_user.id
+    editable = {
+        a.id
+        for a in actions
+        if can_manage or (a.owner_id == me and may(current_user, "action.edit", a))
+    }
+    return {
+        "can_manage": can_manage,
+        "editable": editable,
+        "action_url": _IdUrl("plans.action_detail"),
+        "quick_url": _IdUrl("plans.action_quick"),
+        "status_options": _status_options(),
+        "csrf_value": generate_csrf(),
+        # Translated once: formatted per row with the (escaped on output) title.
+        "row_text": {
+            "status_of": _("Status of %(title)s"),
+            "progress_of": _("Progress of %(title)s in percent"),
+            "save": _("Save"),
+            "overdue": _("overdue"),
+            "high": str(PRIORITY_LABELS["high"]),
+        },
+        "due_labels": {
+            d: format_date(d, "medium") for d in {a.due_date for a in actions if a.due_date}
+        },
+    }
+
+
+def _plan_timeline(plan: Plan, actions: list[Action], today: date, action_url: _IdUrl):
     items = [
         {
             "label": a.title,
             "start": a.start_date or a.due_date,
             "end": a.due_date or a.start_date,
             "status": a.status.value,
-            "url": url_for("plans.action_detail", action_id=a.id),
+            "url": action_url(a.id),
             "note": f"{a.title} · {a.status.value} · {a.progress} %",
         }
         for a in actions
@@ -129,7 +206,24 @@ def _plan_timeline(plan: Plan, actions: list[Action], today: date):
     return timeline.build(plan.start_date, plan.end_date, items, marks, today)
 
 
+def _filter_choice_label(pagination, filters: services.ActionFilters) -> tuple[str, str]:
+    """Names of the person and the cluster a link filtered by (the lists offer no others):
+    taken from the listed actions, which all have them, else a placeholder."""
+    owner = cluster = ""
+    for action in pagination.items:
+        if filters.owner_id and action.owner is not None and not owner:
+            owner = action.owner.name
+        if filters.cluster_id and not cluster:
+            cluster = next((c.name for c in action.clusters if c.id == filters.cluster_id), "")
+    if filters.owner_id and not owner:
+        owner = _("The chosen person")
+    if filters.cluster_id and not cluster:
+        cluster = _("The chosen cluster")
+    return owner, cluster
+
+
 @bp.route("/plans/<int:plan_id>")
+@cached_page
 def detail(plan_id: int):
     plan = get_or_404(Plan, plan_id, joinedload(Plan.cluster))
     require(current_user, "plan.view", plan)
@@ -141,19 +235,24 @@ def detail(plan_id: int):
         "pagination": pagination,
         "filters": filters,
         "today": filters.today,
-        "people": services.people_choices(plan.tenant_id),
-        "can_manage": may(current_user, "plan.manage", plan),
+        **_rows_context(plan, pagination.items),
     }
     if wants_fragment("actions"):
         return render_template("plans/_actions.html", **context)
     programme = db.session.get(Programme, plan.programme_id) if plan.programme_id else None
+    owner_label, cluster_label = _filter_choice_label(pagination, filters)
     return render_template(
         "plans/detail.html",
         **context,
         programme=programme,
-        clusters=cluster_choices(),
+        owner_label=owner_label,
+        cluster_label=cluster_label,
         progress=progress.plans_progress([plan.id])[plan.id],
-        timeline=_plan_timeline(plan, pagination.items, filters.today),
+        timeline=_plan_timeline(
+            plan, pagination.items[:TIMELINE_BARS], filters.today, context["action_url"]
+        ),
+        timeline_left_out=max(0, len(pagination.items) - TIMELINE_BARS),
+        timeline_bars=TIMELINE_BARS,
         plugin_panels=panels_for("plan_panels", plan=plan),
     )
 
@@ -337,7 +436,7 @@ def action_quick(action_id: int):
         plan=action.plan,
         error=error,
         today=date.today(),
-        can_manage=may(current_user, "plan.manage", action.plan),
+        **_rows_context(action.plan, [action]),
     ), status
 
 
@@ -424,18 +523,12 @@ def attachment_delete(action_id: int, file_id: int):
 
 
 @bp.route("/my-work")
+@cached_page
 def my_work():
     require(current_user, "tenant.view", g.tenant)
     today = date.today()
-    overdue = db.session.scalars(
-        services.my_actions_query(current_user.id, today, overdue=True).limit(50)
-    ).all()
-    soon = db.session.scalars(
-        services.my_actions_query(current_user.id, today, due_within_days=14).limit(50)
-    ).all()
-    everything = paginate(
-        services.my_actions_query(current_user.id, today), *page_args(default_per_page=25)
-    )
+    page, per_page = page_args(default_per_page=MY_WORK_PER_PAGE)
+    work = services.my_work(current_user.id, today, page=page, per_page=per_page)
     workshops = db.session.execute(
         select(Workshop, Registration.status)
         .join(Registration, Registration.workshop_id == Workshop.id)
@@ -445,19 +538,18 @@ def my_work():
             Registration.status != RegistrationStatus.CANCELLED,
         )
         .order_by(Workshop.day, Workshop.start_time)
-        .limit(20)
+        .limit(MY_WORK_WORKSHOPS + 1)
     ).all()
-    open_count = db.session.scalar(
-        select(func.count()).select_from(
-            services.my_actions_query(current_user.id, today).order_by(None).subquery()
-        )
-    )
+    listed = work.overdue_items + work.soon_items + work.page_items
+    days = {a.due_date for a in listed if a.due_date} | {w.day for w, _status in workshops}
     return render_template(
         "plans/my_work.html",
-        overdue=overdue,
-        soon=soon,
-        everything=everything,
-        workshops=workshops,
+        work=work,
+        everything=Page(work.page_items, work.page, per_page, work.open),
+        workshops=workshops[:MY_WORK_WORKSHOPS],
+        more_workshops=len(workshops) > MY_WORK_WORKSHOPS,
         today=today,
-        open_count=open_count,
+        action_url=_IdUrl("plans.action_detail"),
+        day_labels={d: format_date(d, "medium") for d in days},
+        status_labels={code: str(label) for code, label in ACTION_STATUS_LABELS.items()},
     )

@@ -12,12 +12,13 @@ What bumps which tenant:
 - a model whose class says ``shared_across_tenants = True`` (rows one region publishes for the
   others to read), and any other row with no tenant: every tenant;
 - ORM bulk ``update()``/``delete()`` statements: the tenant in scope (all when unscoped).
-Writes that no page shows (the outbox) say ``affects_pages = False``.
+Writes that no page shows say so: ``affects_pages = False`` (the outbox) or
+``unseen_columns`` (a user's last sign-in and password hash).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.tenancy.scope import ALL_TENANTS, current_scope
@@ -32,7 +33,7 @@ def _tenants_touched(session: Session) -> set[int] | str:
     touched: set[int] = set()
     users: set[int] = set()
     changed = [*session.new, *session.deleted]
-    changed += [obj for obj in session.dirty if session.is_modified(obj)]
+    changed += [obj for obj in session.dirty if _shows_change(session, obj)]
     for obj in changed:
         cls = type(obj)
         if not getattr(cls, "affects_pages", True):
@@ -59,6 +60,18 @@ def _tenants_touched(session: Session) -> set[int] | str:
         )
         touched.update(tenant_id for (tenant_id,) in rows)
     return touched
+
+
+def _shows_change(session: Session, obj) -> bool:
+    """Whether a changed row changed something a page can show (``unseen_columns``: what no
+    page shows, e.g. a user's last sign-in)."""
+    if not session.is_modified(obj):
+        return False
+    unseen = getattr(type(obj), "unseen_columns", frozenset())
+    if not unseen:
+        return True
+    state = inspect(obj)
+    return any(attr.key not in unseen and attr.history.has_changes() for attr in state.attrs)
 
 
 def _bump(session: Session, tenants: set[int] | str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -68,3 +70,19 @@ def test_timeline_picture_links_to_actions(page, process, screenshots):
     page.screenshot(path=str(screenshots / "plan-timeline.png"), full_page=True)
     svg.locator("a").nth(0).click()
     page.wait_for_url("**/actions/*")
+
+
+def test_search_filters_the_actions_in_place(page, process):
+    """Typing in the search box narrows the list (htmx) and the URL keeps the search."""
+    sign_in(page, "observer@a.example")
+    page.goto(f"/nordland/plans/{process.plan_id}")
+    page.evaluate("window.__marker = 'still here'")
+    rows = page.locator("#actions tbody tr")
+    expect(rows).to_have_count(4)
+    page.get_by_label("Search").fill("Action 002")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Action 002")
+    assert page.evaluate("window.__marker") == "still here"
+    expect(page).to_have_url(re.compile(r"q=Action(\+|%20)002"))
+    page.get_by_label("Owner").select_option("none")
+    expect(page.locator("#actions")).to_contain_text("No action matches the filters.")
