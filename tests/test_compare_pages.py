@@ -9,6 +9,7 @@ import re
 import time
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import insert, select
@@ -692,7 +693,10 @@ def test_query_counts_do_not_grow_with_the_forum(app, client, compared, email):
 
 
 def test_the_scorecard_of_500_clusters(app, client, compared):
-    """500 clusters by 31 indicators: the same queries, and a time to report."""
+    """500 clusters by 31 indicators: the same queries, a page of the heat map at a time, and
+    a time to report."""
+    from portal_compare.kinds import PER_PAGE
+
     _bulk_clusters(app, compared["a"].id, 498)
     login(client, "coord@a.example")
     with count_queries(app) as queries:
@@ -700,9 +704,12 @@ def test_the_scorecard_of_500_clusters(app, client, compared):
         response = _get(client, FORUM)
         seconds = time.perf_counter() - started
     page = _text(response)
-    assert response.status_code == 200 and "Cluster 500" in page
+    assert response.status_code == 200 and len(_heat_map_rows(page)) == PER_PAGE
+    assert "Clusters 1–25 of 500" in page
     assert len(queries) <= 20
     print(f"\n500x31 scorecard: {seconds:.2f} s, {len(queries)} queries, {len(page) // 1024} KiB")
+    last = _text(_get(client, f"{FORUM}?page=20"))
+    assert _heat_map_rows(last)[-1] == "Cluster 500" and "Clusters 476–500 of 500" in last
     with count_queries(app):
         started = time.perf_counter()
         assert (
@@ -710,3 +717,142 @@ def test_the_scorecard_of_500_clusters(app, client, compared):
             == 304
         )
         print(f"304: {time.perf_counter() - started:.3f} s")
+
+
+# --- pages of the heat map, and the statistics kept between requests -------------------------
+
+
+def _table_rows(page: str) -> list[str]:
+    """The row headers of the heat map's table, top to bottom."""
+    body = page.split('class="cmp-grid-table"')[1].split("</tbody>")[0]
+    return [
+        re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r'<th scope="row">(.*?)</th>', body)
+    ]
+
+
+@pytest.mark.parametrize("sort", ["name", "-score", "score", "group:financing"])
+def test_pages_of_the_heat_map_follow_the_sort(app, client, compared, sort):
+    """The whole forum is sorted, then cut into pages: page after page gives the report's
+    order (the report has every row), and the table shows the same rows as the map."""
+    from portal_compare.kinds import PER_PAGE
+
+    _bulk_clusters(app, compared["a"].id, 58)  # 60 clusters: three pages
+    _settings(app, compared["a"].id, show_names=True)
+    login(client, "coord@a.example")
+    everything = _heat_map_rows(_text(_get(client, f"{FORUM}/report?sort={sort}")))
+    assert len(everything) == 60
+    pages = []
+    for number in (1, 2, 3):
+        page = _text(_get(client, f"{FORUM}?sort={sort}&page={number}"))
+        rows = _heat_map_rows(page)
+        assert rows == _table_rows(page)
+        pages.append(rows)
+        first = (number - 1) * PER_PAGE + 1
+        assert f"Clusters {first}–{first + len(rows) - 1} of 60" in page
+        assert 'aria-label="Pages of the heat map"' in page
+        assert f'aria-current="page"><span class="visually-hidden">Page </span>{number}<' in page
+    assert [len(rows) for rows in pages] == [PER_PAGE, PER_PAGE, 60 - 2 * PER_PAGE]
+    assert pages[0] + pages[1] + pages[2] == everything
+    # the pager keeps the sort; the sort form starts again at the first page
+    second = _text(_get(client, f"{FORUM}?sort={sort}&page=2"))
+    pager = second.split('aria-label="Pages of the heat map"')[1].split("</nav>")[0]
+    links = [unquote(h.replace("&amp;", "&")) for h in re.findall(r'href="([^"]+)"', pager)]
+    assert links and all(f"sort={sort}" in link for link in links)
+    assert any("page=3" in link for link in links)
+    form = second.split('class="cmp-sort')[1].split("</form>")[0]
+    assert 'name="page"' not in form
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("0", 1), ("-1", 1), ("abc", 1), ("2.5", 1), ("", 1), ("²", 1), ("99", 3), ("9" * 40, 1)],
+)
+def test_odd_page_numbers(app, client, compared, value, expected):
+    _bulk_clusters(app, compared["a"].id, 58)
+    login(client, "coord@a.example")
+    response = _get(client, f"{FORUM}?page={value}")
+    page = _text(response)
+    assert response.status_code == 200
+    assert f'aria-current="page"><span class="visually-hidden">Page </span>{expected}<' in page
+
+
+def test_a_small_forum_has_no_pager(client, compared):
+    login(client, "coord@a.example")
+    page = _text(_get(client, FORUM))
+    assert "Pages of the heat map" not in page and "Clusters 1–" not in page
+    assert 'id="cmp-sort"' in page
+
+
+def test_the_report_and_the_workbook_have_every_row(app, client, compared):
+    _bulk_clusters(app, compared["a"].id, 58)
+    login(client, "coord@a.example")
+    report = _text(_get(client, f"{FORUM}/report?page=2"))
+    assert len(_heat_map_rows(report)) == 60 and "Pages of the heat map" not in report
+    workbook = _xlsx(_get(client, "/nordland/compare/forum/comparisons.xlsx?page=2"))
+    assert len(list(workbook["Scorecard"].iter_rows(values_only=True))) == 61  # and a header
+
+
+def test_kept_statistics_follow_new_rounds_and_renamed_clusters(app, client, compared):
+    _settings(app, compared["a"].id, show_names=True)
+    login(client, "coord@a.example")
+    page = _text(_get(client, FORUM))
+    cell = re.compile(r'class="cmp-cell-text cmp-on-\w+">4\.75<tspan')
+    assert "Helgeland Health" in page and not cell.search(page)
+    with count_queries(app) as queries:  # another sort: the statistics are kept
+        assert _get(client, f"{FORUM}?sort=-score").status_code == 200
+    assert not any("indicator_value" in q for q in queries)
+    with app.test_request_context(), tenant_scope(compared["a"].id):
+        _enter(compared["c2"].id, date(2025, 9, 1), 4, private_funds=4.75)
+    assert cell.search(_text(_get(client, FORUM)))
+    with app.test_request_context(), tenant_scope(compared["a"].id):
+        db.session.get(Cluster, compared["c2"].id).name = "Helgeland Health Forum"
+        db.session.commit()
+    page = _text(_get(client, f"{FORUM}?sort=-score"))
+    assert "Helgeland Health Forum" in _heat_map_rows(page)
+
+
+def test_kept_statistics_are_shown_to_each_viewer_as_they_may_see_them(app, compared):
+    """One set of statistics serves everyone; who sees which rows is decided per request."""
+    _settings(app, compared["a"].id, show_names=True)
+    clients = {}
+    for email in (
+        "coord@a.example",
+        "assessor@a.example",
+        "manager@a.example",
+        "observer@a.example",
+    ):
+        clients[email] = app.test_client()
+        login(clients[email], email)
+    pages = {email: _text(_get(c, FORUM)) for email, c in clients.items()}
+    assert _heat_map_rows(pages["coord@a.example"]) == ["Arctic Minerals", "Helgeland Health"]
+    assert _heat_map_rows(pages["assessor@a.example"]) == ["Cluster 1", "Cluster 2"]
+    assert _heat_map_rows(pages["manager@a.example"]) == ["Arctic Minerals"]
+    assert "Helgeland Health" not in pages["manager@a.example"]
+    assert 'id="cmp-hm-t"' not in pages["observer@a.example"]
+    assert "Arctic Minerals" not in pages["observer@a.example"]
+    # and the other way round: the manager first, then the coordinator
+    _settings(app, compared["a"].id, show_names=False)
+    manager = _text(_get(clients["manager@a.example"], f"{FORUM}?sort=score"))
+    coordinator = _text(_get(clients["coord@a.example"], f"{FORUM}?sort=score"))
+    assert _heat_map_rows(manager) == ["Arctic Minerals"]
+    assert sorted(_heat_map_rows(coordinator)) == ["Cluster 1", "Cluster 2"]
+
+
+def test_a_revisit_reads_only_what_changed(app, client, compared):
+    """The 304 reads the viewer, the follow-up plans (coordinators), one statement for the
+    settings, references and clusters, and the rounds' fingerprint: the same at any size."""
+
+    def revisit():
+        etag = _get(client, FORUM).headers["ETag"]
+        with count_queries(app) as queries:
+            response = _get(client, FORUM, headers={"If-None-Match": etag})
+        assert response.status_code == 304
+        return queries
+
+    login(client, "coord@a.example")
+    small = revisit()
+    assert sum("benchmark_round" in q for q in small) == 1
+    assert not any("indicator_value" in q for q in small)
+    assert sum("compare_" in q for q in small) == 1  # settings and references in one
+    _bulk_clusters(app, compared["a"].id, 60)
+    assert len(revisit()) == len(small)

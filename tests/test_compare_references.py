@@ -493,9 +493,10 @@ BAD_VALUE = st.one_of(
     st.floats(max_value=-0.0001, allow_infinity=True, allow_nan=False).map(str),
     st.text(alphabet=st.characters(categories=["L", "P", "S"]), min_size=1, max_size=8),
 )
+# No NUL: a file with one is not a text file at all (refused whole, without a row).
 BAD_COUNT = st.one_of(
     st.sampled_from(["", "0", "-3", "2.5", "x", "1e3", "2000000"]), st.text(min_size=1, max_size=5)
-).filter(lambda v: not re.fullmatch(r"\s*\+?0*[1-9]\d{0,5}(\.0*)?\s*", v))
+).filter(lambda v: "\x00" not in v and not re.fullmatch(r"\s*\+?0*[1-9]\d{0,5}(\.0*)?\s*", v))
 
 
 @st.composite

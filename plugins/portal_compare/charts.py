@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from flask_babel import format_percent, pgettext
+from flask_babel import format_percent, get_locale, pgettext
 from markupsafe import Markup, escape
 
 from portal.toolkit import _, format_decimal
-from portal_compare.kinds import row_score
+from portal_compare.kinds import row_score, sort_group
 from portal_compare.stats import LIGHTS, Summary, position
 
 LABEL_W = 280  # indicator names
@@ -31,8 +30,7 @@ CELL_W, CELL_H, GROUP_GAP = 36, 24, 6  # the heat map
 TIPS_UP_TO = 100  # heat maps of up to this many clusters have a hover text per cell
 
 
-def light_letter(light: str | None) -> str:
-    """The one letter that says a light without its colour."""
+def _light_letter(light: str | None) -> str:
     return {
         "green": pgettext("traffic light, one letter", "G"),
         "yellow": pgettext("traffic light, one letter", "Y"),
@@ -40,36 +38,77 @@ def light_letter(light: str | None) -> str:
     }.get(light or "", "–")
 
 
-def light_name(light: str | None) -> str:
+def _light_name(light: str | None) -> str:
     return {"green": _("green"), "yellow": _("yellow"), "red": _("red")}.get(
         light or "", _("Not assessed")
     )
 
 
+def _number(value: float) -> str:
+    return format_decimal(value, "#,##0.##")
+
+
+def _percent(share: float) -> str:
+    return format_percent(share, "#,##0 %")
+
+
+# Words and numbers per language, shared by the requests of a process: Babel's formatting and
+# the catalogs' look-ups are the costly part of drawing the charts, and a scale has few
+# distinct values. Bounded: emptied when full.
+_FORMATTED: dict[tuple, str] = {}
+_FORMATTED_MAX = 20_000
+
+
+def _remembered(fmt, value) -> str:
+    key = (str(get_locale() or "en"), fmt, value)
+    found = _FORMATTED.get(key)
+    if found is None:
+        if len(_FORMATTED) >= _FORMATTED_MAX:
+            _FORMATTED.clear()
+        found = _FORMATTED[key] = fmt(value)
+    return found
+
+
+def light_letter(light: str | None) -> str:
+    """The one letter that says a light without its colour."""
+    return _remembered(_light_letter, light)
+
+
+def light_name(light: str | None) -> str:
+    return _remembered(_light_name, light)
+
+
 def number(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, "#,##0.##")
+    return "–" if value is None else _remembered(_number, value)
+
+
+def percent(share: float) -> str:
+    return _remembered(_percent, share)
 
 
 class Words:
     """Light names, letters and numbers in the request's language, each worked out once
-    (a scorecard of 500 clusters formats 15,500 cells)."""
+    (a heat map page formats hundreds of cells). Numbers come escaped for HTML."""
 
     def __init__(self):
         self.names = {light: light_name(light) for light in (*LIGHTS, None)}
         self.letters = {light: light_letter(light) for light in (*LIGHTS, None)}
         self._numbers: dict[float, str] = {}
+        self._percents: dict[float, str] = {}
 
     def number(self, value: float | None) -> str:
         if value is None:
             return "–"
         found = self._numbers.get(value)
         if found is None:
-            found = self._numbers[value] = number(value)
+            found = self._numbers[value] = str(escape(number(value)))
         return found
 
-
-def percent(share: float) -> str:
-    return format_percent(share, "#,##0 %")
+    def percent(self, share: float) -> str:
+        found = self._percents.get(share)
+        if found is None:
+            found = self._percents[share] = str(escape(percent(share)))
+        return found
 
 
 def short(text: str, limit: int) -> str:
@@ -362,30 +401,19 @@ def against_forum(result, uid: str, title: str, min_group: int) -> Markup:
 # --- 3. the forum's scorecard ---------------------------------------------------------------
 
 
-def sort_group(sort: str) -> str | None:
-    """The group a scorecard is sorted by ("group:<id>" or "-group:<id>"), if any."""
-    key = sort.removeprefix("-")
-    return key.removeprefix("group:") if key.startswith("group:") else None
-
-
 def row_scores(result) -> list[float]:
     """Each heat map row's score: over the group it is sorted by, else over every indicator."""
     group = sort_group(result.sort)
-    return [row_score(row.cells, result.indicators, group) for row in result.rows]
+    return [
+        row.score if row.score is not None else row_score(row.cells, result.indicators, group)
+        for row in result.rows
+    ]
 
 
-def heat_map(result, uid: str, title: str) -> Markup:
-    """Clusters (rows) by indicators (columns), each cell coloured by its light and carrying
-    the value and the light's letter. Written straight as text: 500 clusters make 15,500
-    cells."""
-    words = Words()
-    infos = result.indicators
-    scores = row_scores(result)
-    longest = max((len(r.label) for r in result.rows), default=10)
-    label_w = max(120, min(260, longest * 7 + 16))
-    header = 150
+def _columns(infos, left: float) -> tuple[list[float], float]:
+    """The x of each indicator's column (a gap between groups) and the right end."""
     columns: list[float] = []
-    x = label_w
+    x = left
     previous = None
     for info in infos:
         if previous is not None and info.group_id != previous:
@@ -393,6 +421,20 @@ def heat_map(result, uid: str, title: str) -> Markup:
         columns.append(x)
         x += CELL_W
         previous = info.group_id
+    return columns, x
+
+
+def heat_map(result, uid: str, title: str) -> Markup:
+    """Clusters (rows) by indicators (columns), each cell coloured by its light and carrying
+    the value and the light's letter. Written straight as text: a report of 500 clusters
+    makes 15,500 cells (a page of the scorecard has ``PER_PAGE`` rows)."""
+    words = Words()
+    infos = result.indicators
+    scores = row_scores(result)
+    longest = max((len(r.label) for r in result.rows), default=10)
+    label_w = max(120, min(260, longest * 7 + 16))
+    header = 150
+    columns, x = _columns(infos, label_w)
     score_x = x + 12
     width = score_x + 110
     height = header + len(result.rows) * CELL_H + 56
@@ -421,43 +463,53 @@ def heat_map(result, uid: str, title: str) -> Markup:
     svg.text(score_x, header - 8, _("score"), "cmp-col-label")
     if group_name:  # the score of the group the rows are sorted by
         svg.text(score_x, header - 22, short(group_name, 16), "cmp-col-label", title=group_name)
-    names = [escape(info.name) for info in infos]
+    tips = len(result.rows) <= TIPS_UP_TO  # hover texts; big maps have the table instead
+    # Per column, the parts of a cell that do not depend on the row.
+    rect_x = [f'<rect x="{_n(left + 1)}" y="' for left in columns]
+    text_x = [f'<text x="{_n(left + CELL_W / 2)}" y="' for left in columns]
+    names = [str(escape(info.name)) for info in infos]
+    size = f'" width="{CELL_W - 2}" height="{CELL_H - 2}" class="cmp-cell cmp-fill-'
     lights = {
         light: (
-            escape(words.names[light]),
-            escape(words.letters[light]),
+            str(escape(words.names[light])),
+            f'<tspan class="cmp-letter">{escape(words.letters[light])}</tspan></text>',
+            f'" class="cmp-cell-text cmp-on-{light}">',
         )
         for light in LIGHTS
     }
     parts = svg.parts
-    tips = len(result.rows) <= TIPS_UP_TO  # hover texts; big maps have the table instead
+    number_of = words.number
     for r, row in enumerate(result.rows):
         y = header + r * CELL_H
         svg.text(label_w - 10, y + CELL_H / 2 + 4, short(row.label, 34), "cmp-label", "end")
         label = escape(row.label)
         ty = _n(y + CELL_H / 2 + 4)
         ry = _n(y + 1)
-        for cell, name, left in zip(row.cells, names, columns, strict=True):
-            cx = _n(left + CELL_W / 2)
-            rx = _n(left + 1)
+        for column, cell in enumerate(row.cells):
             if cell is None:
                 parts.append(
-                    f'<rect x="{rx}" y="{ry}" width="{CELL_W - 2}" height="{CELL_H - 2}"'
-                    f' class="cmp-cell cmp-fill-none"></rect><text x="{cx}" y="{ty}"'
-                    f' class="cmp-cell-text cmp-on-none">–</text>'
+                    f'{rect_x[column]}{ry}{size}none"></rect>{text_x[column]}{ty}"'
+                    ' class="cmp-cell-text cmp-on-none">–</text>'
                 )
                 continue
             value, light = cell
-            light_word, letter = lights.get(light, ("", ""))
-            shown = escape(words.number(value))
-            tip = f"<title>{label} · {name}: {shown} ({light_word})</title>" if tips else ""
-            parts.append(
-                f'<rect x="{rx}" y="{ry}" width="{CELL_W - 2}" height="{CELL_H - 2}"'
-                f' class="cmp-cell cmp-fill-{escape(light)}">{tip}</rect><text x="{cx}" y="{ty}"'
-                f' class="cmp-cell-text cmp-on-{escape(light)}">{shown}'
-                f'<tspan class="cmp-letter">{letter}</tspan></text>'
+            shown = number_of(value)
+            found = lights.get(light)
+            if found is None:  # not a light: a plain cell
+                parts.append(
+                    f'{rect_x[column]}{ry}{size}none"></rect>{text_x[column]}{ty}"'
+                    f' class="cmp-cell-text cmp-on-none">{shown}</text>'
+                )
+                continue
+            light_word, letter, text_class = found
+            tip = (
+                f"<title>{label} · {names[column]}: {shown} ({light_word})</title>" if tips else ""
             )
-        svg.text(score_x, y + CELL_H / 2 + 4, percent(scores[r]), "cmp-value")
+            parts.append(
+                f'{rect_x[column]}{ry}{size}{light}">{tip}</rect>'
+                f"{text_x[column]}{ty}{text_class}{shown}{letter}"
+            )
+        svg.text(score_x, y + CELL_H / 2 + 4, words.percent(scores[r]), "cmp-value")
     bottom = header + len(result.rows) * CELL_H + 8
     for group_label, items in _grouped(infos):
         left = columns[items[0][0]]
@@ -475,26 +527,53 @@ def heat_map(result, uid: str, title: str) -> Markup:
     return svg.markup()
 
 
-def heat_table(result) -> list[tuple[Any, list[tuple[str, str]], str]]:
-    """The heat map's rows for its table: (row, [(value, light name) per cell], score)."""
+def heat_table_body(result, link=None) -> Markup:
+    """The heat map's rows as the rows of its table (value and light's name per cell, then
+    the score), written straight as HTML. ``link(row)`` answers the address of a row's
+    cluster, or None."""
     words = Words()
     scores = row_scores(result)
-    return [
-        (
-            row,
-            [
-                (words.number(cell[0]), words.names.get(cell[1], "")) if cell else ("–", "")
-                for cell in row.cells
-            ],
-            percent(scores[n]),
-        )
-        for n, row in enumerate(result.rows)
-    ]
+    names = {light: str(escape(words.names[light])) for light in LIGHTS}
+    parts = []
+    for n, row in enumerate(result.rows):
+        address = link(row) if link is not None else None
+        label = escape(row.label)
+        head = f'<a href="{escape(address)}">{label}</a>' if address else label
+        parts.append(f'<tr><th scope="row">{head}</th>')
+        for cell in row.cells:
+            if cell is None:
+                parts.append('<td class="num">–</td>')
+                continue
+            word = names.get(cell[1])
+            small = f' <small class="cmp-light-word">{word}</small>' if word else ""
+            parts.append(f'<td class="num">{words.number(cell[0])}{small}</td>')
+        parts.append(f'<td class="num">{words.percent(scores[n])}</td></tr>')
+    return Markup("".join(parts))  # noqa: S704  (every text escaped above)
 
 
 def distribution(result, uid: str, title: str, own=None) -> Markup:
     """Per indicator, grouped: the middle half of the forum as a line, the median as a dot,
-    the viewer's own cluster as a diamond; then the forum's share of each light."""
+    the viewer's own cluster as a diamond; then the forum's share of each light.
+
+    Without ``own`` it depends on the forum's aggregates only: a scorecard keeps it with its
+    statistics (``result.drawings``) per language and set of suppressed aggregates."""
+    drawings = getattr(result, "drawings", None)
+    key = None
+    if drawings is not None and own is None:
+        hidden = tuple(k for k, summary in result.summaries.items() if summary is None)
+        key = ("distribution", uid, str(title), str(get_locale() or "en"), hidden)
+        found = drawings.get(key)
+        if found is not None:
+            return found
+    markup = _distribution(result, uid, title, own)
+    if key is not None:
+        if len(drawings) >= 32:
+            drawings.clear()
+        drawings[key] = markup
+    return markup
+
+
+def _distribution(result, uid: str, title: str, own=None) -> Markup:
     infos = result.indicators
     axis = Axis(LABEL_W, AXIS_W)
     layout, height = _rows(infos)

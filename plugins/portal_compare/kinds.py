@@ -1,7 +1,9 @@
 """The four comparisons this plugin registers, as functions of a ``ComparisonContext``.
 
 Each loads what it needs in a fixed number of queries (``latest_rounds``/``cluster_rounds``:
-one each) and returns plain data the templates, the report and the XLSX export share.
+one each) and returns plain data the templates, the report and the XLSX export share. The
+forum's kinds take the forum's statistics from ``portal_compare.forumstats``, which the pages
+keep between requests while the rounds and clusters stay the same.
 Privacy is applied here, once: values of clusters the viewer may not see never leave these
 functions, and aggregates of fewer than ``context.min_group`` clusters are suppressed.
 """
@@ -20,9 +22,11 @@ from portal.toolkit import (
     _,
     _l,
     cluster_rounds,
+    current_tenant,
     latest_rounds,
     pick_text,
 )
+from portal_compare.forumstats import ForumStats, forum_stats
 from portal_compare.stats import Summary, position, summarise
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -189,7 +193,8 @@ class ScoreRow:
     label: str  # its name, or "Cluster 3" where names are not shown
     cluster_id: int | None  # None where the viewer may not know which cluster it is
     held_on: Any
-    cells: list[tuple[float, str] | None]  # per indicator
+    cells: list[tuple[float, str] | None] | tuple  # per indicator
+    score: float | None = None  # over the group the rows are sorted by, else every indicator
 
 
 @dataclass
@@ -202,16 +207,35 @@ class Standing:
 @dataclass
 class Scorecard:
     indicators: list[IndicatorInfo]
-    rows: list[ScoreRow]  # empty for viewers who may only see aggregates
+    rows: list[ScoreRow]  # the page's rows; empty for viewers who may only see aggregates
     summaries: dict[str, Summary | None]
     clusters: int
     suppressed: bool
     strengths: list[Standing]
     weaknesses: list[Standing]
     sort: str
+    total_rows: int = -1  # the rows on every page (-1: ``rows`` are all of them)
+    page: int = 1
+    pages: int = 1
+    offset: int = 0  # how many rows the pages before this one hold
+    # Drawings kept with the forum's statistics (the charts use them where they can).
+    drawings: dict | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.total_rows < 0:
+            self.total_rows = len(self.rows)
+
+    @property
+    def first_index(self) -> int:
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.offset + len(self.rows)
 
 
 SORTS = ("name", "score", "-score")  # also "group:<id>" and "-group:<id>" ("-": best first)
+PER_PAGE = 25  # heat map rows on a page; a report (no "page" option) has all of them
 
 
 def row_score(
@@ -238,6 +262,12 @@ def valid_sort(sort: Any, infos: list[IndicatorInfo]) -> str:
     return "name"
 
 
+def sort_group(sort: str) -> str | None:
+    """The group a scorecard is sorted by ("group:<id>" or "-group:<id>"), if any."""
+    key = sort.removeprefix("-")
+    return key.removeprefix("group:") if key.startswith("group:") else None
+
+
 def standings(infos: list[IndicatorInfo], summaries: dict[str, Summary | None]) -> list[Standing]:
     """Indicators by the forum's median position on their scale, best first."""
     found = [
@@ -252,54 +282,90 @@ def standings(infos: list[IndicatorInfo], summaries: dict[str, Summary | None]) 
     return sorted(found, key=lambda s: (-s.score, s.indicator.name))
 
 
+def _stats(context: ComparisonContext) -> ForumStats:
+    tenant_id = context.tenant.id if context.tenant is not None else current_tenant().id
+    return forum_stats(tenant_id, context.indicator_set, loader=_latest_of)
+
+
+def _latest_of(set_id: str, version: str) -> list[ClusterRound]:
+    return _shared(latest_rounds, set_id, version)
+
+
+def _shown(context: ComparisonContext, summaries: dict[str, Summary | None]):
+    """The aggregates the viewer may see: none of fewer than ``min_group`` clusters."""
+    return {
+        key: summary if summary is not None and summary.count >= context.min_group else None
+        for key, summary in summaries.items()
+    }
+
+
+def _page(context: ComparisonContext, total: int) -> tuple[int, int, int | None]:
+    """(page, pages, rows per page) of the ``page`` option; no option: one page of all."""
+    wanted = context.options.get("page")
+    if wanted is None:
+        return 1, 1, None
+    per_page = int(context.options.get("per_page") or PER_PAGE)
+    pages = max(1, -(-total // per_page))
+    try:
+        page = int(wanted)
+    except (TypeError, ValueError):
+        page = 1
+    return min(max(page, 1), pages), pages, per_page
+
+
 def forum_scorecard(context: ComparisonContext) -> Scorecard:
-    indicator_set = context.indicator_set
+    """The forum's scorecard. The statistics come from ``forum_stats`` (all clusters, kept
+    between requests); privacy is applied here, per request: which rows the viewer sees,
+    with names or numbers, and which aggregates are big enough to show."""
     infos = indicator_infos(context)
-    latest = _latest(indicator_set)
-    summaries = _summaries(context, latest)
+    stats = _stats(context)
+    summaries = _shown(context, stats.summaries)
     sort = valid_sort(context.options.get("sort", "name"), infos)
-    rows = []
+    group = sort_group(sort)
     if context.sees_all:
-        # Unnamed rows are numbered in the order rounds were entered, not by name.
-        numbers = {r.round_id: n for n, r in enumerate(sorted(latest, key=lambda r: r.round_id), 1)}
-        # Unnamed rows also come in that order: an order by name would tell the names.
-        for round_ in latest if context.show_names else sorted(latest, key=lambda r: r.round_id):
-            rows.append(
-                ScoreRow(
-                    round_.cluster_name
-                    if context.show_names
-                    else _("Cluster %(n)d", n=numbers[round_.round_id]),
-                    round_.cluster_id if context.show_names else None,
-                    round_.held_on,
-                    [round_.values.get(info.id) for info in infos],
-                )
+        # Unnamed rows are numbered in the order rounds were entered, and come in that order:
+        # an order by name would tell the names.
+        order = stats.order(sort, by_name=context.show_names)
+    elif context.visible_cluster_ids:  # the viewer's own clusters only, by name
+        visible = context.visible_cluster_ids
+        order = [n for n in stats.order(sort, True) if stats.rounds[n].cluster_id in visible]
+    else:
+        order = []
+    page, pages, per_page = _page(context, len(order))
+    offset = (page - 1) * per_page if per_page else 0
+    shown = order[offset : offset + per_page] if per_page else order
+    scores = stats.scores.get(group) or stats.scores[None]
+    named = context.show_names or not context.sees_all
+    rows = []
+    for n in shown:
+        round_ = stats.rounds[n]
+        rows.append(
+            ScoreRow(
+                round_.cluster_name
+                if named
+                else _("Cluster %(n)d", n=stats.numbers[round_.round_id]),
+                round_.cluster_id if named else None,
+                round_.held_on,
+                round_.cells,
+                scores[n],
             )
-    else:  # the viewer's own clusters only, by name
-        for round_ in latest:
-            if round_.cluster_id in context.visible_cluster_ids:
-                rows.append(
-                    ScoreRow(
-                        round_.cluster_name,
-                        round_.cluster_id,
-                        round_.held_on,
-                        [round_.values.get(info.id) for info in infos],
-                    )
-                )
-    if sort != "name":
-        key = sort.removeprefix("-")
-        group = key.removeprefix("group:") if key.startswith("group:") else None
-        rows.sort(key=lambda r: row_score(r.cells, infos, group), reverse=sort.startswith("-"))
+        )
     ranked = standings(infos, summaries)
     top = min(5, len(ranked) // 2)
     return Scorecard(
         infos,
         rows,
         summaries,
-        len(latest),
-        len(latest) < context.min_group,
+        stats.count,
+        stats.count < context.min_group,
         ranked[:top],
         list(reversed(ranked[-top:])) if top else [],
         sort,
+        total_rows=len(order),
+        page=page,
+        pages=pages,
+        offset=offset,
+        drawings=stats.drawings,
     )
 
 
@@ -335,10 +401,9 @@ class AgainstReferences:
 def forum_against_references(context: ComparisonContext) -> AgainstReferences:
     from portal_compare.references import reference_columns
 
-    indicator_set = context.indicator_set
     infos = indicator_infos(context)
-    latest = _latest(indicator_set)
-    forum = _summaries(context, latest)
+    stats = _stats(context)
+    forum = _shown(context, stats.summaries)
     columns = reference_columns(context, context.options.get("reference_ids") or [])
     lags = []
     if columns:
@@ -352,7 +417,7 @@ def forum_against_references(context: ComparisonContext) -> AgainstReferences:
             lags.append(Gap(info, ours, theirs, gap if info.higher_is_better else -gap))
         lags.sort(key=lambda g: (g.gap, g.indicator.name))
     return AgainstReferences(
-        infos, forum, len(latest), len(latest) < context.min_group, columns, lags
+        infos, forum, stats.count, stats.count < context.min_group, columns, lags
     )
 
 

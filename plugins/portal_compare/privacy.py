@@ -31,9 +31,13 @@ def settings_for(tenant_id: int) -> CompareSettings:
     )
 
 
-def context_for(user, tenant, indicator_set, *, cluster=None, locale="en", options=None):
+def context_for(
+    user, tenant, indicator_set, *, cluster=None, locale="en", options=None, settings=None
+):
+    """What a comparison is computed for, privacy decided. ``settings``: the region's
+    settings when the caller has read them already."""
     role = role_in(user, tenant)
-    settings = settings_for(tenant.id)
+    settings = settings if settings is not None else settings_for(tenant.id)
     sees_all = role in SEES_ALL or bool(getattr(user, "is_platform_admin", False))
     return ComparisonContext(
         tenant=tenant,

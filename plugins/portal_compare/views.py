@@ -9,7 +9,11 @@ for one cluster's own values) before anything is computed.
 The heavy pages answer ``304 Not Modified`` to a repeat visit without computing: their ETag
 is made of the region's rounds fingerprint, the comparison settings, the chosen options and
 references, the language and the viewer (user, role, clusters, session), so no two viewers
-share a cached page.
+share a cached page. The forum's page reads what changed (settings, reference portfolios,
+clusters, rounds) in two queries before anything else, and takes the forum's statistics from
+an in-process cache under the same fingerprints (``portal_compare.forumstats``). Its heat map
+comes in pages of ``kinds.PER_PAGE`` clusters, sorted as a whole first; the printable report
+and the Excel file have every row.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ from portal.toolkit import (
 )
 from portal_compare import charts, export
 from portal_compare.blueprint import bp
+from portal_compare.forumstats import PageState, read_page_state, remember_state
+from portal_compare.models import DEFAULT_MIN_GROUP, CompareSettings
 from portal_compare.privacy import context_for, settings_for
 from portal_compare.references import usable_references
 
@@ -199,19 +205,28 @@ def _viewer(tenant) -> tuple:
     )
 
 
-def _etag(tenant, *parts) -> str:
-    settings = settings_for(tenant.id)
+def _etag(tenant, *parts, state: PageState | None = None) -> str:
+    """The page's ETag. ``state`` (``read_page_state``) covers the settings, the reference
+    portfolios, the clusters and the rounds in two queries; without it the settings and the
+    rounds are read as they were before."""
+    if state is None:
+        settings = settings_for(tenant.id)
+        changed = (
+            rounds_fingerprint(),
+            settings.id,
+            settings.updated_at,
+            settings.min_group,
+            settings.show_names,
+        )
+    else:
+        changed = state.key
     key = (
         request.endpoint,
         tenant.id,
         tenant.name,
         tenant.accent_color,
         tenant.logo_updated_at,
-        rounds_fingerprint(),
-        settings.id,
-        settings.updated_at,
-        settings.min_group,
-        settings.show_names,
+        changed,
         _locale(),
         is_htmx(),
         request.headers.get("HX-Target", ""),
@@ -460,56 +475,91 @@ def _followup(tenant, plans, targets, next_url: str):
     return SimpleNamespace(plans=plans, buttons=buttons, next=next_url) if buttons else None
 
 
+def _page_numbers(current: int, pages: int) -> list[int | None]:
+    """The pages a pager offers: the first, the last and those around the current one;
+    None where some are left out."""
+    wanted = {1, pages, *range(current - 2, current + 3)}
+    found: list[int | None] = []
+    for number in range(1, pages + 1):
+        if number in wanted:
+            found.append(number)
+        elif found and found[-1] is not None:
+            found.append(None)
+    return found
+
+
+def _page_number() -> int:
+    """The heat map's page asked for; anything but a positive number is the first page
+    (a page beyond the last is the last: the kind clamps it)."""
+    value = request.args.get("page", "")
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
+        return 1
+    return max(int(value), 1)
+
+
 def _forum_page(template: str, report: bool = False):
     tenant = current_tenant()
     require(current_user, "compare.view", tenant)
     sets = indicator_sets_for(tenant.id)
     indicator_set = _chosen_set(sets)
-    data = {
-        "sets": sets,
-        "set_options": _set_options(sets),
-        "indicator_set": indicator_set,
-        "set_label": _set_label(indicator_set),
-        "shown": [],
-        "results_id": RESULTS_ID,
-        "today": date.today(),
-        "references_url": _url("compare.references"),
-        "settings_url": _url("compare.settings"),
-    }
+
+    def page_data():
+        return {
+            "sets": sets,
+            "set_options": _set_options(sets),
+            "indicator_set": indicator_set,
+            "set_label": _set_label(indicator_set),
+            "shown": [],
+            "results_id": RESULTS_ID,
+            "today": date.today(),
+            "references_url": _url("compare.references"),
+            "settings_url": _url("compare.settings"),
+        }
+
     if indicator_set is None:
-        return render_template(template, **data)
+        return render_template(template, **page_data())
     sort = request.args.get("sort", "name")
+    number = None if report else _page_number()
     wanted = _reference_ids()
-    usable = usable_references(tenant.id, indicator_set.id, indicator_set.version)
-    by_id = {r.id: r for r in usable}
-    chosen = [by_id[i] for i in wanted if i in by_id]
     kinds = _kinds(tenant, "forum", indicator_set)
     manage = may(current_user, "compare.manage", tenant)
     plans = joint_plans() if manage and not report else []
     targets = followup_targets(tenant) if plans else []
+    # What changed (settings, references, clusters, rounds): two queries, and a revisit
+    # with nothing changed is answered before anything else is read.
+    state = read_page_state(tenant.id)
     etag = _etag(
         tenant,
         indicator_set.key,
         sort,
-        [(r.id, r.name, r.updated_at, r.cluster_count) for r in usable],
-        [r.id for r in chosen],
+        number,
+        wanted,
         [(p.id, p.title) for p in plans],
         [t.id for t in targets],
         [k.id for k in kinds],
         date.today() if report else None,
+        state=state,
     )
     if (cached := _not_modified(etag)) is not None:
         return cached
+    data = page_data()
+    usable = usable_references(tenant.id, indicator_set.id, indicator_set.version)
+    by_id = {r.id: r for r in usable}
+    chosen = [by_id[i] for i in wanted if i in by_id]
+    settings = _settings_of(tenant.id, state)
     context = context_for(
         current_user,
         tenant,
         indicator_set,
         locale=_locale(),
-        options={"sort": sort, "reference_ids": [r.id for r in chosen]},
+        options={"sort": sort, "reference_ids": [r.id for r in chosen], "page": number},
+        settings=settings,
     )
     values = {"set": indicator_set.id, "version": indicator_set.version}
     args = dict(values, sort=sort, ref=[r.id for r in chosen])
     page_url = url_for("compare.forum", **args)
+    if number and number > 1:
+        page_url = url_for("compare.forum", **args, page=number)
     page = SimpleNamespace(
         report=report,
         url=url_for("compare.forum"),
@@ -529,9 +579,21 @@ def _forum_page(template: str, report: bool = False):
         weakness_finding=lambda standing: _weakness_finding(indicator_set, standing),
         lag_finding=lambda gap, name: _lag_finding(indicator_set, gap, name),
         limit=FOLLOWUP_LIMIT,
+        page_url=lambda n: url_for("compare.forum", **args, page=n),
+        page_numbers=_page_numbers,
+        cluster_link=lambda row: (
+            url_for("compare.cluster", cluster_id=row.cluster_id, **values)
+            if row.cluster_id
+            else None
+        ),
     )
+    remember_state(tenant.id, state)
+    try:
+        shown = _show(kinds, context, page)
+    finally:
+        remember_state(tenant.id, None)
     data.update(
-        shown=_show(kinds, context, page),
+        shown=shown,
         page=page,
         page_url=page_url,
         report_url=url_for("compare.forum_report", **args),
@@ -540,6 +602,15 @@ def _forum_page(template: str, report: bool = False):
     if not report and wants_fragment(RESULTS_ID):
         return _cached(etag, render_template("compare/_forum_results.html", **data))
     return _cached(etag, render_template(template, **data))
+
+
+def _settings_of(tenant_id: int, state: PageState):
+    """The region's settings as the state read them (the defaults when it has none)."""
+    if state.min_group is None:
+        return CompareSettings(tenant_id=tenant_id, min_group=DEFAULT_MIN_GROUP, show_names=False)
+    return CompareSettings(
+        tenant_id=tenant_id, min_group=state.min_group, show_names=bool(state.show_names)
+    )
 
 
 @bp.route("/forum")
@@ -562,6 +633,7 @@ def forum_xlsx():
         usable = {
             r.id for r in usable_references(tenant.id, indicator_set.id, indicator_set.version)
         }
+        state = read_page_state(tenant.id)
         context = context_for(
             current_user,
             tenant,
@@ -571,8 +643,13 @@ def forum_xlsx():
                 "sort": request.args.get("sort", "name"),
                 "reference_ids": [i for i in _reference_ids() if i in usable],
             },
+            settings=_settings_of(tenant.id, state),
         )
-        for kind, result in _compute(_kinds(tenant, "forum", indicator_set), context):
-            sheets.extend(export.sheets(kind, result, context))
+        remember_state(tenant.id, state)
+        try:
+            for kind, result in _compute(_kinds(tenant, "forum", indicator_set), context):
+                sheets.extend(export.sheets(kind, result, context))
+        finally:
+            remember_state(tenant.id, None)
     name = export.file_name(tenant.slug, _("forum"), indicator_set)
     return export.download(sheets, name)

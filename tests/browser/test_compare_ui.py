@@ -211,3 +211,35 @@ def test_manager_sees_the_own_cluster_against_the_forum(page, forum, screenshots
     # another cluster's comparisons are refused
     problems.expect_status(403, f"/compare/clusters/{c2}")
     assert page.goto(f"/nordland/compare/clusters/{c2}").status == 403
+
+
+def test_the_coordinator_pages_through_a_sorted_heat_map(page, forum, monkeypatch, screenshots):
+    """Pages of three rows: the whole forum is sorted first; htmx swaps the results and the
+    address keeps the sort and the page; the pager is a labelled navigation."""
+    from portal_compare import kinds
+
+    monkeypatch.setattr(kinds, "PER_PAGE", 3)
+    sign_in(page, "coord@a.example")
+    page.goto("/nordland/compare/forum/report?sort=-score")
+    everything = heat_map_rows(page)
+    assert len(everything) == 8
+    page.goto("/nordland/compare/forum?sort=-score")
+    pager = page.get_by_role("navigation", name="Pages of the heat map")
+    expect(pager).to_be_visible()
+    expect(page.locator("#cmp-rows-shown")).to_have_text("Clusters 1–3 of 8, in the chosen order.")
+    assert heat_map_rows(page) == everything[:3]
+    pager.get_by_role("link", name="Next clusters").click()
+    expect(page).to_have_url(re.compile(r"sort=-score.*page=2|page=2.*sort=-score"))
+    expect(page.locator("#cmp-rows-shown")).to_have_text("Clusters 4–6 of 8, in the chosen order.")
+    assert heat_map_rows(page) == everything[3:6]
+    expect(pager.locator("[aria-current=page]")).to_have_text("Page 2")
+    page.locator("#h-heat-map").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "compare-scorecard-page-2.png"), **SHOT)
+    pager.get_by_role("link", name="Page 3").click()
+    expect(page.locator("#cmp-rows-shown")).to_have_text("Clusters 7–8 of 8, in the chosen order.")
+    assert heat_map_rows(page) == everything[6:]
+    # a new sort starts again at the first page
+    page.select_option("#cmp-sort", "name")
+    expect(page.locator("#cmp-rows-shown")).to_have_text("Clusters 1–3 of 8, in the chosen order.")
+    assert heat_map_rows(page) == sorted(everything)[:3]
+    assert page.evaluate(DUPLICATE_IDS) == []

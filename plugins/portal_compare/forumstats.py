@@ -1,0 +1,273 @@
+"""The forum's statistics of one indicator set version, worked out once and kept between
+requests.
+
+The scorecard of 500 clusters by 31 indicators aggregates 15,500 values; doing that on every
+request is the bulk of the page's time. ``forum_stats`` keeps the result in a small in-process
+LRU (one per application) under a key that changes whenever the data does: the tenant, the
+set version, the rounds' fingerprint (``rounds_fingerprint``: count, newest id, newest change)
+and the clusters' fingerprint (a renamed cluster changes its rows). A stale entry is never
+served; an old one just falls out of the LRU.
+
+The entries hold every cluster of the forum, before privacy: who sees which rows, whether
+names are shown and which aggregates are too small to show are applied per request by the
+kinds (``portal_compare.kinds``), so one entry serves every viewer.
+
+``read_page_state`` reads what the pages' ETags and the cache key need in two queries: one for the
+plugin's own rows (settings, reference portfolios) and the clusters, one for the rounds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app, g, has_app_context
+from sqlalchemy import Integer, bindparam, func, or_, select
+
+from portal.toolkit import Cluster, db, latest_rounds, rounds_fingerprint, unscoped
+from portal_compare.models import CompareSettings, ReferencePortfolio
+from portal_compare.stats import Summary, position, summarise
+
+MAX_ENTRIES = 16  # entries per process (tenant x set version x data); ~1 MB at 500 clusters
+EXTENSION = "portal_compare_stats"
+
+
+# --- what changed -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the comparison pages depend on besides the options: the region's settings (as
+    read), a fingerprint of the reference portfolios it may pick, of its clusters and of its
+    rounds."""
+
+    settings_id: int | None
+    settings_changed: Any
+    min_group: int | None  # None: the region has no settings row (defaults apply)
+    show_names: bool | None
+    references: tuple
+    clusters: tuple
+    rounds: str
+
+    @property
+    def key(self) -> tuple:
+        return (
+            self.settings_id,
+            self.settings_changed,
+            self.min_group,
+            self.show_names,
+            self.references,
+            self.clusters,
+            self.rounds,
+        )
+
+
+def _state_statement():
+    """One statement for the settings, the usable reference portfolios and the clusters of
+    the tenant ``:tenant``; built once (it runs on every visit, a revisit too)."""
+    tenant = bindparam("tenant", type_=Integer)
+
+    def settings(column):
+        return select(column).where(CompareSettings.tenant_id == tenant).scalar_subquery()
+
+    usable = or_(ReferencePortfolio.tenant_id == tenant, ReferencePortfolio.published.is_(True))
+
+    def references(column):
+        return select(column).where(usable).scalar_subquery()
+
+    def clusters(column):
+        return select(column).where(Cluster.tenant_id == tenant).scalar_subquery()
+
+    return select(
+        settings(CompareSettings.id),
+        settings(CompareSettings.updated_at),
+        settings(CompareSettings.min_group),
+        settings(CompareSettings.show_names),
+        references(func.count(ReferencePortfolio.id)),
+        references(func.sum(ReferencePortfolio.id)),
+        references(func.max(ReferencePortfolio.updated_at)),
+        clusters(func.count(Cluster.id)),
+        clusters(func.max(Cluster.id)),
+        clusters(func.max(Cluster.updated_at)),
+    )
+
+
+_STATE = None
+
+
+def read_page_state(tenant_id: int) -> PageState:
+    """Two queries, whatever the size of the forum."""
+    global _STATE
+    if _STATE is None:
+        _STATE = _state_statement()
+    # Other regions' published portfolios count too; every part names its tenant itself.
+    with unscoped():
+        row = db.session.execute(_STATE, {"tenant": tenant_id}).one()
+    return PageState(
+        row[0],
+        row[1],
+        row[2],
+        None if row[3] is None else bool(row[3]),
+        tuple(row[4:7]),
+        tuple(row[7:10]),
+        rounds_fingerprint(),
+    )
+
+
+def remembered_state(tenant_id: int) -> PageState | None:
+    """The state a page read for its ETag and keeps while it computes (``remember_state``)."""
+    remembered = g.get("compare_state") if has_app_context() else None
+    if remembered is not None and remembered[0] == tenant_id:
+        return remembered[1]
+    return None
+
+
+def remember_state(tenant_id: int, state: PageState | None) -> None:
+    """A page keeps the state it read for its ETag while it computes (None forgets it)."""
+    if state is None:
+        g.pop("compare_state", None)
+    else:
+        g.compare_state = (tenant_id, state)
+
+
+# --- the statistics ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForumRound:
+    """One cluster's newest round, its values in the set's order of indicators."""
+
+    cluster_id: int
+    cluster_name: str
+    round_id: int
+    held_on: date
+    cells: tuple[tuple[float, str] | None, ...]
+
+
+@dataclass
+class ForumStats:
+    """Every cluster's newest round of a set version and what is worked out from them."""
+
+    rounds: list[ForumRound]  # by cluster name
+    entered: list[int]  # indexes into ``rounds`` in the order the rounds were entered
+    numbers: dict[int, int]  # round id -> its number ("Cluster 3") in that order
+    summaries: dict[str, Summary | None]  # per indicator, every cluster (before suppression)
+    scores: dict[str | None, list[float]]  # per group (None: every indicator), per round
+    _orders: dict[tuple, list[int]] = field(default_factory=dict)
+    # Drawings that depend on nothing but these statistics and the language (the charts').
+    drawings: dict[tuple, Any] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.rounds)
+
+    def order(self, sort: str, by_name: bool) -> list[int]:
+        """Indexes into ``rounds`` in a sort's order ("name", "score", "-group:<id>"...):
+        ties keep the base order, by name or (``by_name`` False) as entered."""
+        key = (sort, by_name)
+        found = self._orders.get(key)
+        if found is None:
+            base = list(range(len(self.rounds))) if by_name else list(self.entered)
+            if sort != "name":
+                plain = sort.removeprefix("-")
+                group = plain.removeprefix("group:") if plain.startswith("group:") else None
+                scores = self.scores.get(group) or [0.0] * len(self.rounds)
+                base.sort(key=scores.__getitem__, reverse=sort.startswith("-"))
+            found = self._orders[key] = base
+        return found
+
+
+def compute(indicator_set, rounds) -> ForumStats:
+    """The statistics of ``rounds`` (``latest_rounds``: one per cluster, by name)."""
+    indicators = list(indicator_set.indicators)
+    ids = [i.id for i in indicators]
+    forum = [
+        ForumRound(
+            r.cluster_id,
+            r.cluster_name,
+            r.round_id,
+            r.held_on,
+            tuple(r.values.get(i) for i in ids),
+        )
+        for r in rounds
+    ]
+    entered = sorted(range(len(forum)), key=lambda n: forum[n].round_id)
+    numbers = {forum[n].round_id: k for k, n in enumerate(entered, 1)}
+    summaries: dict[str, Summary | None] = {}
+    for column, indicator in enumerate(indicators):
+        present = [row.cells[column] for row in forum if row.cells[column] is not None]
+        summaries[indicator.id] = summarise(
+            [value for value, _light in present], [light for _value, light in present]
+        )
+    groups = [None, *dict.fromkeys(i.group for i in indicators)]
+    scales = [(i.minimum, i.maximum, i.higher_is_better, i.group) for i in indicators]
+    scores: dict[str | None, list[float]] = {group: [] for group in groups}
+    for row in forum:
+        sums = dict.fromkeys(groups, 0.0)
+        counts = dict.fromkeys(groups, 0)
+        for cell, (low, high, up, group) in zip(row.cells, scales, strict=True):
+            if cell is None:
+                continue
+            at = position(cell[0], low, high, up)
+            sums[None] += at
+            counts[None] += 1
+            sums[group] += at
+            counts[group] += 1
+        for group in groups:
+            scores[group].append(sums[group] / counts[group] if counts[group] else 0.0)
+    return ForumStats(forum, entered, numbers, summaries, scores)
+
+
+class _Lru:
+    """A small thread-safe LRU mapping."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, ForumStats] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> ForumStats | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: ForumStats) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def _cache() -> _Lru:
+    extensions = current_app.extensions
+    found = extensions.get(EXTENSION)
+    if found is None:
+        found = extensions.setdefault(EXTENSION, _Lru(MAX_ENTRIES))
+    return found
+
+
+def forum_stats(tenant_id: int, indicator_set, loader=latest_rounds) -> ForumStats:
+    """The forum's statistics of the set version: from the cache while nothing changed, when
+    a page read the state (``remember_state``); else (other callers) computed afresh.
+
+    The state is read before the rounds, so an entry is never older than its key."""
+    state = remembered_state(tenant_id)
+    if state is None:
+        return compute(indicator_set, loader(indicator_set.id, indicator_set.version))
+    key = (tenant_id, indicator_set.id, indicator_set.version, state.clusters, state.rounds)
+    cache = _cache()
+    found = cache.get(key)
+    if found is None:
+        found = compute(indicator_set, loader(indicator_set.id, indicator_set.version))
+        cache.put(key, found)
+    return found
