@@ -849,6 +849,7 @@ def test_a_revisit_reads_only_what_changed(app, client, compared):
         assert response.status_code == 304
         return queries
 
+    app.extensions.pop("portal_page_cache")  # the view's own 304; the page cache's: below
     login(client, "coord@a.example")
     small = revisit()
     assert sum("benchmark_round" in q for q in small) == 1
@@ -856,3 +857,14 @@ def test_a_revisit_reads_only_what_changed(app, client, compared):
     assert sum("compare_" in q for q in small) == 1  # settings and references in one
     _bulk_clusters(app, compared["a"].id, 60)
     assert len(revisit()) == len(small)
+
+
+def test_the_page_cache_answers_the_etag_revisit_too(app, client, compared):
+    login(client, "coord@a.example")
+    _get(client, FORUM)
+    etag = _get(client, FORUM).headers["ETag"]
+    with count_queries(app) as queries:
+        response = _get(client, FORUM, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert len(queries) <= 4  # tenant, user, membership, the plugin switch

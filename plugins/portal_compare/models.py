@@ -31,6 +31,9 @@ class ReferencePortfolio(TenantScoped, Timestamped, Model):
     "aggregates" (imported per-indicator aggregates) or "published" (a region's own
     anonymised aggregates, which other regions may pick when ``published`` is set)."""
 
+    # Other regions read published portfolios: a change renews every region's pages.
+    shared_across_tenants = True
+
     __tablename__ = "compare_reference"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +57,8 @@ class ReferencePortfolio(TenantScoped, Timestamped, Model):
 
 class ReferenceIndicator(TenantScoped, Model):
     """One indicator's aggregate in a reference portfolio. Shares are 0..1."""
+
+    shared_across_tenants = True
 
     __tablename__ = "compare_reference_indicator"
     __table_args__ = (UniqueConstraint("portfolio_id", "indicator_id"),)

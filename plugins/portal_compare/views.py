@@ -34,6 +34,7 @@ from portal.toolkit import (
     Cluster,
     Role,
     _,
+    cached_page,
     cluster_ids_of,
     cluster_rounds,
     comparison_kinds,
@@ -378,6 +379,7 @@ def _cluster_page(cluster_id: int, template: str, report: bool = False):
 
 
 @bp.route("/clusters/<int:cluster_id>")
+@cached_page
 def cluster(cluster_id: int):
     return _cluster_page(cluster_id, "compare/cluster.html")
 
@@ -614,6 +616,7 @@ def _settings_of(tenant_id: int, state: PageState):
 
 
 @bp.route("/forum")
+@cached_page
 def forum():
     return _forum_page("compare/forum.html")
 

@@ -44,7 +44,8 @@ class CachedPage:
         for name, value in self.headers:
             response.headers.add(name, value)
         response.headers["X-Page-Cache"] = "hit"
-        return response
+        # A revisit that names the page's ETag gets 304, as the view would answer.
+        return response.make_conditional(request)
 
 
 class PageCache:
