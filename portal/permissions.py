@@ -84,21 +84,12 @@ def membership_for(user: User | None, tenant: Tenant | int | None) -> Membership
     cache = g.setdefault("_memberships", {}) if has_request_context() else {}
     key = (user.id, tenant_id)
     if key not in cache:
-        from sqlalchemy.orm import joinedload
-
         from portal.tenancy.scope import tenant_scope
 
         with tenant_scope(tenant_id):
-            # One query: the user is joined already, the clusters join too.
-            cache[key] = (
-                db.session.scalars(
-                    select(Membership)
-                    .where(Membership.user_id == user.id)
-                    .options(joinedload(Membership.clusters))
-                )
-                .unique()
-                .one_or_none()
-            )
+            # The clusters load when a rule first asks for them (the tenant criteria of this
+            # query go with them); the access check of every request needs only the role.
+            cache[key] = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
     return cache[key]
 
 

@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
-from flask import Flask, g, has_app_context, has_request_context
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import insert, select
 
 from portal import hookspecs
@@ -60,6 +60,7 @@ class PluginHost:
         self.broken: dict[str, str] = {}
         self.blueprint_owner: dict[str, str] = {}
         self._versioned: dict[str, dict[tuple[str, str], tuple[str, Any]]] = {}
+        self._enabled_by_version: dict[tuple[int, int], frozenset[str]] = {}
 
     # --- loading --------------------------------------------------------------------
 
@@ -208,6 +209,15 @@ class PluginHost:
             return set()
         cache = g.setdefault("_enabled_plugins", {}) if has_request_context() else {}
         if tenant_id not in cache:
+            # Across requests too, by the tenant's data version (a switch changes it); only
+            # for reading requests, which cannot have switched one in their own transaction.
+            tenant = g.get("tenant") if has_request_context() else None
+            versioned = None
+            if getattr(tenant, "id", None) == tenant_id and request.method in ("GET", "HEAD"):
+                versioned = (tenant_id, tenant.data_version)
+            if versioned in self._enabled_by_version:
+                cache[tenant_id] = self._enabled_by_version[versioned]
+                return cache[tenant_id]
             from portal.extensions import db
             from portal.tenancy.models import TenantPlugin
             from portal.tenancy.scope import tenant_scope
@@ -216,7 +226,11 @@ class PluginHost:
                 rows = db.session.scalars(
                     select(TenantPlugin.plugin_name).where(TenantPlugin.enabled.is_(True))
                 ).all()
-            cache[tenant_id] = {name for name in rows if name in self.plugins}
+            cache[tenant_id] = frozenset(name for name in rows if name in self.plugins)
+            if versioned is not None:
+                if len(self._enabled_by_version) > 1000:
+                    self._enabled_by_version.clear()
+                self._enabled_by_version[versioned] = cache[tenant_id]
         return cache[tenant_id]
 
     def is_enabled(self, plugin_name: str, tenant_id: int | None) -> bool:

@@ -245,3 +245,13 @@ def test_signing_in_keeps_the_cached_pages(app, client, world):
     before = _version(app, world["a"].id)
     login(client, "coord@a.example")
     assert _version(app, world["a"].id) == before
+
+
+def test_switching_a_plugin_off_takes_effect_at_once(app, client, world, factory):
+    factory.enable_plugin(world["a"], "cluster_facts")
+    login(client, "coord@a.example")
+    assert _visit(client, "/nordland/facts/").status_code == 200
+    factory.enable_plugin(world["a"], "cluster_facts", enabled=False)
+    assert client.get("/nordland/facts/").status_code == 404
+    factory.enable_plugin(world["a"], "cluster_facts")
+    assert client.get("/nordland/facts/").status_code == 200
