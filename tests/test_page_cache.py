@@ -41,8 +41,9 @@ def test_a_revisit_is_served_from_the_cache_with_fewer_queries(app, client, worl
     assert revisit.headers["X-Page-Cache"] == "hit"
     assert revisit.data == rendered.data
     assert revisit.mimetype == "text/html"
-    # Only the request's own loading: tenant, user and membership (for the access check).
-    assert len(statements) == 3
+    # Only the request's own loading: the tenant (with its data version) and the user; the
+    # membership check is kept by that version too.
+    assert len(statements) == 2
     assert "Content-Security-Policy" in revisit.headers
 
 
@@ -255,3 +256,14 @@ def test_switching_a_plugin_off_takes_effect_at_once(app, client, world, factory
     assert client.get("/nordland/facts/").status_code == 404
     factory.enable_plugin(world["a"], "cluster_facts")
     assert client.get("/nordland/facts/").status_code == 200
+
+
+def test_a_deactivated_user_is_signed_out_despite_the_kept_access(app, client, world):
+    login(client, "observer@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    assert _visit(client, url).status_code == 200
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "observer@a.example"))
+        user.active = False
+        db.session.commit()
+    assert client.get(url).status_code == 302  # to the sign-in page

@@ -21,6 +21,8 @@ def public_in_tenant(view):
 
 
 def init_tenant_urls(app: Flask) -> None:
+    members_seen: set[tuple[int, int, int]] = set()  # (tenant, data version, user), per process
+
     @app.url_value_preprocessor
     def _pull_tenant(endpoint, values):
         g.tenant = None
@@ -58,11 +60,9 @@ def init_tenant_urls(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        from portal.permissions import may
-
         # Unknown tenant and a tenant you do not belong to look the same: 404, and the
         # error page must not show the tenant's name or colours either.
-        if g.tenant is None or not may(current_user, "tenant.view", g.tenant):
+        if g.tenant is None or not _may_enter(g.tenant):
             g.tenant = None
             reset_request_scope(g.tenant_scope_token)
             g.tenant_scope_token = set_request_scope(None)
@@ -72,6 +72,23 @@ def init_tenant_urls(app: Flask) -> None:
         if owner and not host.is_enabled(owner, g.tenant.id):
             abort(404)
         return None
+
+    def _may_enter(tenant) -> bool:
+        """Whether the signed-in user is a member of the tenant. A yes is kept across reading
+        requests by the tenant's data version, which every membership change renews; the
+        user row itself (active, signed out everywhere) is loaded fresh on every request."""
+        from portal.permissions import may, membership_for
+
+        key = (tenant.id, tenant.data_version, current_user.id)
+        keep = request.method in ("GET", "HEAD") and not current_user.is_platform_admin
+        if keep and key in members_seen:
+            return True
+        allowed = may(current_user, "tenant.view", tenant)
+        if allowed and keep and membership_for(current_user, tenant) is not None:
+            if len(members_seen) > 10_000:
+                members_seen.clear()
+            members_seen.add(key)
+        return allowed
 
     @app.teardown_request
     def _reset_scope(exc):
