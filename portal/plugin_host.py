@@ -233,6 +233,10 @@ class PluginHost:
                 self._enabled_by_version[versioned] = cache[tenant_id]
         return cache[tenant_id]
 
+    def forget_kept(self) -> None:
+        """Drop the switches kept across requests (tests that count queries)."""
+        self._enabled_by_version.clear()
+
     def is_enabled(self, plugin_name: str, tenant_id: int | None) -> bool:
         return plugin_name not in self.broken and plugin_name in self.enabled_for(tenant_id)
 

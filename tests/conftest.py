@@ -262,10 +262,22 @@ def world(factory):
 # --- query counting ----------------------------------------------------------------------
 
 
+def forget_kept(app) -> None:
+    app.extensions["portal_plugins"].forget_kept()
+    app.extensions["portal_members_seen"].clear()
+    if "portal_page_cache" in app.extensions:
+        app.extensions["portal_page_cache"].clear()
+
+
 @contextmanager
-def count_queries(app):
+def count_queries(app, cold: bool = True):
+    """The SQL statements run inside the block. ``cold``: first forget what the app keeps
+    across requests (pages, plugin switches, members' access), so that a counted request
+    does all its own work whatever was visited before it."""
     from portal.extensions import db
 
+    if cold:
+        forget_kept(app)
     with app.app_context():
         engine = db.engine
     statements: list[str] = []

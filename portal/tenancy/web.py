@@ -22,6 +22,7 @@ def public_in_tenant(view):
 
 def init_tenant_urls(app: Flask) -> None:
     members_seen: set[tuple[int, int, int]] = set()  # (tenant, data version, user), per process
+    app.extensions["portal_members_seen"] = members_seen
 
     @app.url_value_preprocessor
     def _pull_tenant(endpoint, values):
