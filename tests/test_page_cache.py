@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from portal.accounts.models import Membership, User
 from portal.clusters.models import Cluster
@@ -84,11 +84,19 @@ def test_orm_changes_and_bulk_updates_bump_the_version(app, world):
         db.session.execute(update(Cluster).values(sector="Fishing"))
         db.session.commit()
     assert _version(app, tenant_id) > after_orm
+    after_update = _version(app, tenant_id)
+    with app.test_request_context(), tenant_scope(tenant_id):
+        db.session.execute(
+            insert(Cluster), [{"tenant_id": tenant_id, "name": "Bulk Cluster", "sector": ""}]
+        )
+        db.session.commit()
+    assert _version(app, tenant_id) > after_update
+    latest = _version(app, tenant_id)
     # Nothing changed in the session: no bump.
     with app.test_request_context(), tenant_scope(tenant_id):
         db.session.get(Cluster, world["c1"].id)
         db.session.commit()
-    assert _version(app, tenant_id) == after_orm + 1
+    assert _version(app, tenant_id) == latest
 
 
 def test_a_renamed_user_bumps_their_regions(app, client, world):

@@ -155,6 +155,7 @@ class ReminderSent(TenantScoped, Base):
 
     __tablename__ = "reminder_sent"
     __table_args__ = (UniqueConstraint("user_id", "key"),)
+    affects_pages = False  # no page shows which reminders went out
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))

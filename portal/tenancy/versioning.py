@@ -11,7 +11,8 @@ What bumps which tenant:
 - a user (name, e-mail, language): every tenant the user belongs to;
 - a model whose class says ``shared_across_tenants = True`` (rows one region publishes for the
   others to read), and any other row with no tenant: every tenant;
-- ORM bulk ``update()``/``delete()`` statements: the tenant in scope (all when unscoped).
+- ORM ``insert()``/``update()``/``delete()`` statements: the tenant in scope (all when
+  unscoped).
 Writes that no page shows say so: ``affects_pages = False`` (the outbox) or
 ``unseen_columns`` (a user's last sign-in and password hash).
 """
@@ -120,7 +121,7 @@ def _forget_bumps(session: Session, transaction) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _bump_on_bulk_write(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete):
+    if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = state.bind_arguments.get("mapper")
     cls = mapper.class_ if mapper is not None else None
