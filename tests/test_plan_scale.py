@@ -58,6 +58,22 @@ def _add_actions(app, tenant_id, plan_id, count, *, owner_id=None, cluster_id=No
         return [a.id for a in actions]
 
 
+def _bravo_plan(app, world, cluster_id: int) -> int:
+    """An individual plan of the other region's cluster."""
+    with app.test_request_context(), tenant_scope(world["b"].id):
+        plan = Plan(
+            tenant_id=world["b"].id,
+            kind=PlanKind.INDIVIDUAL,
+            cluster_id=cluster_id,
+            title="Bravo plan",
+            start_date=TODAY,
+            end_date=TODAY + timedelta(days=100),
+        )
+        db.session.add(plan)
+        db.session.commit()
+        return plan.id
+
+
 def _rows(page: str) -> int:
     return page.count('<tr id="action-')
 
@@ -199,18 +215,7 @@ def test_quick_edit_fragment_keeps_the_row_form(client, app, world, process):
 
 def test_foreign_plans_and_actions_are_not_found(client, app, world, factory):
     bravo_cluster = factory.cluster(world["b"], "Bravo Cluster")
-    with app.test_request_context(), tenant_scope(world["b"].id):
-        plan = Plan(
-            tenant_id=world["b"].id,
-            kind=PlanKind.INDIVIDUAL,
-            cluster_id=bravo_cluster.id,
-            title="Bravo plan",
-            start_date=TODAY,
-            end_date=TODAY + timedelta(days=100),
-        )
-        db.session.add(plan)
-        db.session.commit()
-        foreign = SimpleNamespace(plan_id=plan.id)
+    foreign = SimpleNamespace(plan_id=_bravo_plan(app, world, bravo_cluster.id))
     foreign.action_ids = _add_actions(app, world["b"].id, foreign.plan_id, 2)
     login(client, "coord@a.example")
     assert client.get(f"/nordland/plans/{foreign.plan_id}").status_code == 404
@@ -316,18 +321,7 @@ def test_my_work_is_of_this_region_only(client, app, world, factory, process):
             [],
         )
         db.session.commit()
-    with app.test_request_context(), tenant_scope(world["b"].id):
-        plan = Plan(
-            tenant_id=world["b"].id,
-            kind=PlanKind.INDIVIDUAL,
-            cluster_id=bravo_cluster.id,
-            title="Bravo plan",
-            start_date=TODAY,
-            end_date=TODAY + timedelta(days=100),
-        )
-        db.session.add(plan)
-        db.session.commit()
-        plan_id = plan.id
+    plan_id = _bravo_plan(app, world, bravo_cluster.id)
     _add_actions(
         app,
         world["b"].id,

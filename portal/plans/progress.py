@@ -30,13 +30,23 @@ class Progress:
 EMPTY = Progress(0.0, 0, 0, 0.0)
 
 
-def _columns():
+def _columns(counted=None):
+    """The four sums of ``Progress``; with ``counted`` (a condition), over the actions that
+    meet it only, so that other aggregates can share the pass over all actions."""
     effective = case((Action.status == ActionStatus.DONE, 100), else_=Action.progress)
+    done = case((Action.status == ActionStatus.DONE, 1), else_=0)
+    if counted is None:
+        return (
+            func.sum(Action.weight * effective),
+            func.count(Action.id),
+            func.sum(done),
+            func.sum(Action.weight),
+        )
     return (
-        func.sum(Action.weight * effective),
-        func.count(Action.id),
-        func.sum(case((Action.status == ActionStatus.DONE, 1), else_=0)),
-        func.sum(Action.weight),
+        func.sum(case((counted, Action.weight * effective))),
+        func.count(case((counted, Action.id))),
+        func.sum(done),
+        func.sum(case((counted, Action.weight))),
     )
 
 
@@ -70,14 +80,15 @@ def programme_progress(programme_id: int) -> Progress:
 
 def clusters_progress(programme_id: int) -> dict[int, Progress]:
     """Each cluster's progress on its individual plans in the programme, in one query."""
+    return _by_cluster(programme_id, Plan.cluster_id.is_not(None))
+
+
+def _by_cluster(programme_id: int, *criteria) -> dict[int, Progress]:
     rows = db.session.execute(
         select(Plan.cluster_id, *_columns())
         .join(Plan, Plan.id == Action.plan_id)
-        .where(
-            Plan.programme_id == programme_id,
-            Plan.cluster_id.is_not(None),
-            Action.status != ActionStatus.CANCELLED,
-        )
+        .where(Plan.programme_id == programme_id, Action.status != ActionStatus.CANCELLED)
+        .where(*criteria)
         .group_by(Plan.cluster_id)
     ).all()
     return {row[0]: _progress(*row[1:]) for row in rows}
@@ -102,17 +113,7 @@ def clusters_progress_for(programme_id: int, cluster_ids: list[int]) -> dict[int
     however many clusters take part. Clusters without actions get ``EMPTY``."""
     if not cluster_ids:
         return {}
-    rows = db.session.execute(
-        select(Plan.cluster_id, *_columns())
-        .join(Plan, Plan.id == Action.plan_id)
-        .where(
-            Plan.programme_id == programme_id,
-            Plan.cluster_id.in_(cluster_ids),
-            Action.status != ActionStatus.CANCELLED,
-        )
-        .group_by(Plan.cluster_id)
-    ).all()
-    found = {row[0]: _progress(*row[1:]) for row in rows}
+    found = _by_cluster(programme_id, Plan.cluster_id.in_(cluster_ids))
     return {cid: found.get(cid, EMPTY) for cid in cluster_ids}
 
 
@@ -120,15 +121,9 @@ def programme_progress_with(programme_id: int, *extra) -> tuple[Progress, tuple]
     """The programme's progress (as ``programme_progress``) and further aggregates over all
     actions of its plans (``extra``: SQL aggregate expressions on ``Action``, which see the
     cancelled actions too), in one pass over the actions instead of one per figure."""
-    counted = Action.status != ActionStatus.CANCELLED
-    effective = case((Action.status == ActionStatus.DONE, 100), else_=Action.progress)
     row = db.session.execute(
-        select(
-            func.sum(case((counted, Action.weight * effective))),
-            func.count(case((counted, Action.id))),
-            func.sum(case((Action.status == ActionStatus.DONE, 1), else_=0)),
-            func.sum(case((counted, Action.weight))),
-            *extra,
-        ).where(Action.plan_id.in_(select(Plan.id).where(Plan.programme_id == programme_id)))
+        select(*_columns(counted=Action.status != ActionStatus.CANCELLED), *extra).where(
+            Action.plan_id.in_(select(Plan.id).where(Plan.programme_id == programme_id))
+        )
     ).one()
     return _progress(*row[:4]), tuple(row[4:])
