@@ -26,15 +26,23 @@ IMPROVED = ("engagement", "services", "communication")
 
 @pytest.fixture
 def benchmarked(live_app, world, factory):
-    """ESCA on; c1 has two rounds a year apart, three indicators improved between them."""
+    """ESCA on; c1 has two rounds a year apart, three indicators improved between them.
+
+    The dates are relative to today, so the labels awarded here are valid for many months
+    whatever day the test runs (the newest round was nine months ago: its bronze lapses in
+    about fifteen months, beyond the register's "within 3 months" filter)."""
     from portal.benchmarking import services as rounds
     from portal.clusters.models import Cluster
+    from portal.labels.scheme import add_months
+
+    newest = add_months(date.today(), -9)
+    oldest = add_months(newest, -12)
 
     factory.enable_plugin(world["a"], "esca")
     with live_app.test_request_context(), tenant_scope(world["a"].id):
         cluster = db.session.get(Cluster, world["c1"].id)
         indicator_set = rounds.find_set("esca-gold", "2013")
-        for held_on, better in ((date(2024, 3, 1), ()), (date(2025, 3, 1), IMPROVED)):
+        for held_on, better in ((oldest, ()), (newest, IMPROVED)):
             values = {i.id: (4.0 if i.id in better else 3.0, "") for i in indicator_set.indicators}
             rounds.save_round(None, cluster, indicator_set, {"held_on": held_on}, values)
     return world
