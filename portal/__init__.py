@@ -66,6 +66,7 @@ def _import_models() -> None:
     import portal.benchmarking.models
     import portal.clusters.models
     import portal.files.models
+    import portal.imports.models
     import portal.labels.models
     import portal.mail.models
     import portal.plans.models

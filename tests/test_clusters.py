@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 from sqlalchemy import func, select
 
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.extensions import db
 from portal.tenancy import unscoped
 from tests.conftest import login
+from tests.import_support import check, check_and_confirm
 
 
 def _count(app, model, **where):
@@ -173,14 +172,11 @@ def test_cluster_list_search(client, world):
 
 
 def _upload(client, cluster_id, content: bytes, dry_run=False, name="members.csv"):
-    data = {"file": (io.BytesIO(content), name)}
+    """The check (dry_run) or the check and its confirm."""
+    url = f"/nordland/clusters/{cluster_id}/members/import"
     if dry_run:
-        data["dry_run"] = "y"
-    return client.post(
-        f"/nordland/clusters/{cluster_id}/members/import",
-        data=data,
-        content_type="multipart/form-data",
-    )
+        return check(client, url, content, name)
+    return check_and_confirm(client, url, url + "/confirm", content, name)
 
 
 def test_csv_import_writes_all_rows(client, world, app):
@@ -210,6 +206,7 @@ def test_csv_import_with_bad_rows_writes_nothing(client, world, app):
         "Good AS,company_sme,,,\n"
         "Arctic Minerals member 000,other,,,\n"
         "Short row\n"
+        "Long row AS,other,,,,extra\n"
     )
     response = _upload(client, cid, csv.encode())
     assert response.status_code == 422
@@ -234,7 +231,7 @@ def test_csv_import_rejects_broken_files(client, world, app):
     before = _count(app, MemberOrganisation)
     cases = [
         (b"", "The file is empty"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "nor a UTF-8"),
         (b"foo,bar\n1,2\n", "is missing"),
         (b"name,member_type,colour\nA,other,red\n", "Unknown column"),
         (b"name,member_type\n", "no rows"),
@@ -262,7 +259,8 @@ def test_translated_import_errors(client, world):
 def test_example_csv_downloads(client, world):
     login(client, "observer@a.example")
     response = client.get("/nordland/clusters/members-template.csv")
-    assert response.mimetype == "text/csv" and response.data.startswith(b"name,member_type")
+    assert response.mimetype == "text/csv"
+    assert response.data.decode("utf-8-sig").startswith("name,member_type")
 
 
 def test_coordinator_deletes_a_cluster(client, world, app):

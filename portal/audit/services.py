@@ -22,7 +22,9 @@ from portal.extensions import db
 from portal.tenancy.scope import current_tenant_id
 
 SECRET_FIELDS = frozenset({"password_hash", "logo_png", "session_version"})
-NOT_AUDITED = frozenset({"audit_entry", "outbox_message", "plugin_incident", "reminder_sent"})
+NOT_AUDITED = frozenset(
+    {"audit_entry", "outbox_message", "plugin_incident", "reminder_sent", "pending_import"}
+)
 
 
 def _actor() -> tuple[int | None, str]:

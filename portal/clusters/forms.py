@@ -5,7 +5,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
 
 from portal.i18n import MEMBER_TYPE_LABELS
@@ -63,5 +63,6 @@ class MemberForm(FlaskForm):
 
 
 class MemberImportForm(FlaskForm):
-    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a file to import."))])
-    dry_run = BooleanField(_l("Only check the file, write nothing"))
+    file = FileField(
+        _l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file to import."))]
+    )

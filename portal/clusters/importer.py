@@ -1,18 +1,38 @@
-"""Reading member organisations from CSV, with an error per bad row and column."""
+"""Member organisations of a cluster: import from CSV or XLSX (an error per bad row and
+column, all rows or none), and export in the same format (so an export re-imports).
+
+The file is read by the core's table reader (:mod:`portal.imports.table`); the import goes
+through the check-then-confirm steps of :mod:`portal.imports.service`.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
-from portal.clusters.models import MemberType
+from portal.accounts.models import User
+from portal.clusters.models import Cluster, MemberOrganisation, MemberType
+from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
+from portal.imports.service import Importer
+from portal.imports.table import (
+    EXAMPLE_COLUMN,
+    FileProblem,
+    Problem,
+    read_table,
+    row_too_long,
+    table_problems,
+    text,
+)
+from portal.permissions import require
+from portal.plans.spreadsheets import to_csv, to_xlsx
+
+RowError = Problem  # the name the other imports used to use
 
 MAX_ROWS = 10_000
 REQUIRED_COLUMNS = ("name", "member_type")
@@ -22,11 +42,11 @@ LIMITS = {"name": 200, "city": 100, "website": 500}
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int | None  # the line in the file (the header is line 1)
-    column: str | None
-    message: str
+@dataclass
+class ImportOutcome:
+    rows: list[dict[str, Any]]
+    errors: list[Problem] = field(default_factory=list)
+    written: bool = False
 
 
 def _member_type(value: str) -> MemberType | None:
@@ -37,138 +57,69 @@ def _member_type(value: str) -> MemberType | None:
     return None
 
 
-def _decode(raw: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "utf-16"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text
-    return None
-
-
-def sample_csv() -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerow(["Nordic Ore AS", "company_large", "Mo i Rana", "https://example.com", 2016])
-    writer.writerow(["Polar University", "university", "Bodø", "", 2015])
-    return out.getvalue()
-
-
-def parse_members_csv(
-    raw: bytes, existing_names: set[str]
-) -> tuple[list[dict[str, Any]], list[RowError]]:
-    text = _decode(raw)
-    if text is None:
-        return [], [RowError(None, None, _("The file is not a UTF-8 text (CSV) file."))]
-    if not text.strip():
-        return [], [RowError(None, None, _("The file is empty."))]
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except (StopIteration, csv.Error):
-        return [], [RowError(None, None, _("The file has no header row."))]
-    errors: list[RowError] = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    for column in missing:
-        errors.append(RowError(1, column, _("The column “%(column)s” is missing.", column=column)))
-    for column in unknown:
-        errors.append(
-            RowError(
-                1,
-                column or "?",
-                _(
-                    "Unknown column “%(column)s”. Known columns: %(known)s.",
-                    column=column,
-                    known=", ".join(COLUMNS),
-                ),
-            )
+def _existing_names(cluster: Cluster) -> set[str]:
+    return {
+        name.lower()
+        for name in db.session.scalars(
+            select(MemberOrganisation.name).where(MemberOrganisation.cluster_id == cluster.id)
         )
-    if len(set(header)) != len(header):
-        errors.append(RowError(1, None, _("A column appears twice in the header.")))
-    if errors:
-        return [], errors
+    }
 
+
+def check(cluster: Cluster, raw: bytes) -> ImportOutcome:
+    """Read and check every row; nothing is written."""
+    try:
+        table = read_table(raw, max_rows=MAX_ROWS)
+    except FileProblem as exc:
+        return ImportOutcome([], [exc.problem()])
+    problems = table_problems(table, COLUMNS, REQUIRED_COLUMNS)
+    if problems:
+        return ImportOutcome([], problems)
+    existing = _existing_names(cluster)
     rows: list[dict[str, Any]] = []
+    errors: list[Problem] = []
     seen: set[str] = set()
     this_year = date.today().year
-    try:
-        for line_no, record in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(rows) >= MAX_ROWS:
-                errors.append(
-                    RowError(
-                        line_no,
-                        None,
-                        _(
-                            "The file has more than %(n)d rows. Split it into smaller files.",
-                            n=MAX_ROWS,
-                        ),
-                    )
-                )
-                break
-            if len(record) != len(header):
-                errors.append(
-                    RowError(
-                        line_no,
-                        None,
-                        _(
-                            "The row has %(found)d cells; the header has %(expected)d.",
-                            found=len(record),
-                            expected=len(header),
-                        ),
-                    )
-                )
-                continue
-            cells = {k: v.strip() for k, v in zip(header, record, strict=True)}
-            row, row_errors = _parse_row(line_no, cells, existing_names, seen, this_year)
-            errors.extend(row_errors)
-            if not row_errors:
-                rows.append(row)
-    except csv.Error as exc:
-        errors.append(
-            RowError(None, None, _("The file is not valid CSV: %(error)s", error=str(exc)))
-        )
-    if not rows and not errors:
-        errors.append(RowError(None, None, _("The file has a header but no rows.")))
-    return rows, errors
+    for line, record in table.rows:
+        too_long = row_too_long(table, line, record)
+        if too_long:
+            errors.append(too_long)
+            continue
+        cells = {k: text(v) for k, v in table.cells(record).items()}
+        row, row_errors = _parse_row(line, cells, existing, seen, this_year)
+        errors.extend(row_errors)
+        if not row_errors:
+            rows.append(row)
+    return ImportOutcome([] if errors else rows, errors)
 
 
 def _parse_row(line_no, cells, existing_names, seen, this_year):
     errors = []
     name = cells.get("name", "")
     if not name:
-        errors.append(RowError(line_no, "name", _("The name is missing.")))
+        errors.append(Problem(line_no, "name", _("The name is missing.")))
     elif name.lower() in existing_names:
         errors.append(
-            RowError(
+            Problem(
                 line_no, "name", _("The cluster has a member named “%(name)s” already.", name=name)
             )
         )
     elif name.lower() in seen:
         errors.append(
-            RowError(line_no, "name", _("“%(name)s” appears twice in the file.", name=name))
+            Problem(line_no, "name", _("“%(name)s” appears twice in the file.", name=name))
         )
     for column, limit in LIMITS.items():
         if len(cells.get(column, "")) > limit:
-            errors.append(RowError(line_no, column, _("At most %(n)d characters.", n=limit)))
+            errors.append(Problem(line_no, column, _("At most %(n)d characters.", n=limit)))
     member_type = _member_type(cells.get("member_type", ""))
     if member_type is None:
         errors.append(
-            RowError(
+            Problem(
                 line_no,
                 "member_type",
                 _(
                     "Unknown member type “%(value)s”. Use one of: %(known)s.",
-                    value=cells.get("member_type", ""),
+                    value=cells.get("member_type", "")[:100],
                     known=", ".join(t.value for t in MemberType),
                 ),
             )
@@ -176,14 +127,18 @@ def _parse_row(line_no, cells, existing_names, seen, this_year):
     website = cells.get("website", "")
     if website and not URL_RE.match(website):
         errors.append(
-            RowError(line_no, "website", _("The website must start with http:// or https://."))
+            Problem(line_no, "website", _("The website must start with http:// or https://."))
         )
     joined_year = None
     raw_year = cells.get("joined_year", "")
     if raw_year:
-        if not raw_year.isdigit() or not 1800 <= int(raw_year) <= this_year:
+        if (
+            not raw_year.isascii()
+            or not raw_year.isdigit()
+            or not 1800 <= int(raw_year) <= this_year
+        ):
             errors.append(
-                RowError(
+                Problem(
                     line_no,
                     "joined_year",
                     _("The year must be a number between 1800 and %(year)d.", year=this_year),
@@ -195,9 +150,90 @@ def _parse_row(line_no, cells, existing_names, seen, this_year):
         return None, errors
     seen.add(name.lower())
     return {
+        "line": line_no,
         "name": name,
         "member_type": member_type,
         "city": cells.get("city", ""),
         "website": website,
         "joined_year": joined_year,
     }, []
+
+
+def write(user: User | None, cluster: Cluster, outcome: ImportOutcome) -> ImportOutcome:
+    """Add the checked rows in one transaction; tell plugins after the commit."""
+    from portal.clusters.services import _commit_unique, _emit
+    from portal.errors import ServiceError
+
+    members = [
+        MemberOrganisation(
+            tenant_id=cluster.tenant_id,
+            cluster_id=cluster.id,
+            **{k: v for k, v in row.items() if k != "line"},
+        )
+        for row in outcome.rows
+    ]
+    db.session.add_all(members)
+    try:
+        _commit_unique(_("This cluster has a member with this name already."))
+    except ServiceError as exc:
+        outcome.errors.append(Problem(None, "name", exc.message))
+        return outcome
+    outcome.written = True
+    for member in members:
+        _emit("member_added", cluster.tenant_id, member=member, user=user)
+    return outcome
+
+
+def planned(outcome: ImportOutcome) -> list[list[Any]]:
+    return [
+        [r["name"], r["member_type"].value, r["city"], r["website"], r["joined_year"]]
+        for r in outcome.rows
+    ]
+
+
+def importer(user: User | None, cluster: Cluster) -> Importer:
+    """The members import of one cluster (``member.import`` is checked on every step)."""
+
+    def _check(raw: bytes, _options: dict) -> ImportOutcome:
+        if user is not None:
+            require(user, "member.import", cluster)
+        return check(cluster, raw)
+
+    return Importer(
+        "members",
+        _check,
+        lambda outcome, _options: write(user, cluster, outcome),
+        planned,
+    )
+
+
+# --- export and the example file -------------------------------------------------------------
+
+
+def member_rows(cluster: Cluster) -> list[list[Any]]:
+    members = db.session.scalars(
+        select(MemberOrganisation)
+        .where(MemberOrganisation.cluster_id == cluster.id)
+        .order_by(func.lower(MemberOrganisation.name), MemberOrganisation.id)
+    )
+    return [
+        [m.name, m.member_type.value, m.city or "", m.website or "", m.joined_year] for m in members
+    ]
+
+
+def members_csv(cluster: Cluster) -> bytes:
+    return to_csv(COLUMNS, member_rows(cluster))
+
+
+def members_xlsx(cluster: Cluster) -> bytes:
+    return to_xlsx([("Members", list(COLUMNS), member_rows(cluster))])
+
+
+def sample_csv() -> bytes:
+    """The example file: every row is marked as an example (it cannot pass for real data)."""
+    mark = "EXAMPLE"
+    rows = [
+        ["EXAMPLE Nordic Ore AS", "company_large", "Mo i Rana", "https://example.com", 2016, mark],
+        ["EXAMPLE Polar University", "university", "Bodø", "", 2015, mark],
+    ]
+    return to_csv((*COLUMNS, EXAMPLE_COLUMN), rows)

@@ -5,7 +5,6 @@ Each action checks permission, validates, writes, commits, then tells plugins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -250,38 +249,3 @@ def delete_member(user: User | None, member: MemberOrganisation) -> None:
         require(user, "member.delete", member)
     db.session.delete(member)
     db.session.commit()
-
-
-@dataclass
-class ImportOutcome:
-    rows: list[dict[str, Any]]
-    errors: list[Any]
-    written: bool
-
-
-def import_members(
-    user: User | None, cluster: Cluster, raw: bytes, *, dry_run: bool = False
-) -> ImportOutcome:
-    """Validate a CSV of members; write every row or none."""
-    from portal.clusters.importer import parse_members_csv
-
-    if user is not None:
-        require(user, "member.import", cluster)
-    existing = {
-        name.lower()
-        for name in db.session.scalars(
-            select(MemberOrganisation.name).where(MemberOrganisation.cluster_id == cluster.id)
-        )
-    }
-    rows, errors = parse_members_csv(raw, existing)
-    if errors or dry_run or not rows:
-        return ImportOutcome(rows, errors, written=False)
-    members = [
-        MemberOrganisation(tenant_id=cluster.tenant_id, cluster_id=cluster.id, **row)
-        for row in rows
-    ]
-    db.session.add_all(members)
-    _commit_unique(_("This cluster has a member with this name already."))
-    for member in members:
-        _emit("member_added", cluster.tenant_id, member=member, user=user)
-    return ImportOutcome(rows, [], written=True)

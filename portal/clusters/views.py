@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.benchmarking.models import BenchmarkRound
-from portal.clusters import services
+from portal.clusters import importer, services
 from portal.clusters.forms import ClusterForm, MemberForm, MemberImportForm
-from portal.clusters.importer import sample_csv
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
+from portal.imports import web as imports_web
+from portal.imports.service import Step
 from portal.permissions import require
 from portal.plans.models import Plan
 from portal.plans.progress import plans_progress
+from portal.plans.spreadsheet_views import _download
+from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name
 from portal.plugin_panels import panels_for
 from portal.tenancy import get_or_404
 from portal.web.charts import bars
@@ -184,33 +187,57 @@ def member_delete(cluster_id: int, member_id: int):
     return redirect(url_for("clusters.detail", cluster_id=cluster.id))
 
 
-@bp.route("/<int:cluster_id>/members/import", methods=["GET", "POST"])
-def member_import(cluster_id: int):
-    cluster = get_or_404(Cluster, cluster_id)
-    require(current_user, "member.import", cluster)
-    form = MemberImportForm()
-    outcome = None
-    if form.validate_on_submit():
-        raw = form.file.data.read()
-        outcome = services.import_members(current_user, cluster, raw, dry_run=form.dry_run.data)
-        if outcome.written:
-            flash(_("%(n)d members are imported.", n=len(outcome.rows)), "success")
-            return redirect(url_for("clusters.detail", cluster_id=cluster.id))
-    status = 422 if (form.errors or (outcome and outcome.errors)) else 200
+def _import_page(cluster: Cluster, form: MemberImportForm, step: Step | None):
     return render_template(
         "clusters/import.html",
         form=form,
         cluster=cluster,
-        outcome=outcome,
+        step=step,
         member_type_labels=MEMBER_TYPE_LABELS,
-    ), status
+    ), imports_web.status(step, form)
+
+
+@bp.route("/<int:cluster_id>/members/import", methods=["GET", "POST"])
+def member_import(cluster_id: int):
+    """Step one: the file is checked and kept; nothing is written."""
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "member.import", cluster)
+    form = MemberImportForm()
+    step = None
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        step = imports_web.check_upload(
+            importer.importer(user, cluster), form.file.data, target=f"cluster:{cluster.id}"
+        )
+    return _import_page(cluster, form, step)
+
+
+@bp.route("/<int:cluster_id>/members/import/confirm", methods=["POST"])
+def member_import_confirm(cluster_id: int):
+    """Step two: the checked file is checked again and written."""
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "member.import", cluster)
+    user = current_user._get_current_object()
+    step = imports_web.confirm(importer.importer(user, cluster), target=f"cluster:{cluster.id}")
+    if step.state == "written":
+        flash(_("%(n)d members are imported.", n=len(step.outcome.rows)), "success")
+        return redirect(url_for("clusters.detail", cluster_id=cluster.id))
+    return _import_page(cluster, MemberImportForm(formdata=None), step)
+
+
+@bp.route("/<int:cluster_id>/members.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/<int:cluster_id>/members.csv", defaults={"fmt": "csv"})
+def member_export(cluster_id: int, fmt: str):
+    """The cluster's members in the import format."""
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "member.view", cluster)
+    name = download_name("cluster", cluster.id, cluster.name, "members", extension="." + fmt)
+    if fmt == "xlsx":
+        return _download(importer.members_xlsx(cluster), XLSX_MIME, name)
+    return _download(importer.members_csv(cluster), CSV_MIME, name)
 
 
 @bp.route("/members-template.csv")
 def member_template():
     require(current_user, "member.view")
-    return Response(
-        sample_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=members.csv"},
-    )
+    return _download(importer.sample_csv(), CSV_MIME, "members-example.csv")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from portal.clusters.models import Cluster
 from portal.extensions import db
 from portal.i18n import PLAN_KIND_LABELS
+from portal.imports.table import FORMULA_START, MAX_UNPACKED_BYTES  # noqa: F401 (re-exported)
 from portal.plans import progress
 from portal.plans.models import Action, Plan
 from portal.plans.services import ActionFilters, actions_query, overdue_clause
@@ -51,11 +52,11 @@ TITLE_LIMIT = 200
 CLUSTER_SEPARATOR = "; "
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
-# An XLSX may unpack to at most this much (a guard against zip bombs).
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-# Cells a spreadsheet program would run as a formula; written with a leading apostrophe in
-# CSV (and read back without it), stored as plain text in XLSX.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Cells a spreadsheet program would run as a formula are written with a leading apostrophe in
+# CSV (and read back without it by the core's reader), stored as plain text in XLSX.
+# Characters XML cannot hold (and a carriage return, which XML turns into a line feed) are
+# escaped in XLSX as Excel does (``_x000D_``); the reader unescapes them.
+XLSX_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
 
 
 # --- export -------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START):
+    if isinstance(value, str) and text.startswith((*FORMULA_START, "'")):
         return "'" + text
     return text
 
@@ -109,8 +110,11 @@ def to_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+def _xlsx_text(value: str) -> str:
+    return XLSX_ESCAPE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
+
+
 def _xlsx_sheet(wb, title: str, header: list[str], rows: list[list[Any]], first: bool) -> None:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -123,7 +127,7 @@ def _xlsx_sheet(wb, title: str, header: list[str], rows: list[list[Any]], first:
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
             if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                value = _xlsx_text(value)
             cell = ws.cell(row=r, column=c, value=value)
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # text, never a formula

@@ -1,0 +1,233 @@
+"""Check first, then confirm: the two steps of every import.
+
+1. :func:`check_upload` reads and checks the uploaded file and writes nothing of its data.
+   A file without problems is kept in the upload storage (``UPLOAD_DIR/imports``) as a
+   :class:`PendingImport` of the tenant and the user, with an expiry, and a digest of what
+   the preview shows.
+2. :func:`confirm` takes only the pending import's opaque token: it finds it (another
+   person's, another tenant's, another kind's or target's token is 404), refuses one that
+   was confirmed or has expired, checks the SAME file again with the data as it is now,
+   and writes it only if the check still shows exactly what the preview showed; otherwise
+   it shows the new preview (or the problems) and writes nothing.
+
+An import is an :class:`Importer`: its ``check(raw, options)`` answers an outcome with a
+list ``errors`` (and writes nothing), ``write(outcome, options)`` writes a checked outcome
+in one transaction (setting ``written``, or adding errors after a rollback), and
+``planned(outcome)`` tells what the preview shows (for the digest). The command line uses
+:func:`check_and_write` with the same importer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import abort, current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
+
+from portal.extensions import db
+from portal.files.services import safe_filename, storage_dir
+from portal.imports.models import PendingImport
+from portal.imports.table import max_file_bytes
+from portal.tenancy import unscoped
+
+KEEP_HOURS = 24  # default of the config key IMPORT_KEEP_HOURS
+FORGET_AFTER = timedelta(days=7)  # expired or confirmed: the row (for its message) goes then
+TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+@dataclass
+class Importer:
+    kind: str
+    check: Callable[[bytes, dict[str, Any]], Any]
+    write: Callable[[Any, dict[str, Any]], Any]
+    planned: Callable[[Any], Any]
+
+
+@dataclass
+class Step:
+    """What the page shows: ``problems`` (outcome.errors), ``preview`` (with the pending
+    import to confirm), ``changed`` (the data changed since the preview: a new preview),
+    ``written``, or ``gone`` (confirmed already or expired; ``message`` says which)."""
+
+    state: str
+    outcome: Any = None
+    pending: PendingImport | None = None
+    message: str = ""
+
+
+def keep_hours() -> int:
+    return int(current_app.config.get("IMPORT_KEEP_HOURS", KEEP_HOURS))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def digest(importer: Importer, outcome: Any) -> str:
+    planned = importer.planned(outcome)
+    data = json.dumps(planned, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _folder():
+    folder = storage_dir() / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def read_upload(upload) -> bytes:
+    """At most one byte more than the limit of a file (the check then says it is too big)."""
+    return upload.read(max_file_bytes() + 1)
+
+
+def check_upload(
+    importer: Importer,
+    raw: bytes,
+    *,
+    filename: str,
+    tenant_id: int,
+    user_id: int,
+    target: str,
+    options: dict[str, Any] | None = None,
+) -> Step:
+    """Check an uploaded file; keep it (only) when it has no problem."""
+    options = dict(options or {})
+    outcome = importer.check(raw, options)
+    if outcome.errors:
+        return Step("problems", outcome)
+    _forget_old()
+    key = secrets.token_hex(20)
+    (_folder() / key).write_bytes(raw)
+    pending = PendingImport(
+        tenant_id=tenant_id,
+        token=secrets.token_urlsafe(32),
+        kind=importer.kind,
+        target=target,
+        options=options,
+        user_id=user_id,
+        filename=safe_filename(filename or "", "")[:255],
+        storage_key=key,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        digest=digest(importer, outcome),
+        expires_at=_now() + timedelta(hours=keep_hours()),
+    )
+    db.session.add(pending)
+    db.session.commit()
+    return Step("preview", outcome, pending)
+
+
+def find(importer: Importer, token: str | None, *, user_id: int, target: str) -> PendingImport:
+    """The user's pending import of this kind and target in the tenant in scope; else 404."""
+    if not token or not TOKEN.fullmatch(token):
+        abort(404)
+    pending = db.session.scalar(
+        select(PendingImport).where(
+            PendingImport.token == token,
+            PendingImport.kind == importer.kind,
+            PendingImport.target == target,
+            PendingImport.user_id == user_id,
+        )
+    )
+    if pending is None:
+        abort(404)
+    return pending
+
+
+def _gone(pending: PendingImport) -> str | None:
+    if pending.confirmed_at is not None:
+        return _("This import was confirmed already; it is not written a second time.")
+    if _aware(pending.expires_at) <= _now():
+        return _(
+            "This check has expired (after %(hours)d hours); nothing was written. Upload the "
+            "file again.",
+            hours=keep_hours(),
+        )
+    return None
+
+
+def _stored(pending: PendingImport) -> bytes | None:
+    path = _folder() / pending.storage_key
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    return raw if hashlib.sha256(raw).hexdigest() == pending.sha256 else None
+
+
+def confirm(importer: Importer, token: str | None, *, user_id: int, target: str) -> Step:
+    """Write the kept file, if it still checks out exactly as previewed."""
+    pending = find(importer, token, user_id=user_id, target=target)
+    message = _gone(pending)
+    raw = _stored(pending) if message is None else None
+    if message is None and raw is None:
+        message = _("The checked file is no longer kept; nothing was written. Upload it again.")
+    if message is not None:
+        return Step("gone", pending=pending, message=message)
+    options = dict(pending.options or {})
+    outcome = importer.check(raw, options)
+    if outcome.errors:
+        return Step("problems", outcome, pending)
+    now_digest = digest(importer, outcome)
+    if now_digest != pending.digest:
+        pending.digest = now_digest
+        db.session.commit()
+        return Step("changed", outcome, pending)
+    # Claimed in the transaction that writes the rows: a second confirm finds it confirmed
+    # (or waits for this one and then does), and a failed write gives the claim back.
+    claimed = db.session.execute(
+        update(PendingImport)
+        .where(
+            PendingImport.id == pending.id,
+            PendingImport.confirmed_at.is_(None),
+            PendingImport.expires_at > _now(),
+        )
+        .values(confirmed_at=_now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        db.session.refresh(pending)
+        return Step("gone", pending=pending, message=_gone(pending) or "")
+    outcome = importer.write(outcome, options)
+    if not outcome.written:
+        db.session.rollback()
+        return Step("problems", outcome, pending)
+    (_folder() / pending.storage_key).unlink(missing_ok=True)
+    return Step("written", outcome, pending)
+
+
+def check_and_write(importer: Importer, raw: bytes, options: dict[str, Any], *, dry_run: bool):
+    """Both steps at once, for the command line (the operator's file is not kept)."""
+    outcome = importer.check(raw, options)
+    if outcome.errors or dry_run:
+        return outcome
+    return importer.write(outcome, options)
+
+
+def _forget_old() -> None:
+    """Files of expired pending imports go; rows of long expired or confirmed ones too."""
+    now = _now()
+    with unscoped():
+        stale = db.session.execute(
+            select(PendingImport.storage_key).where(PendingImport.expires_at <= now)
+        ).all()
+        for (key,) in stale:
+            (_folder() / key).unlink(missing_ok=True)
+        db.session.execute(
+            delete(PendingImport)
+            .where(PendingImport.expires_at <= now - FORGET_AFTER)
+            .execution_options(synchronize_session=False)
+        )

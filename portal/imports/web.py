@@ -1,0 +1,42 @@
+"""The two steps of an import on a page: check an upload, confirm a checked one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+from flask_login import current_user
+
+from portal.imports import service
+from portal.imports.service import Importer, Step
+
+
+def check_upload(
+    importer: Importer, upload, *, target: str, options: dict[str, Any] | None = None
+) -> Step:
+    """Check the uploaded file (a form's FileStorage) for the current tenant and user."""
+    return service.check_upload(
+        importer,
+        service.read_upload(upload),
+        filename=getattr(upload, "filename", "") or "",
+        tenant_id=g.tenant.id,
+        user_id=current_user.id,
+        target=target,
+        options=options,
+    )
+
+
+def confirm(importer: Importer, *, target: str) -> Step:
+    """Confirm the pending import the form names (field ``pending``); 404 if it is not the
+    current user's of this kind and target in this tenant."""
+    token = request.form.get("pending", "")
+    return service.confirm(importer, token, user_id=current_user.id, target=target)
+
+
+def status(step: Step | None, form=None) -> int:
+    """The page's HTTP status: 422 for problems, 409 for a check that cannot be confirmed."""
+    if step is not None and step.state == "gone":
+        return 409
+    if (form is not None and form.errors) or (step is not None and step.state == "problems"):
+        return 422
+    return 200

@@ -1,0 +1,160 @@
+"""Check first, then confirm, for every import: the first submission writes nothing, the
+confirm writes exactly what the preview showed, once, and only for its uploader in its
+region, before it expires."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.clusters.models import MemberOrganisation
+from portal.extensions import db
+from portal.imports.models import PendingImport
+from portal.tenancy import unscoped
+from tests.conftest import login
+from tests.import_support import check, confirm, expire, token_of
+from tests.isolation_support import snapshot
+
+
+def _count(app, model, **where) -> int:
+    with app.app_context(), unscoped():
+        stmt = select(func.count()).select_from(model)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return db.session.scalar(stmt)
+
+
+def _data(app, tenant_id) -> dict:
+    with app.test_request_context():
+        rows = snapshot(tenant_id)
+    rows.pop("pending_import", None)
+    rows.pop("tenant", None)  # its data version; no page shows a pending import
+    return rows
+
+
+# --- the kinds of import ---------------------------------------------------------------------
+
+
+def _members(app, world, factory):
+    cid = world["c1"].id
+    url = f"/nordland/clusters/{cid}/members/import"
+    other = world["c2"]
+    return SimpleNamespace(
+        url=url,
+        confirm_url=url + "/confirm",
+        user="coord@a.example",
+        same_rights="coord2@a.example",
+        good="name,member_type,city\nPolar Bær AS,company_sme,Tromsø\nIce Lab,university,\n".encode(),
+        bad=b"name,member_type\n,other\n",
+        count=lambda: _count(app, MemberOrganisation, cluster_id=cid),
+        rows=2,
+        fields={},
+        # the same import elsewhere: another cluster's confirm URL
+        elsewhere=f"/nordland/clusters/{other.id}/members/import/confirm",
+        foreign=lambda b_cluster: f"/bravo/clusters/{b_cluster}/members/import/confirm",
+        change=lambda: _add_member(app, world["a"].id, cid, "Ice Lab"),
+    )
+
+
+def _add_member(app, tenant_id, cluster_id, name):
+    from portal.clusters.models import MemberType
+    from portal.tenancy import tenant_scope
+
+    with app.app_context(), tenant_scope(tenant_id):
+        db.session.add(
+            MemberOrganisation(
+                tenant_id=tenant_id, cluster_id=cluster_id, name=name, member_type=MemberType.OTHER
+            )
+        )
+        db.session.commit()
+
+
+KINDS = {"members": _members}
+
+
+def _grant(app, email, tenant_id, role):
+    from portal.accounts.models import Role, User
+    from portal.accounts.services import grant_role
+    from portal.tenancy.models import Tenant
+
+    with app.test_request_context(), unscoped():
+        user = db.session.scalar(select(User).where(User.email == email))
+        grant_role(db.session.get(Tenant, tenant_id), user, Role(role))
+        db.session.commit()
+
+
+@pytest.fixture(params=sorted(KINDS))
+def kind(request, app, world, factory):
+    spec = KINDS[request.param](app, world, factory)
+    factory.user(spec.same_rights, tenant=world["a"], role="coordinator")
+    return spec
+
+
+def test_the_check_writes_nothing_and_the_confirm_writes_the_preview(app, client, world, kind):
+    login(client, kind.user)
+    before, count = _data(app, world["a"].id), kind.count()
+    checked = check(client, kind.url, kind.good, **kind.fields)
+    assert checked.status_code == 200, checked.get_data(as_text=True)[-3000:]
+    token = token_of(checked)
+    assert token and "Nothing is written yet" in checked.get_data(as_text=True)
+    assert _data(app, world["a"].id) == before and kind.count() == count
+    assert _count(app, PendingImport) == 1
+    written = confirm(client, kind.confirm_url, token)
+    assert written.status_code == 302, written.get_data(as_text=True)[-3000:]
+    assert kind.count() == count + kind.rows
+    again = confirm(client, kind.confirm_url, token)
+    assert again.status_code == 409 and "confirmed already" in again.get_data(as_text=True)
+    assert kind.count() == count + kind.rows
+
+
+def test_only_the_uploader_in_the_region_and_the_target_can_confirm(
+    app, client, world, factory, kind
+):
+    login(client, kind.user)
+    token = token_of(check(client, kind.url, kind.good, **kind.fields))
+    count = kind.count()
+    other = app.test_client()
+    login(other, kind.same_rights)
+    assert confirm(other, kind.confirm_url, token).status_code == 404
+    if kind.elsewhere:
+        assert confirm(client, kind.elsewhere, token).status_code == 404
+    b_cluster = factory.cluster(world["b"], "Bravo cluster")
+    _grant(app, kind.user, world["b"].id, "coordinator")  # a coordinator there too
+    assert confirm(client, kind.foreign(b_cluster.id), token).status_code == 404
+    for junk in ("", "x", "../../etc/passwd", "A" * 43):
+        assert confirm(client, kind.confirm_url, junk).status_code == 404
+    assert kind.count() == count
+    assert confirm(client, kind.confirm_url, token).status_code == 302
+
+
+def test_an_expired_check_cannot_be_confirmed(app, client, world, kind):
+    login(client, kind.user)
+    token = token_of(check(client, kind.url, kind.good, **kind.fields))
+    count = kind.count()
+    expire(app, token)
+    response = confirm(client, kind.confirm_url, token)
+    assert response.status_code == 409 and "expired" in response.get_data(as_text=True)
+    assert kind.count() == count
+
+
+def test_a_change_of_the_data_after_the_check_shows_a_new_preview(app, client, world, kind):
+    login(client, kind.user)
+    token = token_of(check(client, kind.url, kind.good, **kind.fields))
+    count = kind.count()
+    kind.change()
+    changed = confirm(client, kind.confirm_url, token)
+    assert changed.status_code in (200, 422)
+    assert kind.count() == count + 1  # only the change itself
+
+
+def test_problems_are_translated_and_keep_nothing(app, client, world, kind):
+    login(client, kind.user)
+    client.post("/language", data={"locale": "nb", "next": "/"})
+    before = _data(app, world["a"].id)
+    response = check(client, kind.url, kind.bad, **kind.fields)
+    assert response.status_code == 422
+    assert "Ingenting ble importert" in response.get_data(as_text=True)
+    assert token_of(response) is None and _count(app, PendingImport) == 0
+    assert _data(app, world["a"].id) == before

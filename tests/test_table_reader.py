@@ -1,0 +1,124 @@
+"""The core's one table reader (CSV and XLSX) and the faithful writers it pairs with."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+
+import pytest
+
+from portal.imports.table import FileProblem, read_table, table_problems
+from portal.plans.spreadsheets import to_csv, to_xlsx
+
+TRICKY = [
+    "  leading and trailing  ",
+    "Bodø – Tromsø ÆØÅ 日本",
+    "007",
+    "=1+1",
+    "-3",
+    "'quoted",
+    "''=both",
+    "line\r\nbreak\rand\nmore",
+    "tab\there",
+    "_x0041_ literal",
+    "bell\x07",
+    "+47 123",
+    "@home",
+]
+
+
+def _read(raw: bytes, **kw):
+    return read_table(raw, max_rows=kw.pop("max_rows", 100), **kw)
+
+
+@pytest.mark.parametrize("writer", ["csv", "xlsx"])
+def test_text_survives_a_round_trip_exactly(app, writer):
+    header = ["a", "b"]
+    rows = [[value, len(value)] for value in TRICKY] + [["dated", date(2024, 2, 29)]]
+    with app.app_context():
+        data = to_csv(header, rows) if writer == "csv" else to_xlsx([("S", header, rows)])
+        table = _read(data)
+    assert table.header == header
+    texts = [record[0] for _line, record in table.rows]
+    assert texts == [*TRICKY, "dated"]
+    last = table.rows[-1][1][1]
+    assert last in ("2024-02-29", datetime(2024, 2, 29))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"name;member_type\nA;other\n",
+        b"name\tmember_type\nA\tother\n",
+        "name,member_type\r\nA,other\r\n".encode("utf-8-sig"),
+        "name,member_type\nA,other\n".encode("utf-16"),
+    ],
+)
+def test_csv_delimiters_and_encodings(app, raw):
+    with app.app_context():
+        table = _read(raw)
+    assert table.header == ["name", "member_type"]
+    assert table.rows == [(2, ["A", "other"])]
+
+
+def test_header_is_the_first_non_blank_row_and_blank_rows_are_skipped(app):
+    raw = b"\n,,\n Name , MEMBER_TYPE ,,\n\nA,other\n,\n"
+    with app.app_context():
+        table = _read(raw)
+    assert table.header_line == 3 and table.header == ["name", "member_type"]
+    assert table.rows == [(5, ["A", "other"])]
+
+
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        (b"", "empty"),
+        (b"  \n \n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "neither"),
+        (b"\xff\xfeA\x00\x00\xd8", "neither"),
+        (b"PK\x03\x04broken", "not a readable Excel"),
+        (b"a\n" + b"x\n" * 11, "more than 10 rows"),
+        (b'a,b\n"unclosed\n', None),
+    ],
+)
+def test_files_that_cannot_be_read(app, raw, message):
+    with app.app_context():
+        try:
+            _read(raw, max_rows=10)
+        except FileProblem as exc:
+            assert message and message in exc.message
+        else:
+            assert message is None
+
+
+def test_size_limits(app):
+    with app.app_context():
+        with pytest.raises(FileProblem, match="larger than 1 MB"):
+            _read(b"a\n" + b"x" * (1024 * 1024), max_bytes=1024 * 1024)
+        big = io.BytesIO()
+        with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("[Content_Types].xml", "0" * 200_000)
+        with pytest.raises(FileProblem, match="too large when unpacked"):
+            _read(big.getvalue(), max_unpacked=100_000)
+
+
+def test_rows_marked_as_examples_are_found_and_the_column_taken_out(app):
+    raw = b"name,example,member_type\nA,EXAMPLE,other\nB,,other\n"
+    with app.app_context():
+        table = _read(raw)
+        problems = table_problems(table, ["name", "member_type"], ["name"])
+    assert table.header == ["name", "member_type"]
+    assert table.rows == [(2, ["A", "other"]), (3, ["B", "other"])]
+    assert table.example_lines == [2]
+    assert [(p.row, p.column) for p in problems] == [(2, "example")]
+
+
+def test_header_problems(app):
+    with app.app_context():
+        table = _read(b"name,name,colour\nA,B,red\n")
+        problems = table_problems(table, ["name", "member_type"], ["member_type"])
+        no_rows = table_problems(_read(b"name\n\n"), ["name"], ["name"])
+    messages = " ".join(p.message for p in problems)
+    assert "missing" in messages and "Unknown column" in messages and "twice" in messages
+    assert [p.message for p in no_rows] == ["The file has a header but no rows."]
