@@ -82,6 +82,12 @@ def current(app: Flask) -> dict[str, str | None]:
     return result
 
 
+def unmigrated(app: Flask) -> list[str]:
+    """The histories (``core``, plugin branches) the database was never migrated to: each
+    is missing its tables until ``portal db upgrade`` runs."""
+    return [name for name, revision in current(app).items() if revision is None]
+
+
 def differences() -> list:
     """What the models have that the migrations do not (empty when they match)."""
     with db.engine.connect() as conn:

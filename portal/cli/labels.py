@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from portal.cli.database import needs_database
 from portal.cli.people import _tenant
 from portal.clusters.models import Cluster
 from portal.config import SUPPORTED_LOCALES
@@ -102,7 +102,7 @@ def labels_group() -> None:
     help="Language of the reasons (default: the region's).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_appcontext
+@needs_database
 def labels_check(
     tenant_slug: str,
     cluster_key: str,

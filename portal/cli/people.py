@@ -4,11 +4,11 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Role
+from portal.cli.database import needs_database
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.extensions import db
@@ -48,7 +48,7 @@ def tenant_group() -> None:
 @click.option("--locale", default="en", show_default=True)
 @click.option("--timezone", default="Europe/Oslo", show_default=True)
 @click.option("--accent", default="#0b6e4f", show_default=True)
-@with_appcontext
+@needs_database
 def tenant_create(slug: str, name: str, locale: str, timezone: str, accent: str) -> None:
     """Create the region SLUG called NAME."""
     try:
@@ -78,7 +78,7 @@ def user_group() -> None:
 @click.option("--tenant", "tenant_slug", help="Give a role in this region.")
 @click.option("--role", type=ROLES)
 @click.option("--cluster", "clusters", multiple=True, help="Cluster name (repeatable).")
-@with_appcontext
+@needs_database
 def user_create(email, name, password, admin, tenant_slug, role, clusters) -> None:
     """Create a user who can sign in at once."""
     if bool(tenant_slug) != bool(role):
@@ -100,7 +100,7 @@ def user_create(email, name, password, admin, tenant_slug, role, clusters) -> No
 @click.argument("email")
 @click.option("--role", type=ROLES, required=True)
 @click.option("--cluster", "clusters", multiple=True, help="Cluster name (repeatable).")
-@with_appcontext
+@needs_database
 def user_invite(tenant_slug, email, role, clusters) -> None:
     """Invite EMAIL into the region TENANT_SLUG with a role (sends a link)."""
     tenant = _tenant(tenant_slug)

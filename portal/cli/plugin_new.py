@@ -43,9 +43,11 @@ FILES = {
     "package/__init__.py.tmpl": "${package}/__init__.py",
     "package/views.py.tmpl": "${package}/views.py",
     "package/scheme.py.tmpl": "${package}/scheme.py",
+    "package/data/indicators.json.tmpl": "${package}/data/indicators.json",
     "package/templates/page.html.tmpl": "${package}/templates/${name}/page.html",
     "tests/conftest.py.tmpl": "tests/conftest.py",
     "tests/test_plugin.py.tmpl": "tests/test_${name}.py",
+    "tests/test_scheme.py.tmpl": "tests/test_scheme.py",
 }
 
 
@@ -144,8 +146,8 @@ def plugin_group() -> None:
 )
 @with_appcontext
 def plugin_new(name: str, directory: Path) -> None:
-    """Create a working plugin skeleton in portal-NAME/: a page, an example label scheme,
-    translations and a test. NAME: lowercase letters, digits and underscores."""
+    """Create a working plugin skeleton in portal-NAME/: a page, an example indicator set and
+    label scheme, translations and tests. NAME: lowercase letters, digits and underscores."""
     values = values_for(name)
     target = directory / values["dist"]
     if target.exists():
@@ -172,8 +174,8 @@ def plugin_new(name: str, directory: Path) -> None:
     click.echo(_("Created the plugin %(name)s in %(path)s.", name=name, path=str(target)))
     click.echo(
         _(
-            "Next: pip install -e %(path)s, run its tests with pytest %(path)s, and switch it "
-            "on for a region under Settings → Plugins.",
+            "Next: pip install -e '%(path)s[test]', portal db upgrade, run its tests with "
+            "pytest %(path)s, and switch it on for a region under Settings → Plugins.",
             path=str(target),
         )
     )

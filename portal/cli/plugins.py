@@ -4,9 +4,9 @@ import json
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from portal.cli.database import needs_database
 from portal.extensions import db
 from portal.tenancy import unscoped
 from portal.tenancy.models import Tenant, TenantPlugin
@@ -19,7 +19,7 @@ def plugins_group() -> None:
 
 @plugins_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_appcontext
+@needs_database
 def plugins_list(as_json: bool) -> None:
     """Installed plugins, their versions, hooks and the regions that use them."""
     host = current_app.extensions["portal_plugins"]

@@ -7,9 +7,9 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
 from portal.benchmarking import round_import
+from portal.cli.database import needs_database
 from portal.cli.people import _tenant
 from portal.clusters.importer import RowError
 from portal.tenancy import tenant_scope
@@ -46,7 +46,7 @@ def rounds_group() -> None:
 @click.argument("tenant_slug")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file, write nothing.")
-@with_appcontext
+@needs_database
 def rounds_import(tenant_slug: str, file: Path, dry_run: bool) -> None:
     """Import the rounds in FILE into the region TENANT_SLUG: every row or none.
 

@@ -7,6 +7,8 @@ import os
 import click
 from flask.cli import ScriptInfo
 
+from portal.cli.database import require_migrated
+
 
 def serve_app(app, host: str, port: int, workers: int) -> None:
     """gunicorn when it is installed (Linux, macOS), else Werkzeug's threaded server."""
@@ -51,4 +53,6 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the portal (gunicorn when available)."""
     app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        require_migrated(app)
     serve_app(app, host, port, workers)
