@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from portal.cli.database import needs_database
 from portal.extensions import db
 from portal.tenancy import unscoped
 from portal.tenancy.models import Tenant
@@ -39,7 +39,7 @@ def _day(ctx, param, value: str | None) -> date:
     metavar="YYYY-MM-DD",
     help="Run as if today were this day (default: today).",
 )
-@with_appcontext
+@needs_database
 def reminders_command(days: int, today: date) -> None:
     """Send due reminders (run daily by cron)."""
     from portal.reminders import send_reminders
