@@ -8,7 +8,12 @@
 * a cluster's managers and the coordinators are told 6, 3 and 1 months before a label
   expires (``portal.labels.reminders``);
 * plugins add their own through the ``reminders`` hook (e.g. a daily digest);
-* workshops whose day is past are ended (``end_workshop``: plugins get ``workshop_ended``).
+* workshops whose day is past are ended (``end_workshop``: plugins get ``workshop_ended``),
+  but only once they are over by the real clock: a workshop ends on its day at its end time in
+  the region's time zone, whatever day the run takes as today (``--today``).
+
+A dry run (``dry_run``) sends nothing and changes nothing: it tells what would be sent and
+which workshops would be ended (``planned``), and rolls back what plugins' hooks prepared.
 
 Each reminder goes out once: a :class:`ReminderSent` row with a key naming what it was about
 (``action-due:<action id>:<due date>``, ``action-overdue:<action id>:<due date>``,
@@ -25,7 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from flask_babel import force_locale, format_date
@@ -70,6 +76,17 @@ class Reminder:
 
 
 _Reminder = Reminder  # the core's own reminders use the same type
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One thing a run sends or does: a mail (``kind`` a key of COUNTS, to ``email``) or the
+    end of a workshop (``kind`` "workshops_ended", ``subject`` its title, ``email`` empty)."""
+
+    tenant: str  # the region's slug
+    kind: str
+    email: str
+    subject: str
 
 
 def reminder_link(endpoint: str, tenant: Tenant, **values) -> str:
@@ -240,7 +257,36 @@ def _store_together(messages: list[OutboxMessage]) -> None:
     db.session.bulk_save_objects(messages)
 
 
-def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int]) -> None:
+def workshops_over(tenant: Tenant, today: date, now: datetime) -> list[Workshop]:
+    """The tenant's workshops to end on a run for ``today``: not ended yet, of a day before
+    ``today``, and over at ``now`` (the real clock): their day and end time, in the region's
+    time zone, have passed."""
+    from portal.workshops.services import ends_at
+
+    zone = tenant.timezone or "UTC"
+    real_today = now.astimezone(ZoneInfo(zone)).date()
+    candidates = db.session.scalars(
+        select(Workshop)
+        .where(
+            Workshop.day < today,
+            Workshop.day <= real_today,
+            Workshop.ended_at.is_(None),
+        )
+        .order_by(Workshop.day, Workshop.id)
+    ).all()
+    return [w for w in candidates if ends_at(w, zone) <= now]
+
+
+def _remind_tenant(
+    tenant: Tenant,
+    today: date,
+    days: int,
+    counts: dict[str, int],
+    *,
+    now: datetime,
+    dry_run: bool,
+    planned: list[Planned] | None,
+) -> None:
     from portal.labels.reminders import label_expiry_reminders
     from portal.mail.services import send_mail
     from portal.workshops.services import end_workshop
@@ -259,6 +305,19 @@ def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int
             continue
         sent.add((reminder.user_id, reminder.key))
         todo.append(reminder)
+    if dry_run:
+        for reminder in todo:
+            counts[reminder.kind] += 1
+            if planned is not None:
+                planned.append(
+                    Planned(tenant.slug, reminder.kind, reminder.email, reminder.subject)
+                )
+        for workshop in workshops_over(tenant, today, now):
+            counts["workshops_ended"] += 1
+            if planned is not None:
+                planned.append(Planned(tenant.slug, "workshops_ended", "", workshop.title))
+        db.session.rollback()  # what plugins' hooks prepared (e.g. marks) is undone
+        return
     if todo:
         # Claim first (committed), then send: a reminder is never sent twice. One INSERT
         # for all rows (the ORM would insert row by row on SQLite, to read back the ids).
@@ -279,17 +338,16 @@ def _remind_tenant(tenant: Tenant, today: date, days: int, counts: dict[str, int
     for reminder in todo:
         messages.append(send_mail(reminder.email, reminder.subject, reminder.body))
         counts[reminder.kind] += 1
+        if planned is not None:
+            planned.append(Planned(tenant.slug, reminder.kind, reminder.email, reminder.subject))
     if messages:
         _store_together(messages)
         db.session.commit()
-    past = db.session.scalars(
-        select(Workshop)
-        .where(Workshop.day < today, Workshop.ended_at.is_(None))
-        .order_by(Workshop.day, Workshop.id)
-    ).all()
-    for workshop in past:
+    for workshop in workshops_over(tenant, today, now):
         if end_workshop(workshop):
             counts["workshops_ended"] += 1
+            if planned is not None:
+                planned.append(Planned(tenant.slug, "workshops_ended", "", workshop.title))
 
 
 def send_reminders(
@@ -298,12 +356,20 @@ def send_reminders(
     *,
     on_tenant: Callable[[Tenant], None] | None = None,
     tenants: Iterable[Tenant] | None = None,
+    dry_run: bool = False,
+    planned: list[Planned] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     """Send the day's reminders in every tenant; answer how many of each kind went out.
 
+    ``today`` is the day the run takes as today (reminders are due by it); workshops are
+    ended only once over by ``now``, the real clock (the current time when not given), even
+    when ``today`` is later. ``dry_run``: send and change nothing, count what would be done.
+    ``planned`` (a list) gets each mail sent and each workshop ended, or that would be.
     Links in the mails are absolute, built for ``PORTAL_BASE_URL`` (or the local server).
     ``on_tenant`` is called after each tenant (for a progress bar).
     """
+    now = now or datetime.now(UTC)
     counts = dict.fromkeys(COUNTS, 0)
     if tenants is None:
         with unscoped():
@@ -313,7 +379,9 @@ def send_reminders(
         g.cli_actor = "send-reminders"
         for tenant in tenants:
             with tenant_scope(tenant.id):
-                _remind_tenant(tenant, today, days, counts)
+                _remind_tenant(
+                    tenant, today, days, counts, now=now, dry_run=dry_run, planned=planned
+                )
             counts["tenants"] += 1
             if on_tenant is not None:
                 on_tenant(tenant)

@@ -20,6 +20,7 @@ COMMANDS = [
     ["user", "invite", "nordland", "a@b.example", "--role", "member"],
     ["labels", "check", "nordland", "Arctic Minerals", "--scheme", "esca"],
     ["send-reminders"],
+    ["send-reminders", "--dry-run"],
     ["rounds", "import", "nordland", "{file}"],
     ["serve"],
 ]

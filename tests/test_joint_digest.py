@@ -141,6 +141,24 @@ def test_at_most_one_digest_a_day_and_no_news_is_lost(app, forum):
     assert _send(app, TOMORROW)["plugin"] == 0 and len(_mails(app)) == 2
 
 
+def test_a_dry_run_marks_no_news_and_sends_nothing(app, forum):
+    from portal.reminders import send_reminders
+
+    world, process = forum
+    a = world["a"].id
+    first = _action(app, a, process.programme_id, [world["c1"].id], "Joint branding")
+    _move(app, a, first, "planned")
+    _backdate(app)
+    planned = []
+    with app.app_context():
+        counts = send_reminders(TODAY, dry_run=True, planned=planned)
+    assert counts["plugin"] == 1
+    assert [(p.kind, p.email) for p in planned] == [("plugin", "manager@a.example")]
+    assert _mails(app) == [] and [n[3] for n in _notices(app)] == [None]  # not marked
+    assert _send(app, TODAY)["plugin"] == 1
+    assert len(_mails(app)) == 1 and [n[3] for n in _notices(app)] == [TODAY]
+
+
 def test_nothing_to_tell_sends_nothing(app, forum):
     world, process = forum
     _action(

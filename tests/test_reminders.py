@@ -283,6 +283,94 @@ def test_past_workshops_are_ended_once(app, region, rec):
         assert db.session.get(Workshop, past).ended_at is not None
 
 
+def test_a_later_today_does_not_end_workshops_that_are_not_over(app, region, rec):
+    """``--today`` in the future sends as of that day, but ends only what is really over."""
+    from portal.workshops.models import Workshop
+
+    past = _workshop(app, region.tenant, TODAY - timedelta(days=2), title="Over")
+    soon = _workshop(app, region.tenant, TODAY + timedelta(days=1), title="Tomorrow")
+    later = _workshop(app, region.tenant, TODAY + timedelta(days=5), title="Later")
+    runner = app.test_cli_runner()
+    day = (TODAY + timedelta(days=10)).isoformat()
+    result = runner.invoke(args=["send-reminders", "--today", day])
+    assert result.exit_code == 0, result.output
+    assert "1 workshops ended" in result.output and rec.ended == [past]
+    with app.app_context(), unscoped():
+        assert db.session.get(Workshop, past).ended_at is not None
+        assert db.session.get(Workshop, soon).ended_at is None
+        assert db.session.get(Workshop, later).ended_at is None
+
+
+def test_a_workshop_ends_at_its_end_time_in_the_regions_time_zone(app, region):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.tenancy.models import Tenant
+    from portal.workshops.models import Workshop
+
+    with app.app_context(), unscoped():
+        db.session.get(Tenant, region.other.id).timezone = "America/New_York"
+        db.session.commit()
+    day = TODAY + timedelta(days=30)  # 09:00-15:00 on the region's clock
+    oslo = _workshop(app, region.tenant, day, title="In Oslo")
+    new_york = _workshop(app, region.other, day, title="In New York")
+    run_as_of = day + timedelta(days=1)
+
+    def ended_at(hour, minute, zone):
+        from portal.reminders import send_reminders
+
+        now = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone))
+        with app.app_context():
+            send_reminders(run_as_of, now=now)
+        with app.app_context(), unscoped():
+            ended = select(Workshop.id).where(Workshop.ended_at.is_not(None))
+            return sorted(db.session.scalars(ended.order_by(Workshop.id)))
+
+    assert ended_at(14, 59, "Europe/Oslo") == []
+    assert ended_at(15, 0, "Europe/Oslo") == [oslo]
+    assert ended_at(14, 59, "America/New_York") == [oslo]  # 20:59 in Oslo
+    assert ended_at(15, 0, "America/New_York") == [oslo, new_york]
+
+
+def test_a_dry_run_sends_nothing_and_changes_nothing(app, region, rec):
+    from portal.workshops.models import Workshop
+
+    p = region.people
+    _actions(
+        app,
+        region.tenant,
+        region.plan_id,
+        ("Write the report", p.member.id, TODAY + timedelta(days=2), "in_progress"),
+        ("Book the venue", p.coord.id, TODAY - timedelta(days=1), "blocked"),
+    )
+    _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
+    past = _workshop(app, region.tenant, TODAY - timedelta(days=2), title="Over")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["send-reminders", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "[nordland] would send to coord@a.example: Overdue: Book the venue" in lines
+    assert "[nordland] would send to coord@a.example: Tomorrow: Benchmarking day" in lines
+    assert any(
+        line.startswith("[nordland] would send to member@a.example: ") for line in lines
+    )  # in Norwegian, the member's language
+    assert "[nordland] would end the workshop “Over”" in lines
+    assert "1 due soon, 1 overdue, 1 workshop" in result.output
+    assert "1 workshops ended" in result.output
+    assert lines[-1] == "This was a dry run: nothing was sent or changed."
+    assert _mails(app) == [] and _keys(app) == [] and rec.ended == []
+    with app.app_context(), unscoped():
+        assert db.session.get(Workshop, past).ended_at is None
+    # Again the same; then the real run does what the dry run told.
+    again = runner.invoke(args=["send-reminders", "--dry-run"])
+    assert again.output == result.output
+    real = runner.invoke(args=["send-reminders"])
+    assert "1 due soon, 1 overdue, 1 workshop" in real.output and "dry run" not in real.output
+    assert len(_mails(app)) == 3 and rec.ended == [past]
+    after = runner.invoke(args=["send-reminders", "--dry-run"])
+    assert "would" not in after.output and "(3 sent before" in after.output
+
+
 def test_every_tenant_is_covered(app, region):
     p = region.people
     _actions(

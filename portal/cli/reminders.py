@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.cli.database import needs_database
@@ -37,22 +38,44 @@ def _day(ctx, param, value: str | None) -> date:
     "--today",
     callback=_day,
     metavar="YYYY-MM-DD",
-    help="Run as if today were this day (default: today).",
+    help="Run as if today were this day (default: today). Workshops are ended only once "
+    "they are over by the real clock.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Send nothing and change nothing: print what would be sent and ended.",
 )
 @needs_database
-def reminders_command(days: int, today: date) -> None:
-    """Send due reminders (run daily by cron)."""
-    from portal.reminders import send_reminders
+def reminders_command(days: int, today: date, dry_run: bool) -> None:
+    """Send due reminders and end the workshops that are over (run daily by cron)."""
+    from portal.reminders import Planned, send_reminders
+
+    planned: list[Planned] = []
 
     with unscoped():
         tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.id)))
     if len(tenants) > PROGRESS_FROM:
         with click.progressbar(length=len(tenants), label="Regions") as bar:
             counts = send_reminders(
-                today, days, tenants=tenants, on_tenant=lambda _t: bar.update(1)
+                today,
+                days,
+                tenants=tenants,
+                on_tenant=lambda _t: bar.update(1),
+                dry_run=dry_run,
+                planned=planned,
             )
     else:
-        counts = send_reminders(today, days, tenants=tenants)
+        counts = send_reminders(today, days, tenants=tenants, dry_run=dry_run, planned=planned)
+    if dry_run:
+        for item in planned:
+            if item.kind == "workshops_ended":
+                line = _("would end the workshop “%(title)s”", title=item.subject)
+            else:
+                line = _(
+                    "would send to %(email)s: %(subject)s", email=item.email, subject=item.subject
+                )
+            click.echo(f"[{item.tenant}] {line}")
     click.echo(
         f"{today.isoformat()}: {counts['tenants']} regions, {counts['due_soon']} due soon, "
         f"{counts['overdue']} overdue, {counts['workshop']} workshop and "
@@ -60,3 +83,5 @@ def reminders_command(days: int, today: date) -> None:
         f"({counts['already_sent']} sent before, {counts['conflicts']} taken by another run); "
         f"{counts['workshops_ended']} workshops ended"
     )
+    if dry_run:
+        click.echo(_("This was a dry run: nothing was sent or changed."))
