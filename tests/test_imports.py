@@ -71,7 +71,47 @@ def _add_member(app, tenant_id, cluster_id, name):
         db.session.commit()
 
 
-KINDS = {"members": _members}
+def _rounds(app, world, factory):
+    from portal.benchmarking.models import IndicatorValue
+
+    factory.enable_plugin(world["a"], "esca")
+    url = "/nordland/rounds/import"
+    header = "cluster,date,indicator_set,version,indicator,value,comment\n"
+    return SimpleNamespace(
+        url=url,
+        confirm_url=url + "/confirm",
+        user="coord@a.example",
+        same_rights="coord2@a.example",
+        good=(
+            header + "Arctic Minerals,2025-03-01,esca-gold,2013,engagement,4,Spørreundersøkelse\n"
+            'Arctic Minerals,2025-03-01,esca-gold,2013,concentration,"2,5",\n'
+        ).encode(),
+        bad=(header + "Arctic Minerals,2025-03-01,esca-gold,2013,engagement,9,\n").encode(),
+        count=lambda: _count(app, IndicatorValue),
+        rows=2,
+        fields={},
+        elsewhere=None,
+        foreign=lambda _cluster: "/bravo/rounds/import/confirm",
+        change=lambda: _add_round(app, world["a"].id, world["c1"].id),
+    )
+
+
+def _add_round(app, tenant_id, cluster_id):
+    from datetime import date
+
+    from portal.benchmarking import services
+    from portal.clusters.models import Cluster
+    from portal.tenancy import tenant_scope
+
+    with app.test_request_context(), tenant_scope(tenant_id):
+        cluster = db.session.get(Cluster, cluster_id)
+        indicator_set = services.find_set("esca-gold", "2013")
+        services.save_round(
+            None, cluster, indicator_set, {"held_on": date(2025, 3, 1)}, {"engagement": (3, "")}
+        )
+
+
+KINDS = {"members": _members, "rounds": _rounds}
 
 
 def _grant(app, email, tenant_id, role):

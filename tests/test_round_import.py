@@ -18,6 +18,7 @@ from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.extensions import db
 from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import count_queries, login
+from tests.import_support import check, check_and_confirm
 
 HEADER = [
     "cluster",
@@ -75,10 +76,10 @@ def _xlsx(rows, header=HEADER) -> bytes:
 
 
 def _upload(client, content: bytes, *, dry_run=False, name="rounds.csv"):
-    data = {"file": (io.BytesIO(content), name)}
+    """The check (dry_run) or the check and its confirm."""
     if dry_run:
-        data["dry_run"] = "y"
-    return client.post(URL, data=data, content_type="multipart/form-data")
+        return check(client, URL, content, name)
+    return check_and_confirm(client, URL, URL + "/confirm", content, name)
 
 
 def _counts(app) -> tuple[int, int]:
@@ -294,15 +295,24 @@ def test_errors_are_translated(app, client, esca):
     assert expected in page
 
 
-def test_example_file_imports(app, client, esca):
+def test_the_example_file_cannot_pass_for_real_data(app, client, esca):
     login(client, "coord@a.example")
     page = client.get(URL)
     assert page.status_code == 200 and "example.csv" in page.get_data(as_text=True)
     example = client.get(f"{URL}/example.csv")
     assert example.status_code == 200 and example.mimetype == "text/csv"
     lines = example.get_data().decode("utf-8-sig").splitlines()
-    assert lines[0] == ",".join([*HEADER, "audit"]) and len(lines) == 4
-    assert _upload(client, example.get_data()).status_code == 302
+    assert lines[0] == ",".join([*HEADER, "audit", "notes", "example"]) and len(lines) == 4
+    assert all(line.startswith("EXAMPLE cluster,") for line in lines[1:])
+    assert all(line.endswith(",EXAMPLE") for line in lines[1:])
+    checked = _upload(client, example.get_data(), dry_run=True)
+    text = checked.get_data(as_text=True)
+    assert checked.status_code == 422 and "This is an example file, not real data." in text
+    assert text.count("This row is example data") == 3
+    # with the example rows made real (the cluster renamed, the marks gone) it imports
+    real = example.get_data().decode("utf-8-sig").replace("EXAMPLE cluster", "Arctic Minerals")
+    real = "\n".join(line.rsplit(",", 1)[0] for line in real.splitlines())
+    assert _upload(client, real.encode()).status_code == 302
     lights = sorted(light for _v, light, _c in next(iter(_stored(app).values()))[1].values())
     assert lights == ["green", "red", "yellow"]
 

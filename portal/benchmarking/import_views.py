@@ -1,4 +1,5 @@
-"""Importing benchmarking rounds of many clusters from one CSV or XLSX file."""
+"""Importing benchmarking rounds of many clusters from one CSV or XLSX file (check, then
+confirm), the rounds in the same format, and an example file."""
 
 from __future__ import annotations
 
@@ -10,24 +11,25 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from wtforms import BooleanField
 
-from portal.benchmarking import round_import, services
+from portal.benchmarking import round_export, round_import, services
 from portal.benchmarking.indicators import pick
 from portal.clusters.models import Cluster
 from portal.extensions import db
+from portal.imports import web as imports_web
+from portal.imports.service import Step
 from portal.permissions import may, require
 from portal.plans.spreadsheet_views import _download
-from portal.plans.spreadsheets import CSV_MIME
+from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name
 
 bp = Blueprint("round_import", __name__, url_prefix="/<tenant>")
+TARGET = "region"
 
 
 class RoundImportForm(FlaskForm):
     file = FileField(
         _l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file to import."))]
     )
-    dry_run = BooleanField(_l("Only check the file, write nothing"))
 
 
 def _manageable() -> list[Cluster]:
@@ -41,46 +43,67 @@ def _manageable() -> list[Cluster]:
     return mine
 
 
-@bp.route("/rounds/import", methods=["GET", "POST"])
-def upload():
-    clusters = _manageable()
-    form = RoundImportForm()
-    outcome = None
-    if form.validate_on_submit():
-        outcome = round_import.import_rounds(
-            current_user._get_current_object(),
-            g.tenant.id,
-            form.file.data.read(),
-            dry_run=form.dry_run.data,
-        )
-        if outcome.written:
-            flash(
-                _(
-                    "The file is imported. New rounds: %(rounds)d, values: %(values)d.",
-                    rounds=len(outcome.rounds),
-                    values=outcome.values,
-                ),
-                "success",
-            )
-            return redirect(url_for("round_import.upload"))
-    status = 422 if (form.errors or (outcome and outcome.errors)) else 200
+def _importer():
+    return round_import.importer(current_user._get_current_object(), g.tenant.id)
+
+
+def _page(form: RoundImportForm, step: Step | None):
     return render_template(
         "benchmarking/import.html",
         form=form,
-        outcome=outcome,
+        step=step,
         sets=services.available_sets(g.tenant.id),
-        clusters=clusters,
         columns=round_import.COLUMNS,
         max_rows=round_import.MAX_ROWS,
         pick=pick,
         locale=str(get_locale() or "en"),
-    ), status
+    ), imports_web.status(step, form)
+
+
+@bp.route("/rounds/import", methods=["GET", "POST"])
+def upload():
+    """Step one: the file is checked and kept; nothing is written."""
+    _manageable()
+    form = RoundImportForm()
+    step = None
+    if form.validate_on_submit():
+        step = imports_web.check_upload(_importer(), form.file.data, target=TARGET)
+    return _page(form, step)
+
+
+@bp.route("/rounds/import/confirm", methods=["POST"])
+def confirm():
+    """Step two: the checked file is checked again and written."""
+    _manageable()
+    step = imports_web.confirm(_importer(), target=TARGET)
+    if step.state == "written":
+        flash(
+            _(
+                "The file is imported. New rounds: %(rounds)d, values: %(values)d.",
+                rounds=len(step.outcome.rounds),
+                values=step.outcome.values,
+            ),
+            "success",
+        )
+        return redirect(url_for("round_import.upload"))
+    return _page(RoundImportForm(formdata=None), step)
+
+
+@bp.route("/rounds/export.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/rounds/export.csv", defaults={"fmt": "csv"})
+def export(fmt: str):
+    """The rounds of the clusters whose rounds the user may enter, in the import format."""
+    ids = [c.id for c in _manageable()]
+    name = download_name("rounds", g.tenant.slug, extension="." + fmt)
+    if fmt == "xlsx":
+        return _download(round_export.rounds_xlsx(ids), XLSX_MIME, name)
+    return _download(round_export.rounds_csv(ids), CSV_MIME, name)
 
 
 @bp.route("/rounds/import/example.csv")
 def example():
-    clusters = _manageable()
-    data = round_import.example_csv(g.tenant.id, clusters[0].name if clusters else None)
+    _manageable()
+    data = round_export.example_csv(g.tenant.id)
     if data is None:
         abort(404)
     return _download(data, CSV_MIME, "rounds-example.csv")

@@ -233,6 +233,10 @@ def _decode(raw: bytes) -> str:
         raise FileProblem(neither) from None
     if "\x00" in decoded:
         raise FileProblem(neither)
+    # Bytes that merely start like UTF-16 decode to "text" too; a real file's header (the
+    # column names of every import are ASCII) tells them apart.
+    if encoding == "utf-16" and not decoded.lstrip().split("\n", 1)[0].isascii():
+        raise FileProblem(neither)
     return decoded
 
 
@@ -308,12 +312,15 @@ def read_table(
                 examples.append(line)
             if all(is_blank(v) for v in record):
                 continue
+        record = list(record)
+        while record and record[-1] is None:  # a sheet's empty cells beyond the data
+            record.pop()
         if len(rows) >= max_rows:
             message = _(
                 "The file has more than %(n)d rows. Split it into smaller files.", n=max_rows
             )
             raise FileProblem(message, line)
-        rows.append((line, list(record)))
+        rows.append((line, record))
     if header is None:
         raise FileProblem(_("The file is empty."))
     return Table(header_line, header, rows, examples)
