@@ -70,6 +70,7 @@ def _import_models() -> None:
     import portal.labels.models
     import portal.mail.models
     import portal.plans.models
+    import portal.privacy.models
     import portal.plugin_incidents
     import portal.programmes.models
     import portal.tenancy.models
@@ -153,6 +154,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.plans.followups import bp as followups_bp
     from portal.plans.spreadsheet_views import bp as spreadsheets_bp
     from portal.plans.views import bp as plans_bp
+    from portal.privacy.views import bp as privacy_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.settings.views import bp as settings_bp
     from portal.workshops.views import bp as workshops_bp
@@ -163,6 +165,7 @@ def _register_blueprints(app: Flask, host) -> None:
         main_bp,
         clusters_bp,
         settings_bp,
+        privacy_bp,
         programmes_bp,
         workshops_bp,
         plans_bp,

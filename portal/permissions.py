@@ -49,8 +49,11 @@ READ_ACTIONS = READ_ACTIONS | {
     "workshop.view",
     "plan.view",
     "action.view",
-    "round.view",
 }
+# A cluster's own benchmark values: the privacy policy decides (portal.privacy.policy).
+VALUES_ACTIONS = frozenset({"round.view"})
+# A cluster's choice to share its own report with the region's observers: its managers.
+SHARING_ACTIONS = frozenset({"cluster.share_values"})
 COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
     "label.award",
     "programme.create",
@@ -72,8 +75,19 @@ PROCESS_ACTIONS = frozenset(
     }
 )
 CORE_ACTIONS = (
-    READ_ACTIONS | COORDINATOR_ACTIONS | CLUSTER_ACTIONS | PLATFORM_ACTIONS | PROCESS_ACTIONS
+    READ_ACTIONS
+    | COORDINATOR_ACTIONS
+    | CLUSTER_ACTIONS
+    | PLATFORM_ACTIONS
+    | PROCESS_ACTIONS
+    | VALUES_ACTIONS
+    | SHARING_ACTIONS
 )
+
+
+# Who may be made an action's owner: the roles whose owner may edit the action
+# ("action.edit" in _process_rule). Observers and assessors may not, so they own none.
+ACTION_OWNER_ROLES = frozenset({Role.COORDINATOR, Role.CLUSTER_MANAGER, Role.MEMBER})
 
 
 def membership_for(user: User | None, tenant: Tenant | int | None) -> Membership | None:
@@ -118,6 +132,10 @@ def may(user: User | None, action: str, obj: Any = None) -> bool:
         return True
     if action in PLATFORM_ACTIONS:
         return False
+    if action in VALUES_ACTIONS:
+        from portal.privacy.policy import may_see_values
+
+        return may_see_values(user, obj)
     membership = membership_for(user, _tenant_of(obj))
     if action in CORE_ACTIONS:
         if membership is None:
@@ -134,6 +152,8 @@ def _core_rule(membership: Membership, action: str, obj: Any) -> bool:
     role = membership.role
     if action in READ_ACTIONS:
         return True
+    if action in SHARING_ACTIONS:
+        return role == Role.CLUSTER_MANAGER and _cluster_id_of(obj) in membership.cluster_ids
     if role == Role.COORDINATOR:
         return True
     if role == Role.ASSESSOR:

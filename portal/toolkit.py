@@ -50,14 +50,20 @@ from portal.labels.scheme import (
     Level,
     RoundData,
     RuleResult,
+    Validity,
     Verdict,
     add_months,
+    exact,
+    format_share,
     months_apart,
+    months_between,
+    share_shown,
     valid_until,
 )
 from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
 from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv, to_xlsx
+from portal.privacy.policy import ValuesView, values_view
 from portal.programmes.models import Programme, ProgrammeCluster
 from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
@@ -106,8 +112,14 @@ __all__ = [
     "Level",
     "RoundData",
     "RuleResult",
+    "Validity",
     "Verdict",
     "add_months",
+    "current_locale",
+    "exact",
+    "format_share",
+    "months_between",
+    "share_shown",
     "award_label",
     "cluster_evidence",
     "months_apart",
@@ -135,6 +147,8 @@ __all__ = [
     "TenantScoped",
     "Timestamped",
     "User",
+    "ValuesView",
+    "values_view",
     "_",
     "_l",
     "current_tenant",
@@ -207,6 +221,14 @@ class MigrationBranch:
         return f"alembic_version_{self.name}"
 
 
+def current_locale() -> str:
+    """The language of the current request (or of ``in_locale``), e.g. "nb"; "en" outside
+    a request. Pass it to ``pick_text`` for texts that data carries per language."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")
+
+
 def current_tenant() -> Tenant | None:
     """The tenant of the current request, or ``None`` outside a tenant's pages."""
     return g.get("tenant")
@@ -259,7 +281,8 @@ def record_label_evidence(
     user: User | None = None,
 ) -> Any:
     """Record evidence for a label: ``kind`` "improvement" (with ``indicator_id``) or
-    "expert_review"; ``on`` defaults to today."""
+    "expert_review"; ``on`` is the day it happened (default today; a day in the future is
+    refused with ``ServiceError``). Rules count it from that day on."""
     from portal.labels.services import record_evidence
 
     return record_evidence(user, cluster, scheme_id, kind, text, indicator_id, on)
@@ -276,7 +299,9 @@ def award_label(
     user: User | None = None,
 ) -> Any:
     """Award a level after checking every rule on day ``on`` (``ServiceError`` otherwise);
-    the label keeps the scheme version, date, score and expiry."""
+    the label keeps the scheme version, date, score and expiry. ``on`` may be a past day (a
+    real award of that day): only what happened up to it counts. An award that would expire
+    on or before its own day is refused."""
     from portal.labels.services import award
 
     return award(user, cluster, scheme, level_id, on, score, notes)

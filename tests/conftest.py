@@ -265,6 +265,9 @@ def world(factory):
 def forget_kept(app) -> None:
     app.extensions["portal_plugins"].forget_kept()
     app.extensions["portal_members_seen"].clear()
+    from portal.privacy.policy import forget_kept as forget_sharing
+
+    forget_sharing(app)
     if "portal_page_cache" in app.extensions:
         app.extensions["portal_page_cache"].clear()
 

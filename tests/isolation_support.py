@@ -373,6 +373,17 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
     for row in rows:
         db.session.add(row)
         db.session.flush()
+    from portal.privacy.models import Audience, ValuesSharing
+
+    db.session.add(
+        ValuesSharing(
+            id=next_id("values_sharing"),
+            tenant_id=tenant_id,
+            cluster_id=cluster_id,
+            audience=Audience.OBSERVERS,
+        )
+    )
+    db.session.flush()
     natural.update(
         programme_id=programme.id,
         participant_id=participant.id,
@@ -389,7 +400,7 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
 
 def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:
     try:
-        from portal_compare.models import CompareSettings, ReferenceIndicator, ReferencePortfolio
+        from portal_compare.models import ReferenceIndicator, ReferencePortfolio
     except ImportError:  # the plugin is not installed
         pass
     else:  # an unpublished portfolio: never visible to another region
@@ -402,9 +413,7 @@ def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:
             source="clusters",
             cluster_count=9,
         )
-        db.session.add_all(
-            [CompareSettings(id=next_id("compare_settings"), tenant_id=tenant_id), portfolio]
-        )
+        db.session.add(portfolio)
         db.session.flush()
         db.session.add(
             ReferenceIndicator(

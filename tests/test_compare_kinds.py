@@ -76,10 +76,10 @@ def test_cluster_against_the_forum_leaves_itself_out(app, forum):
 
 def test_small_groups_are_suppressed(app, forum):
     from portal_compare.kinds import cluster_against_forum, forum_scorecard
-    from portal_compare.models import CompareSettings
+    from portal.tenancy.models import Tenant
 
     with app.test_request_context(), tenant_scope(forum["a"].id):
-        db.session.add(CompareSettings(tenant_id=forum["a"].id, min_group=6))
+        db.session.get(Tenant, forum["a"].id).values_min_group = 6
         db.session.commit()
         against = cluster_against_forum(_context(app, forum, "coord@a.example", forum["c1"].id))
         assert against.suppressed and all(r.forum is None for r in against.rows)
@@ -89,7 +89,7 @@ def test_small_groups_are_suppressed(app, forum):
 
 def test_scorecard_rows_names_and_ranking(app, forum):
     from portal_compare.kinds import forum_scorecard
-    from portal_compare.models import CompareSettings
+    from portal.tenancy.models import Tenant
 
     with app.test_request_context(), tenant_scope(forum["a"].id):
         with count_queries(app) as queries:
@@ -100,7 +100,7 @@ def test_scorecard_rows_names_and_ranking(app, forum):
         assert card.weaknesses[0].indicator.id == "private_funds"
         scores = [sum(c[0] for c in r.cells) for r in card.rows]
         assert scores == sorted(scores, reverse=True)  # "-score": the best first
-        db.session.add(CompareSettings(tenant_id=forum["a"].id, show_names=True))
+        db.session.get(Tenant, forum["a"].id).values_names_shown = True
         db.session.commit()
         named = forum_scorecard(_context(app, forum, "coord@a.example"))
         assert [r.label for r in named.rows][:2] == ["Arctic Minerals", "C3"]

@@ -40,13 +40,15 @@ def _enter(cluster_id, on, score, **overrides):
 
 
 def _settings(app, tenant_id, **values):
-    from portal_compare.models import CompareSettings
+    """The region's privacy settings (the core's); a ``min_group`` below the form's lowest
+    keeps the tests' forums small."""
+    from portal.tenancy.models import Tenant
 
-    with app.test_request_context(), tenant_scope(tenant_id):
-        found = db.session.scalar(select(CompareSettings)) or CompareSettings(tenant_id=tenant_id)
+    columns = {"min_group": "values_min_group", "show_names": "values_names_shown"}
+    with app.test_request_context():
+        tenant = db.session.get(Tenant, tenant_id)
         for key, value in values.items():
-            setattr(found, key, value)
-        db.session.add(found)
+            setattr(tenant, columns[key], value)
         db.session.commit()
 
 

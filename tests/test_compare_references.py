@@ -26,7 +26,6 @@ pytest.importorskip("portal_compare")
 
 from portal_compare import reference_import  # noqa: E402
 from portal_compare.models import (  # noqa: E402
-    CompareSettings,
     ReferenceIndicator,
     ReferencePortfolio,
 )
@@ -604,14 +603,12 @@ def test_only_coordinators_manage(app, client, esca, role):
     assert client.get(f"{BASE}/references/example-clusters.csv").status_code == 403
     assert client.post(f"{BASE}/references/{portfolio_id}/delete").status_code == 403
     assert client.post(f"{BASE}/references/publish", data={"indicator_set": SET}).status_code == 403
-    assert client.get(f"{BASE}/settings").status_code == 403
-    assert client.post(f"{BASE}/settings", data={"min_group": "3"}).status_code == 403
     assert _counts(app) == (1, 2)
 
 
 def test_pages_answer_404_where_the_plugin_is_off(app, client, world):
     login(client, "coord@a.example")
-    for url in (LIST, IMPORT, f"{BASE}/settings"):
+    for url in (LIST, IMPORT):
         assert client.get(url).status_code == 404
 
 
@@ -641,34 +638,6 @@ def test_delete_needs_a_post_and_asks_first(app, client, esca):
     assert "is deleted" in client.get(LIST).get_data(as_text=True)
     assert _counts(app) == (0, 0)
     assert client.post(f"{BASE}/references/{portfolio_id}/delete").status_code == 404
-
-
-# --- settings --------------------------------------------------------------------------------
-
-
-def _settings(app, tenant_id):
-    with app.app_context(), unscoped():
-        row = db.session.scalar(
-            select(CompareSettings).where(CompareSettings.tenant_id == tenant_id)
-        )
-        return (row.min_group, row.show_names) if row else None
-
-
-def test_settings_page(app, client, esca):
-    login(client, "coord@a.example")
-    page = client.get(f"{BASE}/settings").get_data(as_text=True)
-    assert 'value="5"' in page and '<label for="min_group">' in page
-    for bad in ("2", "51", "", "five"):
-        response = client.post(f"{BASE}/settings", data={"min_group": bad})
-        assert response.status_code == 422, bad
-    assert _settings(app, esca["a"].id) is None
-    response = client.post(f"{BASE}/settings", data={"min_group": "7", "show_names": "y"})
-    assert response.status_code == 302
-    assert _settings(app, esca["a"].id) == (7, True)
-    assert client.post(f"{BASE}/settings", data={"min_group": "3"}).status_code == 302
-    assert _settings(app, esca["a"].id) == (3, False)
-    assert "fewer than 3 clusters are not shown" in client.get(LIST).get_data(as_text=True)
-    assert _settings(app, esca["b"].id) is None
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -787,7 +756,6 @@ MINE = {
     "compare.reference_delete",
     "compare.reference_example",
     "compare.publish",
-    "compare.settings",
 }
 
 
@@ -850,8 +818,8 @@ def _demo_portfolios(app):
                 )
             )
         settings_rows = db.session.execute(
-            select(Tenant.slug, CompareSettings.min_group).join(
-                Tenant, Tenant.id == CompareSettings.tenant_id
+            select(Tenant.slug, Tenant.values_min_group).where(
+                Tenant.slug.in_(("midtjylland", "nordland"))
             )
         ).all()
         return result, sorted(settings_rows)
@@ -861,7 +829,7 @@ def test_demo_adds_two_reference_portfolios_per_esca_region_once(app, runner):
     result = runner.invoke(args=["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
     portfolios, settings_rows = _demo_portfolios(app)
-    assert settings_rows == [("midtjylland", 5), ("nordland", 5)]
+    assert settings_rows == [("midtjylland", 5), ("nordland", 3)]
     assert [p[:5] for p in portfolios] == [
         (slug, name, source, clusters, False)
         for slug in ("midtjylland", "nordland")

@@ -18,7 +18,7 @@ import random
 from sqlalchemy import select
 
 from portal.toolkit import db, find_indicator_set, indicator_sets_for, tenant_scope
-from portal_compare.models import DEFAULT_MIN_GROUP, CompareSettings, ReferencePortfolio
+from portal_compare.models import ReferencePortfolio
 from portal_compare.reference_import import AGGREGATE_COLUMNS, import_reference
 from portal_compare.stats import LIGHTS, summarise
 
@@ -84,9 +84,6 @@ def norwegian_file(indicator_set, clusters: int = 28) -> bytes:
 
 def load(tenant) -> None:
     with tenant_scope(tenant.id):
-        if db.session.scalar(select(CompareSettings.id)) is None:
-            db.session.add(CompareSettings(tenant_id=tenant.id, min_group=DEFAULT_MIN_GROUP))
-            db.session.commit()
         if (SET_ID, SET_VERSION) not in {s.key for s in indicator_sets_for(tenant.id)}:
             return
         indicator_set = find_indicator_set(SET_ID, SET_VERSION)

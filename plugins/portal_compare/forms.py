@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
 
 from portal.toolkit import FlaskForm, _l
 from portal_compare.reference_import import KIND_LABELS, KINDS, NAME_LIMIT
@@ -53,29 +53,4 @@ class ReferenceImportForm(FlaskForm):
 class PublishForm(FlaskForm):
     indicator_set = SelectField(
         _l("Indicator set"), validators=[DataRequired(_l("Choose an indicator set."))]
-    )
-
-
-class SettingsForm(FlaskForm):
-    min_group = IntegerField(
-        _l("Smallest group shown"),
-        validators=[
-            InputRequired(_l("Give a number.")),
-            NumberRange(
-                min=MIN_GROUP_LOW,
-                max=MIN_GROUP_HIGH,
-                message=_l("Between %(min)s and %(max)s."),
-            ),
-        ],
-        description=_l(
-            "Aggregates (medians, quartiles, light shares) of fewer clusters than this are "
-            "not shown, so that no single cluster can be recognised in them."
-        ),
-    )
-    show_names = BooleanField(
-        _l("Show coordinators the names of the other clusters in comparisons"),
-        description=_l(
-            "Off: coordinators see other clusters' values without names. Cluster managers, "
-            "members and observers never see other clusters' names."
-        ),
     )

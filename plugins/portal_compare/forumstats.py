@@ -28,7 +28,7 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import Integer, bindparam, func, or_, select
 
 from portal.toolkit import Cluster, db, latest_rounds, rounds_fingerprint, unscoped
-from portal_compare.models import CompareSettings, ReferencePortfolio
+from portal_compare.models import ReferencePortfolio
 from portal_compare.stats import Summary, position, summarise
 
 MAX_ENTRIES = 16  # entries per process (tenant x set version x data); ~1 MB at 500 clusters
@@ -40,14 +40,10 @@ EXTENSION = "portal_compare_stats"
 
 @dataclass(frozen=True)
 class PageState:
-    """What the comparison pages depend on besides the options: the region's settings (as
-    read), a fingerprint of the reference portfolios it may pick, of its clusters and of its
-    rounds."""
+    """What the comparison pages depend on besides the options and the viewer's privacy
+    decision (the core's policy, in each page's key): a fingerprint of the reference
+    portfolios the region may pick, of its clusters and of its rounds."""
 
-    settings_id: int | None
-    settings_changed: Any
-    min_group: int | None  # None: the region has no settings row (defaults apply)
-    show_names: bool | None
     references: tuple
     clusters: tuple
     rounds: str
@@ -55,10 +51,6 @@ class PageState:
     @property
     def key(self) -> tuple:
         return (
-            self.settings_id,
-            self.settings_changed,
-            self.min_group,
-            self.show_names,
             self.references,
             self.clusters,
             self.rounds,
@@ -66,12 +58,9 @@ class PageState:
 
 
 def _state_statement():
-    """One statement for the settings, the usable reference portfolios and the clusters of
-    the tenant ``:tenant``; built once (it runs on every visit, a revisit too)."""
+    """One statement for the usable reference portfolios and the clusters of the tenant
+    ``:tenant``; built once (it runs on every visit, a revisit too)."""
     tenant = bindparam("tenant", type_=Integer)
-
-    def settings(column):
-        return select(column).where(CompareSettings.tenant_id == tenant).scalar_subquery()
 
     usable = or_(ReferencePortfolio.tenant_id == tenant, ReferencePortfolio.published.is_(True))
 
@@ -82,10 +71,6 @@ def _state_statement():
         return select(column).where(Cluster.tenant_id == tenant).scalar_subquery()
 
     return select(
-        settings(CompareSettings.id),
-        settings(CompareSettings.updated_at),
-        settings(CompareSettings.min_group),
-        settings(CompareSettings.show_names),
         references(func.count(ReferencePortfolio.id)),
         references(func.sum(ReferencePortfolio.id)),
         references(func.max(ReferencePortfolio.updated_at)),
@@ -106,15 +91,7 @@ def read_page_state(tenant_id: int) -> PageState:
     # Other regions' published portfolios count too; every part names its tenant itself.
     with unscoped():
         row = db.session.execute(_STATE, {"tenant": tenant_id}).one()
-    return PageState(
-        row[0],
-        row[1],
-        row[2],
-        None if row[3] is None else bool(row[3]),
-        tuple(row[4:7]),
-        tuple(row[7:10]),
-        rounds_fingerprint(),
-    )
+    return PageState(tuple(row[0:3]), tuple(row[3:6]), rounds_fingerprint())
 
 
 def remembered_state(tenant_id: int) -> PageState | None:

@@ -1,4 +1,4 @@
-"""The comparisons plugin's own data: a region's privacy settings and its reference
+"""The comparisons plugin's own data: a region's reference
 portfolios (imported, or published by another region), stored as per-indicator aggregates."""
 
 from __future__ import annotations
@@ -7,21 +7,6 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.toolkit import Model, TenantScoped, Timestamped
-
-DEFAULT_MIN_GROUP = 5
-
-
-class CompareSettings(TenantScoped, Timestamped, Model):
-    """One row per region; a region without one uses the defaults."""
-
-    __tablename__ = "compare_settings"
-    __table_args__ = (UniqueConstraint("tenant_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # Aggregates of fewer clusters than this are not shown (privacy).
-    min_group: Mapped[int] = mapped_column(Integer, default=DEFAULT_MIN_GROUP)
-    # Coordinators may see other clusters' names in the scorecard.
-    show_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ReferencePortfolio(TenantScoped, Timestamped, Model):
@@ -81,4 +66,4 @@ class ReferenceIndicator(TenantScoped, Model):
     portfolio: Mapped[ReferencePortfolio] = relationship(back_populates="indicators")
 
 
-TABLES = ("compare_settings", "compare_reference", "compare_reference_indicator")
+TABLES = ("compare_reference", "compare_reference_indicator")

@@ -1,53 +1,30 @@
-"""Who sees what, in one place.
+"""Who sees what in comparisons: the core's one privacy policy (``values_view`` in the
+toolkit) decides; this module only turns its decision into a comparison's context.
 
-* Coordinators and assessors see every cluster's values; other clusters are named only to
-  coordinators, and only where the region allows it (settings).
+* Coordinators and assessors see every cluster's values; names are shown to coordinators
+  where the region chose so, and to everyone in the forum while it shares named values.
 * Cluster managers and members see their own clusters' values and aggregates of the others.
-* Observers see aggregates only.
-* Aggregates of fewer than the region's smallest group (default 5) are not shown.
+* Observers see aggregates, and the values of clusters that share their report with them.
+* Aggregates of fewer than the region's smallest group are not shown.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from portal.toolkit import (
-    ComparisonContext,
-    Role,
-    cluster_ids_of,
-    db,
-    role_in,
-)
-from portal_compare.models import DEFAULT_MIN_GROUP, CompareSettings
-
-SEES_ALL = (Role.COORDINATOR, Role.ASSESSOR)
+from portal.toolkit import ComparisonContext, Role, may, role_in, values_view
 
 
-def settings_for(tenant_id: int) -> CompareSettings:
-    """The region's settings (defaults when it has none; not added to the session)."""
-    found = db.session.scalar(select(CompareSettings).where(CompareSettings.tenant_id == tenant_id))
-    return found or CompareSettings(
-        tenant_id=tenant_id, min_group=DEFAULT_MIN_GROUP, show_names=False
-    )
-
-
-def context_for(
-    user, tenant, indicator_set, *, cluster=None, locale="en", options=None, settings=None
-):
-    """What a comparison is computed for, privacy decided. ``settings``: the region's
-    settings when the caller has read them already."""
-    role = role_in(user, tenant)
-    settings = settings if settings is not None else settings_for(tenant.id)
-    sees_all = role in SEES_ALL or bool(getattr(user, "is_platform_admin", False))
+def context_for(user, tenant, indicator_set, *, cluster=None, locale="en", options=None):
+    """What a comparison is computed for, privacy decided by the core's policy."""
+    view = values_view(user, tenant)
     return ComparisonContext(
         tenant=tenant,
         user=user,
         indicator_set=indicator_set,
         cluster=cluster,
-        visible_cluster_ids=frozenset() if sees_all else cluster_ids_of(user, tenant),
-        sees_all=sees_all,
-        min_group=settings.min_group,
-        show_names=sees_all and role != Role.ASSESSOR and settings.show_names,
+        visible_cluster_ids=view.visible_cluster_ids,
+        sees_all=view.sees_all,
+        min_group=view.min_group,
+        show_names=view.names_shown,
         locale=locale,
         options=options or {},
     )
@@ -66,12 +43,8 @@ def check(user, action: str, obj) -> bool | None:
         return False
     if action == "compare.view":  # aggregates of the forum
         return True
-    if action == "compare.manage":  # settings and reference portfolios
+    if action == "compare.manage":  # reference portfolios
         return role == Role.COORDINATOR
-    if action == "compare.cluster":  # one cluster's own values
-        if role in SEES_ALL:
-            return True
-        return role in (Role.CLUSTER_MANAGER, Role.MEMBER) and obj.id in cluster_ids_of(
-            user, obj.tenant_id
-        )
+    if action == "compare.cluster":  # one cluster's own values: the core's policy
+        return may(user, "round.view", obj)
     return False

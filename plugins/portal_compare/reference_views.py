@@ -1,11 +1,12 @@
-"""Reference portfolios and the region's comparison settings (coordinators).
+"""Reference portfolios (coordinators).
 
 * ``compare.references``: the region's own portfolios and the ones other regions published;
 * ``compare.reference_import``: a CSV or XLSX file becomes a portfolio (check first, then
   all or nothing);
 * ``compare.reference_delete``: delete (or, for a published one, withdraw) an own portfolio;
 * ``compare.publish``: publish the forum's anonymised aggregates for other regions;
-* ``compare.settings``: the smallest group shown and whether coordinators see names.
+
+The smallest group shown and whether names are shown are the core's privacy settings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from portal.toolkit import (
     ServiceError,
@@ -29,12 +29,12 @@ from portal.toolkit import (
     pick_text,
     render_template,
     require,
+    values_view,
 )
 from portal_compare import reference_import
 from portal_compare.blueprint import bp
-from portal_compare.forms import PublishForm, ReferenceImportForm, SettingsForm, set_choices
+from portal_compare.forms import PublishForm, ReferenceImportForm, set_choices
 from portal_compare.models import ReferencePortfolio
-from portal_compare.privacy import settings_for
 from portal_compare.references import usable_references
 
 
@@ -91,7 +91,7 @@ def references():
         regions=regions,
         titles=titles,
         publish_form=publish_form,
-        settings=settings_for(tenant.id),
+        min_group=values_view(current_user, tenant).min_group,
     )
 
 
@@ -186,7 +186,7 @@ def publish():
         return redirect(url_for("compare.references"))
     try:
         portfolio = reference_import.publish_aggregates(
-            _user(), tenant, sets[form.indicator_set.data], settings_for(tenant.id).min_group
+            _user(), tenant, sets[form.indicator_set.data], values_view(_user(), tenant).min_group
         )
     except ServiceError as exc:
         db.session.rollback()
@@ -201,25 +201,3 @@ def publish():
             "success",
         )
     return redirect(url_for("compare.references"))
-
-
-@bp.route("/settings", methods=["GET", "POST"])
-def settings():
-    tenant = current_tenant()
-    require(current_user, "compare.manage", tenant)
-    current = settings_for(tenant.id)
-    form = SettingsForm(obj=current)
-    if form.validate_on_submit():
-        if current.id is None:
-            db.session.add(current)
-        current.min_group = form.min_group.data
-        current.show_names = form.show_names.data
-        try:
-            db.session.commit()
-        except SQLAlchemyError:  # saved by someone else at the same moment
-            db.session.rollback()
-            flash(_("The settings could not be saved. Try again."), "error")
-        else:
-            flash(_("The comparison settings are saved."), "success")
-        return redirect(url_for("compare.settings"))
-    return render_template("compare/settings.html", form=form), 422 if form.errors else 200

@@ -53,13 +53,13 @@ from portal.toolkit import (
     require,
     role_in,
     rounds_fingerprint,
+    values_view,
     wants_fragment,
 )
 from portal_compare import charts, export
 from portal_compare.blueprint import bp
 from portal_compare.forumstats import PageState, read_page_state, remember_state
-from portal_compare.models import DEFAULT_MIN_GROUP, CompareSettings
-from portal_compare.privacy import context_for, settings_for
+from portal_compare.privacy import context_for
 from portal_compare.references import usable_references
 
 OWN_KINDS = frozenset({"over-time", "against-forum", "scorecard", "references"})
@@ -191,8 +191,9 @@ def _show_each(kinds, context, page) -> list[Shown]:
 
 
 def _viewer(tenant) -> tuple:
-    """Who is looking: the user, the role, the clusters they are tied to, and the session
-    (a cached page carries the session's form token)."""
+    """Who is looking: the user, the role, the clusters they are tied to, what the privacy
+    policy lets them see, and the session (a cached page carries the session's form
+    token)."""
     from flask_wtf.csrf import generate_csrf
 
     generate_csrf()  # the session has its token before the key is taken
@@ -202,25 +203,16 @@ def _viewer(tenant) -> tuple:
         str(role_in(current_user, tenant)),
         bool(current_user.is_platform_admin),
         tuple(sorted(cluster_ids_of(current_user, tenant))),
+        values_view(current_user, tenant).key,
         hashlib.sha256(token.encode()).hexdigest()[:16],
     )
 
 
 def _etag(tenant, *parts, state: PageState | None = None) -> str:
-    """The page's ETag. ``state`` (``read_page_state``) covers the settings, the reference
-    portfolios, the clusters and the rounds in two queries; without it the settings and the
-    rounds are read as they were before."""
-    if state is None:
-        settings = settings_for(tenant.id)
-        changed = (
-            rounds_fingerprint(),
-            settings.id,
-            settings.updated_at,
-            settings.min_group,
-            settings.show_names,
-        )
-    else:
-        changed = state.key
+    """The page's ETag. ``state`` (``read_page_state``) covers the reference portfolios, the
+    clusters and the rounds in two queries; without it the rounds are read as they were
+    before. The privacy settings are in the viewer's part (``_viewer``)."""
+    changed = rounds_fingerprint() if state is None else state.key
     key = (
         request.endpoint,
         tenant.id,
@@ -274,7 +266,7 @@ def index():
         "forum_clusters": 0,
         "any_rounds": not rounds_fingerprint().startswith("0-"),
         "references_url": _url("compare.references"),
-        "settings_url": _url("compare.settings"),
+        "settings_url": _url("privacy.settings"),
         "manage": may(current_user, "compare.manage", tenant),
     }
     if indicator_set is None or not context["any_rounds"]:
@@ -515,7 +507,7 @@ def _forum_page(template: str, report: bool = False):
             "results_id": RESULTS_ID,
             "today": date.today(),
             "references_url": _url("compare.references"),
-            "settings_url": _url("compare.settings"),
+            "settings_url": _url("privacy.settings"),
         }
 
     if indicator_set is None:
@@ -548,14 +540,12 @@ def _forum_page(template: str, report: bool = False):
     usable = usable_references(tenant.id, indicator_set.id, indicator_set.version)
     by_id = {r.id: r for r in usable}
     chosen = [by_id[i] for i in wanted if i in by_id]
-    settings = _settings_of(tenant.id, state)
     context = context_for(
         current_user,
         tenant,
         indicator_set,
         locale=_locale(),
         options={"sort": sort, "reference_ids": [r.id for r in chosen], "page": number},
-        settings=settings,
     )
     values = {"set": indicator_set.id, "version": indicator_set.version}
     args = dict(values, sort=sort, ref=[r.id for r in chosen])
@@ -606,15 +596,6 @@ def _forum_page(template: str, report: bool = False):
     return _cached(etag, render_template(template, **data))
 
 
-def _settings_of(tenant_id: int, state: PageState):
-    """The region's settings as the state read them (the defaults when it has none)."""
-    if state.min_group is None:
-        return CompareSettings(tenant_id=tenant_id, min_group=DEFAULT_MIN_GROUP, show_names=False)
-    return CompareSettings(
-        tenant_id=tenant_id, min_group=state.min_group, show_names=bool(state.show_names)
-    )
-
-
 @bp.route("/forum")
 @cached_page
 def forum():
@@ -646,7 +627,6 @@ def forum_xlsx():
                 "sort": request.args.get("sort", "name"),
                 "reference_ids": [i for i in _reference_ids() if i in usable],
             },
-            settings=_settings_of(tenant.id, state),
         )
         remember_state(tenant.id, state)
         try:

@@ -236,8 +236,9 @@ def _services(region: _Region, today: date) -> None:
     )
 
 
-def _rounds_for(region: _Region, clusters, today: date) -> None:
-    """A round before and one after the media training for clusters without rounds."""
+def _rounds_for(region: _Region, clusters, today: date, media=(2.0, 4.0)) -> None:
+    """A round before and one after the media training for clusters without rounds;
+    ``media``: their media recognition before and after."""
     indicator_set = region.esca
     have = {r.cluster_id for r in latest_rounds(SET_ID, SET_VERSION)}
     rng = random.Random(f"{region.tenant.slug}-joint")
@@ -248,9 +249,9 @@ def _rounds_for(region: _Region, clusters, today: date) -> None:
             i.id: float(min(i.maximum, max(i.minimum, 2 + rng.choice((0, 1, 1)))))
             for i in indicator_set.indicators
         }
-        before["media_recognition"] = 2.0
+        before["media_recognition"] = media[0]
         after = dict(before)
-        after["media_recognition"] = 4.0
+        after["media_recognition"] = media[1]
         after["communication"] = min(5.0, before["communication"] + 1)
         save_round(
             cluster, indicator_set, add_months(today, -14).replace(day=1), before, assessor=ASSESSOR
@@ -264,9 +265,17 @@ def _media(region: _Region, today: date) -> None:
     start, due = add_months(today, -13), add_months(today, -4)
     helgeland = region.cluster("Helgeland Health Tech", 3)
     lofoten = region.cluster("Lofoten Seafood Innovation", 4)
-    participants = [c for c in (helgeland, lofoten) if c is not None]
+    polar = region.cluster("Polar Life Science", 6)
+    # Three participants: the region's smallest group, so the effect may be shown.
+    participants = [c for c in (helgeland, lofoten, polar) if c is not None]
     if region.esca is not None:
         _rounds_for(region, participants, today)
+        # One more cluster that stayed out, so that the others reach the region's smallest
+        # group (three in Nordland) beside the label demo's clusters; the label demo tells
+        # its stories with the first clusters by name, which must have no rounds yet.
+        maritime = region.cluster("Nordland Maritime", 5)
+        if maritime is not None and maritime not in participants:
+            _rounds_for(region, [maritime], today, media=(3.0, 2.5))
     action = services.create_action(
         None,
         region.programme,
@@ -293,6 +302,11 @@ def _media(region: _Region, today: date) -> None:
                 "Helgeland Health Tech",
                 3,
                 {**done, "hours_spent": "40", "money_spent": "30000", "solo_money": "55000"},
+            ),
+            (
+                "Polar Life Science",
+                6,
+                {**done, "hours_spent": "30", "money_spent": "25000", "solo_money": "45000"},
             ),
             (
                 "Lofoten Seafood Innovation",

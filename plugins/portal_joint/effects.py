@@ -25,8 +25,18 @@ from typing import Any, NamedTuple
 
 from flask_babel import get_locale
 
-from portal.toolkit import find_indicator_set, first_rounds_after, latest_rounds, pick_text
-from portal_joint.rollup import MIN_EFFECT_GROUP, Effect, effect
+from portal.toolkit import (
+    Tenant,
+    current_tenant,
+    current_user,
+    db,
+    find_indicator_set,
+    first_rounds_after,
+    latest_rounds,
+    pick_text,
+    values_view,
+)
+from portal_joint.rollup import Effect, effect
 
 # The small chart: before on the left, after on the right, the scale's top and bottom.
 CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 110, 290, 18, 128
@@ -41,15 +51,16 @@ class EffectRow(NamedTuple):
     effect: Effect
 
     @property
+    def min_group(self) -> int:
+        """Clusters with a round before and after needed in each group to judge: the
+        region's smallest group (the core's privacy policy)."""
+        return self.effect.min_group
+
+    @property
     def indicator(self) -> Any:
         """The indicator's definition (scale, direction), or None when the set is gone."""
         found = find_indicator_set(self.link.indicator_set, self.link.set_version)
         return found.indicator(self.link.indicator_id) if found is not None else None
-
-    @property
-    def min_group(self) -> int:
-        """Clusters with a round before and after needed in each group to judge."""
-        return MIN_EFFECT_GROUP
 
     @property
     def chart(self) -> dict[str, Any] | None:
@@ -158,6 +169,10 @@ def for_action(action: Any, today: date | None = None) -> list[EffectRow]:
     in the current language. At most two queries per indicator set version (none while the
     action is not over)."""
     before_day, after_day = period(action, today)
+    min_group = 0  # not over yet: nothing to show, nothing to read
+    if after_day is not None:
+        tenant = current_tenant() or db.session.get(Tenant, action.tenant_id)
+        min_group = values_view(current_user, tenant).min_group
     participants, left_early = taking_part(action, after_day)
     locale = str(get_locale() or "en")
     loaded: dict[tuple[str, str], tuple[list, list]] = {}
@@ -166,7 +181,11 @@ def for_action(action: Any, today: date | None = None) -> list[EffectRow]:
         name = _name(link, locale)
         if after_day is None:
             rows.append(
-                EffectRow(link, name, effect(link.indicator_id, before_day, None, {}, {}, set()))
+                EffectRow(
+                    link,
+                    name,
+                    effect(link.indicator_id, before_day, None, {}, {}, set(), min_group),
+                )
             )
             continue
         key = (link.indicator_set, link.set_version)
@@ -185,7 +204,9 @@ def for_action(action: Any, today: date | None = None) -> list[EffectRow]:
             EffectRow(
                 link,
                 name,
-                effect(link.indicator_id, before_day, after_day, before, after, participants),
+                effect(
+                    link.indicator_id, before_day, after_day, before, after, participants, min_group
+                ),
             )
         )
     return rows

@@ -27,7 +27,6 @@ from decimal import Decimal
 from typing import Any
 
 ZERO = Decimal(0)
-MIN_EFFECT_GROUP = 2  # clusters with a value before and after, per group, to say anything
 
 
 @dataclass(frozen=True)
@@ -163,6 +162,7 @@ class Effect:
     others: Group
     enough: bool
     reason: str  # "ok", "not_over", "too_few"
+    min_group: int = 0  # the smallest group whose means may be shown
 
 
 def _group(before: dict[int, float], after: dict[int, float], clusters: set[int]) -> Group:
@@ -185,16 +185,32 @@ def effect(
     before: dict[int, float],
     after: dict[int, float],
     participants: set[int],
+    min_group: int,
 ) -> Effect:
     """``before``/``after``: cluster id -> value of the indicator in its newest round up to
-    ``before_day`` and its first round after ``after_day``."""
+    ``before_day`` and its first round after ``after_day``. ``min_group``: the region's
+    smallest group (the core's privacy policy); unless both groups reach it, only their
+    sizes are told, never their means (a mean of one cluster is that cluster's value, and
+    one group's mean with the forum's gives away the other's)."""
     if after_day is None:
         empty = Group(0, None, None, None)
-        return Effect(indicator_id, before_day, None, empty, empty, False, "not_over")
+        return Effect(indicator_id, before_day, None, empty, empty, False, "not_over", min_group)
     everyone = set(before) | set(after)
     ours = _group(before, after, participants)
     theirs = _group(before, after, everyone - participants)
-    enough = ours.clusters >= MIN_EFFECT_GROUP and theirs.clusters >= MIN_EFFECT_GROUP
+    enough = ours.clusters >= min_group and theirs.clusters >= min_group
+    if not enough:
+        ours, theirs = (
+            Group(ours.clusters, None, None, None),
+            Group(theirs.clusters, None, None, None),
+        )
     return Effect(
-        indicator_id, before_day, after_day, ours, theirs, enough, "ok" if enough else "too_few"
+        indicator_id,
+        before_day,
+        after_day,
+        ours,
+        theirs,
+        enough,
+        "ok" if enough else "too_few",
+        min_group,
     )

@@ -16,7 +16,7 @@ from portal.benchmarking.indicators import IndicatorSet, pick
 from portal.benchmarking.models import BenchmarkRound
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
-from portal.permissions import require
+from portal.permissions import may, require
 from portal.plans.action_import import _parse_float
 from portal.tenancy import get_or_404
 from portal.web.forms import show_service_error
@@ -30,8 +30,22 @@ def _locale() -> str:
 
 @bp.route("/clusters/<int:cluster_id>/rounds")
 def rounds(cluster_id: int):
+    from portal.privacy.models import Audience
+    from portal.privacy.services import choice_in_force
+
     cluster = get_or_404(Cluster, cluster_id)
-    require(current_user, "round.view", cluster)
+    require(current_user, "tenant.view", cluster)
+    shared = choice_in_force(cluster.tenant_id, Audience.OBSERVERS, cluster.id)
+    context = {
+        "cluster": cluster,
+        "sets": services.available_sets(g.tenant.id),
+        "pick": pick,
+        "locale": _locale(),
+        "shared_with_observers": shared,
+    }
+    if not may(current_user, "round.view", cluster):
+        # The privacy policy: this viewer sees aggregates only, never this cluster's values.
+        return render_template("benchmarking/rounds_hidden.html", **context)
     grids = services.cluster_grids(cluster.id)
     comparison = None
     old_id, new_id = request.args.get("old", type=int), request.args.get("new", type=int)
@@ -43,13 +57,7 @@ def rounds(cluster_id: int):
             if indicator_set is not None:
                 comparison = (old, new, services.compare(indicator_set, old, new))
     return render_template(
-        "benchmarking/rounds.html",
-        cluster=cluster,
-        grids=grids,
-        comparison=comparison,
-        sets=services.available_sets(g.tenant.id),
-        pick=pick,
-        locale=_locale(),
+        "benchmarking/rounds.html", grids=grids, comparison=comparison, **context
     )
 
 

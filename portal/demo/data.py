@@ -320,6 +320,9 @@ def load_demo() -> list[tuple[str, str, str]]:
         "#8a1538",
         "Central Denmark's cluster forum.",
     )
+    # A forum of seven clusters: aggregates of three may be shown (the region's choice).
+    nordland.values_min_group = 3
+    db.session.commit()
     n_clusters = _load_clusters(nordland, NORDLAND_CLUSTERS, seed=2016)
     _load_clusters(midtjylland, MIDTJYLLAND_CLUSTERS, seed=2014)
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, Timestamped
@@ -23,6 +32,13 @@ class Tenant(Timestamped, Base):
     accent_color: Mapped[str] = mapped_column(String(7), default="#0b6e4f")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Benchmark values (portal.privacy): aggregates of fewer clusters than this are never
+    # shown to people who may not see every cluster's own values.
+    values_min_group: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # Coordinators see the clusters' names in forum comparisons (else numbers).
+    values_names_shown: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # Changes with every write to the tenant's data (portal.tenancy.versioning).
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -35,10 +35,11 @@ NAMES = (
 @pytest.fixture
 def forum(live_app, world, factory):
     """Eight clusters with rounds (c1 twice), names shown, a joint plan and a reference."""
-    from portal_compare.models import CompareSettings, ReferenceIndicator, ReferencePortfolio
+    from portal_compare.models import ReferenceIndicator, ReferencePortfolio
 
     from portal.benchmarking import services as rounds
     from portal.clusters.models import Cluster
+    from portal.tenancy.models import Tenant
 
     factory.enable_plugin(world["a"], "esca")
     factory.enable_plugin(world["a"], "compare")
@@ -59,7 +60,8 @@ def forum(live_app, world, factory):
         enter(world["c2"].id, date(2025, 3, 3), lambda n: 1 + n % 2)
         for k, cluster in enumerate(extra):
             enter(cluster.id, date(2025, 3, 5 + k), lambda n, k=k: (n * (k + 2)) % 6)
-        db.session.add(CompareSettings(tenant_id=tenant_id, min_group=5, show_names=True))
+        tenant = db.session.get(Tenant, tenant_id)
+        tenant.values_min_group, tenant.values_names_shown = 5, True
         reference = ReferencePortfolio(
             tenant_id=tenant_id,
             name="Danish clusters 2016",
