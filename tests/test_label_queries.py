@@ -144,8 +144,9 @@ def region(app, world, factory):
     tenant_id, c1 = world["a"].id, world["c1"].id
     with app.test_request_context(), tenant_scope(tenant_id):
         batch = Batch(tenant_id, _schemes(app))
-        batch.round(c1, 800, 2)
-        batch.round(c1, 400, 2, bump={"engagement", "services", "communication", "maturity"})
+        # 12+ months apart, both still valid (a benchmarking counts 24 months from its month)
+        batch.round(c1, 650, 2)
+        batch.round(c1, 250, 2, bump={"engagement", "services", "communication", "maturity"})
         batch.label(c1, 0)
         batch.label(c1, 4)
         batch.evidence(c1, "improvement", "engagement")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.labels.models import Label
 from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import login
-from tests.test_labels import _enter
+from tests.test_labels import NEWEST, OLDEST, _enter
 
 
 @pytest.fixture
@@ -21,8 +21,8 @@ def benchmarked(app, world, factory):
     factory.enable_plugin(world["a"], "esca")
     with app.test_request_context(), tenant_scope(world["a"].id):
         cluster = db.session.get(Cluster, world["c1"].id)
-        _enter(cluster, date(2024, 3, 1), 3)
-        _enter(cluster, date(2025, 3, 1), 3, engagement=4, services=5, communication=4)
+        _enter(cluster, OLDEST, 3)
+        _enter(cluster, NEWEST, 3, engagement=4, services=5, communication=4)
     return world
 
 
@@ -50,8 +50,9 @@ def test_check_prints_every_level_and_rule_as_json(runner, benchmarked):
 
 def test_check_on_a_day_in_the_past_and_by_id_and_version(runner, benchmarked):
     cluster_id = str(benchmarked["c1"].id)
+    day_before = (OLDEST - timedelta(days=1)).isoformat()
     before = _check(
-        runner, "nordland", cluster_id, "--scheme", "esca", "--on", "2024-01-01", "--json"
+        runner, "nordland", cluster_id, "--scheme", "esca", "--on", day_before, "--json"
     )
     assert before.exit_code == 0, before.output
     levels = json.loads(before.output)["levels"]
@@ -110,7 +111,12 @@ def test_an_assessor_awards_and_records_expert_reviews(client, benchmarked, app)
     assert review.status_code == 302
     ok = client.post(
         f"/nordland/clusters/{cluster_id}/labels/award",
-        data={"scheme": "esca", "version": "2020", "level": "bronze", "on": "2025-03-10"},
+        data={
+            "scheme": "esca",
+            "version": "2020",
+            "level": "bronze",
+            "on": (NEWEST + timedelta(days=1)).isoformat(),
+        },
     )
     assert ok.status_code == 302
     with app.app_context(), unscoped():
@@ -119,3 +125,58 @@ def test_an_assessor_awards_and_records_expert_reviews(client, benchmarked, app)
     assert assessor == "assessor@a.example"
     # an assessor takes no part in the joint process
     assert client.get(f"/nordland/plans/new?cluster_id={cluster_id}").status_code == 403
+
+
+def test_check_shows_the_labels_held_on_the_day_and_every_verdict(runner, benchmarked, app):
+    from portal.labels.scheme import valid_until
+
+    awarded = NEWEST + timedelta(days=2)
+    with app.app_context(), tenant_scope(benchmarked["a"].id):
+        db.session.add(
+            Label(
+                tenant_id=benchmarked["a"].id,
+                cluster_id=benchmarked["c1"].id,
+                scheme="esca",
+                scheme_version="2020",
+                level="bronze",
+                awarded_on=awarded,
+                expires_on=valid_until(NEWEST.replace(day=1), 24),
+                notes="",
+            )
+        )
+        db.session.commit()
+    expires = valid_until(NEWEST.replace(day=1), 24).isoformat()
+    data = json.loads(
+        _check(runner, "nordland", "Arctic Minerals", "--scheme", "esca", "--json").output
+    )
+    assert data["held"] == [
+        {
+            "level": "bronze",
+            "name": "Bronze",
+            "awarded_on": awarded.isoformat(),
+            "expires_on": expires,
+        }
+    ]
+    assert data["next_level"] == "silver"
+    silver = {level["id"]: level for level in data["levels"]}["silver"]
+    two_rounds, improvements = silver["rules"][0], silver["rules"][1]
+    assert "12 months apart" in two_rounds["reason"]
+    assert "Engagement of participants" in improvements["reason"]  # names, not ids
+    assert set(improvements["indicators"]) == {"engagement", "services", "communication"}
+    # The day before the award, nothing is held.
+    day = (awarded - timedelta(days=1)).isoformat()
+    before = json.loads(
+        _check(
+            runner, "nordland", "Arctic Minerals", "--scheme", "esca", "--on", day, "--json"
+        ).output
+    )
+    assert before["held"] == [] and before["next_level"] == "bronze"
+    text = _check(runner, "nordland", "Arctic Minerals", "--scheme", "esca").output
+    assert "Labels held on" in text and "Bronze, awarded on" in text
+    assert "✔ Met: Two benchmarkings at least 12 months apart. Rounds on" in text
+    assert "? Needs evidence: Improvement on at least 3 indicators" in text
+    norsk = _check(runner, "nordland", "Arctic Minerals", "--scheme", "esca", "--locale", "nb")
+    assert (
+        "Deltakernes engasjement" in norsk.output
+        and "Engagement of participants" not in norsk.output
+    )

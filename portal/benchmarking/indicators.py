@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +102,11 @@ class IndicatorSet:
         return {i.id: i for i in self.indicators}
 
     @property
-    def max_points(self) -> float:
-        return sum(i.maximum for i in self.indicators if i.scale == "points")
+    def max_points(self) -> Decimal:
+        """The exact sum of the maxima of the indicators scored in points (31 x 5 = 155)."""
+        return sum(
+            (Decimal(repr(i.maximum)) for i in self.indicators if i.scale == "points"), Decimal(0)
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IndicatorSet:

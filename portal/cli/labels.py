@@ -44,6 +44,16 @@ def check_as_dict(tenant: Tenant, cluster: Cluster, result: Check) -> dict[str, 
         "cluster": {"id": cluster.id, "name": cluster.name},
         "scheme": {"id": scheme.id, "version": scheme.version, "title": str(scheme.title)},
         "on": result.on.isoformat(),
+        # the labels of the scheme held on the day, lowest level first
+        "held": [
+            {
+                "level": level.id,
+                "name": str(level.name),
+                "awarded_on": label.awarded_on.isoformat(),
+                "expires_on": label.expires_on.isoformat(),
+            }
+            for level, label in result.held_labels
+        ],
         "next_level": result.next_level,
         "levels": [
             {
@@ -67,17 +77,42 @@ def check_as_dict(tenant: Tenant, cluster: Cluster, result: Check) -> dict[str, 
     }
 
 
-def _print_text(data: dict[str, Any]) -> None:
-    click.echo(
+def as_text(data: dict[str, Any]) -> str:
+    """The check for people, in the language in force: the labels held on the day with their
+    expiry, then each level with each rule's verdict and reason."""
+    from flask_babel import format_date
+    from flask_babel import gettext as _
+
+    def day(iso: str) -> str:
+        return format_date(date.fromisoformat(iso))
+
+    verdicts = {"met": _("Met"), "not_met": _("Not met"), "needs_evidence": _("Needs evidence")}
+    lines = [
         f"{data['cluster']['name']} · {data['scheme']['title']} {data['scheme']['version']}"
-        f" · {data['on']}"
-    )
+        f" · {day(data['on'])}"
+    ]
+    if data["held"]:
+        lines.append(_("Labels held on %(date)s:", date=day(data["on"])))
+        lines += [
+            "  "
+            + _(
+                "%(level)s, awarded on %(awarded)s, valid until %(until)s",
+                level=held["name"],
+                awarded=day(held["awarded_on"]),
+                until=day(held["expires_on"]),
+            )
+            for held in data["held"]
+        ]
+    else:
+        lines.append(_("No label of this scheme is held on %(date)s.", date=day(data["on"])))
     for level in data["levels"]:
-        state = "eligible" if level["eligible"] else "not eligible"
-        nxt = "  (next level)" if level["id"] == data["next_level"] else ""
-        click.echo(f"\n{level['name']}: {state}{nxt}")
+        state = _("eligible") if level["eligible"] else _("not eligible")
+        nxt = "  " + _("(the next label)") if level["id"] == data["next_level"] else ""
+        lines.append(f"\n{level['name']}: {state}{nxt}")
         for rule in level["rules"]:
-            click.echo(f"  {VERDICT_MARKS[rule['verdict']]} {rule['title']}: {rule['reason']}")
+            mark, verdict = VERDICT_MARKS[rule["verdict"]], verdicts[rule["verdict"]]
+            lines.append(f"  {mark} {verdict}: {rule['title']}. {rule['reason']}")
+    return "\n".join(lines)
 
 
 @click.group("labels")
@@ -112,8 +147,9 @@ def labels_check(
     locale: str | None,
     as_json: bool,
 ) -> None:
-    """For each level of a scheme: is CLUSTER (id or name) of TENANT_SLUG eligible, and each
-    rule's verdict and reason. Exit code 0 when checked, 2 for unknown input."""
+    """For each level of a scheme: is CLUSTER (id or name) of TENANT_SLUG eligible on the day,
+    and each rule's verdict and reason; also the labels held on the day and their expiry.
+    Only what happened up to the day counts. Exit code 0 when checked, 2 for unknown input."""
     tenant = _tenant(tenant_slug)
     day = on.date() if on else date.today()
     with tenant_scope(tenant.id):
@@ -144,7 +180,8 @@ def labels_check(
             force_locale(locale or tenant.default_locale or "en"),
         ):
             data = check_as_dict(tenant, cluster, services.check(scheme, cluster.id, day))
+            text = None if as_json else as_text(data)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _print_text(data)
+        click.echo(text)

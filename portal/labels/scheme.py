@@ -10,15 +10,31 @@ Calendar rules, the same for every scheme:
 - "at least N months apart": the later date is on or after the earlier date + N months.
 - A label "valid N months from a date" expires on the day before date + N months
   (awarded 15 Mar 2025 for 24 months: valid through 14 Mar 2027).
+- Every fact has the date it happened (a round's ``held_on``, a label's ``awarded_on``, a
+  piece of evidence's ``recorded_on``, which is the day it happened, not the day it was
+  typed in). A rule checked on a day sees only what happened on or before that day.
+- A fact is *valid* on a day inside its validity window (``Validity``): a label from its
+  award to its expiry (``ClusterEvidence.held``); a benchmarking round from its day (or the
+  first of its month) for the months its level is valid (``ClusterEvidence.valid_rounds``).
+  A bronze benchmarking of 10 Apr 2014, valid 24 months from its month, is valid through
+  31 Mar 2016: on 1 May 2016 it no longer counts.
+
+Scores are exact: values are ``decimal.Decimal`` (``exact`` turns a stored float into the
+decimal that was typed, 3.1 -> Decimal("3.1")), and thresholds are compared without
+rounding. A share is shown with one decimal, cut toward the threshold's side
+(``share_shown``): 79.95 % shows as 79.9 %, never as a met 80.0 %.
 """
 
 from __future__ import annotations
 
 import calendar
 import enum
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 
@@ -33,9 +49,78 @@ def months_apart(earlier: date, later: date, months: int) -> bool:
     return later >= add_months(earlier, months)
 
 
+def months_between(earlier: date, later: date) -> int:
+    """The whole calendar months from ``earlier`` to ``later``: the largest N with
+    ``months_apart(earlier, later, N)`` (0 when ``later`` is less than a month after, or
+    before, ``earlier``). 15 Mar 2024 to 14 Mar 2025 is 11 months; to 15 Mar 2025, 12."""
+    if later <= earlier:
+        return 0
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    return months if months_apart(earlier, later, months) else months - 1
+
+
 def valid_until(start: date, months: int) -> date:
     """The last day of a validity of ``months`` months starting on ``start``."""
     return add_months(start, months) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Validity:
+    """How long a fact stays valid: ``months`` calendar months from its day, or from the
+    first day of its month (``from_month``). Valid from ``start(day)`` through
+    ``until(day)``; a fact counts on a day only once it has happened."""
+
+    months: int
+    from_month: bool = False
+
+    def start(self, day: date) -> date:
+        return day.replace(day=1) if self.from_month else day
+
+    def until(self, day: date) -> date:
+        return valid_until(self.start(day), self.months)
+
+    def covers(self, day: date, on: date) -> bool:
+        """Whether a fact of ``day`` is valid on ``on``."""
+        return day <= on <= self.until(day)
+
+
+def _validity(validity: Validity | int) -> Validity:
+    return validity if isinstance(validity, Validity) else Validity(validity)
+
+
+# --- exact numbers --------------------------------------------------------------------------
+
+
+def exact(value: Any) -> Decimal:
+    """A value as the exact decimal it stands for: a float becomes the shortest decimal that
+    reads back as it (3.1 -> Decimal("3.1"), never 3.100000000000000088...); ints, strings
+    and decimals are taken as they are."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value if isinstance(value, int) else str(value))
+
+
+def share_shown(part: Any, whole: Any, *, at_least: bool = True) -> Decimal:
+    """``part`` of ``whole`` in per cent with one decimal, cut toward the threshold's side so
+    that the shown value never crosses a threshold of one decimal the exact share does not
+    cross: for an "at least" threshold it is cut down (79.95 -> 79.9, 80.05 -> 80.0), for an
+    "at most" one (``at_least=False``) it is rounded up. 0 when ``whole`` is 0."""
+    whole = exact(whole)
+    if not whole:
+        return Decimal("0.0")
+    tenths = Fraction(exact(part)) * 1000 / Fraction(whole)  # exact, however long
+    cut = math.floor(tenths) if at_least else math.ceil(tenths)
+    return Decimal(cut).scaleb(-1)
+
+
+def format_share(part: Any, whole: Any, *, at_least: bool = True) -> str:
+    """``share_shown`` written in the user's language (79,9 in Norwegian), without the % sign.
+    Needs an app (or request) context for the locale."""
+    from flask_babel import format_decimal
+
+    return format_decimal(share_shown(part, whole, at_least=at_least), format="#,##0.0")
 
 
 class Verdict(enum.StrEnum):
@@ -49,8 +134,14 @@ class RoundData:
     held_on: date
     indicator_set: str
     set_version: str
-    values: dict[str, tuple[float, str]]  # indicator id -> (value, light)
+    # indicator id -> (value, light); values are loaded as exact ``Decimal``s
+    values: dict[str, tuple[Decimal | float, str]]
     audit: bool = False
+
+    def value(self, indicator_id: str) -> Decimal | None:
+        """The exact value of an indicator in this round (None when it has none)."""
+        found = self.values.get(indicator_id)
+        return None if found is None else exact(found[0])
 
 
 @dataclass(frozen=True)
@@ -60,11 +151,15 @@ class LabelData:
     awarded_on: date
     expires_on: date
 
+    def held_on(self, on: date) -> bool:
+        """Held on ``on``: from the day it was awarded through its expiry."""
+        return self.awarded_on <= on <= self.expires_on
+
 
 @dataclass(frozen=True)
 class EvidenceData:
     kind: str  # e.g. "improvement", "expert_review"
-    recorded_on: date
+    recorded_on: date  # the day it happened (the day it was typed in may be later)
     indicator_id: str = ""
     text: str = ""
     scheme: str = ""  # the scheme it was recorded for
@@ -78,30 +173,46 @@ class ClusterEvidence:
     labels: tuple[LabelData, ...] = ()
     evidence: tuple[EvidenceData, ...] = ()
 
-    def evidence_for(self, scheme: str, kind: str, on: date) -> list[EvidenceData]:
-        """Evidence of one kind recorded for a scheme up to ``on``, oldest first."""
+    def evidence_for(
+        self, scheme: str, kind: str, on: date, since: date | None = None
+    ) -> list[EvidenceData]:
+        """Evidence of one kind recorded for a scheme that happened up to ``on`` (and on or
+        after ``since``, when given), oldest first."""
         return sorted(
             (
                 e
                 for e in self.evidence
-                if e.scheme == scheme and e.kind == kind and e.recorded_on <= on
+                if e.scheme == scheme
+                and e.kind == kind
+                and e.recorded_on <= on
+                and (since is None or e.recorded_on >= since)
             ),
             key=lambda e: e.recorded_on,
         )
 
     def held(self, scheme: str, on: date) -> list[LabelData]:
-        """The scheme's labels valid on ``on``."""
-        return [
-            lbl
-            for lbl in self.labels
-            if lbl.scheme == scheme and lbl.awarded_on <= on <= lbl.expires_on
-        ]
+        """The scheme's labels valid on ``on`` (awarded on or before it, not yet expired)."""
+        return [lbl for lbl in self.labels if lbl.scheme == scheme and lbl.held_on(on)]
 
-    def rounds_of(self, indicator_set: str, on: date) -> list[RoundData]:
+    def rounds_of(self, indicator_set: str | None, on: date) -> list[RoundData]:
+        """The rounds of an indicator set (of any set for None) held up to ``on``, oldest
+        first."""
         return sorted(
-            (r for r in self.rounds if r.indicator_set == indicator_set and r.held_on <= on),
+            (
+                r
+                for r in self.rounds
+                if (indicator_set is None or r.indicator_set == indicator_set) and r.held_on <= on
+            ),
             key=lambda r: r.held_on,
         )
+
+    def valid_rounds(
+        self, indicator_set: str | None, on: date, validity: Validity | int
+    ) -> list[RoundData]:
+        """The rounds of ``rounds_of`` still valid on ``on`` (``validity``: a ``Validity``,
+        or a number of months from the round's day), oldest first."""
+        window = _validity(validity)
+        return [r for r in self.rounds_of(indicator_set, on) if window.covers(r.held_on, on)]
 
 
 @dataclass(frozen=True)
@@ -122,10 +233,27 @@ class Level:
     name: Any  # a lazy translated string
     rules: tuple[Rule, ...]
     validity_months: int
-    # Where the validity starts: "award" (the decision date) or "round" (the newest round).
+    # Where the validity starts: "award" (the decision date) or "round_month" (the first
+    # day of the month of the newest round up to the award).
     valid_from: str = "award"
     # The badge's colour: one of LEVEL_TONES ("" = neutral).
     tone: str = ""
+
+    @property
+    def validity(self) -> Validity:
+        """The level's validity window, counted from the day its validity starts."""
+        return Validity(self.validity_months, from_month=self.valid_from == "round_month")
+
+    def validity_start(self, evidence: ClusterEvidence, on: date) -> date:
+        """The day a label awarded on ``on`` starts to count from."""
+        if self.valid_from == "round_month":
+            newest = max((r.held_on for r in evidence.rounds if r.held_on <= on), default=on)
+            return self.validity.start(newest)
+        return on
+
+    def expiry(self, evidence: ClusterEvidence, on: date) -> date:
+        """The last valid day of a label of this level awarded on ``on``."""
+        return valid_until(self.validity_start(evidence, on), self.validity_months)
 
 
 LEVEL_TONES = ("bronze", "silver", "gold", "blue", "green", "purple")
@@ -159,11 +287,9 @@ class LabelScheme:
         ]
 
     def next_level(self, evidence: ClusterEvidence, on: date) -> Level | None:
-        """The level above the highest one the cluster holds a valid label of (the lowest
-        level when it holds none; None at the top)."""
-        held = {
-            lbl.level for lbl in evidence.labels if lbl.scheme == self.id and lbl.expires_on >= on
-        }
+        """The level above the highest one the cluster holds on ``on`` (the lowest level
+        when it holds none; None at the top)."""
+        held = {lbl.level for lbl in evidence.held(self.id, on)}
         ranks = [i for i, lvl in enumerate(self.levels) if lvl.id in held]
         above = max(ranks) + 1 if ranks else 0
         return self.levels[above] if above < len(self.levels) else None

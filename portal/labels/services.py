@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,13 +19,15 @@ from portal.labels.scheme import (
     LabelData,
     LabelScheme,
     RoundData,
-    valid_until,
+    exact,
 )
 
 
 def cluster_evidence(cluster_id: int) -> ClusterEvidence:
     """A cluster's rounds (with their values), labels and recorded evidence: four queries,
-    whatever the size."""
+    whatever the size. Values become exact decimals (a stored 3.1 is Decimal("3.1")); each
+    piece of evidence keeps the day it happened (``recorded_on``), not the day it was typed
+    in (``created_at``)."""
     rounds = db.session.scalars(
         select(BenchmarkRound)
         .where(BenchmarkRound.cluster_id == cluster_id)
@@ -40,7 +43,7 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
                 r.held_on,
                 r.indicator_set,
                 r.set_version,
-                {v.indicator_id: (v.value, v.light) for v in r.values},
+                {v.indicator_id: (exact(v.value), v.light) for v in r.values},
                 r.audit,
             )
             for r in rounds
@@ -60,32 +63,28 @@ class Check:
     on: date
     levels: tuple[Eligibility, ...]
     next_level: str | None
-    # Per level: the label held now (if any) and the expiry an award on ``on`` would get.
+    # Per level: the label held on ``on`` (if any; the one that lasts longest) and the
+    # expiry an award on ``on`` would get.
     held: dict[str, LabelData] = field(default_factory=dict)
     would_expire: dict[str, date] = field(default_factory=dict)
 
-
-def validity_start(level, evidence: ClusterEvidence, on: date) -> date:
-    if level.valid_from == "round_month":
-        newest = max((r.held_on for r in evidence.rounds if r.held_on <= on), default=on)
-        return newest.replace(day=1)
-    return on
+    @property
+    def held_labels(self) -> list[tuple[Any, LabelData]]:
+        """(level, label) of every level held on ``on``, lowest level first."""
+        return [(lvl, self.held[lvl.id]) for lvl in self.scheme.levels if lvl.id in self.held]
 
 
 def check(
     scheme: LabelScheme, cluster_id: int, on: date, evidence: ClusterEvidence | None = None
 ) -> Check:
-    """Every level's verdicts on ``on``; pass ``evidence`` to check several schemes on one
-    load."""
+    """Every level's verdicts on ``on`` (only what happened up to that day counts); pass
+    ``evidence`` to check several schemes on one load."""
     evidence = evidence if evidence is not None else cluster_evidence(cluster_id)
     nxt = scheme.next_level(evidence, on)
     held = {}
     for label in sorted(evidence.held(scheme.id, on), key=lambda lbl: lbl.expires_on):
         held[label.level] = label
-    would_expire = {
-        level.id: valid_until(validity_start(level, evidence, on), level.validity_months)
-        for level in scheme.levels
-    }
+    would_expire = {level.id: level.expiry(evidence, on) for level in scheme.levels}
     return Check(
         scheme,
         on,
@@ -121,6 +120,8 @@ def record_evidence(
     indicator_id: str = "",
     on: date | None = None,
 ) -> LabelEvidence:
+    """Record a piece of evidence that happened on ``on`` (default: today; never a day in the
+    future). When it was typed in is kept apart (``created_at``)."""
     from flask_babel import gettext as _
 
     from portal.errors import ServiceError
@@ -133,6 +134,12 @@ def record_evidence(
         raise ServiceError(_("Unknown kind of evidence."))
     if not text:
         raise ServiceError(_("Describe the evidence."), {"text": [_("Describe the evidence.")]})
+    on = on or date.today()
+    if on > date.today():
+        message = _(
+            "The evidence cannot have happened in the future: give today or an earlier day."
+        )
+        raise ServiceError(message, {"on": [message]})
     evidence = LabelEvidence(
         tenant_id=cluster.tenant_id,
         cluster_id=cluster.id,
@@ -140,7 +147,7 @@ def record_evidence(
         kind=kind,
         indicator_id=indicator_id or "",
         text=text[:5000],
-        recorded_on=on or date.today(),
+        recorded_on=on,
         recorded_by_id=user.id if user is not None else None,
     )
     db.session.add(evidence)
@@ -157,7 +164,9 @@ def award(
     score: float | None = None,
     notes: str = "",
 ) -> Label:
-    """Award a level after checking every rule on that day; records who decided."""
+    """Award a level after checking every rule on that day (a past day for a real award of
+    that day: only what happened up to it counts); records who decided. A label that would
+    expire on or before its own day is refused."""
     from flask_babel import format_date
     from flask_babel import gettext as _
 
@@ -176,7 +185,16 @@ def award(
     if not results.eligible:
         unmet = "; ".join(f"{r.title}: {r.reason}" for r in results.results if r.verdict != "met")
         raise ServiceError(_("Not every rule is met: %(rules)s", rules=unmet))
-    expires_on = valid_until(validity_start(level, evidence, on), level.validity_months)
+    expires_on = level.expiry(evidence, on)
+    if expires_on <= on:
+        raise ServiceError(
+            _(
+                "Awarded on %(on)s, the label would already expire on %(date)s, with the "
+                "benchmarking it rests on. A new benchmarking is needed first.",
+                on=format_date(on),
+                date=format_date(expires_on),
+            )
+        )
     ranks = {lvl.id: i for i, lvl in enumerate(scheme.levels)}
     covering = [
         lbl

@@ -104,6 +104,12 @@ def evidence(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "label.evidence", cluster)
     try:
+        # the day it happened (default today); the entry's own time is kept apart
+        on = date.fromisoformat(request.form.get("on", "") or date.today().isoformat())
+    except ValueError:
+        flash(_("Enter the day it happened as YYYY-MM-DD."), "error")
+        return redirect(url_for("labels.path", cluster_id=cluster.id))
+    try:
         services.record_evidence(
             current_user,
             cluster,
@@ -111,6 +117,7 @@ def evidence(cluster_id: int):
             request.form.get("kind", ""),
             request.form.get("text", ""),
             request.form.get("indicator_id", "")[:100],
+            on,
         )
     except ServiceError as exc:
         db.session.rollback()

@@ -13,10 +13,11 @@ gce:       a valid ESCA gold label on the day, and an expert review recorded in 
            ``gce_review_months`` (12) months (needs evidence otherwise). Valid 120 months.
 
 "In the last N months" uses the shared calendar rules: a round or review counts while the
-day is less than N calendar months after it, i.e. through ``valid_until(day, N)``. A round
-held on 15 Mar 2023 counts for a check on 14 Mar 2025, not on 15 Mar 2025; one held on
-29 Feb 2024 counts through 27 Feb 2026 (29 Feb 2024 + 24 months = 28 Feb 2026).
-Only what happened on or before the day of the check counts.
+day is less than N calendar months after it, i.e. through ``valid_until(day, N)`` (its
+``Validity(N)`` window). A round held on 15 Mar 2023 counts for a check on 14 Mar 2025, not
+on 15 Mar 2025; one held on 29 Feb 2024 counts through 27 Feb 2026 (29 Feb 2024 + 24 months
+= 28 Feb 2026). A label counts while it is held: from its award through its expiry. Only
+what happened on or before the day of the check counts.
 """
 
 from __future__ import annotations
@@ -31,12 +32,15 @@ from portal.toolkit import (
     Level,
     RoundData,
     RuleResult,
+    Validity,
     Verdict,
     _,
     _l,
     add_months,
     format_date,
     months_apart,
+    months_between,
+    ngettext,
     valid_until,
 )
 
@@ -54,14 +58,9 @@ def _esca_rank(level: str) -> int:
     return ESCA_LEVELS.index(level) if level in ESCA_LEVELS else -1
 
 
-def _recent(day: date, on: date, months: int) -> bool:
-    """Whether ``day`` is on or before ``on`` and less than ``months`` months before it."""
-    return day <= on and not months_apart(day, on, months)
-
-
 def _rounds(evidence: ClusterEvidence, on: date) -> list[RoundData]:
     """Every round held on or before ``on``, of any indicator set, oldest first."""
-    return sorted((r for r in evidence.rounds if r.held_on <= on), key=lambda r: r.held_on)
+    return evidence.rounds_of(None, on)
 
 
 def _no_round(rule: str, title: str) -> RuleResult:
@@ -78,7 +77,7 @@ def recent_round(evidence: ClusterEvidence, on: date, months: int) -> RuleResult
     if not rounds:
         return _no_round("recent_round", title)
     newest = rounds[-1].held_on
-    if _recent(newest, on, months):
+    if evidence.valid_rounds(None, on, Validity(months)):
         return RuleResult(
             "recent_round",
             title,
@@ -104,27 +103,37 @@ def two_rounds(evidence: ClusterEvidence, on: date, months: int) -> RuleResult:
     if not rounds:
         return _no_round("two_rounds", title)
     first, newest = rounds[0].held_on, rounds[-1].held_on
+    dates = {"first": format_date(first), "second": format_date(newest)}
     if months_apart(first, newest, months):
         return RuleResult(
             "two_rounds",
             title,
             Verdict.MET,
-            _(
-                "Rounds on %(first)s and %(second)s.",
-                first=format_date(first),
-                second=format_date(newest),
+            ngettext(
+                "Rounds on %(first)s and %(second)s, %(num)d month apart.",
+                "Rounds on %(first)s and %(second)s, %(num)d months apart.",
+                months_between(first, newest),
+                **dates,
             ),
         )
-    return RuleResult(
-        "two_rounds",
-        title,
-        Verdict.NOT_MET,
-        _(
+    earliest = format_date(add_months(first, months))
+    if len(rounds) > 1:
+        reason = ngettext(
+            "The rounds on %(first)s and %(second)s are %(num)d month apart; the second may "
+            "be held on or after %(earliest)s.",
+            "The rounds on %(first)s and %(second)s are %(num)d months apart; the second may "
+            "be held on or after %(earliest)s.",
+            months_between(first, newest),
+            earliest=earliest,
+            **dates,
+        )
+    else:
+        reason = _(
             "The first round was on %(first)s; the second may be held on or after %(earliest)s.",
-            first=format_date(first),
-            earliest=format_date(add_months(first, months)),
-        ),
-    )
+            first=dates["first"],
+            earliest=earliest,
+        )
+    return RuleResult("two_rounds", title, Verdict.NOT_MET, reason)
 
 
 def _esca_title(minimum: str) -> str:
@@ -138,11 +147,12 @@ def _esca_title(minimum: str) -> str:
 def esca_label(evidence: ClusterEvidence, on: date, minimum: str) -> RuleResult:
     """A label of the ESCA scheme at ``minimum`` or above, valid on the day."""
     title = _esca_title(minimum)
+    # Labels awarded up to the day; those held on it count.
     esca: list[LabelData] = [
         lbl for lbl in evidence.labels if lbl.scheme == ESCA and lbl.awarded_on <= on
     ]
     high_enough = [lbl for lbl in esca if _esca_rank(lbl.level) >= _esca_rank(minimum)]
-    valid = [lbl for lbl in high_enough if lbl.expires_on >= on]
+    valid = [lbl for lbl in evidence.held(ESCA, on) if lbl in high_enough]
     if valid:
         best = max(valid, key=lambda lbl: (_esca_rank(lbl.level), lbl.expires_on))
         return RuleResult(
@@ -167,7 +177,7 @@ def esca_label(evidence: ClusterEvidence, on: date, minimum: str) -> RuleResult:
                 date=format_date(last.expires_on),
             ),
         )
-    lower = [lbl for lbl in esca if lbl.expires_on >= on]
+    lower = evidence.held(ESCA, on)
     if lower:
         best = max(lower, key=lambda lbl: _esca_rank(lbl.level))
         return RuleResult(
@@ -197,7 +207,7 @@ def expert_review(evidence: ClusterEvidence, on: date, months: int) -> RuleResul
             _("Record the expert's review and recommendation."),
         )
     newest = reviews[-1]
-    if _recent(newest, on, months):
+    if Validity(months).covers(newest, on):
         return RuleResult(
             "expert_review",
             title,
