@@ -6,9 +6,10 @@ driven by the keyboard (Tab to reach them, Enter to press them)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -130,9 +131,16 @@ def test_coordinator_documents_awards_and_finds_the_label(page, live_app, benchm
     review = silver.locator("li.rule", has_text="Review by an ESCA-certified expert")
     review.locator("summary", has_text="Record the expert review").click()
     review.locator("textarea[name=text]").fill("Recommends silver; strategy review is strong.")
+    # The review happened three days ago: typed in today, dated on the day of the visit.
+    happened = date.today() - timedelta(days=3)
+    expect(review.locator("input[name=on]")).to_have_value(date.today().isoformat())
+    review.get_by_label("Happened on").fill(happened.isoformat())
     with page.expect_navigation():
         review.get_by_role("button", name="Record").click()
     expect(silver.locator(":scope > summary")).to_contain_text("all rules met")
+    expect(
+        silver.locator("li.rule", has_text="Review by an ESCA-certified expert")
+    ).to_contain_text(f"Reviewed on {format_date(happened, locale='en')}.")
     page.screenshot(path=str(screenshots / "labels-path-silver-eligible.png"), full_page=True)
 
     # Award silver with the keyboard.
@@ -144,9 +152,9 @@ def test_coordinator_documents_awards_and_finds_the_label(page, live_app, benchm
             ("bronze", True),
             ("silver", True),
         ]
-        assert (
-            len(db.session.scalars(select(LabelEvidence.id)).all()) == 4
-        )  # 3 improvements + review
+        evidence = db.session.scalars(select(LabelEvidence).order_by(LabelEvidence.id)).all()
+        assert len(evidence) == 4  # 3 improvements + review
+        assert [e.recorded_on for e in evidence] == [date.today()] * 3 + [happened]
     expect(level(page, "Gold")).to_have_attribute("open", "")  # gold is next now
 
     # The register shows both labels with their badges; filter it by level.
