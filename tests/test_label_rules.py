@@ -344,6 +344,8 @@ def test_validity_by_scheme_version_and_the_next_level():
 def test_exact_values():
     assert exact(3.1) == Decimal("3.1") and exact(0.1) + exact(0.2) == Decimal("0.3")
     assert exact(Decimal("2.50")) == Decimal("2.50") and exact(4) == Decimal(4)
+    # a whole float prints as it did: 13 points, not 13.0
+    assert f"{sum(exact(v) for v in (3.0, 4.0, 6.0)):g}" == "13" and str(exact(2.0)) == "2"
     assert RoundData(date(2025, 1, 1), "s", "1", {"a": (3.1, "")}).value("a") == Decimal("3.1")
     assert RoundData(date(2025, 1, 1), "s", "1", {}).value("a") is None
 

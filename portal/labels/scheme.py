@@ -93,12 +93,13 @@ def _validity(validity: Validity | int) -> Validity:
 
 def exact(value: Any) -> Decimal:
     """A value as the exact decimal it stands for: a float becomes the shortest decimal that
-    reads back as it (3.1 -> Decimal("3.1"), never 3.100000000000000088...); ints, strings
-    and decimals are taken as they are."""
+    reads back as it (3.1 -> Decimal("3.1"), never 3.100000000000000088...; a whole number
+    without a fraction: 3.0 -> Decimal("3"), so it still prints as 3); ints, strings and
+    decimals are taken as they are."""
     if isinstance(value, Decimal):
         return value
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
     return Decimal(value if isinstance(value, int) else str(value))
 
 
