@@ -138,3 +138,65 @@ def test_rounds_export_holds_only_the_clusters_one_may_enter(app, client, world,
     client.post("/logout")
     login(client, "observer@a.example")
     assert client.get("/nordland/rounds/export.csv").status_code == 403
+
+
+# --- plan actions ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plan_with_tricky_text(app, world):
+    from tests.test_spreadsheets import _plan
+
+    c1, c2 = world["c1"].id, world["c2"].id
+    plan_id = _plan(
+        app,
+        world["a"],
+        c1,
+        actions=[
+            (
+                {
+                    "title": "Ærlig tale – 'sitat' 日本",
+                    "description": "  leading and trailing spaces  \r\nsecond line æøå\t ",
+                    "owner": "manager@a.example",
+                    "start_date": date(2025, 1, 6),
+                    "due_date": date(2025, 3, 31),
+                    "status": "in_progress",
+                    "progress": 40,
+                    "weight": 2.5,
+                },
+                [c1, c2],
+            ),
+            (
+                {"title": "=SUM(A1:A2) is not a formula", "description": "-1", "status": "planned"},
+                [],
+            ),
+            ({"title": "007", "description": "'quoted'", "due_date": date(2025, 2, 1)}, None),
+        ],
+    )
+    empty_id = _plan(app, world["a"], c2, title="Empty plan")
+    return plan_id, empty_id
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_actions_round_trip(app, client, world, plan_with_tricky_text, fmt):
+    plan_id, empty_id = plan_with_tricky_text
+    login(client, "coord@a.example")
+    # into the same plan: every row updates its action with what it has
+    data = _round_trip(
+        app,
+        client,
+        f"/nordland/plans/{plan_id}/actions.{fmt}",
+        f"/nordland/plans/{plan_id}/import",
+        fmt,
+        lambda: None,
+    )
+    _header, rows = _table(app, data)
+    assert "  leading and trailing spaces  \r\nsecond line æøå\t " in [r[2] for r in rows]
+    # into another plan as new actions: the same table but for the ids
+    checked = check(client, f"/nordland/plans/{empty_id}/import", data, f"a.{fmt}", as_new="y")
+    assert checked.status_code == 200, checked.get_data(as_text=True)[-3000:]
+    written = confirm(client, f"/nordland/plans/{empty_id}/import/confirm", token_of(checked))
+    assert written.status_code == 302
+    copy = client.get(f"/nordland/plans/{empty_id}/actions.{fmt}").data
+    header, copied = _table(app, copy)
+    assert [r[1:] for r in copied] == [r[1:] for r in rows]

@@ -54,7 +54,7 @@ def _members(app, world, factory):
         # the same import elsewhere: another cluster's confirm URL
         elsewhere=f"/nordland/clusters/{other.id}/members/import/confirm",
         foreign=lambda b_cluster: f"/bravo/clusters/{b_cluster}/members/import/confirm",
-        change=lambda: _add_member(app, world["a"].id, cid, "Ice Lab"),
+        change=lambda: _add_member(app, world["a"].id, cid, "Ice Lab") or 1,
     )
 
 
@@ -96,7 +96,7 @@ def _rounds(app, world, factory):
     )
 
 
-def _add_round(app, tenant_id, cluster_id):
+def _add_round(app, tenant_id, cluster_id) -> int:
     from datetime import date
 
     from portal.benchmarking import services
@@ -109,9 +109,42 @@ def _add_round(app, tenant_id, cluster_id):
         services.save_round(
             None, cluster, indicator_set, {"held_on": date(2025, 3, 1)}, {"engagement": (3, "")}
         )
+    return 1
 
 
-KINDS = {"members": _members, "rounds": _rounds}
+def _actions(app, world, factory):
+    from portal.plans.models import Action
+    from tests.test_spreadsheets import _plan
+
+    plan_id = _plan(app, world["a"], world["c1"].id, actions=[({"title": "Old title"}, None)])
+    other_plan = _plan(app, world["a"], world["c1"].id, title="Other plan")
+    with app.app_context(), unscoped():
+        action_id = db.session.scalar(select(Action.id).where(Action.plan_id == plan_id))
+
+    def rename():
+        with app.app_context(), unscoped():
+            db.session.get(Action, action_id).title = "Renamed meanwhile"
+            db.session.commit()
+        return 0
+
+    url = f"/nordland/plans/{plan_id}/import"
+    return SimpleNamespace(
+        url=url,
+        confirm_url=url + "/confirm",
+        user="coord@a.example",
+        same_rights="coord2@a.example",
+        good=f"id,title,description\n{action_id},Ny tittel,  mellomrom  \n,Brand new,\n".encode(),
+        bad=b"title,status\nA,zzz\n",
+        count=lambda: _count(app, Action, plan_id=plan_id),
+        rows=1,
+        fields={},
+        elsewhere=f"/nordland/plans/{other_plan}/import/confirm",
+        foreign=lambda _cluster: f"/bravo/plans/{plan_id}/import/confirm",
+        change=rename,
+    )
+
+
+KINDS = {"members": _members, "rounds": _rounds, "actions": _actions}
 
 
 def _grant(app, email, tenant_id, role):
@@ -179,14 +212,22 @@ def test_an_expired_check_cannot_be_confirmed(app, client, world, kind):
     assert kind.count() == count
 
 
-def test_a_change_of_the_data_after_the_check_shows_a_new_preview(app, client, world, kind):
+def test_a_change_of_the_data_after_the_check_is_not_written_blindly(app, client, world, kind):
     login(client, kind.user)
     token = token_of(check(client, kind.url, kind.good, **kind.fields))
     count = kind.count()
-    kind.change()
+    adds = kind.change()
     changed = confirm(client, kind.confirm_url, token)
-    assert changed.status_code in (200, 422)
-    assert kind.count() == count + 1  # only the change itself
+    assert kind.count() == count + adds  # only the change itself
+    text = changed.get_data(as_text=True)
+    if changed.status_code == 422:  # the file no longer fits the data
+        assert "Nothing was imported" in text
+        return
+    # the preview of what the import would do now, to confirm again
+    assert changed.status_code == 200 and "The data changed since" in text
+    assert token_of(changed) == token
+    assert confirm(client, kind.confirm_url, token).status_code == 302
+    assert kind.count() == count + adds + kind.rows
 
 
 def test_problems_are_translated_and_keep_nothing(app, client, world, kind):

@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.plans.models import Action, ActionStatus, Plan, Priority
 from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import count_queries, login
+from tests.import_support import check, check_and_confirm
 
 TODAY = date.today()
 HEADER = [
@@ -141,14 +142,12 @@ def _all_actions(app):
 
 
 def _upload(client, plan_id, content: bytes, *, dry_run=False, as_new=False, name="actions.csv"):
-    data = {"file": (io.BytesIO(content), name)}
+    """The check (dry_run) or the check and its confirm."""
+    url = f"/nordland/plans/{plan_id}/import"
+    fields = {"as_new": "y"} if as_new else {}
     if dry_run:
-        data["dry_run"] = "y"
-    if as_new:
-        data["as_new"] = "y"
-    return client.post(
-        f"/nordland/plans/{plan_id}/import", data=data, content_type="multipart/form-data"
-    )
+        return check(client, url, content, name, **fields)
+    return check_and_confirm(client, url, url + "/confirm", content, name, **fields)
 
 
 def _xlsx(rows) -> bytes:
@@ -355,7 +354,7 @@ def test_import_creates_and_updates_all_rows(app, client, plan_world):
 
 def test_import_tells_plugins_and_audits(app, client, plan_world, monkeypatch):
     from portal.audit.models import AuditEntry
-    from portal.plans import action_import as spreadsheets
+    from portal.plans import action_writes as spreadsheets
 
     events = []
 

@@ -19,11 +19,11 @@ from portal.benchmarking.indicators import IndicatorSet
 from portal.benchmarking.models import BenchmarkRound
 from portal.clusters.models import Cluster
 from portal.extensions import db
+from portal.imports.cells import parse_float as _parse_float
 from portal.imports.table import Problem
 from portal.imports.table import is_blank as _is_blank
 from portal.imports.table import text as _text
 from portal.permissions import may
-from portal.plans.action_import import _parse_float
 
 RowError = Problem
 COLUMNS = (

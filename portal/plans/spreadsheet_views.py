@@ -14,8 +14,10 @@ from werkzeug.routing import BuildError
 from wtforms import BooleanField
 
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
+from portal.imports import web as imports_web
+from portal.imports.service import Step
 from portal.permissions import require
-from portal.plans import action_import, spreadsheets
+from portal.plans import action_writes, spreadsheets
 from portal.plans.models import Plan
 from portal.programmes.models import Programme
 from portal.tenancy import get_or_404
@@ -27,7 +29,6 @@ class ActionImportForm(FlaskForm):
     file = FileField(
         _l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file to import."))]
     )
-    dry_run = BooleanField(_l("Only check the file, write nothing"))
     as_new = BooleanField(
         _l("Import every row as a new action (ignore the id column)"),
         description=_l("For copying the actions of another plan into this one."),
@@ -100,41 +101,55 @@ def programme_csv(programme_id: int):
     return _download(data, spreadsheets.CSV_MIME, name)
 
 
-@bp.route("/plans/<int:plan_id>/import", methods=["GET", "POST"])
-def plan_import(plan_id: int):
-    plan = _plan(plan_id, "plan.manage")
-    form = ActionImportForm()
-    outcome = None
+def _import_page(plan: Plan, form: ActionImportForm, step: Step | None):
     here = url_for("spreadsheets.plan_import", plan_id=plan.id)
-    plan_url = _url("plans.detail", here, plan_id=plan.id)
-    if form.validate_on_submit():
-        raw = form.file.data.read()
-        outcome = action_import.import_actions(
-            current_user._get_current_object(),
-            plan,
-            raw,
-            dry_run=form.dry_run.data,
-            as_new=form.as_new.data,
-        )
-        if outcome.written:
-            flash(
-                _(
-                    "The file is imported. New actions: %(created)d, changed: %(updated)d.",
-                    created=outcome.created,
-                    updated=outcome.updated,
-                ),
-                "success",
-            )
-            return redirect(plan_url)
-    status = 422 if (form.errors or (outcome and outcome.errors)) else 200
     return render_template(
         "spreadsheets/import.html",
         form=form,
         plan=plan,
-        plan_url=plan_url,
-        outcome=outcome,
+        plan_url=_url("plans.detail", here, plan_id=plan.id),
+        step=step,
         columns=spreadsheets.COLUMNS,
         max_rows=spreadsheets.MAX_ROWS,
         status_labels=ACTION_STATUS_LABELS,
         priority_labels=PRIORITY_LABELS,
-    ), status
+    ), imports_web.status(step, form)
+
+
+def _importer(plan: Plan):
+    return action_writes.importer(current_user._get_current_object(), plan)
+
+
+@bp.route("/plans/<int:plan_id>/import", methods=["GET", "POST"])
+def plan_import(plan_id: int):
+    """Step one: the file is checked and kept; nothing is written."""
+    plan = _plan(plan_id, "plan.manage")
+    form = ActionImportForm()
+    step = None
+    if form.validate_on_submit():
+        step = imports_web.check_upload(
+            _importer(plan),
+            form.file.data,
+            target=f"plan:{plan.id}",
+            options={"as_new": bool(form.as_new.data)},
+        )
+    return _import_page(plan, form, step)
+
+
+@bp.route("/plans/<int:plan_id>/import/confirm", methods=["POST"])
+def plan_import_confirm(plan_id: int):
+    """Step two: the checked file is checked again and written."""
+    plan = _plan(plan_id, "plan.manage")
+    step = imports_web.confirm(_importer(plan), target=f"plan:{plan.id}")
+    if step.state == "written":
+        flash(
+            _(
+                "The file is imported. New actions: %(created)d, changed: %(updated)d.",
+                created=step.outcome.created,
+                updated=step.outcome.updated,
+            ),
+            "success",
+        )
+        here = url_for("spreadsheets.plan_import", plan_id=plan.id)
+        return redirect(_url("plans.detail", here, plan_id=plan.id))
+    return _import_page(plan, ActionImportForm(formdata=None), step)
