@@ -373,7 +373,7 @@ def test_path_page_shows_the_levels_and_each_rules_verdict(client, world, factor
     _enter_round(app, world["a"].id, c1, add_months(today, -13))
     _enter_round(app, world["a"].id, c1, add_months(today, -1))
     _add_esca_label(app, world["a"].id, c1, "silver", add_months(today, -2))
-    login(client, "observer@a.example")
+    login(client, "manager@a.example")  # the cluster's own manager sees its path
     page = client.get(f"/nordland/clusters/{c1}/labels").get_data(as_text=True)
     arena = _arena_section(page)
     for text in (
@@ -392,7 +392,7 @@ def test_path_page_shows_the_levels_and_each_rules_verdict(client, world, factor
         assert text in arena, text
     assert arena.count("rule rule-met") == 3  # Arena's rule and both of Arena Pro's
     assert arena.count("rule rule-not_met") == 1 and arena.count("rule rule-needs_evidence") == 1
-    assert "/labels/award" not in page  # observers read only
+    assert "/labels/award" not in page  # managers document, they do not award
     client.post("/logout")
     login(client, "coord@a.example")
     client.post("/language", data={"locale": "nb", "next": "/"})

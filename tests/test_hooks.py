@@ -179,16 +179,21 @@ def test_hook_cluster_updated(rec):
 def test_hook_member_added(rec):
     import io
 
+    from tests.import_support import token_of
+
     _app, client, _tenant, cluster, _ = rec
     client.post(
         f"/nordland/clusters/{cluster.id}/members/new",
         data={"name": "Rana kommune", "member_type": "public_body"},
     )
-    client.post(
-        f"/nordland/clusters/{cluster.id}/members/import",
+    url = f"/nordland/clusters/{cluster.id}/members/import"
+    checked = client.post(
+        url,
         content_type="multipart/form-data",
         data={"file": (io.BytesIO(b"name,member_type\nNord universitet,university\n"), "m.csv")},
     )
+    assert ("member_added", ("Nord universitet",)) not in recorder.calls  # checked only
+    client.post(url.replace("/import", "/import/confirm"), data={"pending": token_of(checked)})
     assert ("member_added", ("Rana kommune",)) in recorder.calls
     assert ("member_added", ("Nord universitet",)) in recorder.calls
 

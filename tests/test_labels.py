@@ -114,9 +114,17 @@ def benchmarked(app, world, factory):
     return world
 
 
-def test_path_to_the_next_label_shows_each_rule(client, benchmarked):
+def test_path_to_the_next_label_shows_each_rule(app, client, benchmarked):
+    """An observer reads the path once the cluster shares its report with the observers
+    (before, the privacy policy hides its values, and the reasons quote them)."""
+    from portal.privacy.services import share_with_observers
+
     login(client, "observer@a.example")
-    page = client.get(f"/nordland/clusters/{benchmarked['c1'].id}/labels").get_data(as_text=True)
+    url = f"/nordland/clusters/{benchmarked['c1'].id}/labels"
+    assert "Engagement of participants" not in client.get(url).get_data(as_text=True)
+    with app.test_request_context(), tenant_scope(benchmarked["a"].id):
+        share_with_observers(None, db.session.get(Cluster, benchmarked["c1"].id), True)
+    page = client.get(url).get_data(as_text=True)
     for text in (
         "Bronze",
         "Silver",

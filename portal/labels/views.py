@@ -78,11 +78,16 @@ def path(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "label.view", cluster)
     on = date.today()
-    evidence = services.cluster_evidence(cluster.id)  # once for every scheme
-    checks = [
-        services.check(scheme, cluster.id, on, evidence)
-        for scheme in services.current_schemes(g.tenant.id)
-    ]
+    # Awarded labels are public; the rules' verdicts quote the cluster's values and evidence,
+    # which the privacy policy shows only to those who may see them.
+    sees_values = may(current_user, "round.view", cluster)
+    checks = []
+    if sees_values:
+        evidence = services.cluster_evidence(cluster.id)  # once for every scheme
+        checks = [
+            services.check(scheme, cluster.id, on, evidence)
+            for scheme in services.current_schemes(g.tenant.id)
+        ]
     labels = db.session.scalars(
         select(Label).where(Label.cluster_id == cluster.id).order_by(Label.awarded_on.desc())
     ).all()
@@ -92,7 +97,8 @@ def path(cluster_id: int):
         checks=checks,
         labels=labels,
         today=on,
-        plan=_newest_plan(cluster.id),
+        sees_values=sees_values,
+        plan=_newest_plan(cluster.id) if sees_values else None,
         indicator_names=indicator_names(g.tenant.id, str(get_locale() or "en")),
         can_award=may(current_user, "label.award", cluster),
         can_document=may(current_user, "label.evidence", cluster),
