@@ -355,8 +355,9 @@ def cluster_managers(cluster_ids: Any) -> dict[int, list[User]]:
     return found
 
 
-def people_of(tenant_id: int) -> list[tuple[int, str]]:
-    """(id, name) of everyone with a role in the tenant, by name: one query."""
+def people_of(tenant_id: int, *, owners: bool = False) -> list[tuple[int, str]]:
+    """(id, name) of everyone with a role in the tenant, by name: one query. ``owners``: only
+    those who may own or lead something and so edit it (not observers or assessors)."""
     from portal.plans.services import people_choices
 
-    return people_choices(tenant_id)
+    return people_choices(tenant_id, owners=owners)

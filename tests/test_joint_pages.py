@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.extensions import db
+from portal.permissions import may
 from portal.programmes.models import Programme
 from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import count_queries, login
@@ -377,7 +378,7 @@ def test_a_coordinator_creates_a_joint_action(app, joint):
         ),
         ({"start_date": "31.02.2026"}, "Not a valid date value."),
         ({"lead_cluster_id": "987654"}, "Not a valid choice."),
-        ({"lead_user_id": "987654"}, "Not a valid choice."),
+        ({"lead_user_id": "987654"}, "Choose someone who may work on the joint action"),
         ({"indicators": ["esca-gold:2013:nope"]}, "not a valid choice"),
         ({"clusters": ["abc"]}, "Invalid choice"),
     ],
@@ -623,7 +624,7 @@ def test_a_manager_updates_their_contribution_inline_with_htmx(app, joint):
         ({"hours_spent": "x"}, "hours_spent", "Enter a number."),
         ({"solo_money": "-1"}, "solo_money", "Enter a number from 0 up to"),
         ({"status": "sideways"}, "status", "Not a valid choice."),
-        ({"owner_id": "987654"}, "owner_id", "Not a valid choice."),
+        ({"owner_id": "987654"}, "owner_id", "Choose someone who may work on the joint action"),
     ],
 )
 def test_bad_contribution_input_is_explained_and_saves_nothing(app, joint, changes, field, message):
@@ -643,6 +644,51 @@ def test_bad_contribution_input_is_explained_and_saves_nothing(app, joint, chang
         before.version,
         before.hours_spent,
     )
+
+
+def _people_offered(page: str, name: str) -> set[str]:
+    select_ = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.DOTALL).group(0)
+    return set(re.findall(r'value="(\d+)"', select_))
+
+
+@pytest.mark.parametrize("role", ["observer", "assessor"])
+def test_observers_and_assessors_neither_lead_nor_own(app, joint, role):
+    """They read only: they are not offered as a lead or an owner, a crafted form naming
+    them changes nothing, and where an older record names them they still only read."""
+    with app.app_context(), unscoped():
+        reader = str(_user(ROLES[role]).id)
+        worker = str(_user("member@a.example").id)
+    client = _client(app, "coordinator")
+    new_url = f"/nordland/joint/new?programme={joint.programme_id}"
+    offered = _people_offered(_text(client.get(new_url)), "lead_user_id")
+    assert worker in offered and reader not in offered
+    response = client.post(new_url, data={"title": "Ok", "lead_user_id": reader})
+    assert response.status_code == 422
+    assert "Choose someone who may work on the joint action" in _text(response)
+    assert _count(app, JointAction) == 2
+    page = _text(client.get(_part_url(joint)))
+    offered = _people_offered(page, f"part-{joint.c1_part}-owner_id")
+    assert worker in offered and reader not in offered
+    before = _part(app, joint.c1_part)
+    response = client.post(_part_url(joint), data=_part_form(app, joint.c1_part, owner_id=reader))
+    assert response.status_code == 422
+    assert "Choose someone who may work on the joint action" in _text(response)
+    assert _part(app, joint.c1_part).version == before.version
+    with app.test_request_context(), tenant_scope(joint.world["a"].id):
+        part = db.session.get(Participation, joint.c1_part)
+        with pytest.raises(services.ServiceError):
+            services.update_part(None, part, {"owner_id": int(reader)})
+        db.session.rollback()
+        # An older record naming them: kept as it is, and they still only read.
+        part = db.session.get(Participation, joint.c1_part)
+        part.owner_id = int(reader)
+        part.action.lead_user_id = int(reader)
+        db.session.commit()
+        services.update_part(None, part, {"owner_id": int(reader), "progress": 45})
+        person = _user(ROLES[role])
+        assert not may(person, "joint.contribute", part)
+        assert not may(person, "joint.manage", part.action)
+        assert may(person, "joint.view", part.action)
 
 
 def test_a_stale_contribution_form_is_refused_with_the_current_values(app, joint):

@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.toolkit import (
@@ -74,6 +74,22 @@ def _number(label, description=None):
     )
 
 
+class PersonField(SelectField):
+    """A lead or an owner, one of the people offered (``people_choices``); anyone else is
+    refused with a message that says why."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(PERSON_REFUSED) from None
+
+
+PERSON_REFUSED = _l(
+    "Choose someone who may work on the joint action: observers and assessors may not."
+)
+
+
 class JointActionForm(FlaskForm):
     title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
     aim = TextAreaField(
@@ -81,7 +97,7 @@ class JointActionForm(FlaskForm):
         validators=[Optional(), Length(max=5000)],
         description=_l("What the clusters want to reach together, and how they will know."),
     )
-    lead_user_id = SelectField(_l("Lead person"), coerce=_none_if_empty, validators=[Optional()])
+    lead_user_id = PersonField(_l("Lead person"), coerce=_none_if_empty, validators=[Optional()])
     lead_cluster_id = SelectField(
         _l("Lead cluster"), coerce=_none_if_empty, validators=[Optional()]
     )
@@ -144,7 +160,7 @@ class PartForm(FlaskForm):
         description=_l("What this cluster does for the joint action."),
         render_kw={"rows": 3},
     )
-    owner_id = SelectField(_l("Owner"), coerce=_none_if_empty, validators=[Optional()])
+    owner_id = PersonField(_l("Owner"), coerce=_none_if_empty, validators=[Optional()])
     status = SelectField(_l("Status"), choices=list(PART_STATUS_LABELS.items()))
     progress = StringField(
         _l("Progress (%)"),
@@ -190,9 +206,10 @@ class ConfirmForm(FlaskForm):
 
 
 def people_choices(tenant, *keep: int | None) -> list[tuple[int, str]]:
-    """People who can lead a joint action or own a contribution: everyone with a role in the
-    region, plus whoever holds the field now (``keep``, e.g. someone who left the region)."""
-    people = dict(people_of(tenant.id))
+    """People who can lead a joint action or own a contribution: those of the region who may
+    then work on it (not observers or assessors, who read only), plus whoever holds the field
+    now (``keep``, e.g. someone who left the region)."""
+    people = dict(people_of(tenant.id, owners=True))
     missing = {i for i in keep if i and i not in people}
     if missing:
         for user in db.session.scalars(select(User).where(User.id.in_(missing))):

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from portal.toolkit import Cluster, Role, cluster_ids_of, role_in
 
+# Who works on joint actions: leads them, owns a contribution, edits what they lead or own.
+# Observers and assessors read only, so they are neither leads nor owners.
+MAY_WORK = frozenset({Role.COORDINATOR, Role.CLUSTER_MANAGER, Role.MEMBER})
+
 
 def _tenant_id(obj):
     return getattr(obj, "tenant_id", None) or getattr(obj, "id", None)
@@ -24,6 +28,8 @@ def check(user, action: str, obj) -> bool | None:
         return False
     if action == "joint.view":
         return True
+    if role not in MAY_WORK:
+        return False  # read only, also where an older record names them lead or owner
     if role == Role.COORDINATOR:
         return action in {"joint.create", "joint.manage", "joint.join", "joint.contribute"}
     from portal_joint.models import JointAction, Participation

@@ -110,7 +110,25 @@ def _decimal(value: Any, limit: Decimal, field: str, errors: dict) -> Decimal | 
     return number
 
 
-def _clean_action(data: dict[str, Any], tenant_id: int) -> dict[str, Any]:
+def _person_error(user_id: int, tenant_id: int) -> list[str] | None:
+    """Why the person cannot lead a joint action or own a contribution (None: they can):
+    someone of the region who may then work on it, not an observer or an assessor."""
+    from portal.toolkit import role_in
+    from portal_joint.permissions import MAY_WORK
+
+    role = role_in(_user(user_id), tenant_id)
+    if role is None:
+        return [_("Choose a person of this region.")]
+    if role not in MAY_WORK:
+        return [
+            _("Choose someone who may work on the joint action: observers and assessors may not.")
+        ]
+    return None
+
+
+def _clean_action(
+    data: dict[str, Any], tenant_id: int, current_lead: int | None = None
+) -> dict[str, Any]:
     values = {k: data[k] for k in ACTION_FIELDS if k in data}
     errors: dict[str, list[str]] = {}
     if "title" in values:
@@ -133,11 +151,9 @@ def _clean_action(data: dict[str, Any], tenant_id: int) -> dict[str, Any]:
         and db.session.scalar(select(Cluster.id).where(Cluster.id == lead_cluster)) is None
     ):
         errors["lead_cluster_id"] = [_("Choose a cluster of this region.")]
-    if values.get("lead_user_id"):
-        from portal.toolkit import role_in
-
-        if role_in(_user(values["lead_user_id"]), tenant_id) is None:
-            errors["lead_user_id"] = [_("Choose a person of this region.")]
+    lead = values.get("lead_user_id")
+    if lead and lead != current_lead and (problem := _person_error(lead, tenant_id)):
+        errors["lead_user_id"] = problem
     if errors:
         raise ServiceError(_("Check the marked fields."), errors)
     return values
@@ -195,7 +211,7 @@ def update_action(user, action: JointAction, data: dict[str, Any], version: int 
     if user is not None:
         require(user, "joint.manage", action)
     _check_version(action, version, {f: getattr(action, f) for f in ACTION_FIELDS})
-    values = _clean_action(data, action.tenant_id)
+    values = _clean_action(data, action.tenant_id, current_lead=action.lead_user_id)
     changed = {k: v for k, v in values.items() if getattr(action, k) != v}
     for key, value in changed.items():
         setattr(action, key, value)
@@ -329,11 +345,9 @@ def update_part(user, part: Participation, data: dict[str, Any], version: int | 
     for field in ("hours_spent", "money_spent"):  # spent is never "unknown": empty is 0
         if field in values and values[field] is None and field not in errors:
             values[field] = Decimal(0)
-    if values.get("owner_id"):
-        from portal.toolkit import role_in
-
-        if role_in(_user(values["owner_id"]), part.tenant_id) is None:
-            errors["owner_id"] = [_("Choose a person of this region.")]
+    owner = values.get("owner_id")
+    if owner and owner != part.owner_id and (problem := _person_error(owner, part.tenant_id)):
+        errors["owner_id"] = problem
     if errors:
         raise ServiceError(_("Check the marked fields."), errors)
     changed = {k: v for k, v in values.items() if getattr(part, k) != v}

@@ -34,6 +34,7 @@ from portal.imports.table import (
 )
 from portal.imports.table import is_blank as _is_blank
 from portal.imports.table import text as _text
+from portal.permissions import ACTION_OWNER_ROLES
 from portal.plans.models import Action, ActionStatus, Plan, Priority
 from portal.plans.spreadsheets import (
     COLUMNS,
@@ -102,14 +103,16 @@ class _Checker:
         self.header = header
         self.as_new = as_new
         self.actions = {a.id: a for a in plan_actions(plan)}
-        self.people = {
-            email.lower(): user_id
-            for user_id, email in db.session.execute(
-                select(User.id, User.email)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.tenant_id == plan.tenant_id)
-            )
-        }
+        self.people = {}
+        self.may_own = set()  # who may be made an owner: those who may edit the action
+        for user_id, email, role in db.session.execute(
+            select(User.id, User.email, Membership.role)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.tenant_id == plan.tenant_id)
+        ):
+            self.people[email.lower()] = user_id
+            if role in ACTION_OWNER_ROLES:
+                self.may_own.add(user_id)
         self.clusters = {
             name.strip().lower(): cluster_id
             for cluster_id, name in db.session.execute(select(Cluster.id, Cluster.name))
@@ -143,6 +146,17 @@ class _Checker:
                 values["owner_id"] = None
             elif email in self.people:
                 values["owner_id"] = self.people[email]
+                kept = action is not None and action.owner_id == values["owner_id"]
+                if values["owner_id"] not in self.may_own and not kept:
+                    self.error(
+                        line,
+                        "owner_email",
+                        _(
+                            "“%(email)s” may not edit actions (observers and assessors may "
+                            "not), so cannot own one.",
+                            email=email,
+                        ),
+                    )
             else:
                 self.error(
                     line,

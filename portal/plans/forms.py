@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
 from portal.settings.forms import MultiCheckboxField
@@ -21,6 +21,19 @@ from portal.web.forms import strip
 
 def _none_if_empty(value):
     return None if value in ("", None) else value
+
+
+class OwnerField(SelectField):
+    """An action's owner, one of the people offered (``people_choices(..., owners=True)``):
+    those who may edit the action. Anyone else is refused with a message that says why."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(
+                _l("Choose someone who may edit the action: observers and assessors may not.")
+            ) from None
 
 
 class PlanForm(FlaskForm):
@@ -40,7 +53,7 @@ class PlanForm(FlaskForm):
 class ActionForm(FlaskForm):
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    owner_id = SelectField(_l("Owner"), coerce=_none_if_empty, validators=[Optional()])
+    owner_id = OwnerField(_l("Owner"), coerce=_none_if_empty, validators=[Optional()])
     clusters = MultiCheckboxField(_l("Responsible clusters"), coerce=int, default=list)
     start_date = DateField(_l("Starts"), validators=[Optional()])
     due_date = DateField(_l("Due"), validators=[Optional()])

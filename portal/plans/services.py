@@ -18,7 +18,7 @@ from portal.clusters.models import Cluster
 from portal.errors import ConflictError, ServiceError
 from portal.events import apply_changes, emit
 from portal.extensions import db
-from portal.permissions import require
+from portal.permissions import ACTION_OWNER_ROLES, require
 from portal.plans.models import (
     OPEN_STATUSES,
     Action,
@@ -197,18 +197,30 @@ def _matches(text: str):
     )
 
 
-def _owner_in_tenant(owner_id: int | None, tenant_id: int) -> None:
-    if owner_id is None:
+def _check_owner(owner_id: int | None, tenant_id: int, current: int | None = None) -> None:
+    """A new owner must be a person of the region who may edit the action (owners edit
+    their actions; observers and assessors may not). ``current``, the owner the action has,
+    may stay."""
+    if owner_id is None or owner_id == current:
         return
-    exists = db.session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == owner_id, Membership.tenant_id == tenant_id
-        )
-    )
-    if exists is None:
+    found = db.session.execute(
+        select(Membership.role, User.name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.user_id == owner_id, Membership.tenant_id == tenant_id)
+    ).first()
+    if found is None:
         raise ServiceError(
             _("The owner must be a person of this region."),
             {"owner_id": [_("Choose a person of this region.")]},
+        )
+    if found.role not in ACTION_OWNER_ROLES:
+        raise ServiceError(
+            _("%(name)s may not edit actions, so cannot own one.", name=found.name),
+            {
+                "owner_id": [
+                    _("Choose someone who may edit the action: observers and assessors may not.")
+                ]
+            },
         )
 
 
@@ -256,7 +268,7 @@ def create_action(
     if user is not None:
         require(user, "plan.manage", plan)
     values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
-    _owner_in_tenant(values.get("owner_id"), plan.tenant_id)
+    _check_owner(values.get("owner_id"), plan.tenant_id)
     action = Action(tenant_id=plan.tenant_id, plan_id=plan.id, **values)
     db.session.add(action)
     db.session.flush()
@@ -293,7 +305,7 @@ def update_action(
         )
     values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
     if "owner_id" in values:
-        _owner_in_tenant(values["owner_id"], action.tenant_id)
+        _check_owner(values["owner_id"], action.tenant_id, current=action.owner_id)
     changes = apply_changes(action, values)
     if cluster_ids is not None:
         before = sorted(c.id for c in action.clusters)
@@ -466,13 +478,20 @@ def my_work(
     return result
 
 
-def people_choices(tenant_id: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(
+def people_choices(
+    tenant_id: int, *, owners: bool = False, keep: int | None = None
+) -> list[tuple[int, str]]:
+    """(id, name) of everyone with a role in the tenant, by name. ``owners``: only those who
+    may own an action (they may edit it), and ``keep``, the owner an action has."""
+    stmt = (
         select(User.id, User.name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.tenant_id == tenant_id)
-        .order_by(User.name)
-    ).all()
+    )
+    if owners:
+        may_own = Membership.role.in_(ACTION_OWNER_ROLES)
+        stmt = stmt.where(may_own if keep is None else or_(may_own, User.id == keep))
+    rows = db.session.execute(stmt.order_by(User.name)).all()
     return [(user_id, name) for user_id, name in rows]
 
 

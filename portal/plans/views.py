@@ -289,10 +289,10 @@ def delete(plan_id: int):
 # --- actions ----------------------------------------------------------------------------
 
 
-def _action_form(plan: Plan, **kwargs) -> ActionForm:
-    return ActionForm(
-        people=services.people_choices(plan.tenant_id), cluster_choices=cluster_choices(), **kwargs
-    )
+def _action_form(plan: Plan, owner_id: int | None = None, **kwargs) -> ActionForm:
+    """The owner is one of those who may edit the action, or the one it has (``owner_id``)."""
+    people = services.people_choices(plan.tenant_id, owners=True, keep=owner_id)
+    return ActionForm(people=people, cluster_choices=cluster_choices(), **kwargs)
 
 
 @bp.route("/plans/<int:plan_id>/actions/new", methods=["GET", "POST"])
@@ -361,7 +361,7 @@ def action_detail(action_id: int):
 def action_edit(action_id: int):
     action = _action(action_id)
     require(current_user, "action.edit", action)
-    form = _action_form(action.plan, obj=action)
+    form = _action_form(action.plan, action.owner_id, obj=action)
     if request.method == "GET":
         form.owner_id.data = str(action.owner_id) if action.owner_id else ""
         form.status.data, form.priority.data = action.status.value, action.priority.value

@@ -15,6 +15,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.plans.forms import OwnerField
 from portal.settings.forms import MultiCheckboxField
 from portal.web.forms import strip
 
@@ -148,7 +149,7 @@ class DecisionForm(FlaskForm):
         _l("Decision"), filters=[strip], validators=[DataRequired(), Length(max=200)]
     )
     plan_id = SelectField(_l("Plan"), coerce=optional_int, validators=[DataRequired()])
-    owner_id = SelectField(_l("Owner"), coerce=optional_int, validators=[Optional()])
+    owner_id = OwnerField(_l("Owner"), coerce=optional_int, validators=[Optional()])
     due_date = DateField(_l("Due"), validators=[Optional(), sensible_year])
 
     def __init__(self, *args, plan_choices=(), people_choices=(), **kwargs):

@@ -243,6 +243,11 @@ def _people() -> list[tuple[int, str]]:
     return g._workshop_people
 
 
+def _owners() -> list[tuple[int, str]]:
+    """Who may own the action a decision becomes: those who may edit it."""
+    return plans.people_choices(g.tenant.id, owners=True)
+
+
 def _invite_form(workshop: Workshop, invites, formdata=None) -> InviteForm | None:
     if not may(current_user, "workshop.manage", workshop):
         return None
@@ -310,7 +315,7 @@ def _render_detail(workshop: Workshop, status: int = 200, **forms):
                 formdata=None,
                 prefix="decision",
                 plan_choices=plan_choices,
-                people_choices=_people(),
+                people_choices=_owners(),
             )
             if plan_choices
             else None
@@ -537,7 +542,7 @@ def decision(workshop_id: int):
     plan_choices = _plan_choices()
     if not plan_choices:
         abort(403)
-    form = DecisionForm(prefix="decision", plan_choices=plan_choices, people_choices=_people())
+    form = DecisionForm(prefix="decision", plan_choices=plan_choices, people_choices=_owners())
     if form.validate_on_submit():
         plan = get_or_404(Plan, form.plan_id.data)
         require(current_user, "plan.manage", plan)
