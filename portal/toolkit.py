@@ -42,6 +42,24 @@ from portal.db import Base as Model
 from portal.db import Timestamped
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
+from portal.imports.cells import parse_date, parse_float, parse_int
+from portal.imports.service import Importer
+from portal.imports.service import Step as ImportStep
+from portal.imports.table import (
+    EXAMPLE_COLUMN,
+    EXAMPLE_MARK,
+    FileProblem,
+    is_blank,
+    raw_text,
+    read_table,
+    row_too_long,
+    table_problems,
+)
+from portal.imports.table import Problem as ImportProblem
+from portal.imports.table import text as cell_text
+from portal.imports.web import check_upload
+from portal.imports.web import confirm as confirm_import
+from portal.imports.web import status as import_status
 from portal.labels.scheme import (
     ClusterEvidence,
     EvidenceData,
@@ -142,6 +160,24 @@ __all__ = [
     "download_name",
     "to_csv",
     "to_xlsx",
+    "EXAMPLE_COLUMN",
+    "EXAMPLE_MARK",
+    "FileProblem",
+    "ImportProblem",
+    "ImportStep",
+    "Importer",
+    "cell_text",
+    "check_upload",
+    "confirm_import",
+    "import_status",
+    "is_blank",
+    "parse_date",
+    "parse_float",
+    "parse_int",
+    "raw_text",
+    "read_table",
+    "row_too_long",
+    "table_problems",
     "Tenant",
     "TenantBlueprint",
     "TenantScoped",

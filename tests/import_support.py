@@ -20,8 +20,8 @@ def token_of(response) -> str | None:
     return found.group(1) if found else None
 
 
-def check(client, url: str, content: bytes, name: str = "file.csv", **fields):
-    data = {"file": (io.BytesIO(content), name), **fields}
+def check(client, url: str, content: bytes, filename: str = "file.csv", **fields):
+    data = {"file": (io.BytesIO(content), filename), **fields}
     return client.post(url, data=data, content_type="multipart/form-data")
 
 
@@ -30,10 +30,10 @@ def confirm(client, url: str, token: str | None):
 
 
 def check_and_confirm(
-    client, url: str, confirm_url: str, content: bytes, name="file.csv", **fields
+    client, url: str, confirm_url: str, content: bytes, filename="file.csv", **fields
 ):
     """Both steps; the check's response when it finds problems, else the confirm's."""
-    checked = check(client, url, content, name, **fields)
+    checked = check(client, url, content, filename, **fields)
     token = token_of(checked)
     if checked.status_code != 200 or token is None:
         return checked

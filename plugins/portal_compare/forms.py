@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.toolkit import FlaskForm, _l
-from portal_compare.reference_import import KIND_LABELS, KINDS, NAME_LIMIT
+from portal_compare.reference_format import KIND_LABELS, KINDS, NAME_LIMIT
 
 MIN_GROUP_LOW, MIN_GROUP_HIGH = 3, 50
 
@@ -47,7 +47,6 @@ class ReferenceImportForm(FlaskForm):
     file = FileField(
         _l("CSV or Excel file"), validators=[FileRequired(_l("Choose a file to import."))]
     )
-    dry_run = BooleanField(_l("Only check the file, write nothing"))
 
 
 class PublishForm(FlaskForm):

@@ -1,8 +1,10 @@
 """Reference portfolios (coordinators).
 
 * ``compare.references``: the region's own portfolios and the ones other regions published;
-* ``compare.reference_import``: a CSV or XLSX file becomes a portfolio (check first, then
-  all or nothing);
+* ``compare.reference_import`` and ``compare.reference_import_confirm``: a CSV or XLSX file
+  becomes a portfolio (check first and keep the file, then confirm: all or nothing);
+* ``compare.reference_export``: an own portfolio in the aggregates import format (CSV, XLSX);
+* ``compare.reference_example``: the example files (their rows marked as examples);
 * ``compare.reference_delete``: delete (or, for a published one, withdraw) an own portfolio;
 * ``compare.publish``: publish the forum's anonymised aggregates for other regions;
 
@@ -16,14 +18,21 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from portal.toolkit import (
+    CSV_MIME,
+    XLSX_MIME,
+    ImportStep,
     ServiceError,
     Tenant,
     _,
+    check_upload,
+    confirm_import,
     current_tenant,
     current_user,
     db,
+    download_name,
     find_indicator_set,
     get_or_404,
+    import_status,
     indicator_sets_for,
     may,
     pick_text,
@@ -31,7 +40,7 @@ from portal.toolkit import (
     require,
     values_view,
 )
-from portal_compare import reference_import
+from portal_compare import reference_export, reference_import
 from portal_compare.blueprint import bp
 from portal_compare.forms import PublishForm, ReferenceImportForm, set_choices
 from portal_compare.models import ReferencePortfolio
@@ -95,55 +104,71 @@ def references():
     )
 
 
-@bp.route("/references/import", methods=["GET", "POST"], endpoint="reference_import")
-def import_page():
-    tenant = current_tenant()
-    require(current_user, "compare.manage", tenant)
-    sets = _sets(tenant)
-    form = ReferenceImportForm()
-    form.indicator_set.choices = set_choices(sets.values(), pick_text, _locale())
-    outcome = None
-    indicator_set = None
-    if form.validate_on_submit():
-        indicator_set = sets[form.indicator_set.data]
-        problem = reference_import.name_problem(tenant.id, form.name.data, indicator_set)
-        if problem:
-            form.name.errors = [*form.name.errors, problem]
-        else:
-            outcome = reference_import.import_reference(
-                _user(),
-                tenant.id,
-                form.file.data.read(reference_import.MAX_FILE_BYTES + 1),
-                kind=form.kind.data,
-                indicator_set=indicator_set,
-                name=form.name.data,
-                dry_run=form.dry_run.data,
-            )
-            if outcome.written:
-                flash(
-                    _(
-                        "The reference portfolio “%(name)s” is imported: %(indicators)d "
-                        "indicators, %(clusters)d clusters.",
-                        name=form.name.data,
-                        indicators=len(outcome.aggregates),
-                        clusters=outcome.cluster_count,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("compare.references"))
-    status = 422 if (form.errors or (outcome and outcome.errors)) else 200
+def _import_page(form: ReferenceImportForm, sets: dict, step: ImportStep | None):
     return render_template(
         "compare/references/import.html",
         form=form,
-        outcome=outcome,
-        indicator_set=indicator_set,
+        step=step,
         sets=list(sets.values()),
         pick=pick_text,
         locale=_locale(),
         max_rows=reference_import.MAX_ROWS,
         max_mb=reference_import.MAX_FILE_BYTES // (1024 * 1024),
         kinds=reference_import.KIND_LABELS,
-    ), status
+    ), import_status(step, form)
+
+
+def _import_form(sets: dict, formdata=True) -> ReferenceImportForm:
+    form = ReferenceImportForm() if formdata else ReferenceImportForm(formdata=None)
+    form.indicator_set.choices = set_choices(sets.values(), pick_text, _locale())
+    return form
+
+
+@bp.route("/references/import", methods=["GET", "POST"], endpoint="reference_import")
+def import_page():
+    """Step one: the file is checked and kept; nothing is written."""
+    tenant = current_tenant()
+    require(current_user, "compare.manage", tenant)
+    sets = _sets(tenant)
+    form = _import_form(sets)
+    step = None
+    if form.validate_on_submit():
+        indicator_set = sets[form.indicator_set.data]
+        problem = reference_import.name_problem(tenant.id, form.name.data, indicator_set)
+        if problem:
+            form.name.errors = [*form.name.errors, problem]
+        else:
+            step = check_upload(
+                reference_import.importer(_user(), tenant.id),
+                form.file.data,
+                target=reference_import.TARGET,
+                options=reference_import.options(form.kind.data, indicator_set, form.name.data),
+            )
+    return _import_page(form, sets, step)
+
+
+@bp.route("/references/import/confirm", methods=["POST"], endpoint="reference_import_confirm")
+def import_confirm():
+    """Step two: the kept file (and the name) is checked again and written."""
+    tenant = current_tenant()
+    require(current_user, "compare.manage", tenant)
+    step = confirm_import(
+        reference_import.importer(_user(), tenant.id), target=reference_import.TARGET
+    )
+    if step.state == "written":
+        outcome = step.outcome
+        flash(
+            _(
+                "The reference portfolio “%(name)s” is imported: %(indicators)d "
+                "indicators, %(clusters)d clusters.",
+                name=outcome.name,
+                indicators=len(outcome.aggregates),
+                clusters=outcome.cluster_count,
+            ),
+            "success",
+        )
+        return redirect(url_for("compare.references"))
+    return _import_page(_import_form(_sets(tenant), formdata=False), _sets(tenant), step)
 
 
 @bp.route("/references/example-<kind>.csv")
@@ -153,11 +178,43 @@ def reference_example(kind: str):
     sets = list(_sets(tenant).values())
     if kind not in reference_import.KINDS or not sets:
         abort(404)
-    data = reference_import.example_csv(kind, sets[0])
+    data = reference_export.example_csv(kind, sets[0])
+    return _download(data, CSV_MIME, f"reference-{kind}-example.csv")
+
+
+@bp.route(
+    "/references/<int:portfolio_id>/aggregates.xlsx",
+    defaults={"fmt": "xlsx"},
+    endpoint="reference_export",
+)
+@bp.route(
+    "/references/<int:portfolio_id>/aggregates.csv",
+    defaults={"fmt": "csv"},
+    endpoint="reference_export",
+)
+def export_portfolio(portfolio_id: int, fmt: str):
+    """One of the region's own portfolios in the aggregates import format."""
+    portfolio = get_or_404(ReferencePortfolio, portfolio_id)  # the region's own only
+    require(current_user, "compare.manage", portfolio)
+    indicator_set = find_indicator_set(portfolio.indicator_set, portfolio.set_version)
+    name = download_name(
+        "reference", portfolio.id, portfolio.name, "aggregates", extension="." + fmt
+    )
+    if fmt == "xlsx":
+        data = reference_export.portfolio_xlsx(portfolio, indicator_set)
+        return _download(data, XLSX_MIME, name)
+    return _download(reference_export.portfolio_csv(portfolio, indicator_set), CSV_MIME, name)
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
     return Response(
         data,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="reference-{kind}.csv"'},
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
