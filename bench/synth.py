@@ -293,6 +293,7 @@ def _build(app, scale: Scale, rng: random.Random) -> Region:
         round_ids = list(ids.take(tables["benchmark_round"], rounds))
         round_of: list[tuple[int, int, int]] = []  # (round id, cluster id, round number)
         first_day = today - timedelta(days=400 * scale.rounds_per_cluster + 60)
+        now = datetime.now(UTC)  # experts' confirmed results
         rows = []
         it = iter(round_ids)
         for n, cid in enumerate(cluster_ids):
@@ -308,7 +309,10 @@ def _build(app, scale: Scale, rng: random.Random) -> Region:
                         "indicator_set": indicator_set.id,
                         "set_version": indicator_set.version,
                         "assessor": "Bench Assessor",
-                        "audit": r == scale.rounds_per_cluster - 1 and n % 5 == 0,
+                        "kind": "audit"
+                        if r == scale.rounds_per_cluster - 1 and n % 5 == 0
+                        else "benchmarking",
+                        "confirmed_at": now,
                     }
                 )
         _insert(conn, tables["benchmark_round"], rows, rounds, counts)

@@ -70,8 +70,8 @@ def _import_models() -> None:
     import portal.labels.models
     import portal.mail.models
     import portal.plans.models
-    import portal.privacy.models
     import portal.plugin_incidents
+    import portal.privacy.models
     import portal.programmes.models
     import portal.tenancy.models
     import portal.workshops.models  # noqa: F401

@@ -36,8 +36,10 @@ CLUSTER_ACTIONS = frozenset(
         "member.edit",
         "member.delete",
         "member.import",
-        # A cluster's benchmarking rounds and label evidence: its managers and coordinators.
+        # A cluster's rounds (managers: self-assessments only) and its documented
+        # improvements: its managers and coordinators.
         "round.manage",
+        "round.self_assess",
         "label.evidence",
     }
 )
@@ -61,9 +63,22 @@ COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
     "workshop.create",
     "workshop.manage",
 }
-# Certified experts: they benchmark any cluster of the region, record expert reviews and
-# award labels; they read everything and take no part in the joint process.
-ASSESSOR_ACTIONS = frozenset({"round.manage", "label.evidence", "label.award"})
+# Certified experts: they benchmark and audit any cluster of the region (their results are
+# theirs: coordinators may enter one on an expert's behalf, naming the expert; only assessors
+# correct a confirmed one), record expert reviews and award labels; they take no part in the
+# joint process.
+ASSESSOR_ACTIONS = frozenset(
+    {
+        "round.manage",
+        "round.assess",
+        "round.correct",
+        "label.evidence",
+        "label.review",
+        "label.award",
+    }
+)
+# Only the experts themselves correct a confirmed result (coordinators do not).
+ASSESSOR_ONLY_ACTIONS = frozenset({"round.correct"})
 PROCESS_ACTIONS = frozenset(
     {
         "workshop.register",  # everyone but observers, when invited (or a coordinator)
@@ -82,6 +97,7 @@ CORE_ACTIONS = (
     | PROCESS_ACTIONS
     | VALUES_ACTIONS
     | SHARING_ACTIONS
+    | ASSESSOR_ACTIONS
 )
 
 
@@ -154,6 +170,8 @@ def _core_rule(membership: Membership, action: str, obj: Any) -> bool:
         return True
     if action in SHARING_ACTIONS:
         return role == Role.CLUSTER_MANAGER and _cluster_id_of(obj) in membership.cluster_ids
+    if action in ASSESSOR_ONLY_ACTIONS:
+        return role == Role.ASSESSOR
     if role == Role.COORDINATOR:
         return True
     if role == Role.ASSESSOR:

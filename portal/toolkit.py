@@ -29,13 +29,15 @@ from portal.benchmarking.comparisons import (
     ClusterRound,
     ComparisonContext,
     ComparisonKind,
+    ForumRounds,
     cluster_rounds,
     comparison_kinds,
     first_rounds_after,
+    forum_rounds,
     latest_rounds,
     rounds_fingerprint,
 )
-from portal.benchmarking.indicators import IndicatorSet
+from portal.benchmarking.indicators import Coverage, IndicatorSet
 from portal.benchmarking.indicators import pick as pick_text
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
@@ -82,6 +84,7 @@ from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
 from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv, to_xlsx
 from portal.privacy.policy import ValuesView, values_view
+from portal.privacy.pseudonyms import cluster_pseudonyms
 from portal.programmes.models import Programme, ProgrammeCluster
 from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
@@ -110,6 +113,10 @@ __all__ = [
     "cluster_ids_of",
     "cluster_rounds",
     "first_rounds_after",
+    "forum_rounds",
+    "ForumRounds",
+    "Coverage",
+    "cluster_pseudonyms",
     "Programme",
     "ProgrammeCluster",
     "Workshop",
@@ -140,6 +147,7 @@ __all__ = [
     "share_shown",
     "award_label",
     "cluster_evidence",
+    "correct_round",
     "months_apart",
     "record_label_evidence",
     "save_round",
@@ -289,14 +297,37 @@ def save_round(
     assessor: str = "",
     notes: str = "",
     user: User | None = None,
+    kind: str | None = None,
+    confirm: bool | None = None,
 ) -> Any:
-    """Store a benchmarking round of ``cluster`` (values by indicator id; the traffic lights
-    are computed). ``user`` None acts as the system (no permission check); otherwise the
-    user needs ``round.manage``. Bad values raise ``ServiceError``; answers the round."""
+    """Store a round of ``cluster`` (values by indicator id; the traffic lights are
+    computed). ``kind``: "benchmarking" (default; "audit" with ``audit=True``) or
+    "self_assessment". ``user`` None acts as the system (no permission check; the round is
+    confirmed unless ``confirm=False``); otherwise the user needs the right to enter that
+    kind. Bad values raise ``ServiceError``; answers the round."""
     from portal.benchmarking.services import save_round as _save
 
     data = {"held_on": held_on, "assessor": assessor, "notes": notes, "audit": audit}
+    if kind is not None:
+        data["kind"] = kind
+    if confirm is not None:
+        data["confirm"] = confirm
     return _save(user, cluster, indicator_set, data, {k: (v, "") for k, v in values.items()})
+
+
+def correct_round(
+    round_: Any, values: dict[str, float], reason: str, *, user: User | None = None
+) -> Any:
+    """Correct a confirmed round (an expert's result) with a reason: the replaced revision is
+    kept with its values. ``user`` None acts as the system; otherwise ``round.correct``
+    (assessors) is checked. Values by indicator id replace the round's values."""
+    from portal.benchmarking.services import correct_round as _correct
+    from portal.benchmarking.services import find_set
+
+    indicator_set = find_set(round_.indicator_set, round_.set_version)
+    data = {"held_on": round_.held_on, "assessor": round_.assessor, "notes": round_.notes}
+    data["reason"] = reason
+    return _correct(user, round_, indicator_set, data, {k: (v, "") for k, v in values.items()})
 
 
 def cluster_evidence(cluster_id: int) -> ClusterEvidence:

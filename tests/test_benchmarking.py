@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.benchmarking.indicators import IndicatorSet, IndicatorSetError
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.extensions import db
-from portal.tenancy import unscoped
+from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import count_queries, login
 
 ESCA = {"set": "esca-gold", "version": "2013"}
@@ -100,11 +100,17 @@ def _values(**overrides):
     return data
 
 
-def test_manager_enters_a_round_and_sees_lights(client, esca, app):
+def test_manager_enters_a_self_assessment_and_sees_lights(client, esca, app):
     login(client, "manager@a.example")
     url = f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=esca-gold&version=2013"
-    assert client.get(url).status_code == 200
-    response = client.post(url, data=_values(**{"c-engagement": "Member survey 2025"}))
+    page = client.get(url).get_data(as_text=True)
+    # managers score their own cluster; an expert's benchmarking or audit is not theirs
+    assert 'value="self_assessment"' in page and 'value="benchmarking"' not in page
+    refused = client.post(url, data=_values(kind="benchmarking"))
+    assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True)
+    response = client.post(
+        url, data=_values(kind="self_assessment", **{"c-engagement": "Member survey 2025"})
+    )
     assert response.status_code == 302
     with app.app_context(), unscoped():
         lights = dict(
@@ -171,9 +177,13 @@ def test_an_assessor_enters_an_audit_round_for_any_cluster(client, esca, app):
     login(client, "assessor@a.example")
     for cluster in (esca["c1"], esca["c2"]):
         url = f"/nordland/clusters/{cluster.id}/rounds/new?set=esca-gold&version=2013"
-        assert client.post(url, data=_values(audit="y")).status_code == 302
+        assert client.post(url, data=_values(kind="audit")).status_code == 302
     with app.app_context(), unscoped():
-        assert [r.audit for r in db.session.scalars(select(BenchmarkRound))] == [True, True]
+        rounds = db.session.scalars(select(BenchmarkRound)).all()
+        assert [(r.audit, r.entered_role, r.confirmed) for r in rounds] == [
+            (True, "assessor", False),  # drafts until the expert confirms them
+            (True, "assessor", False),
+        ]
     page = client.get(f"/nordland/clusters/{esca['c1'].id}/rounds").get_data(as_text=True)
     assert "audit" in page
     # but takes no part in the joint process: no plans, no workshops
@@ -239,3 +249,105 @@ def test_the_grid_costs_the_same_queries_for_one_round_or_six(client, esca, app)
     assert len(one) == len(six)
     cluster_page = f"/nordland/clusters/{esca['c1'].id}"
     assert "6 rounds, the latest on" in client.get(cluster_page).get_data(as_text=True)
+
+
+# --- kinds, confirmation, corrections -------------------------------------------------------
+
+
+def _round_of(app, cluster_id):
+    with app.app_context(), unscoped():
+        return db.session.scalar(
+            select(BenchmarkRound).where(BenchmarkRound.cluster_id == cluster_id)
+        )
+
+
+def test_a_coordinator_enters_an_experts_result_naming_the_expert(client, esca, app):
+    login(client, "coord@a.example")
+    url = f"/nordland/clusters/{esca['c1'].id}/rounds/new?set=esca-gold&version=2013"
+    nameless = client.post(url, data=_values(kind="benchmarking", assessor=""))
+    assert nameless.status_code == 422
+    assert "Name the expert whose result this is" in nameless.get_data(as_text=True)
+    assert _round_of(app, esca["c1"].id) is None
+    assert client.post(url, data=_values(kind="benchmarking", confirm="1")).status_code == 302
+    saved = _round_of(app, esca["c1"].id)
+    assert (saved.assessor, saved.entered_role, saved.confirmed) == (
+        "ESCA expert",
+        "coordinator",
+        True,
+    )
+
+
+def test_a_confirmed_round_is_locked_and_an_assessor_corrects_it_with_a_reason(client, esca, app):
+    login(client, "assessor@a.example")
+    c1 = esca["c1"].id
+    url = f"/nordland/clusters/{c1}/rounds/new?set=esca-gold&version=2013"
+    assert client.post(url, data=_values(kind="benchmarking")).status_code == 302
+    draft = _round_of(app, c1)
+    assert draft.assessor == "ESCA expert" and not draft.confirmed
+    # a draft changes freely, then the expert confirms it
+    edit = f"/nordland/rounds/{draft.id}/edit"
+    assert (
+        client.post(edit, data=_values(kind="benchmarking", **{"v-engagement": "3"})).status_code
+        == 302
+    )
+    assert client.post(f"/nordland/rounds/{draft.id}/confirm").status_code == 302
+    assert _round_of(app, c1).confirmed
+    # the coordinator may no longer change it, nor delete it
+    client.post("/logout")
+    login(client, "coord@a.example")
+    locked = client.post(edit, data=_values(kind="benchmarking", **{"v-engagement": "5"}))
+    assert locked.status_code == 302 and "/history" in locked.headers["Location"]
+    client.post(f"/nordland/rounds/{draft.id}/delete")
+    with app.app_context(), unscoped():
+        kept = db.session.get(BenchmarkRound, draft.id)
+        assert (
+            kept is not None and {v.indicator_id: v.value for v in kept.values}["engagement"] == 3
+        )
+    # the assessor corrects it: a reason is required; the replaced result is kept
+    client.post("/logout")
+    login(client, "assessor@a.example")
+    assert "Why the confirmed result is corrected" in client.get(edit).get_data(as_text=True)
+    no_reason = client.post(edit, data=_values(kind="benchmarking", **{"v-engagement": "5"}))
+    assert no_reason.status_code == 422
+    fixed = client.post(
+        edit,
+        data=_values(
+            kind="benchmarking", reason="Typo in the expert's report", **{"v-engagement": "5"}
+        ),
+    )
+    assert fixed.status_code == 302
+    corrected = _round_of(app, c1)
+    with app.app_context(), unscoped():
+        corrected = db.session.get(BenchmarkRound, corrected.id)
+        values = {v.indicator_id: v.value for v in corrected.values}
+        (correction,) = corrected.corrections
+        assert corrected.revision == 2 and values["engagement"] == 5
+        assert correction.reason == "Typo in the expert's report"
+        assert correction.previous["values"]["engagement"][0] == 3
+        assert correction.corrected_by.email == "assessor@a.example"
+    history = client.get(f"/nordland/rounds/{corrected.id}/history").get_data(as_text=True)
+    assert (
+        "Typo in the expert&#39;s report" in history
+        and "Revision 1 replaced by revision 2" in history
+    )
+
+
+def test_label_rules_read_confirmed_expert_results_only(app, esca):
+    from portal.labels.services import cluster_evidence
+    from portal.toolkit import save_round
+
+    with app.test_request_context(), tenant_scope(esca["a"].id):
+        from portal.benchmarking.services import find_set
+        from portal.clusters.models import Cluster
+
+        cluster = db.session.get(Cluster, esca["c1"].id)
+        indicator_set = find_set("esca-gold", "2013")
+        values = {i.id: 4.0 for i in indicator_set.indicators}
+        today = date.today()
+        save_round(
+            cluster, indicator_set, today - timedelta(days=3), values, kind="self_assessment"
+        )
+        save_round(cluster, indicator_set, today - timedelta(days=2), values, confirm=False)
+        save_round(cluster, indicator_set, today - timedelta(days=1), values, audit=True)
+        rounds = cluster_evidence(cluster.id).rounds
+        assert [(r.held_on, r.kind) for r in rounds] == [(today - timedelta(days=1), "audit")]

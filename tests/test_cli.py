@@ -216,3 +216,21 @@ def test_demo_rounds_tell_three_label_stories(app, runner):
     )
     register = login_page.get("/nordland/labels/?within=6").get_data(as_text=True)
     assert names[0] in register
+
+
+def test_demo_shows_round_kinds_corrections_and_a_partial_draft(app, runner):
+    """A locked audit with a correction, a self-assessment, a partial draft, an assessor."""
+    from portal.benchmarking.models import BenchmarkRound, RoundKind
+
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert "assessor@nordland.example" in result.output
+    with app.app_context(), unscoped():
+        nordland = db.session.scalar(select(Tenant.id).where(Tenant.slug == "nordland"))
+        rounds = db.session.scalars(
+            select(BenchmarkRound).where(BenchmarkRound.tenant_id == nordland)
+        ).all()
+        audits = [r for r in rounds if r.kind == RoundKind.AUDIT]
+        assert [(r.locked, r.revision, len(r.corrections)) for r in audits] == [(True, 2, 1)]
+        assert any(r.kind == RoundKind.SELF_ASSESSMENT for r in rounds)
+        drafts = [r for r in rounds if r.kind == RoundKind.BENCHMARKING and not r.confirmed]
+        assert len(drafts) == 1 and len(drafts[0].values) == 18  # of 31: a partial round

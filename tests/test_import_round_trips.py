@@ -130,14 +130,16 @@ def test_rounds_round_trip(app, client, world, factory, fmt):
 
 
 def test_rounds_export_holds_only_the_clusters_one_may_enter(app, client, world, factory):
+    """The export is the import's file: experts' results, for those who import them."""
     factory.enable_plugin(world["a"], "esca")
     _rounds(app, world["a"].id, [world["c1"].id, world["c2"].id])
-    login(client, "manager@a.example")  # manages Arctic Minerals only
+    login(client, "assessor@a.example")
     _header, rows = _table(app, client.get("/nordland/rounds/export.csv").data)
-    assert {r[0] for r in rows} == {"Arctic Minerals"}
-    client.post("/logout")
-    login(client, "observer@a.example")
-    assert client.get("/nordland/rounds/export.csv").status_code == 403
+    assert {r[0] for r in rows} == {"Arctic Minerals", "Helgeland Health"}
+    for email in ("manager@a.example", "observer@a.example"):
+        client.post("/logout")
+        login(client, email)
+        assert client.get("/nordland/rounds/export.csv").status_code == 403
 
 
 # --- plan actions ----------------------------------------------------------------------------

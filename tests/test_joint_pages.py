@@ -822,22 +822,27 @@ def test_the_export_has_a_row_per_contribution(app, joint):
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
-    assert header[:3] == ["Joint action id", "Joint action", "Status"]
-    assert "Money it would have cost alone" in header
+    # stable column names in every language (the import's): statuses by id, people by e-mail
+    assert header[:3] == ["action_id", "title", "status"] and "solo_money" in header
     # Joint branding: 2 rows (c1, c2); Member services: 1; Nobody yet: 1 without a cluster.
-    assert sorted((r[1], r[11]) for r in body) == [
+    cluster = header.index("cluster")
+    assert sorted((r[1], r[cluster]) for r in body) == [
         ("Joint branding", "Arctic Minerals"),
         ("Joint branding", "Helgeland Health"),
         ("Member services", "Helgeland Health"),
         ("Nobody yet", ""),
     ]
-    c1 = next(r for r in body if r[11] == "Arctic Minerals")
+    c1 = next(r for r in body if r[cluster] == "Arctic Minerals")
     named = dict(zip(header, c1, strict=True))
-    assert named["Money spent"] == "3000" and named["Money it would have cost alone"] == "8000"
-    assert named["Lead person"] == "Lead" and named["Lead cluster"] == "Arctic Minerals"
-    assert named["Progress of the joint action (%)"] == "30"
-    c2 = next(r for r in body if r[1] == "Joint branding" and r[11] == "Helgeland Health")
-    assert c2[header.index("Tasks")] == '\'=HYPERLINK("x")'  # never a formula
+    assert named["money_spent"] == "3000" and named["solo_money"] == "8000"
+    assert named["lead_email"] == "lead@a.example" and named["lead_cluster"] == "Arctic Minerals"
+    assert named["action_progress"] == "30" and named["status"] == "proposed"
+    assert named["part_status"] == "not_started" and named["part_progress"] == "40"
+    c2 = next(r for r in body if r[1] == "Joint branding" and r[cluster] == "Helgeland Health")
+    assert c2[header.index("tasks")] == '\'=HYPERLINK("x")'  # never a formula
+    client.post("/language", data={"locale": "nb", "next": "/"})
+    again = client.get(f"/nordland/joint/export.csv?programme={joint.programme_id}")
+    assert again.data.splitlines()[0] == response.data.splitlines()[0]
 
     response = client.get(f"/nordland/joint/export.xlsx?programme={joint.programme_id}")
     assert response.status_code == 200
@@ -846,8 +851,8 @@ def test_the_export_has_a_row_per_contribution(app, joint):
     sheet = load_workbook(io.BytesIO(response.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == header and len(values) == 5
-    row = next(r for r in values if r[11] == "Arctic Minerals")
-    assert row[header.index("Money spent")] == 3000 and row[header.index("Due")].date() == (
+    row = next(r for r in values if r[header.index("cluster")] == "Arctic Minerals")
+    assert row[header.index("money_spent")] == 3000 and row[header.index("due_date")].date() == (
         TODAY + timedelta(days=60)
     )
     assert client.get("/nordland/joint/export.csv").status_code == 404

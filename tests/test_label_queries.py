@@ -8,7 +8,7 @@ hundreds of labels and recorded evidence: the counts must be equal, and small.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -70,6 +70,7 @@ class Batch:
             assessor="Expert",
             audit=audit,
             notes="",
+            confirmed_at=datetime.now(UTC),  # an expert's confirmed result
         )
         self.objects.append(round_)
         self.scores.append((round_, score, set(bump)))

@@ -196,7 +196,9 @@ def test_evidence_makes_silver_eligible(client, benchmarked, app):
             ).status_code
             == 302
         )
-    client.post(url, data={"scheme": "esca", "kind": "expert_review", "text": "Recommends silver"})
+    # the expert's review is the expert's: the manager may not record it
+    review = {"scheme": "esca", "kind": "expert_review", "text": "Recommends silver"}
+    assert client.post(url, data=review).status_code == 403
     empty = client.post(
         url, data={"scheme": "esca", "kind": "improvement", "text": " "}, follow_redirects=True
     )
@@ -209,9 +211,18 @@ def test_evidence_makes_silver_eligible(client, benchmarked, app):
         == 403
     )
     client.post("/logout")
+    login(client, "assessor@a.example")
+    assert client.post(url, data=review).status_code == 302
+    with app.app_context(), unscoped():
+        roles = db.session.scalars(
+            select(LabelEvidence.recorded_role).order_by(LabelEvidence.id)
+        ).all()
+        assert roles == ["cluster_manager"] * 3 + ["assessor"]
+    client.post("/logout")
     login(client, "coord@a.example")
     page = client.get(f"/nordland/clusters/{benchmarked['c1'].id}/labels").get_data(as_text=True)
     assert "all rules met" in page and "Award Silver" in page
+    assert "4 pieces of evidence recorded" in page and "(Assessor)" in page
     ok = client.post(
         f"/nordland/clusters/{benchmarked['c1'].id}/labels/award",
         data={"scheme": "esca", "version": "2020", "level": "silver"},
@@ -332,7 +343,7 @@ def test_evidence_counts_only_for_its_own_scheme(app, world, factory):
 
 
 def test_evidence_keeps_the_day_it_happened(client, benchmarked, app):
-    login(client, "manager@a.example")
+    login(client, "assessor@a.example")
     url = f"/nordland/clusters/{benchmarked['c1'].id}/labels/evidence"
     page = client.get(f"/nordland/clusters/{benchmarked['c1'].id}/labels").get_data(as_text=True)
     assert "Happened on" in page and f'max="{TODAY.isoformat()}"' in page

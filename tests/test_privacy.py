@@ -43,6 +43,7 @@ ID_SOURCES = {
     "file_id": "stored_file",
     "part_id": "joint_participation",
     "message_id": "outbox_message",
+    "portfolio_id": "compare_reference",
 }
 # Pages whose content depends on query arguments the walk would not guess.
 EXTRA_URLS = (

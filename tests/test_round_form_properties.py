@@ -150,7 +150,7 @@ class Submission:
         or the values written when it is saved.
 
         Like the portal: first the form itself (numbers, date, assessor), then the scale,
-        the empty round and the future, then a round on the same day."""
+        the empty round, the future and the expert's name, then a round on the same day."""
         sent = (self.held_on or "", self.assessor or "", *self.values.values())
         if any("\x00" in v for v in (*sent, *self.extra.values())):
             return 400, [], {}  # refused before any view: no database stores NUL
@@ -178,6 +178,8 @@ class Submission:
             second.append("Enter at least one value.")
         if held_on > TODAY:
             second += ["held_on-error", "A round cannot be in the future."]
+        if not (self.assessor or "").strip():  # a coordinator enters an expert's result
+            second += ["assessor-error", "Name the expert whose result this is."]
         if second:
             return 422, second, {}
         if held_on in used:

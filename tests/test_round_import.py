@@ -318,21 +318,22 @@ def test_the_example_file_cannot_pass_for_real_data(app, client, esca):
 
 
 def test_who_may_import(app, client, esca):
-    for email in ("observer@a.example", "member@a.example"):
+    """Imported rounds are experts' results: assessors (and coordinators on their behalf)
+    import them; a cluster manager scores the cluster in a self-assessment instead."""
+    for email in ("observer@a.example", "member@a.example", "manager@a.example"):
         login(client, email)
         assert client.get(URL).status_code == 403
         assert client.get(f"{URL}/example.csv").status_code == 403
         assert _upload(client, _csv([_row()])).status_code == 403
         client.post("/logout")
-    login(client, "manager@a.example")
-    assert client.get(URL).status_code == 200
-    response = _upload(client, _csv([_row(), _row(cluster="Helgeland Health")]))
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "<td>3</td><td>cluster</td><td>You may not enter rounds for this cluster.</td>" in page
     assert _counts(app) == (0, 0)
-    assert _upload(client, _csv([_row()])).status_code == 302
-    assert _counts(app) == (1, 1)
+    login(client, "assessor@a.example")
+    assert client.get(URL).status_code == 200
+    assert _upload(client, _csv([_row(), _row(cluster="Helgeland Health")])).status_code == 302
+    assert _counts(app) == (2, 2)
+    with app.app_context(), unscoped():
+        rounds = db.session.scalars(select(BenchmarkRound)).all()
+        assert {(r.entered_role, r.confirmed) for r in rounds} == {("assessor", True)}
 
 
 def test_other_regions_clusters_are_unknown(app, client, esca, factory):

@@ -1,10 +1,14 @@
 """Demo rounds and labels (idempotent): in each demo region, by cluster name order,
 
-* the first cluster holds bronze from a round 20 months ago: it expires within 6 months;
+* the first cluster holds bronze from a round 20 months ago (awarded on its real, past day):
+  it expires within 6 months; the expert's next benchmarking, on part of the set, is a draft
+  (a partial round, not yet confirmed);
 * the second has two rounds 13 months apart with improvements, documented, and an expert
-  review: eligible for silver (a coordinator can award it);
-* the third holds silver and had an audit round last month: the total is above 80 % but two
-  indicators are below their minimum, so it is close to gold.
+  review: eligible for silver (a coordinator can award it); last month its team also scored
+  itself (a self-assessment, never evidence);
+* the third holds silver and had an audit round last month, confirmed and then corrected by
+  the expert with a reason (the first result stays in its history): the total is above 80 %
+  but two indicators are below their minimum, so it is close to gold.
 
 Every round, label and piece of evidence goes through the toolkit, as a third party's plugin
 would do it. A cluster that has rounds already is left alone.
@@ -22,6 +26,7 @@ from portal.toolkit import (
     add_months,
     award_label,
     cluster_evidence,
+    correct_round,
     db,
     record_label_evidence,
     save_round,
@@ -48,6 +53,17 @@ def _bronze_expiring(cluster, indicator_set, scheme, today: date, rng) -> None:
         assessor=ASSESSOR,
     )
     award_label(cluster, scheme, "bronze", held_on + timedelta(days=20), score=None)
+    # The expert's renewal benchmarking, begun last month on part of the set: a draft.
+    partial = _values(indicator_set, rng, 2, (0, 1, 1, 2))
+    partial = {k: v for n, (k, v) in enumerate(partial.items()) if n < 18}
+    save_round(
+        cluster,
+        indicator_set,
+        add_months(today, -1).replace(day=1),
+        partial,
+        assessor=ASSESSOR,
+        confirm=False,
+    )
 
 
 def _silver_eligible(cluster, indicator_set, scheme, today: date, rng) -> None:
@@ -75,6 +91,15 @@ def _silver_eligible(cluster, indicator_set, scheme, today: date, rng) -> None:
         "expert_review",
         "Recommended for silver after the review meeting.",
         on=today - timedelta(days=10),
+    )
+    # The team's own scoring last month, for its plan: a self-assessment, never evidence.
+    save_round(
+        cluster,
+        indicator_set,
+        add_months(today, -1).replace(day=1),
+        {k: min(5.0, v + 1) for k, v in second.items()},
+        kind="self_assessment",
+        notes="Our own scoring before the next benchmarking.",
     )
 
 
@@ -104,14 +129,19 @@ def _close_to_gold(cluster, indicator_set, scheme, today: date, rng) -> None:
     )
     award_label(cluster, scheme, "silver", second_day + timedelta(days=30))
     audit = dict.fromkeys(second, 5.0)
-    audit.update({"private_funds": 2.0, "media_recognition": 2.0, "further_achievements": 4.0})
-    save_round(
+    audit.update({"private_funds": 2.0, "media_recognition": 3.0, "further_achievements": 4.0})
+    audited = save_round(
         cluster,
         indicator_set,
         add_months(today, -1).replace(day=1),
         audit,
         audit=True,
         assessor=ASSESSOR,
+    )
+    # The expert found a typo in the report: media recognition was 2, not 3.
+    audit["media_recognition"] = 2.0
+    correct_round(
+        audited, audit, "Typing error in the audit report: media recognition scored 2, not 3."
     )
 
 

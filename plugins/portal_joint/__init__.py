@@ -26,7 +26,7 @@ def plugin_info():
 
 @hookimpl
 def blueprints():
-    from portal_joint import flow_views, views  # noqa: F401  (they add the pages)
+    from portal_joint import flow_views, import_views, views  # noqa: F401  (they add the pages)
     from portal_joint.blueprint import bp
 
     return [bp]

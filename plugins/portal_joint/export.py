@@ -1,8 +1,10 @@
-"""A programme's joint actions with each cluster's contribution, as XLSX or CSV: one row per
+"""A programme's joint actions with each cluster's contribution, as XLSX or CSV, in the
+import format (:mod:`portal_joint.import_format`, docs/joint-actions-import.md): one row per
 contribution, the joint action's columns repeated on each (an action nobody takes part in
-gets one row with the contribution columns empty). CSV is UTF-8 with a byte order mark,
-written by the core's exporters (toolkit ``to_csv``/``to_xlsx``): cells a spreadsheet would
-run as a formula are written as text."""
+gets one row with the contribution columns empty); stable column names, statuses by their
+ids, people by e-mail, clusters by name. CSV is UTF-8 with a byte order mark, written by the
+core's exporters (toolkit ``to_csv``/``to_xlsx``): cells a spreadsheet would run as a
+formula are written as text."""
 
 from __future__ import annotations
 
@@ -13,37 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.toolkit import Programme, _, db
+from portal.toolkit import Programme, db
 from portal_joint import rollup
-from portal_joint.forms import JOINT_STATUS_LABELS, PART_STATUS_LABELS
+from portal_joint.import_format import COLUMNS, PART_COLUMNS
 from portal_joint.models import JointAction, Participation
 
 
 def header() -> list[str]:
-    return [
-        _("Joint action id"),
-        _("Joint action"),
-        _("Status"),
-        _("Aim"),
-        _("Lead person"),
-        _("Lead cluster"),
-        _("Starts"),
-        _("Due"),
-        _("Shared budget: money"),
-        _("Shared budget: hours"),
-        _("Progress of the joint action (%)"),
-        _("Cluster"),
-        _("Joined on"),
-        _("Left on"),
-        _("Tasks"),
-        _("Owner"),
-        _("Status of the contribution"),
-        _("Progress of the contribution (%)"),
-        _("Hours spent"),
-        _("Money spent"),
-        _("Hours it would have taken alone"),
-        _("Money it would have cost alone"),
-    ]
+    """The columns: stable names, the same in every language (the import's, too)."""
+    return list(COLUMNS)
 
 
 def actions_of(programme: Programme) -> list[JointAction]:
@@ -76,9 +56,9 @@ def rows(actions: Iterable[JointAction]) -> list[list[Any]]:
         common = [
             action.id,
             action.title,
-            str(JOINT_STATUS_LABELS.get(action.status.value, action.status.value)),
+            action.status.value,
             action.aim or "",
-            action.lead_user.name if action.lead_user else "",
+            action.lead_user.email if action.lead_user else "",
             action.lead_cluster.name if action.lead_cluster else "",
             action.start_date,
             action.due_date,
@@ -87,7 +67,7 @@ def rows(actions: Iterable[JointAction]) -> list[list[Any]]:
             progress,
         ]
         if not action.parts:
-            out.append(common + [None] * 11)
+            out.append(common + [None] * len(PART_COLUMNS))
         for part in action.parts:
             out.append(
                 common
@@ -96,9 +76,9 @@ def rows(actions: Iterable[JointAction]) -> list[list[Any]]:
                     part.joined_on,
                     part.left_on,
                     part.tasks or "",
-                    part.owner.name if part.owner else "",
-                    str(PART_STATUS_LABELS.get(part.status.value, part.status.value)),
-                    rollup.part_progress(part),
+                    part.owner.email if part.owner else "",
+                    part.status.value,
+                    part.progress,
                     _number(part.hours_spent),
                     _number(part.money_spent),
                     _number(part.solo_hours),

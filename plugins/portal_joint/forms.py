@@ -47,6 +47,7 @@ ORIGIN_LABELS = {
     "workshop": _l("Decided at a workshop"),
     "scorecard": _l("From a weak indicator of the portfolio scorecard"),
     "plan_goal": _l("From a goal of the joint plan"),
+    "import": _l("Imported from a file"),
 }
 
 

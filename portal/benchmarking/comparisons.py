@@ -1,7 +1,8 @@
 """What comparison plugins read: rounds in bulk, and the comparison kinds plugins register.
 
 Every loader here runs one query, whatever the number of clusters or rounds; the tenant
-criteria of the session keep them inside the current tenant.
+criteria of the session keep them inside the current tenant. They read what counts: confirmed
+benchmarkings and audits (a self-assessment or a draft is the cluster's own working paper).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from portal.benchmarking.indicators import IndicatorSet
-from portal.benchmarking.models import BenchmarkRound, IndicatorValue
+from portal.benchmarking.models import BenchmarkRound, IndicatorValue, RoundKind
 from portal.clusters.models import Cluster
 from portal.extensions import db
 
@@ -46,7 +47,7 @@ def _collect(rows) -> list[ClusterRound]:
                 row.held_on,
                 row.indicator_set,
                 row.set_version,
-                row.audit,
+                row.kind == RoundKind.AUDIT,
                 {},
             )
         if row.indicator_id is not None:
@@ -63,7 +64,7 @@ def _round_rows(rounds_subquery):
             rounds_subquery.c.held_on,
             rounds_subquery.c.indicator_set,
             rounds_subquery.c.set_version,
-            rounds_subquery.c.audit,
+            rounds_subquery.c.kind,
             IndicatorValue.indicator_id,
             IndicatorValue.value,
             IndicatorValue.light,
@@ -85,6 +86,7 @@ def latest_rounds(
     ranked = select(BenchmarkRound, newest.label("rank")).where(
         BenchmarkRound.indicator_set == indicator_set,
         BenchmarkRound.set_version == set_version,
+        BenchmarkRound.counts_as_evidence(),
     )
     if on is not None:
         ranked = ranked.where(BenchmarkRound.held_on <= on)
@@ -94,6 +96,65 @@ def latest_rounds(
         _round_rows(latest).order_by(Cluster.name, latest.c.id, IndicatorValue.indicator_id)
     )
     return _collect(rows)
+
+
+@dataclass(frozen=True)
+class ForumRounds:
+    """What a forum comparison counts of each cluster (``forum_rounds``): ``counted``, one
+    round per cluster by cluster name, and ``newer_partial``, the newer partial rounds a
+    full one was counted instead of (by cluster name)."""
+
+    counted: list[ClusterRound]
+    newer_partial: list[ClusterRound]
+
+
+def forum_rounds(indicator_set: IndicatorSet, *, on: date | None = None) -> ForumRounds:
+    """Per cluster of the tenant, the round a forum comparison counts in one set version (up
+    to ``on``): the newest *full* round (a value for every indicator of the version); a
+    cluster without a full round counts with its newest (partial) round. A partial round
+    never replaces an older full one silently: a newer partial round comes back in
+    ``newer_partial``, for the page to show marked. One query."""
+    ids = [i.id for i in indicator_set.indicators]
+    covered = func.count(IndicatorValue.id).label("covered")
+    base = (
+        select(BenchmarkRound, covered)
+        .outerjoin(
+            IndicatorValue,
+            (IndicatorValue.round_id == BenchmarkRound.id) & IndicatorValue.indicator_id.in_(ids),
+        )
+        .where(
+            BenchmarkRound.indicator_set == indicator_set.id,
+            BenchmarkRound.set_version == indicator_set.version,
+            BenchmarkRound.counts_as_evidence(),
+        )
+        .group_by(BenchmarkRound.id)
+    )
+    if on is not None:
+        base = base.where(BenchmarkRound.held_on <= on)
+    base = base.subquery()
+    newest_first = (base.c.held_on.desc(), base.c.id.desc())
+    full_first = case((base.c.covered >= len(ids), 0), else_=1)
+    ranked = select(
+        base,
+        func.row_number()
+        .over(partition_by=base.c.cluster_id, order_by=(full_first, *newest_first))
+        .label("counted_rank"),
+        func.row_number()
+        .over(partition_by=base.c.cluster_id, order_by=newest_first)
+        .label("newest_rank"),
+    ).subquery()
+    chosen = (
+        select(ranked).where((ranked.c.counted_rank == 1) | (ranked.c.newest_rank == 1)).subquery()
+    )
+    rows = db.session.execute(
+        _round_rows(chosen)
+        .add_columns(chosen.c.counted_rank)
+        .order_by(Cluster.name, chosen.c.id, IndicatorValue.indicator_id)
+    ).all()
+    return ForumRounds(
+        _collect(r for r in rows if r.counted_rank == 1),
+        _collect(r for r in rows if r.counted_rank != 1),
+    )
 
 
 def first_rounds_after(indicator_set: str, set_version: str, after: date) -> list[ClusterRound]:
@@ -109,6 +170,7 @@ def first_rounds_after(indicator_set: str, set_version: str, after: date) -> lis
             BenchmarkRound.indicator_set == indicator_set,
             BenchmarkRound.set_version == set_version,
             BenchmarkRound.held_on > after,
+            BenchmarkRound.counts_as_evidence(),
         )
         .subquery()
     )
@@ -121,7 +183,9 @@ def first_rounds_after(indicator_set: str, set_version: str, after: date) -> lis
 
 def cluster_rounds(cluster_id: int, indicator_set: str | None = None) -> list[ClusterRound]:
     """Every round of one cluster (of one set, if given), oldest first: one query."""
-    stmt = select(BenchmarkRound).where(BenchmarkRound.cluster_id == cluster_id)
+    stmt = select(BenchmarkRound).where(
+        BenchmarkRound.cluster_id == cluster_id, BenchmarkRound.counts_as_evidence()
+    )
     if indicator_set is not None:
         stmt = stmt.where(BenchmarkRound.indicator_set == indicator_set)
     rounds = stmt.subquery()

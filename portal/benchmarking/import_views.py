@@ -37,9 +37,9 @@ def _manageable() -> list[Cluster]:
     clusters = db.session.scalars(
         select(Cluster).where(Cluster.tenant_id == g.tenant.id).order_by(Cluster.name)
     ).all()
-    mine = [c for c in clusters if may(current_user, "round.manage", c)]
+    mine = [c for c in clusters if may(current_user, "round.assess", c)]
     if not mine:
-        require(current_user, "round.manage", g.tenant)  # coordinators of a region without clusters
+        require(current_user, "round.assess", g.tenant)  # coordinators of a region without clusters
     return mine
 
 

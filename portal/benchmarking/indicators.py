@@ -9,6 +9,7 @@ thresholds that make a value green, yellow or red.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -76,6 +77,24 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of an indicator set a round covers: ``covered`` of the set's ``total``
+    indicators have a value. A round that covers fewer is *partial*: its score or a forum
+    statistic over it speaks of those indicators only, and says so ("23 of 31 indicators")."""
+
+    covered: int
+    total: int
+
+    @property
+    def partial(self) -> bool:
+        return self.covered < self.total
+
+    @property
+    def full(self) -> bool:
+        return not self.partial
+
+
+@dataclass(frozen=True)
 class Group:
     id: str
     name: dict[str, str]
@@ -100,6 +119,12 @@ class IndicatorSet:
 
     def _by_id(self) -> dict[str, Indicator]:
         return {i.id: i for i in self.indicators}
+
+    def coverage(self, indicator_ids: Iterable[str]) -> Coverage:
+        """How many of the set's indicators ``indicator_ids`` (those a round has a value
+        for) cover; ids of other sets or versions do not count."""
+        ids = {i.id for i in self.indicators}
+        return Coverage(len(ids.intersection(indicator_ids)), len(ids))
 
     @property
     def max_points(self) -> Decimal:

@@ -123,7 +123,7 @@ class RowChecker:
         if self.user is None:
             return True
         if cluster.id not in self.allowed:
-            self.allowed[cluster.id] = may(self.user, "round.manage", cluster)
+            self.allowed[cluster.id] = may(self.user, "round.assess", cluster)
         return self.allowed[cluster.id]
 
     def _cluster(self, line: int, cells: dict[str, Any]) -> Cluster | None:

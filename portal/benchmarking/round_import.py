@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.accounts.models import User
-from portal.benchmarking.models import BenchmarkRound, IndicatorValue
+from portal.benchmarking.models import BenchmarkRound, IndicatorValue, RoundKind
 from portal.benchmarking.round_checks import (  # noqa: F401 (the import's vocabulary)
     COLUMNS,
     MAX_ROWS,
@@ -33,6 +33,8 @@ from portal.benchmarking.round_checks import (  # noqa: F401 (the import's vocab
     PlannedValue,
     RowChecker,
 )
+from portal.benchmarking.services import role_name
+from portal.db import utcnow
 from portal.events import emit
 from portal.extensions import db
 from portal.imports.service import Importer, check_and_write
@@ -89,7 +91,7 @@ def write(user: User | None, tenant_id: int, outcome: ImportOutcome) -> ImportOu
 
     Writing does not go through ``services.save_round``, which commits per round."""
     try:
-        saved = _write(tenant_id, outcome.rounds)
+        saved = _write(user, tenant_id, outcome.rounds)
     except SQLAlchemyError:
         db.session.rollback()
         message = _(
@@ -123,7 +125,7 @@ def planned(outcome: ImportOutcome) -> list[Any]:
 
 def importer(user: User | None, tenant_id: int, progress: Progress | None = None) -> Importer:
     """The rounds import of a region. ``user`` None (the command line) skips the permission
-    check; otherwise every row's cluster needs ``round.manage``."""
+    check; otherwise every row's cluster needs ``round.assess`` (the results are experts')."""
     return Importer(
         "rounds",
         lambda raw, _options: check_file(user, tenant_id, raw, progress),
@@ -145,8 +147,13 @@ def import_rounds(
     return check_and_write(importer(user, tenant_id, progress), raw, {}, dry_run=dry_run)
 
 
-def _write(tenant_id: int, rounds: Iterable[PlannedRound]) -> list[BenchmarkRound]:
+def _write(
+    user: User | None, tenant_id: int, rounds: Iterable[PlannedRound]
+) -> list[BenchmarkRound]:
+    """Imported rounds are experts' results, confirmed by whoever imports them (assessors,
+    or coordinators on the experts' behalf)."""
     saved = []
+    role, now = role_name(user, tenant_id), utcnow()
     for planned in rounds:
         round_ = BenchmarkRound(
             tenant_id=tenant_id,
@@ -155,8 +162,12 @@ def _write(tenant_id: int, rounds: Iterable[PlannedRound]) -> list[BenchmarkRoun
             indicator_set=planned.indicator_set.id,
             set_version=planned.indicator_set.version,
             assessor=planned.assessor,
-            audit=planned.audit,
+            kind=RoundKind.AUDIT if planned.audit else RoundKind.BENCHMARKING,
             notes=planned.notes,
+            entered_by_id=user.id if user is not None else None,
+            entered_role=role,
+            confirmed_at=now,
+            confirmed_by_id=user.id if user is not None else None,
         )
         round_.values = [
             IndicatorValue(

@@ -354,6 +354,14 @@ def load_demo() -> list[tuple[str, str, str]]:
             False,
         ),
         (
+            "assessor@nordland.example",
+            "Astrid Moe (ESCA expert)",
+            nordland,
+            Role.ASSESSOR,
+            [],
+            False,
+        ),
+        (
             "koordinator@midtjylland.example",
             "Mette Sørensen",
             midtjylland,

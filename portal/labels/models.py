@@ -55,3 +55,7 @@ class LabelEvidence(TenantScoped, Timestamped, Base):
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
+    # The role the person recorded it in ("assessor", "cluster_manager", ...; "system").
+    recorded_role: Mapped[str] = mapped_column(String(20), default="", server_default="")
+
+    recorded_by: Mapped[User | None] = relationship()

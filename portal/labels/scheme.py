@@ -138,6 +138,9 @@ class RoundData:
     # indicator id -> (value, light); values are loaded as exact ``Decimal``s
     values: dict[str, tuple[Decimal | float, str]]
     audit: bool = False
+    # "benchmarking" or "audit": the portal hands rules confirmed ones only (a self-assessment
+    # or a draft is never evidence)
+    kind: str = "benchmarking"
 
     def value(self, indicator_id: str) -> Decimal | None:
         """The exact value of an indicator in this round (None when it has none)."""

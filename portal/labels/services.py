@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.benchmarking.models import BenchmarkRound
+from portal.benchmarking.services import role_name
 from portal.extensions import db
 from portal.labels.models import Label, LabelEvidence
 from portal.labels.scheme import (
@@ -25,12 +26,13 @@ from portal.labels.scheme import (
 
 def cluster_evidence(cluster_id: int) -> ClusterEvidence:
     """A cluster's rounds (with their values), labels and recorded evidence: four queries,
-    whatever the size. Values become exact decimals (a stored 3.1 is Decimal("3.1")); each
-    piece of evidence keeps the day it happened (``recorded_on``), not the day it was typed
-    in (``created_at``)."""
+    whatever the size. Only confirmed benchmarkings and audits are evidence (never a
+    self-assessment, never a draft); a corrected round is read as corrected. Values become
+    exact decimals (a stored 3.1 is Decimal("3.1")); each piece of evidence keeps the day it
+    happened (``recorded_on``), not the day it was typed in (``created_at``)."""
     rounds = db.session.scalars(
         select(BenchmarkRound)
-        .where(BenchmarkRound.cluster_id == cluster_id)
+        .where(BenchmarkRound.cluster_id == cluster_id, BenchmarkRound.counts_as_evidence())
         .options(selectinload(BenchmarkRound.values))
     ).all()
     labels = db.session.scalars(select(Label).where(Label.cluster_id == cluster_id)).all()
@@ -45,6 +47,7 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
                 r.set_version,
                 {v.indicator_id: (exact(v.value), v.light) for v in r.values},
                 r.audit,
+                str(r.kind),
             )
             for r in rounds
         ),
@@ -55,6 +58,35 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
             EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text, e.scheme) for e in evidence
         ),
     )
+
+
+def recorded_evidence(cluster_id: int) -> list[LabelEvidence]:
+    """The cluster's recorded evidence with who recorded it: newest happening first."""
+    return list(
+        db.session.scalars(
+            select(LabelEvidence)
+            .where(LabelEvidence.cluster_id == cluster_id)
+            .options(selectinload(LabelEvidence.recorded_by))
+            .order_by(LabelEvidence.recorded_on.desc(), LabelEvidence.id.desc())
+        )
+    )
+
+
+def rounds_not_counted(cluster_id: int) -> dict[str, int]:
+    """How many of the cluster's rounds label rules do not read: self-assessments, drafts."""
+    from sqlalchemy import func
+
+    from portal.benchmarking.models import RoundKind
+
+    rows = db.session.execute(
+        select(BenchmarkRound.kind, BenchmarkRound.confirmed_at.is_(None), func.count())
+        .where(BenchmarkRound.cluster_id == cluster_id, ~BenchmarkRound.counts_as_evidence())
+        .group_by(BenchmarkRound.kind, BenchmarkRound.confirmed_at.is_(None))
+    ).all()
+    found = {"self_assessment": 0, "draft": 0}
+    for kind, _unconfirmed, count in rows:
+        found["self_assessment" if kind == RoundKind.SELF_ASSESSMENT else "draft"] += count
+    return found
 
 
 @dataclass(frozen=True)
@@ -127,11 +159,13 @@ def record_evidence(
     from portal.errors import ServiceError
     from portal.permissions import require
 
-    if user is not None:
-        require(user, "label.evidence", cluster)
-    text = (text or "").strip()
     if kind not in {"improvement", "expert_review"}:
         raise ServiceError(_("Unknown kind of evidence."))
+    if user is not None:
+        # Improvements: the cluster's people document them; an expert's review is the
+        # expert's (coordinators may record it on the expert's behalf).
+        require(user, "label.review" if kind == "expert_review" else "label.evidence", cluster)
+    text = (text or "").strip()
     if not text:
         raise ServiceError(_("Describe the evidence."), {"text": [_("Describe the evidence.")]})
     on = on or date.today()
@@ -149,6 +183,7 @@ def record_evidence(
         text=text[:5000],
         recorded_on=on,
         recorded_by_id=user.id if user is not None else None,
+        recorded_role=role_name(user, cluster.tenant_id),
     )
     db.session.add(evidence)
     db.session.commit()

@@ -15,6 +15,7 @@ from portal.benchmarking.services import indicator_names
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.i18n import ROLE_LABELS
 from portal.labels import services
 from portal.labels.models import Label
 from portal.labels.registry import schemes
@@ -81,8 +82,10 @@ def path(cluster_id: int):
     # Awarded labels are public; the rules' verdicts quote the cluster's values and evidence,
     # which the privacy policy shows only to those who may see them.
     sees_values = may(current_user, "round.view", cluster)
-    checks = []
+    checks, recorded, drafts = [], [], 0
     if sees_values:
+        recorded = services.recorded_evidence(cluster.id)
+        drafts = services.rounds_not_counted(cluster.id)
         evidence = services.cluster_evidence(cluster.id)  # once for every scheme
         checks = [
             services.check(scheme, cluster.id, on, evidence)
@@ -102,6 +105,10 @@ def path(cluster_id: int):
         indicator_names=indicator_names(g.tenant.id, str(get_locale() or "en")),
         can_award=may(current_user, "label.award", cluster),
         can_document=may(current_user, "label.evidence", cluster),
+        can_review=may(current_user, "label.review", cluster),
+        recorded=recorded,
+        not_counted=drafts,
+        role_labels=ROLE_LABELS,
     )
 
 
