@@ -95,7 +95,8 @@ def _bulk_clusters(app, tenant_id, count, start=0):
                     "set_version": VERSION,
                     "assessor": "",
                     "notes": "",
-                    "audit": False,
+                    "kind": "benchmarking",
+                    "confirmed_at": now,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -121,6 +122,20 @@ def _bulk_clusters(app, tenant_id, count, start=0):
                 )
         db.session.execute(insert(IndicatorValue), values)
         db.session.commit()
+
+
+def _numbers(app, tenant_id) -> dict[int, str]:
+    """Cluster id -> its pseudonym in the heat map ("Cluster 417")."""
+    from portal.privacy.pseudonyms import cluster_pseudonyms
+
+    with app.test_request_context(), tenant_scope(tenant_id):
+        return {cid: f"Cluster {n}" for cid, n in cluster_pseudonyms(tenant_id).items()}
+
+
+def _by_number(app, tenant_id, *cluster_ids) -> list[str]:
+    """The pseudonyms of these clusters in the order of their numbers (unnamed rows')."""
+    numbers = _numbers(app, tenant_id)
+    return sorted((numbers[c] for c in cluster_ids), key=lambda label: int(label.split()[1]))
 
 
 def _get(client, url, **kw):
@@ -234,7 +249,7 @@ def test_the_cluster_over_time_and_against_the_forum(client, compared):
     assert "Since the round before: ▲ 3 improved, ▼ 1 declined, = 27 the same." in page
     assert 'id="cmp-ot-t"' in page and 'id="cmp-af-t"' in page  # both charts, titled
     assert "▲ improved" in page and "▼ declined" in page
-    assert "The round of Mar 1, 2025 against the newest round of 1 other cluster." in page
+    assert "The round of Mar 1, 2025 against the newest full round of 1 other cluster." in page
     # the forum (c2 alone, min_group 2 is not reached by one other cluster): not shown
     assert "Fewer than 2 clusters: not shown" in page
     # the newest round is the default; an older one can be picked
@@ -246,7 +261,7 @@ def test_the_forum_beside_the_cluster_once_the_group_is_big_enough(app, client, 
     _bulk_clusters(app, compared["a"].id, 3)
     login(client, "manager@a.example")
     page = _text(_get(client, f"/nordland/compare/clusters/{compared['c1'].id}"))
-    assert "newest rounds of 4 other clusters" in page
+    assert "newest full rounds of 4 other clusters" in page
     assert "not shown" not in page
     assert 'class="cmp-band"' in page and 'class="cmp-median"' in page
     assert "Middle half of the forum" in page
@@ -256,11 +271,12 @@ def test_the_forum_beside_the_cluster_once_the_group_is_big_enough(app, client, 
 # --- the forum ----------------------------------------------------------------------------
 
 
-def test_coordinator_sees_the_heat_map_without_names(client, compared):
+def test_coordinator_sees_the_heat_map_without_names(app, client, compared):
+    numbers = _numbers(app, compared["a"].id)
     login(client, "coord@a.example")
     page = _text(_get(client, FORUM))
     assert 'id="cmp-hm-t"' in page  # the heat map
-    assert "Cluster 1" in page and "Cluster 2" in page
+    assert numbers[compared["c1"].id] in page and numbers[compared["c2"].id] in page
     assert "Arctic Minerals" not in page and "Helgeland Health" not in page
     assert "Clusters are numbered, not named" in page
     # cells carry the value and the light's letter, not only a colour
@@ -280,22 +296,24 @@ def test_names_only_where_the_region_allows_them(app, client, compared):
     assert 'id="cmp-hm-t"' in page and "Helgeland Health" not in page
 
 
-def test_cluster_manager_sees_own_row_and_aggregates(client, compared):
+def test_cluster_manager_sees_own_row_and_aggregates(app, client, compared):
+    numbers = _numbers(app, compared["a"].id)
     login(client, "manager@a.example")
     page = _text(_get(client, FORUM))
     assert "Arctic Minerals" in page and "Helgeland Health" not in page
-    assert "Cluster 2" not in page
+    assert numbers[compared["c2"].id] not in page
     assert "Your own clusters" in page
     assert 'id="cmp-di-t"' in page  # the distribution (two clusters, min_group 2)
     assert 'class="cmp-own' in page  # own values as diamonds
     assert "Add as a goal" not in page  # follow-ups are the coordinators'
 
 
-def test_observer_sees_aggregates_only(client, compared):
+def test_observer_sees_aggregates_only(app, client, compared):
+    numbers = _numbers(app, compared["a"].id)
     login(client, "observer@a.example")
     page = _text(_get(client, FORUM))
     assert 'id="cmp-hm-t"' not in page and 'id="cmp-di-t"' in page
-    assert "Arctic Minerals" not in page and "Cluster 1" not in page
+    assert "Arctic Minerals" not in page and numbers[compared["c1"].id] not in page
 
 
 def test_aggregates_of_small_groups_are_suppressed(app, client, compared):
@@ -343,9 +361,11 @@ def test_unnamed_rows_do_not_follow_the_names(app, client, compared):
         db.session.add(zed)
         db.session.commit()
         _enter(zed.id, date(2025, 6, 1), 2)
+        zed_id = zed.id
     login(client, "coord@a.example")
     rows = _heat_map_rows(_text(_get(client, FORUM)))
-    assert rows == ["Cluster 1", "Cluster 2", "Cluster 3"]
+    ids = (compared["c1"].id, compared["c2"].id, zed_id)
+    assert rows == _by_number(app, compared["a"].id, *ids)
 
 
 def test_the_htmx_fragment(client, compared):
@@ -576,13 +596,16 @@ def test_the_cluster_excel_file(client, compared):
     assert against[-1] == ("Forum", "Fewer than 2 clusters: not shown") + (None,) * 2
 
 
-def test_the_forum_excel_file_by_role(client, compared):
+def test_the_forum_excel_file_by_role(app, client, compared):
+    numbers = _numbers(app, compared["a"].id)
     login(client, "coord@a.example")
     workbook = _xlsx(_get(client, "/nordland/compare/forum/comparisons.xlsx"))
     assert workbook.sheetnames == ["Scorecard", "Distribution"]
     rows = list(workbook["Scorecard"].iter_rows(values_only=True))
-    assert [r[0] for r in rows[1:]] == ["Cluster 1", "Cluster 2"]
-    assert rows[1][1] == 4.0  # c1's engagement
+    assert [r[0] for r in rows[1:]] == _by_number(app, compared["a"].id, 1, 2)
+    c1 = next(r for r in rows if r[0] == numbers[compared["c1"].id])
+    assert c1[1] == 4.0  # c1's engagement
+    assert rows[0][-1] == "Indicators" and c1[-1] == 31  # a full round
     distribution = list(workbook["Distribution"].iter_rows(values_only=True))
     engagement = next(r for r in distribution if r[1] == "Engagement of participants")
     assert engagement[2:5] == (2, 1.75, 2.5)  # clusters, lower quartile, median
@@ -711,7 +734,10 @@ def test_the_scorecard_of_500_clusters(app, client, compared):
     assert len(queries) <= 20
     print(f"\n500x31 scorecard: {seconds:.2f} s, {len(queries)} queries, {len(page) // 1024} KiB")
     last = _text(_get(client, f"{FORUM}?page=20"))
-    assert _heat_map_rows(last)[-1] == "Cluster 500" and "Clusters 476–500 of 500" in last
+    assert "Clusters 476–500 of 500" in last
+    numbers = _numbers(app, compared["a"].id)  # 500 clusters: numbers up to 999, no two alike
+    assert len(set(numbers.values())) == 500
+    assert _heat_map_rows(last)[-1] == max(numbers.values(), key=lambda n: int(n.split()[1]))
     with count_queries(app):
         started = time.perf_counter()
         assert (
@@ -827,7 +853,7 @@ def test_kept_statistics_are_shown_to_each_viewer_as_they_may_see_them(app, comp
         login(clients[email], email)
     pages = {email: _text(_get(c, FORUM)) for email, c in clients.items()}
     assert _heat_map_rows(pages["coord@a.example"]) == ["Arctic Minerals", "Helgeland Health"]
-    assert _heat_map_rows(pages["assessor@a.example"]) == ["Cluster 1", "Cluster 2"]
+    assert _heat_map_rows(pages["assessor@a.example"]) == _by_number(app, compared["a"].id, 1, 2)
     assert _heat_map_rows(pages["manager@a.example"]) == ["Arctic Minerals"]
     assert "Helgeland Health" not in pages["manager@a.example"]
     assert 'id="cmp-hm-t"' not in pages["observer@a.example"]
@@ -837,7 +863,7 @@ def test_kept_statistics_are_shown_to_each_viewer_as_they_may_see_them(app, comp
     manager = _text(_get(clients["manager@a.example"], f"{FORUM}?sort=score"))
     coordinator = _text(_get(clients["coord@a.example"], f"{FORUM}?sort=score"))
     assert _heat_map_rows(manager) == ["Arctic Minerals"]
-    assert sorted(_heat_map_rows(coordinator)) == ["Cluster 1", "Cluster 2"]
+    assert sorted(_heat_map_rows(coordinator)) == sorted(_by_number(app, compared["a"].id, 1, 2))
 
 
 def test_a_revisit_reads_only_what_changed(app, client, compared):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask_babel import format_percent, get_locale, pgettext
 from markupsafe import Markup, escape
 
-from portal.toolkit import _, format_decimal
+from portal.toolkit import _, format_decimal, ngettext
 from portal_compare.kinds import row_score, sort_group
 from portal_compare.stats import LIGHTS, Summary, position
 
@@ -109,6 +109,20 @@ class Words:
         if found is None:
             found = self._percents[share] = str(escape(percent(share)))
         return found
+
+
+def coverage_text(coverage) -> str:
+    """How much of the set a round covers: "23 of 31 indicators"."""
+    return ngettext(
+        "%(covered)d of %(num)d indicator",
+        "%(covered)d of %(num)d indicators",
+        coverage.total,
+        covered=coverage.covered,
+    )
+
+
+def partial(coverage) -> bool:
+    return coverage is not None and coverage.partial
 
 
 def short(text: str, limit: int) -> str:
@@ -509,6 +523,15 @@ def heat_map(result, uid: str, title: str) -> Markup:
                 f'{rect_x[column]}{ry}{size}{light}">{tip}</rect>'
                 f"{text_x[column]}{ty}{text_class}{shown}{letter}"
             )
+        if partial(row.coverage):  # a partial round's score says what it covers
+            svg.text(
+                score_x,
+                y + CELL_H / 2 + 4,
+                f"{percent(scores[r])} ({row.coverage.covered}/{row.coverage.total})",
+                "cmp-value",
+                title=_("Partial round: %(covered)s", covered=coverage_text(row.coverage)),
+            )
+            continue
         svg.text(score_x, y + CELL_H / 2 + 4, words.percent(scores[r]), "cmp-value")
     bottom = header + len(result.rows) * CELL_H + 8
     for group_label, items in _grouped(infos):
@@ -547,7 +570,13 @@ def heat_table_body(result, link=None) -> Markup:
             word = names.get(cell[1])
             small = f' <small class="cmp-light-word">{word}</small>' if word else ""
             parts.append(f'<td class="num">{words.number(cell[0])}{small}</td>')
-        parts.append(f'<td class="num">{words.percent(scores[n])}</td></tr>')
+        note = (
+            f' <small class="cmp-partial">{escape(_("partial"))}: '
+            f"{escape(coverage_text(row.coverage))}</small>"
+            if partial(row.coverage)
+            else ""
+        )
+        parts.append(f'<td class="num">{words.percent(scores[n])}{note}</td></tr>')
     return Markup("".join(parts))  # noqa: S704  (every text escaped above)
 
 

@@ -58,8 +58,15 @@ def _suppressed_note(context) -> str:
 
 def over_time_sheet(result, context) -> list[Sheet]:
     header = [_("Group"), _("Indicator")]
-    for r in result.rounds:
-        header += [r.held_on.isoformat(), _("Light %(date)s", date=r.held_on.isoformat())]
+    for r, coverage in zip(result.rounds, result.coverage, strict=True):
+        day = r.held_on.isoformat()
+        if coverage.partial:  # a partial round says so in its columns
+            day = _(
+                "%(date)s (partial: %(covered)s)",
+                date=day,
+                covered=charts.coverage_text(coverage),
+            )
+        header += [day, _("Light %(date)s", date=day)]
     header.append(_("Change"))
     rows, lights = [], {}
     for n, row in enumerate(result.rows):
@@ -78,7 +85,13 @@ def over_time_sheet(result, context) -> list[Sheet]:
 def against_forum_sheet(result, context) -> list[Sheet]:
     header = [_("Group"), _("Indicator"), _("Value"), _("Light")]
     if not result.suppressed:
-        header += _summary_header(_("Forum"))
+        # An older round meets the forum as it was on its day: the columns say which.
+        forum = (
+            _("Forum on %(date)s", date=result.forum_on.isoformat())
+            if result.forum_on
+            else _("Forum")
+        )
+        header += _summary_header(forum)
     rows, lights = [], {}
     for n, row in enumerate(result.rows):
         line: list[Any] = [row.indicator.group, row.indicator.name, row.value, _light(row.light)]
@@ -95,7 +108,12 @@ def against_forum_sheet(result, context) -> list[Sheet]:
 def scorecard_sheets(result, context) -> list[Sheet]:
     sheets = []
     if result.rows:
-        header = [_("Cluster"), *(i.name for i in result.indicators), _("Score")]
+        header = [
+            _("Cluster"),
+            *(i.name for i in result.indicators),
+            _("Score"),
+            _("Indicators"),  # how many the round covers: fewer than all is a partial round
+        ]
         scores = charts.row_scores(result)
         rows, lights = [], {}
         for n, row in enumerate(result.rows):
@@ -105,6 +123,7 @@ def scorecard_sheets(result, context) -> list[Sheet]:
                     lights[(n, len(line))] = cell[1]
                 line.append(cell[0] if cell else None)
             line.append(round(scores[n], 4))
+            line.append(row.coverage.covered if row.coverage else None)
             rows.append(line)
         sheets.append((_("Scorecard"), header, rows, lights))
     header = [_("Group"), _("Indicator"), *_summary_header(_("Forum"))]

@@ -12,6 +12,12 @@ The entries hold every cluster of the forum, before privacy: who sees which rows
 names are shown and which aggregates are too small to show are applied per request by the
 kinds (``portal_compare.kinds``), so one entry serves every viewer.
 
+Which round of a cluster counts: its newest *full* round of the version (a value for every
+indicator); a newer partial round does not replace it, it is kept in ``newer_partial`` for the
+page to show marked. A cluster with partial rounds only counts with its newest one, marked
+partial, and each indicator's aggregate counts the clusters with a value for it. Clusters are
+numbered by their stable pseudonyms (``cluster_pseudonyms``), never by name or entry order.
+
 ``read_page_state`` reads what the pages' ETags and the cache key need in two queries: one for the
 plugin's own rows (settings, reference portfolios) and the clusters, one for the rounds.
 """
@@ -27,7 +33,16 @@ from typing import Any
 from flask import current_app, g, has_app_context
 from sqlalchemy import Integer, bindparam, func, or_, select
 
-from portal.toolkit import Cluster, db, latest_rounds, rounds_fingerprint, unscoped
+from portal.toolkit import (
+    Cluster,
+    Coverage,
+    ForumRounds,
+    cluster_pseudonyms,
+    db,
+    forum_rounds,
+    rounds_fingerprint,
+    unscoped,
+)
 from portal_compare.models import ReferencePortfolio
 from portal_compare.stats import Summary, position, summarise
 
@@ -115,24 +130,32 @@ def remember_state(tenant_id: int, state: PageState | None) -> None:
 
 @dataclass(frozen=True)
 class ForumRound:
-    """One cluster's newest round, its values in the set's order of indicators."""
+    """One cluster's counted round, its values in the set's order of indicators."""
 
     cluster_id: int
     cluster_name: str
     round_id: int
     held_on: date
     cells: tuple[tuple[float, str] | None, ...]
+    coverage: Coverage
+
+    @property
+    def partial(self) -> bool:
+        return self.coverage.partial
 
 
 @dataclass
 class ForumStats:
-    """Every cluster's newest round of a set version and what is worked out from them."""
+    """Every cluster's counted round of a set version (``forum_rounds``: the newest full
+    one, else the newest partial one) and what is worked out from them."""
 
     rounds: list[ForumRound]  # by cluster name
-    entered: list[int]  # indexes into ``rounds`` in the order the rounds were entered
-    numbers: dict[int, int]  # round id -> its number ("Cluster 3") in that order
+    numbered: list[int]  # indexes into ``rounds`` in the order of the clusters' numbers
+    numbers: dict[int, int]  # cluster id -> its stable pseudonym ("Cluster 417")
     summaries: dict[str, Summary | None]  # per indicator, every cluster (before suppression)
     scores: dict[str | None, list[float]]  # per group (None: every indicator), per round
+    # Newer partial rounds a full one is counted instead of (by cluster name).
+    newer_partial: list[ForumRound] = field(default_factory=list)
     _orders: dict[tuple, list[int]] = field(default_factory=dict)
     # Drawings that depend on nothing but these statistics and the language (the charts').
     drawings: dict[tuple, Any] = field(default_factory=dict)
@@ -141,13 +164,18 @@ class ForumStats:
     def count(self) -> int:
         return len(self.rounds)
 
+    @property
+    def partial_count(self) -> int:
+        """How many of the counted rounds are partial (clusters without a full round)."""
+        return sum(1 for r in self.rounds if r.partial)
+
     def order(self, sort: str, by_name: bool) -> list[int]:
         """Indexes into ``rounds`` in a sort's order ("name", "score", "-group:<id>"...):
-        ties keep the base order, by name or (``by_name`` False) as entered."""
+        ties keep the base order, by name or (``by_name`` False) by number."""
         key = (sort, by_name)
         found = self._orders.get(key)
         if found is None:
-            base = list(range(len(self.rounds))) if by_name else list(self.entered)
+            base = list(range(len(self.rounds))) if by_name else list(self.numbered)
             if sort != "name":
                 plain = sort.removeprefix("-")
                 group = plain.removeprefix("group:") if plain.startswith("group:") else None
@@ -157,22 +185,25 @@ class ForumStats:
         return found
 
 
-def compute(indicator_set, rounds) -> ForumStats:
-    """The statistics of ``rounds`` (``latest_rounds``: one per cluster, by name)."""
+def _forum_round(indicator_set, ids: list[str], r) -> ForumRound:
+    return ForumRound(
+        r.cluster_id,
+        r.cluster_name,
+        r.round_id,
+        r.held_on,
+        tuple(r.values.get(i) for i in ids),
+        indicator_set.coverage(r.values),
+    )
+
+
+def compute(indicator_set, rounds: ForumRounds, numbers: dict[int, int]) -> ForumStats:
+    """The statistics of ``rounds`` (``forum_rounds``: one counted round per cluster, by
+    name); ``numbers`` are the clusters' pseudonyms (``cluster_pseudonyms``)."""
     indicators = list(indicator_set.indicators)
     ids = [i.id for i in indicators]
-    forum = [
-        ForumRound(
-            r.cluster_id,
-            r.cluster_name,
-            r.round_id,
-            r.held_on,
-            tuple(r.values.get(i) for i in ids),
-        )
-        for r in rounds
-    ]
-    entered = sorted(range(len(forum)), key=lambda n: forum[n].round_id)
-    numbers = {forum[n].round_id: k for k, n in enumerate(entered, 1)}
+    forum = [_forum_round(indicator_set, ids, r) for r in rounds.counted]
+    newer = [_forum_round(indicator_set, ids, r) for r in rounds.newer_partial]
+    numbered = sorted(range(len(forum)), key=lambda n: numbers.get(forum[n].cluster_id, 0))
     summaries: dict[str, Summary | None] = {}
     for column, indicator in enumerate(indicators):
         present = [row.cells[column] for row in forum if row.cells[column] is not None]
@@ -195,7 +226,7 @@ def compute(indicator_set, rounds) -> ForumStats:
             counts[group] += 1
         for group in groups:
             scores[group].append(sums[group] / counts[group] if counts[group] else 0.0)
-    return ForumStats(forum, entered, numbers, summaries, scores)
+    return ForumStats(forum, numbered, dict(numbers), summaries, scores, newer)
 
 
 class _Lru:
@@ -233,18 +264,24 @@ def _cache() -> _Lru:
     return found
 
 
-def forum_stats(tenant_id: int, indicator_set, loader=latest_rounds) -> ForumStats:
+def forum_stats(tenant_id: int, indicator_set, loader=None) -> ForumStats:
     """The forum's statistics of the set version: from the cache while nothing changed, when
     a page read the state (``remember_state``); else (other callers) computed afresh.
+    ``loader(indicator_set)`` answers the rounds (``forum_rounds`` by default).
 
     The state is read before the rounds, so an entry is never older than its key."""
     state = remembered_state(tenant_id)
     if state is None:
-        return compute(indicator_set, loader(indicator_set.id, indicator_set.version))
+        return _compute(tenant_id, indicator_set, loader)
     key = (tenant_id, indicator_set.id, indicator_set.version, state.clusters, state.rounds)
     cache = _cache()
     found = cache.get(key)
     if found is None:
-        found = compute(indicator_set, loader(indicator_set.id, indicator_set.version))
+        found = _compute(tenant_id, indicator_set, loader)
         cache.put(key, found)
     return found
+
+
+def _compute(tenant_id: int, indicator_set, loader) -> ForumStats:
+    rounds = (loader or forum_rounds)(indicator_set)
+    return compute(indicator_set, rounds, cluster_pseudonyms(tenant_id))

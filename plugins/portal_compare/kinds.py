@@ -1,7 +1,10 @@
 """The four comparisons this plugin registers, as functions of a ``ComparisonContext``.
 
-Each loads what it needs in a fixed number of queries (``latest_rounds``/``cluster_rounds``:
+Each loads what it needs in a fixed number of queries (``forum_rounds``/``cluster_rounds``:
 one each) and returns plain data the templates, the report and the XLSX export share. The
+forum counts each cluster's newest full round; a newer partial round never replaces it
+silently (it is shown marked), and a round that covers part of the set says how much. A
+cluster's older round meets the forum as it was on that round's day. The
 forum's kinds take the forum's statistics from ``portal_compare.forumstats``, which the pages
 keep between requests while the rounds and clusters stay the same.
 Privacy is applied here, once: values of clusters the viewer may not see never leave these
@@ -19,11 +22,13 @@ from portal.toolkit import (
     ClusterRound,
     ComparisonContext,
     ComparisonKind,
+    Coverage,
+    ForumRounds,
     _,
     _l,
     cluster_rounds,
     current_tenant,
-    latest_rounds,
+    forum_rounds,
     pick_text,
 )
 from portal_compare.forumstats import ForumStats, forum_stats
@@ -74,8 +79,16 @@ def _shared(loader, *key):
     return memo[(loader, key)]
 
 
-def _latest(indicator_set) -> list[ClusterRound]:
-    return _shared(latest_rounds, indicator_set.id, indicator_set.version)
+def _forum(indicator_set, on=None) -> ForumRounds:
+    """The round each cluster counts with (``forum_rounds``), up to ``on``: shared by the
+    kinds of a page like ``_shared``."""
+    memo = g.get("compare_rounds") if has_request_context() else None
+    if memo is None:
+        return forum_rounds(indicator_set, on=on)
+    key = (forum_rounds, (indicator_set.key, on))
+    if key not in memo:
+        memo[key] = forum_rounds(indicator_set, on=on)
+    return memo[key]
 
 
 def _cluster_rounds(cluster_id: int, indicator_set) -> list[ClusterRound]:
@@ -112,6 +125,12 @@ class OverTimeRow:
 class OverTime:
     rounds: list[ClusterRound]
     rows: list[OverTimeRow]
+    coverage: list[Coverage] = field(default_factory=list)  # per round
+
+    @property
+    def partial(self) -> list[tuple[ClusterRound, Coverage]]:
+        """The partial rounds among them, with how much they cover."""
+        return [(r, c) for r, c in zip(self.rounds, self.coverage, strict=True) if c.partial]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -132,7 +151,7 @@ def cluster_over_time(context: ComparisonContext) -> OverTime:
         known = [p for p in points if p is not None]
         change = by_id[info.id].compare(known[-2][0], known[-1][0]) if len(known) >= 2 else None
         rows.append(OverTimeRow(info, points, change))
-    return OverTime(rounds, rows)
+    return OverTime(rounds, rows, [indicator_set.coverage(r.values) for r in rounds])
 
 
 # --- 2. one cluster against the forum ---------------------------------------------------------
@@ -153,17 +172,27 @@ class AgainstForum:
     others: int  # how many other clusters have a round of this set version
     suppressed: bool  # too few others to show aggregates
     rows: list[AgainstRow]
+    coverage: Coverage | None = None  # of the cluster's round
+    # The day the forum is taken at: the round's own day for an older round (the others'
+    # rounds up to then), None for the newest round (the forum as it is now).
+    forum_on: Any = None
+    partial_others: int = 0  # other clusters counted with a partial round (no full one)
+    newer_partial_others: int = 0  # ... with a full round although a newer one is partial
 
 
 def cluster_against_forum(context: ComparisonContext) -> AgainstForum:
     indicator_set = context.indicator_set
-    latest = _latest(indicator_set)
     own_rounds = _cluster_rounds(context.cluster.id, indicator_set)
     wanted = context.options.get("round_id")
     own = next(
         (r for r in own_rounds if r.round_id == wanted), own_rounds[-1] if own_rounds else None
     )
-    others = [r for r in latest if r.cluster_id != context.cluster.id]
+    # An older round meets the forum as it was on its day (the other clusters' rounds up to
+    # then), never the rounds held since.
+    forum_on = own.held_on if own is not None and own is not own_rounds[-1] else None
+    forum = _forum(indicator_set, forum_on)
+    others = [r for r in forum.counted if r.cluster_id != context.cluster.id]
+    newer_partial = [r for r in forum.newer_partial if r.cluster_id != context.cluster.id]
     summaries = _summaries(context, others)
     rows = []
     for info in indicator_infos(context):
@@ -180,7 +209,16 @@ def cluster_against_forum(context: ComparisonContext) -> AgainstForum:
                 else None,
             )
         )
-    return AgainstForum(own, len(others), len(others) < context.min_group, rows)
+    return AgainstForum(
+        own,
+        len(others),
+        len(others) < context.min_group,
+        rows,
+        indicator_set.coverage(own.values) if own is not None else None,
+        forum_on,
+        sum(1 for r in others if indicator_set.coverage(r.values).partial),
+        len(newer_partial),
+    )
 
 
 # --- 3. the forum's portfolio scorecard -------------------------------------------------------
@@ -195,6 +233,16 @@ class ScoreRow:
     held_on: Any
     cells: list[tuple[float, str] | None] | tuple  # per indicator
     score: float | None = None  # over the group the rows are sorted by, else every indicator
+    coverage: Coverage | None = None  # of the round: a partial one's score says so
+
+
+@dataclass(frozen=True)
+class NewerPartial:
+    """A newer partial round of a cluster whose older full round the scorecard counts."""
+
+    label: str  # as the cluster's row is labelled
+    held_on: Any
+    coverage: Coverage
 
 
 @dataclass
@@ -220,6 +268,9 @@ class Scorecard:
     offset: int = 0  # how many rows the pages before this one hold
     # Drawings kept with the forum's statistics (the charts use them where they can).
     drawings: dict | None = field(default=None, repr=False, compare=False)
+    partial_count: int = 0  # clusters counted with a partial round (they have no full one)
+    newer_partial_count: int = 0  # clusters with a newer partial round, not counted
+    newer_partial: list[NewerPartial] = field(default_factory=list)  # those the viewer sees
 
     def __post_init__(self):
         if self.total_rows < 0:
@@ -284,11 +335,7 @@ def standings(infos: list[IndicatorInfo], summaries: dict[str, Summary | None]) 
 
 def _stats(context: ComparisonContext) -> ForumStats:
     tenant_id = context.tenant.id if context.tenant is not None else current_tenant().id
-    return forum_stats(tenant_id, context.indicator_set, loader=_latest_of)
-
-
-def _latest_of(set_id: str, version: str) -> list[ClusterRound]:
-    return _shared(latest_rounds, set_id, version)
+    return forum_stats(tenant_id, context.indicator_set, loader=_forum)
 
 
 def _shown(context: ComparisonContext, summaries: dict[str, Summary | None]):
@@ -323,8 +370,8 @@ def forum_scorecard(context: ComparisonContext) -> Scorecard:
     sort = valid_sort(context.options.get("sort", "name"), infos)
     group = sort_group(sort)
     if context.sees_all:
-        # Unnamed rows are numbered in the order rounds were entered, and come in that order:
-        # an order by name would tell the names.
+        # Unnamed rows carry their clusters' stable pseudonyms and come in their order: an
+        # order by name (or by entry) would tell the names.
         order = stats.order(sort, by_name=context.show_names)
     elif context.visible_cluster_ids:  # the viewer's own clusters only, by name
         visible = context.visible_cluster_ids
@@ -336,20 +383,34 @@ def forum_scorecard(context: ComparisonContext) -> Scorecard:
     shown = order[offset : offset + per_page] if per_page else order
     scores = stats.scores.get(group) or stats.scores[None]
     named = context.show_names or not context.sees_all
+
+    def label(round_) -> str:
+        if named:
+            return round_.cluster_name
+        return _("Cluster %(n)d", n=stats.numbers[round_.cluster_id])
+
     rows = []
     for n in shown:
         round_ = stats.rounds[n]
         rows.append(
             ScoreRow(
-                round_.cluster_name
-                if named
-                else _("Cluster %(n)d", n=stats.numbers[round_.round_id]),
+                label(round_),
                 round_.cluster_id if named else None,
                 round_.held_on,
                 round_.cells,
                 scores[n],
+                round_.coverage,
             )
         )
+    # Newer partial rounds: named as the viewer's rows are, for the clusters they see.
+    seen = [
+        r
+        for r in stats.newer_partial
+        if context.sees_all or r.cluster_id in context.visible_cluster_ids
+    ]
+    if not named:  # by number, not by name
+        seen.sort(key=lambda r: stats.numbers.get(r.cluster_id, 0))
+    newer = [NewerPartial(label(r), r.held_on, r.coverage) for r in seen]
     ranked = standings(infos, summaries)
     top = min(5, len(ranked) // 2)
     return Scorecard(
@@ -366,6 +427,9 @@ def forum_scorecard(context: ComparisonContext) -> Scorecard:
         pages=pages,
         offset=offset,
         drawings=stats.drawings,
+        partial_count=stats.partial_count,
+        newer_partial_count=len(stats.newer_partial),
+        newer_partial=newer,
     )
 
 

@@ -64,7 +64,7 @@ def _user():
 def references():
     tenant = current_tenant()
     require(current_user, "compare.view", tenant)
-    portfolios = usable_references(tenant.id)
+    portfolios = usable_references(tenant.id, own_published=True)
     own = [p for p in portfolios if p.tenant_id == tenant.id]
     others = [p for p in portfolios if p.tenant_id != tenant.id]
     # Regions that published a portfolio opted in to being named with it.

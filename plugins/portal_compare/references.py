@@ -2,11 +2,14 @@
 
 Other regions' portfolios are read only when they are published; that read is the one
 place this plugin leaves the tenant scope (``unscoped``), and it returns aggregates only.
+
+A region's own published portfolio is its forum's own aggregates: it is never offered as a
+reference to that forum (it would compare the forum with itself), only listed for managing.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.toolkit import ComparisonContext, current_tenant, db, unscoped
@@ -14,8 +17,20 @@ from portal_compare.models import ReferenceIndicator, ReferencePortfolio
 from portal_compare.stats import LIGHTS, Summary
 
 
-def usable_references(tenant_id: int, set_id: str | None = None, version: str | None = None):
-    """The region's own portfolios and the published ones of other regions: one query."""
+def _own_published(tenant_id):
+    return and_(ReferencePortfolio.tenant_id == tenant_id, ReferencePortfolio.source == "published")
+
+
+def usable_references(
+    tenant_id: int,
+    set_id: str | None = None,
+    version: str | None = None,
+    *,
+    own_published: bool = False,
+):
+    """The portfolios the region may compare its forum with: its own (but not its own
+    published aggregates, unless ``own_published``: the list to manage them) and the
+    published ones of other regions: one query."""
     stmt = (
         select(ReferencePortfolio)
         .where(
@@ -23,6 +38,8 @@ def usable_references(tenant_id: int, set_id: str | None = None, version: str | 
         )
         .order_by(ReferencePortfolio.tenant_id != tenant_id, ReferencePortfolio.name)
     )
+    if not own_published:
+        stmt = stmt.where(not_(_own_published(tenant_id)))
     if set_id is not None:
         stmt = stmt.where(ReferencePortfolio.indicator_set == set_id)
     if version is not None:
@@ -66,6 +83,7 @@ def reference_columns(context: ComparisonContext, ids: list[int]):
             ReferencePortfolio.indicator_set == indicator_set.id,
             ReferencePortfolio.set_version == indicator_set.version,
             or_(ReferencePortfolio.tenant_id == tenant.id, ReferencePortfolio.published.is_(True)),
+            not_(_own_published(tenant.id)),
         )
         .options(selectinload(ReferencePortfolio.indicators))
     )
