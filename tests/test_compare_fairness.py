@@ -420,3 +420,20 @@ def _xlsx(response):
 
     assert response.status_code == 200
     return load_workbook(io.BytesIO(response.data))
+
+
+def test_published_aggregates_count_the_newest_full_round(app, forum):
+    """c2's newer partial round (5s) does not replace its full round (1s) in what the region
+    publishes either."""
+    from portal_compare.models import ReferencePortfolio
+    from portal_compare.reference_import import publish_aggregates
+
+    from portal.tenancy.models import Tenant
+
+    with app.test_request_context(), tenant_scope(forum["a"].id):
+        _enter(forum["c2"].id, date(2025, 9, 1), 5, only=FIRST)
+        tenant = db.session.get(Tenant, forum["a"].id)
+        published = publish_aggregates(None, tenant, _set(), 2)
+        portfolio = db.session.get(ReferencePortfolio, published.id)
+        engagement = next(i for i in portfolio.indicators if i.indicator_id == "engagement")
+        assert portfolio.cluster_count == 2 and engagement.median == 2.5  # 4 (c1), 1 (c2)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.toolkit import Importer, ServiceError, _, db, find_indicator_set, latest_rounds
+from portal.toolkit import Importer, ServiceError, _, db, find_indicator_set, forum_rounds
 from portal_compare.models import ReferenceIndicator, ReferencePortfolio
 from portal_compare.reference_checks import check_file
 from portal_compare.reference_format import (  # noqa: F401 (the import's vocabulary)
@@ -202,13 +202,14 @@ def import_reference(
 
 def publish_aggregates(user, tenant, indicator_set, min_group: int) -> ReferencePortfolio:
     """Publish the forum's anonymised aggregates of a set version as a reference portfolio
-    other regions may pick: the newest round of each cluster, aggregated per indicator.
+    other regions may pick: the round each cluster counts with in the forum's comparisons
+    (its newest full round; a newer partial one does not replace it), aggregated per indicator.
 
     Refused (``ServiceError``) when fewer than ``min_group`` clusters have a round of the
     version. Indicators with fewer values than ``min_group`` are left out, and so are the
     minimum and maximum (each is one cluster's value). Publishing again replaces the
     region's earlier published portfolio of the same set version."""
-    rounds = latest_rounds(indicator_set.id, indicator_set.version)
+    rounds = forum_rounds(indicator_set).counted
     if len(rounds) < min_group:
         raise ServiceError(
             _(
