@@ -297,3 +297,17 @@ def test_the_portfolio_export_is_the_coordinators_and_the_regions_own(app, clien
         own_id = own.id
     login(client, "manager@a.example")
     assert client.get(f"/nordland/compare/references/{own_id}/aggregates.csv").status_code == 403
+
+
+def test_a_set_switched_off_after_the_check_is_not_written(app, client, world, factory):
+    from portal_compare.models import ReferencePortfolio
+
+    spec = _references(app, world, factory)
+    login(client, spec.user)
+    token = token_of(check(client, spec.url, spec.good, **spec.fields))
+    factory.enable_plugin(world["a"], "esca", enabled=False)
+    response = confirm(client, spec.confirm_url, token)
+    assert response.status_code == 422 and "Choose an indicator set." in response.get_data(
+        as_text=True
+    )
+    assert _count(app, ReferencePortfolio) == 0

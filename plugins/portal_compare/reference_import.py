@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.toolkit import Importer, ServiceError, _, db, find_indicator_set, forum_rounds
+from portal.toolkit import (
+    Importer,
+    ServiceError,
+    _,
+    db,
+    find_indicator_set,
+    forum_rounds,
+    indicator_sets_for,
+)
 from portal_compare.models import ReferenceIndicator, ReferencePortfolio
 from portal_compare.reference_checks import check_file
 from portal_compare.reference_format import (  # noqa: F401 (the import's vocabulary)
@@ -116,9 +124,11 @@ def options(kind: str, indicator_set, name: str) -> dict[str, Any]:
 
 
 def check(tenant_id: int, raw: bytes, chosen: dict[str, Any]) -> Outcome:
-    """The file, and the name, checked as they are now; nothing is written."""
+    """The file, and the name, checked as they are now (with a set version the region has
+    switched on); nothing is written."""
     indicator_set = find_indicator_set(chosen.get("set", ""), chosen.get("version", ""))
-    if indicator_set is None:
+    switched_on = {s.key for s in indicator_sets_for(tenant_id)}
+    if indicator_set is None or indicator_set.key not in switched_on:
         outcome = Outcome(chosen.get("kind", ""))
         outcome.errors.append(Problem(None, None, _("Choose an indicator set.")))
         return outcome
