@@ -24,11 +24,14 @@ from portal.plugin_panels import tenant_navigation
 
 def url_with(**changes) -> str:
     """The current URL with some query arguments replaced (for pagers and filters)."""
-    args = request.args.to_dict()
+    path = request.view_args or {}
+    # A query argument never overrides a path variable (?cluster_id=1 on /clusters/1) nor
+    # reaches url_for's own options (?_external=1, ?_scheme=...).
+    args = {k: v for k, v in request.args.to_dict().items() if k not in path and k[:1] != "_"}
     args.update({k: v for k, v in changes.items() if v is not None})
     for key in [k for k, v in changes.items() if v is None]:
         args.pop(key, None)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **path, **args)
 
 
 def init_app(app: Flask) -> None:

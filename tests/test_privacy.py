@@ -4,14 +4,13 @@ Marker values are planted in one cluster (Helgeland Health, c2: its values, comm
 notes, assessor and evidence); then every GET page, export and report of the region, the
 plugins' too, is walked as every role, and the markers must be absent wherever the policy
 says so and present where it allows them. A new page is walked as soon as it exists; a new
-kind of id in a URL needs one line in ``ID_SOURCES``, a page that needs query arguments one
-line in ``EXTRA_URLS``.
+kind of id in a URL needs one line in ``tests/walk_support.ID_SOURCES``, a page that needs
+query arguments one line in ``EXTRA_URLS``.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
 import re
 import zipfile
 from datetime import date, timedelta
@@ -23,28 +22,13 @@ from portal.extensions import db
 from portal.tenancy import tenant_scope
 from tests.conftest import ROLE_EMAILS, login
 from tests.process_support import build_process
+from tests.walk_support import region_urls
 
 VALUE = 3.17  # every indicator of c2's round
 MARKERS = ("PRIVMARKCOMMENT", "PRIVMARKNOTES", "PRIVMARKASSESSOR", "PRIVMARKEVIDENCE")
 NUMBER = re.compile(r"(?<![\d.,])3[.,]17(?![\d])")
 PLUGINS = ("esca", "compare", "joint", "cluster_facts", "arena")
 
-# Where the ids of each kind of URL argument come from (table, the tenant's rows).
-ID_SOURCES = {
-    "cluster_id": "cluster",
-    "round_id": "benchmark_round",
-    "member_id": "member_organisation",
-    "membership_id": "membership",
-    "programme_id": "programme",
-    "participant_id": "programme_cluster",
-    "plan_id": "plan",
-    "action_id": "plan_action",
-    "workshop_id": "workshop",
-    "file_id": "stored_file",
-    "part_id": "joint_participation",
-    "message_id": "outbox_message",
-    "portfolio_id": "compare_reference",
-}
 # Pages whose content depends on query arguments the walk would not guess.
 EXTRA_URLS = (
     "/nordland/clusters/{c2}/rounds?old={r1}&new={r2}",
@@ -63,7 +47,6 @@ VALUE_PAGES = (
     "/nordland/compare/clusters/{c2}?set=esca-gold&version=2013",
     "/nordland/compare/clusters/{c2}/comparisons.xlsx?set=esca-gold&version=2013",
 )
-SKIP = {"static", "auth.logout", "main.plugin_static"}
 
 
 def _text(response) -> str:
@@ -150,47 +133,9 @@ def _joint_action(app, world, process) -> None:
         joint.move(None, action, "done")
 
 
-def _ids(tenant_id: int) -> dict[str, list[int]]:
-    from portal.tenancy import unscoped
-
-    found = {}
-    with unscoped():
-        for arg, table_name in ID_SOURCES.items():
-            table = db.metadata.tables.get(table_name)
-            if table is None:  # a plugin that is not installed
-                found[arg] = []
-                continue
-            stmt = select(table.c.id).order_by(table.c.id)
-            if "tenant_id" in table.c:
-                stmt = stmt.where(table.c.tenant_id == tenant_id)
-            rows = db.session.execute(stmt).scalars()
-            found[arg] = list(rows)
-    return found
-
-
 def _walk_urls(app, world, planted) -> list[str]:
     """Every GET URL of the region with every combination of its own ids, and the extras."""
-    with app.test_request_context():
-        ids = _ids(world["a"].id)
-        adapter = app.url_map.bind("localhost")
-        urls = []
-        for rule in app.url_map.iter_rules():
-            if "GET" not in rule.methods or rule.endpoint in SKIP or "tenant" not in rule.arguments:
-                continue
-            fixed = rule.defaults or {}  # e.g. the format a URL implies
-            int_args = [
-                a
-                for a in rule.arguments
-                if a not in fixed and type(rule._converters[a]).__name__ == "IntegerConverter"
-            ]
-            unknown = [a for a in int_args if a not in ID_SOURCES]
-            assert not unknown, f"{rule.endpoint}: add {unknown} to ID_SOURCES"
-            strings = {a: "x" for a in rule.arguments if a not in int_args and a not in fixed} | {
-                "tenant": "nordland"
-            }
-            for combo in itertools.product(*(ids[a] for a in int_args)):
-                values = dict(strings, **dict(zip(int_args, combo, strict=True)))
-                urls.append(adapter.build(rule.endpoint, values))
+    urls = [url for _rule, url in region_urls(app, world["a"].id, "nordland")]
     return urls + [url.format(**planted) for url in EXTRA_URLS]
 
 

@@ -10,6 +10,23 @@ from flask.cli import ScriptInfo
 from portal.cli.database import require_migrated
 
 
+def control_socket_path(app, host: str, port: int) -> str:
+    """gunicorn's control socket of this server: one per instance folder and address (the
+    default, ~/.gunicorn/gunicorn.ctl, is shared by every server of the machine's user, so
+    a second ``portal serve`` took over the first one's). A Unix socket path has at most
+    about 100 bytes: a long instance folder falls back to the temporary folder."""
+    import hashlib
+    import tempfile
+
+    name = f"gunicorn-{host.replace(':', '_')}-{port}.ctl"
+    folder = app.instance_path
+    if len(os.path.join(folder, name)) > 100:
+        digest = hashlib.sha256(folder.encode()).hexdigest()[:12]
+        folder, name = tempfile.gettempdir(), f"portal-{digest}-{name}"
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, name)
+
+
 def serve_app(app, host: str, port: int, workers: int) -> None:
     """gunicorn when it is installed (Linux, macOS), else Werkzeug's threaded server."""
     # Flask's CLI pushed an app context for this command. Serving inside it would make
@@ -37,6 +54,8 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
             self.cfg.set("post_fork", _post_fork)
+            if "control_socket" in self.cfg.settings:  # gunicorn 24 and later
+                self.cfg.set("control_socket", control_socket_path(app, host, port))
 
         def load(self):
             return app

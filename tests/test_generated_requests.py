@@ -1,0 +1,149 @@
+"""No request ends in a 500: every GET route of a region with generated query strings and
+every POST route with generated form bodies, as each role (Hypothesis, bounded examples).
+
+Query strings repeat path variables, name url_for's own options, page beyond the end, send
+huge and negative numbers, empty values, text in any script and repeated keys. Form bodies
+carry the field names the portal's forms use, with values of every kind, and sometimes a
+file. The app propagates exceptions under test, so an unhandled error fails here as well.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from portal.extensions import db
+from portal.tenancy import tenant_scope
+from tests.conftest import ROLE_EMAILS, login
+from tests.isolation_support import FORM
+from tests.process_support import build_process
+from tests.walk_support import ID_SOURCES, region_urls
+
+PLUGINS = ("esca", "compare", "joint", "cluster_facts", "arena")
+QUERY_KEYS = (
+    "page",
+    "per_page",
+    "sort",
+    "q",
+    "status",
+    "set",
+    "version",
+    "old",
+    "new",
+    "round",
+    "ref",
+    "within",
+    "level",
+    "scheme",
+    "kind",
+    "owner",
+    "cluster",
+    "programme",
+    "next",
+    "tab",
+    "_external",
+    "_scheme",
+    "_anchor",
+    "_method",
+    *ID_SOURCES,
+)
+FIELDS = (*FORM, "file", "reason", "text", "on", "indicator_id", "shared", "min_group", "pending")
+NUMBERS = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**63).map(str),
+    st.sampled_from(["0", "-1", "1e308", "nan", "inf", "1,5", "٣", "0x10", ""]),
+)
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=40,
+)
+DATES = st.one_of(
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
+    st.sampled_from(["", "2026-02-30", "yesterday", "9999-99-99"]),
+)
+VALUES = st.one_of(NUMBERS, TEXT, DATES)
+QUERIES = st.lists(st.tuples(st.sampled_from(QUERY_KEYS), VALUES), max_size=5)
+BODIES = st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=8)
+BOUNDED = settings(
+    max_examples=3,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def region(app, world, factory):
+    """Every plugin on, a programme with plans, actions and a workshop, rounds of both
+    clusters."""
+    from portal.benchmarking import services as rounds
+    from portal.clusters.models import Cluster
+
+    for name in PLUGINS:
+        if name in app.extensions["portal_plugins"].plugins:
+            factory.enable_plugin(world["a"], name)
+    build_process(app, world)
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        indicator_set = rounds.find_set("esca-gold", "2013")
+        for key in ("c1", "c2"):
+            cluster = db.session.get(Cluster, world[key].id)
+            for days in (400, 30):
+                rounds.save_round(
+                    None,
+                    cluster,
+                    indicator_set,
+                    {"held_on": date.today() - timedelta(days=days)},
+                    {i.id: (3.0, "") for i in indicator_set.indicators},
+                )
+    return world
+
+
+def _check(response, method: str, url: str) -> None:
+    assert response.status_code < 500, (method, url, response.status_code)
+
+
+def _get_examples(client, url):
+    @BOUNDED
+    @given(query=QUERIES)
+    @example(query=[(key, "1") for key in ID_SOURCES] + [("page", "2"), ("per_page", "1")])
+    @example(query=[("_scheme", "javascript"), ("_external", "1"), ("_anchor", "x")])
+    def get(query):
+        _check(client.get(url, query_string=query), "GET", url)
+
+    return get
+
+
+def _post_examples(client, url):
+    @BOUNDED
+    @given(body=BODIES, upload=st.one_of(st.none(), st.binary(max_size=64)))
+    def post(body, upload):
+        data = dict(body)
+        if upload is not None:
+            data["file"] = (io.BytesIO(upload), "upload.csv")
+        _check(client.post(url, data=data, content_type="multipart/form-data"), "POST", url)
+
+    return post
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_EMAILS))
+def test_every_get_route_with_generated_query_strings(app, region, role):
+    client = app.test_client()
+    login(client, ROLE_EMAILS[role])
+    urls = region_urls(app, region["a"].id, "nordland", every_combination=False)
+    assert len(urls) > 60
+    for _rule, url in urls:
+        _get_examples(client, url)()
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_EMAILS))
+def test_every_post_route_with_generated_form_bodies(app, region, role):
+    client = app.test_client()
+    login(client, ROLE_EMAILS[role])
+    urls = region_urls(app, region["a"].id, "nordland", method="POST", every_combination=False)
+    assert len(urls) > 60
+    for _rule, url in urls:
+        _post_examples(client, url)()
