@@ -54,6 +54,7 @@ def load_config(instance_path: Path) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "MAX_CONTENT_LENGTH": int(env.get("PORTAL_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)),
         "FILE_MAX_BYTES": int(env.get("PORTAL_MAX_FILE_BYTES", 20 * 1024 * 1024)),
+        "FILE_MAX_PIXELS": int(env.get("PORTAL_MAX_IMAGE_PIXELS", 50_000_000)),
         "UPLOAD_DIR": env.get("PORTAL_UPLOAD_DIR") or str(instance_path / "uploads"),
         "MAIL_SERVER": env.get("PORTAL_SMTP_HOST"),
         "MAIL_PORT": int(env.get("PORTAL_SMTP_PORT", 587)),

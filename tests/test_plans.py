@@ -13,6 +13,7 @@ from portal.mail.models import OutboxMessage
 from portal.plans.models import Action, ActionStatus
 from portal.tenancy import unscoped
 from tests.conftest import count_queries, login
+from tests.data.uploads import corpus as upload_corpus
 from tests.process_support import TODAY, build_process
 
 
@@ -247,7 +248,7 @@ def test_attachments_checked_by_content(client, process, app, tmp_path):
     good = client.post(
         url,
         content_type="multipart/form-data",
-        data={"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "../../Rapport Bodø.pdf")},
+        data={"file": (io.BytesIO(upload_corpus.pdf()), "../../Rapport Bodø.pdf")},
     )
     assert good.status_code == 302
     bad = client.post(

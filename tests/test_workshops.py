@@ -21,8 +21,9 @@ from portal.toolkit import hookimpl
 from portal.workshops import services
 from portal.workshops.models import AgendaItem, Registration, Workshop, WorkshopInvite
 from tests.conftest import Factory, count_queries, login
+from tests.data.uploads import corpus as upload_corpus
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = upload_corpus.pdf()  # a real one: uploads are parsed
 
 
 def _count(app, model, **where):
@@ -442,7 +443,7 @@ def test_materials_are_checked_by_content(client, world, app, uploads):
     assert _upload(client, wid, _xlsx(), "../../results.xlsx").status_code == 302
     for content, name, message in [
         (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00program", "report.pdf", "Only PDF"),
-        (b"<html><script>alert(1)</script></html>", "report.pdf", "Only PDF"),
+        (b"<html><script>alert(1)</script></html>", "report.pdf", "contains HTML"),
         (b"", "empty.pdf", "The file is empty"),
     ]:
         response = _upload(client, wid, content, name)

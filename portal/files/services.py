@@ -1,27 +1,21 @@
-"""Storing uploads safely: the type is read from the content, not the name or the browser."""
+"""Storing uploads safely: the type is read from the content (parsed by ``checks``), not the
+name or the browser."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import secrets
 import unicodedata
-import zipfile
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from flask_babel import gettext as _
 
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.files import checks
 from portal.files.models import StoredFile
-
-OOXML = {
-    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
-    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"),
-}
 
 
 def storage_dir() -> Path:
@@ -30,27 +24,6 @@ def storage_dir() -> Path:
     )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def sniff(data: bytes) -> tuple[str, str] | None:
-    """(content type, extension) of an allowed file, judged by its bytes; else None."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf", ".pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png", ".png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg", ".jpg"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = archive.namelist()
-        except (zipfile.BadZipFile, ValueError):
-            return None
-        if "[Content_Types].xml" in names:
-            for prefix, kind in OOXML.items():
-                if any(name.startswith(prefix) for name in names):
-                    return kind
-    return None
 
 
 def safe_filename(name: str, extension: str) -> str:
@@ -79,11 +52,7 @@ def store(
             _("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024)),
             {"file": [_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))]},
         )
-    kind = sniff(data)
-    if kind is None:
-        message = _("Only PDF, Word, Excel, PowerPoint, PNG and JPEG files can be uploaded.")
-        raise ServiceError(message, {"file": [message]})
-    content_type, extension = kind
+    content_type, extension = checks.inspect(data)  # a translated ServiceError if it is not
     key = secrets.token_hex(20)
     (storage_dir() / key).write_bytes(data)
     stored = StoredFile(
@@ -103,6 +72,22 @@ def store(
 
 def path_of(stored: StoredFile) -> Path:
     return storage_dir() / stored.storage_key
+
+
+def send(stored: StoredFile):
+    """The stored file as a download; 404 where its bytes are not on this host's disk (a file
+    kept on another host, or removed meanwhile)."""
+    try:
+        handle = path_of(stored).open("rb")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        abort(404)
+    return send_file(
+        handle,
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.filename,
+        max_age=0,
+    )
 
 
 def delete(stored: StoredFile) -> None:

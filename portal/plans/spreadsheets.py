@@ -51,7 +51,7 @@ MAX_INT = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 TITLE_LIMIT = 200
 CLUSTER_SEPARATOR = "; "
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIME = "text/csv; charset=utf-8"
+CSV_MIME = "text/csv"  # a mimetype: Werkzeug adds "; charset=utf-8" (once)
 # Cells a spreadsheet program would run as a formula are written with a leading apostrophe in
 # CSV (and read back without it by the core's reader), stored as plain text in XLSX.
 # Characters XML cannot hold (and a carriage return, which XML turns into a line feed) are

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_date
@@ -500,14 +499,7 @@ def attachment_upload(action_id: int):
 def attachment_download(action_id: int, file_id: int):
     action = _action(action_id)
     require(current_user, "action.view", action)
-    stored = _attachment(action, file_id)
-    return send_file(
-        files.path_of(stored),
-        mimetype=stored.content_type,
-        as_attachment=True,
-        download_name=stored.filename,
-        max_age=0,
-    )
+    return files.send(_attachment(action, file_id))
 
 
 @bp.route("/actions/<int:action_id>/attachments/<int:file_id>/delete", methods=["POST"])

@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -512,13 +511,7 @@ def material_upload(workshop_id: int):
 def material_download(workshop_id: int, file_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.view", workshop)
-    stored = _material(workshop, file_id)
-    path = files.path_of(stored)
-    if not path.is_file():
-        abort(404)
-    return send_file(
-        path, mimetype=stored.content_type, as_attachment=True, download_name=stored.filename
-    )
+    return files.send(_material(workshop, file_id))
 
 
 @bp.route("/<int:workshop_id>/materials/<int:file_id>/delete", methods=["POST"])
