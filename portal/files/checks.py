@@ -26,6 +26,7 @@ import re
 import struct
 import warnings
 import zipfile
+import zlib
 
 from defusedxml import ElementTree
 from flask import current_app, has_app_context
@@ -215,9 +216,7 @@ def _office(data: bytes) -> tuple[str, str]:
                 with archive.open(member) as stream:
                     while stream.read(1024 * 1024):
                         pass
-        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, ValueError):
-            _refuse(damaged)
-        except Exception:  # zlib.error and the like: a damaged stream  # noqa: BLE001
+        except (zipfile.BadZipFile, NotImplementedError, OSError, EOFError, zlib.error):
             _refuse(damaged)
     return kind
 

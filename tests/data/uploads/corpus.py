@@ -186,6 +186,16 @@ def lying_sizes() -> bytes:
     return bytes(data)
 
 
+def corrupt_member(docx: bytes) -> bytes:
+    """A docx whose main part's packed bytes are damaged (its checksum no longer matches)."""
+    data = bytearray(docx)
+    header = data.index(b"PK\x03\x04word/document.xml"[:4], data.index(b"word/document.xml") - 30)
+    start = header + 30 + len("word/document.xml")
+    for offset in range(start + 5, start + 15):
+        data[offset] ^= 0x55
+    return bytes(data)
+
+
 def without_main_part() -> bytes:
     return package(
         {
@@ -270,6 +280,7 @@ def build() -> dict[str, Case]:
         "no-pages.pdf": Case(no_pages_pdf(), refused=PDF_DAMAGED),
         "encrypted.pdf": Case(pdf(password=""), refused=PDF_ENCRYPTED),
         "password.pdf": Case(pdf(password="secret"), refused=PDF_ENCRYPTED),
+        "corrupt-member.docx": Case(corrupt_member(docx), refused=OFFICE_DAMAGED),
         "no-main-part.docx": Case(without_main_part(), refused=OFFICE_DAMAGED),
         "doctype.docx": Case(with_doctype(), refused=OFFICE_DAMAGED),
         "macros.docm": Case(
