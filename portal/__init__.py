@@ -101,18 +101,12 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Sign in to see this page.")
+    # Sessions on the server (the user loader) and the limits of failed sign-ins.
+    from portal.accounts.sessions import init_sessions
+    from portal.accounts.throttle import init_login_throttle
 
-    @login_manager.user_loader
-    def _load_user(user_id: str):
-        from portal.accounts.models import User
-
-        ident, _, version = user_id.partition(".")
-        if not ident.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or user.session_version != int(version) or not user.active:
-            return None
-        return user
+    init_sessions(app)
+    init_login_throttle(app)
 
 
 def _sqlite_pragmas(app: Flask) -> None:

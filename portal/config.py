@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 SUPPORTED_LOCALES = ("en", "nb", "da", "it")
@@ -42,7 +43,25 @@ def load_config(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("PORTAL_RATELIMIT_PREFIX", "portal"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: limits fall back to this process's memory (the log says so).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {}
+        ),
         "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Failed sign-ins (portal.accounts.throttle): per account and address, per address,
+        # and per account (which only makes the pairs that failed stricter).
+        "LOGIN_PAIR_LIMIT": env.get("PORTAL_LOGIN_PAIR_LIMIT", "5 per 15 minutes;20 per day"),
+        "LOGIN_ATTACKED_PAIR_LIMIT": env.get(
+            "PORTAL_LOGIN_ATTACKED_PAIR_LIMIT", "2 per 15 minutes"
+        ),
+        "LOGIN_ACCOUNT_LIMIT": env.get("PORTAL_LOGIN_ACCOUNT_LIMIT", "20 per hour"),
+        "LOGIN_ADDRESS_LIMIT": env.get("PORTAL_LOGIN_ADDRESS_LIMIT", "30 per hour;100 per day"),
+        # Sign-in sessions (portal.accounts.sessions): idle time and absolute lifetime.
+        "SESSION_IDLE_MINUTES": float(env.get("PORTAL_SESSION_IDLE_MINUTES", 480)),
+        "SESSION_MAX_DAYS": float(env.get("PORTAL_SESSION_MAX_DAYS", 30)),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=float(env.get("PORTAL_SESSION_MAX_DAYS", 30))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("PORTAL_SECURE_COOKIES")),

@@ -119,7 +119,10 @@ def membership_for(user: User | None, tenant: Tenant | int | None) -> Membership
         with tenant_scope(tenant_id):
             # The clusters load when a rule first asks for them (the tenant criteria of this
             # query go with them); the access check of every request needs only the role.
-            cache[key] = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+            # A deactivated membership gives no access (portal.accounts.services).
+            cache[key] = db.session.scalar(
+                select(Membership).where(Membership.user_id == user.id, Membership.active)
+            )
     return cache[key]
 
 

@@ -56,7 +56,8 @@ FORM = {
     "weight": "1",
     "priority": "normal",
 }
-SKIP_ENDPOINTS = {"static", "auth.logout"}
+# Signing out (here, everywhere) would end the walking session.
+SKIP_ENDPOINTS = {"static", "auth.logout", "auth.end_all_sessions"}
 
 
 def tenant_tables():

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from portal.accounts.services import MIN_PASSWORD_LENGTH
+from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.i18n import language_choices
 from portal.web.forms import strip
 
@@ -33,7 +33,7 @@ class ResetRequestForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
     )
     confirm = PasswordField(
         _l("Repeat the new password"),

@@ -25,7 +25,11 @@ class Role(enum.StrEnum):
 class User(UserMixin, Timestamped, Base):
     __tablename__ = "user_account"
     # No page shows these: changing them leaves the cached pages valid.
-    unseen_columns = frozenset({"last_login_at", "password_hash", "updated_at"})
+    unseen_columns = frozenset(
+        {"last_login_at", "password_hash", "updated_at", "password_reset_serial"}
+    )
+    # The server-side sign-in session this object was loaded for (portal.accounts.sessions).
+    session_token = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -36,11 +40,14 @@ class User(UserMixin, Timestamped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change: every session signed in before it ends.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped by every password-reset link sent: a newer link voids the older ones.
+    password_reset_serial: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        # Flask-Login keeps this in the signed cookies: the user and the session's own key.
+        return f"{self.id}.{self.session_token or ''}"
 
     @property
     def is_active(self) -> bool:
@@ -74,6 +81,8 @@ class Membership(TenantScoped, Timestamped, Base):
     role: Mapped[Role] = mapped_column(
         Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )
+    # A deactivated membership is kept (it can be reactivated) but gives no access.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     # Written through MembershipCluster rows (they carry the tenant); read here.
     clusters: Mapped[list[Cluster]] = relationship(  # noqa: F821
@@ -103,3 +112,20 @@ class Invitation(TenantScoped, Timestamped, Base):
     @property
     def cluster_id_list(self) -> list[int]:
         return [int(x) for x in self.cluster_ids.split(",") if x]
+
+
+class UserSession(Base):
+    """A signed-in session, recorded on the server (portal.accounts.sessions). The cookie holds
+    a random key; this row is found by the key's SHA-256, so the table holds no usable key."""
+
+    __tablename__ = "user_session"
+    affects_pages = False  # no tenant's page shows it
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")

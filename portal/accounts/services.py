@@ -15,7 +15,9 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from portal.accounts import sessions
 from portal.accounts.models import Invitation, Membership, MembershipCluster, Role, User
+from portal.accounts.passwords import check_length, check_new_password
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.mail.services import send_mail
@@ -23,7 +25,6 @@ from portal.tenancy.models import Tenant
 from portal.tenancy.scope import tenant_scope, unscoped
 
 _hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 10
 # Verifying against this keeps a sign-in for an unknown e-mail as slow as a real one.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -33,10 +34,8 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ServiceError(
-            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
+    """The hash of a password of allowed length (check_new_password checks a person's choice)."""
+    check_length(password)
     return _hasher.hash(password)
 
 
@@ -72,6 +71,8 @@ def create_user(
     email = normalise_email(email)
     if user_by_email(email) is not None:
         raise ServiceError(_("A user with this e-mail address exists already."))
+    if password:
+        check_new_password(password, email=email, name=name)
     user = User(
         email=email,
         name=name.strip(),
@@ -85,16 +86,52 @@ def create_user(
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password: every other session of the user ends (commits)."""
     try:
         _hasher.verify(user.password_hash or _DUMMY_HASH, current or "")
     except (VerificationError, InvalidHashError):
-        raise ServiceError(_("The current password is not right.")) from None
-    set_password(user, new)
+        message = _("The current password is not right.")
+        raise ServiceError(message, {"current": [message]}) from None
+    set_password(user, new, keep_session_of=user)
 
 
-def set_password(user: User, new: str) -> None:
+def set_password(user: User, new: str, *, keep_session_of: User | None = None) -> None:
+    """A new password (checked); every session of the user ends but the current one of
+    ``keep_session_of``. Commits."""
+    check_new_password(new, email=user.email, name=user.name)
     user.password_hash = hash_password(new)
     user.session_version = (user.session_version or 1) + 1
+    db.session.flush()
+    sessions.end_all(user.id, keep_current_of=keep_session_of)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Deactivate (every session ends at once: nobody can sign in as them) or reactivate
+    a person. Commits."""
+    user.active = active
+    db.session.flush()
+    if not active:
+        sessions.end_all(user.id)
+    db.session.commit()
+
+
+def set_membership_active(membership: Membership, active: bool) -> None:
+    """Deactivate (no access to the region from the next request on) or reactivate a role in
+    a region. Someone left with no active role anywhere is signed out at once. Commits."""
+    membership.active = active
+    db.session.flush()
+    user = membership.user
+    if not active and not user.is_platform_admin:
+        with unscoped():
+            others = db.session.scalar(
+                select(func.count())
+                .select_from(Membership)
+                .where(Membership.user_id == user.id, Membership.active)
+            )
+        if not others:
+            sessions.end_all(user.id)
+    db.session.commit()
 
 
 # --- memberships --------------------------------------------------------------------------
@@ -131,7 +168,7 @@ def count_coordinators(tenant_id: int) -> int:
             db.session.scalar(
                 select(func.count())
                 .select_from(Membership)
-                .where(Membership.role == Role.COORDINATOR)
+                .where(Membership.role == Role.COORDINATOR, Membership.active)
             )
             or 0
         )
@@ -150,7 +187,11 @@ def _password_fingerprint(user: User) -> str:
 
 
 def password_reset_token(user: User) -> str:
-    return _serializer("password-reset").dumps({"u": user.id, "f": _password_fingerprint(user)})
+    """A new reset link: the ones sent before it stop working (the serial in the payload)."""
+    user.password_reset_serial = (user.password_reset_serial or 0) + 1
+    return _serializer("password-reset").dumps(
+        {"u": user.id, "f": _password_fingerprint(user), "n": user.password_reset_serial}
+    )
 
 
 def user_from_reset_token(token: str) -> User:
@@ -165,6 +206,8 @@ def user_from_reset_token(token: str) -> User:
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not user.active or data.get("f") != _password_fingerprint(user):
         raise ServiceError(_("This link has been used already. Ask for a new one."))
+    if data.get("n") != user.password_reset_serial:
+        raise ServiceError(_("A newer link has been sent for this account. Use the latest one."))
     return user
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -15,9 +16,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required
 
-from portal.accounts import services
+from portal.accounts import services, sessions
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -26,6 +28,7 @@ from portal.accounts.forms import (
     ProfileForm,
     ResetRequestForm,
 )
+from portal.accounts.throttle import login_throttle
 from portal.audit.services import record_event
 from portal.config import SUPPORTED_LOCALES
 from portal.errors import ServiceError
@@ -39,10 +42,6 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    return "login-email:" + services.normalise_email(request.form.get("email", ""))
-
-
 def safe_next(target: str | None) -> str | None:
     """Only local paths: an open redirect would help phishing."""
     if not target:
@@ -53,20 +52,39 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# Every try of an address (Flask-Limiter); failures per account and address: throttle.py.
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email = services.normalise_email(form.email.data)
+        address = request.remote_addr or ""
+        throttle = login_throttle()
+        wait = throttle.wait(email, address)
+        if wait:
+            record_event("login.throttled", actor=email)
+            minutes = max(1, -(-wait // 60))
+            flash(
+                ngettext(
+                    "Too many failed sign-ins from your address. Try again in %(num)d minute.",
+                    "Too many failed sign-ins from your address. Try again in %(num)d minutes.",
+                    minutes,
+                ),
+                "error",
+            )
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(wait)}
+        user = services.authenticate(email, form.password.data)
         if user is None:
-            record_event("login.failed", actor=services.normalise_email(form.email.data))
+            throttle.failed(email, address)
+            record_event("login.failed", actor=email)
             flash(_("The e-mail or the password is not right."), "error")
         else:
-            login_user(user, remember=form.remember.data)
+            throttle.succeeded(email, address)
+            sessions.sign_in(user, remember=form.remember.data)
             record_event("login", user=user)
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
     status = 422 if request.method == "POST" else 200
@@ -77,7 +95,7 @@ def login():
 def logout():
     if current_user.is_authenticated:
         record_event("logout", user=current_user)
-    logout_user()
+        sessions.sign_out(current_user._get_current_object())
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -108,13 +126,13 @@ def reset_password(token: str):
         try:
             services.set_password(user, form.password.data)
         except ServiceError as exc:
+            db.session.rollback()
             form.password.errors.append(exc.message)
         else:
-            db.session.commit()
             record_event("password.reset", user=user)
             flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", form=form)
+    return render_template("auth/reset.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -153,7 +171,7 @@ def accept_invitation(token: str):
             db.session.rollback()
             flash(exc.message, "error")
         else:
-            login_user(user)
+            sessions.sign_in(user)
             record_event("login", user=user)
             flash(_("Welcome to %(tenant)s.", tenant=tenant.name), "success")
             return redirect(url_for("main.dashboard", tenant=tenant.slug))
@@ -184,7 +202,13 @@ def profile():
         _change_password(password_form)
         if not password_form.errors:
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form)
+    status = 422 if form.errors or password_form.errors else 200
+    return render_template(
+        "auth/profile.html",
+        form=form,
+        password_form=password_form,
+        sessions=sessions.sessions_of(current_user),
+    ), status
 
 
 def _change_password(form: ChangePasswordForm) -> None:
@@ -193,12 +217,37 @@ def _change_password(form: ChangePasswordForm) -> None:
     try:
         services.change_password(current_user, form.current.data, form.password.data)
     except ServiceError as exc:
-        form.current.errors.append(exc.message)
+        db.session.rollback()
+        field = form.current if "current" in exc.field_errors else form.password
+        field.errors.append(exc.message)
         return
-    db.session.commit()
-    # Keep this session: its id changed. (Passing the proxy itself would recurse.)
-    login_user(current_user._get_current_object())
     flash(_("Your password is changed. Other devices are signed out."), "success")
+
+
+@bp.route("/profile/sessions/<session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: str):
+    """Sign out one of one's own sessions (another device); one's own: as signing out."""
+    user = current_user._get_current_object()
+    if session_id == sessions.current_hash(user):
+        return logout()
+    if not sessions.end_one(user, session_id):
+        abort(404)
+    record_event("session.ended", user=user)
+    flash(_("That session is signed out."), "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.route("/profile/sessions/end-all", methods=["POST"])
+@login_required
+def end_all_sessions():
+    """Sign out everywhere: every session of the user, this one too."""
+    user = current_user._get_current_object()
+    record_event("session.ended_all", user=user)
+    sessions.end_all(user.id)
+    sessions.sign_out(None)
+    flash(_("You are signed out everywhere."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/language", methods=["POST"])

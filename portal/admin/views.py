@@ -1,15 +1,24 @@
-"""Platform administration: regions, installed plugins, the mail outbox, the audit log."""
+"""Platform administration: regions, people, installed plugins, the mail outbox, the audit log."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from portal.accounts import services as accounts
-from portal.accounts.models import Membership, Role
+from portal.accounts.models import Membership, Role, User
 from portal.audit.models import AuditEntry
+from portal.audit.services import record_event
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
@@ -117,3 +126,31 @@ def audit():
     return render_template(
         "admin/audit.html", pagination=pagination, action=action, actions=actions
     )
+
+
+@bp.route("/people")
+def people():
+    """Everyone with an account; deactivate (signed out at once) or reactivate."""
+    page, per_page = page_args(default_per_page=50)
+    stmt = select(User).order_by(User.email)
+    query = (request.args.get("q") or "").strip()[:200]
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
+    return render_template("admin/people.html", pagination=paginate(stmt, page, per_page), q=query)
+
+
+@bp.route("/people/<int:user_id>/active", methods=["POST"])
+def person_active(user_id: int):
+    user = db.get_or_404(User, user_id)  # platform data: not tenant-scoped
+    active = request.form.get("active") == "1"
+    if user.id == current_user.id:
+        flash(_("You cannot deactivate yourself."), "error")
+        return redirect(url_for("admin.people"))
+    accounts.set_active(user, active)
+    record_event("user.reactivated" if active else "user.deactivated", summary=user.email)
+    if active:
+        flash(_("%(name)s can sign in again.", name=user.name), "success")
+    else:
+        flash(_("%(name)s is deactivated and signed out everywhere.", name=user.name), "success")
+    return redirect(url_for("admin.people", q=request.args.get("q") or None))

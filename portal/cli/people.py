@@ -114,6 +114,35 @@ def user_invite(tenant_slug, email, role, clusters) -> None:
     click.echo(f"invited {email} to {tenant.slug} as {role}")
 
 
+@user_group.command("deactivate")
+@click.argument("email")
+@needs_database
+def user_deactivate(email: str) -> None:
+    """Deactivate EMAIL: no sign-in, every session ends at once (records stay)."""
+    _set_active(email, False)
+    click.echo(f"deactivated {accounts.normalise_email(email)}; every session of theirs ended")
+
+
+@user_group.command("reactivate")
+@click.argument("email")
+@needs_database
+def user_reactivate(email: str) -> None:
+    """Let a deactivated EMAIL sign in again."""
+    _set_active(email, True)
+    click.echo(f"reactivated {accounts.normalise_email(email)}")
+
+
+def _set_active(email: str, active: bool) -> None:
+    from portal.audit.services import record_event
+
+    user = accounts.user_by_email(email)
+    if user is None:
+        sys.exit(f"no user with the e-mail {email!r}")
+    with current_app.test_request_context():
+        accounts.set_active(user, active)
+        record_event("user.reactivated" if active else "user.deactivated", summary=user.email)
+
+
 def _message(exc: ServiceError) -> str:
     details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
     return f"{exc.message} {details}".strip()

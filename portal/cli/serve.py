@@ -39,6 +39,15 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
         fresh.run(app.run, host=host, port=port, threaded=True, use_reloader=False)
         return
 
+    threads = max(4, 4 * workers)
+    if app.config.get("REDIS_URL"):
+        click.echo(f"sign-in limits and sessions: in Redis, shared by {workers} worker(s)")
+    else:
+        click.echo(
+            f"sign-in limits: in memory (no PORTAL_REDIS_URL), so one worker process with "
+            f"{threads} threads; sessions: in the database"
+        )
+
     def _post_fork(server, worker):
         # Connections opened before the fork must not be shared between workers.
         from portal.extensions import db
@@ -51,7 +60,13 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
     class _Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
+            if app.config.get("REDIS_URL"):
+                self.cfg.set("workers", workers)
+            else:
+                # Without Redis the sign-in limits live in the process's memory: one process,
+                # whose threads serve the requests (portal.accounts.throttle).
+                self.cfg.set("workers", 1)
+                self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("post_fork", _post_fork)
             if "control_socket" in self.cfg.settings:  # gunicorn 24 and later

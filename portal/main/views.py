@@ -34,7 +34,7 @@ def home():
             rows = db.session.execute(
                 select(Tenant, Membership.role)
                 .join(Membership, Membership.tenant_id == Tenant.id)
-                .where(Membership.user_id == current_user.id)
+                .where(Membership.user_id == current_user.id, Membership.active)
                 .order_by(Tenant.name)
             ).all()
         tenants = [t for t, _ in rows]

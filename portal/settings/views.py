@@ -119,7 +119,9 @@ def people():
 
 
 def _keeps_a_coordinator(membership: Membership, new_role: Role | None) -> bool:
-    if membership.role != Role.COORDINATOR or new_role == Role.COORDINATOR:
+    if not membership.active or membership.role != Role.COORDINATOR:
+        return True  # (active coordinators are counted)
+    if new_role == Role.COORDINATOR:
         return True
     return accounts.count_coordinators(g.tenant.id) > 1
 
@@ -157,6 +159,27 @@ def membership_remove(membership_id: int):
     db.session.delete(membership)
     db.session.commit()
     flash(_("%(name)s no longer has a role in the region.", name=membership.user.name), "success")
+    return redirect(url_for("settings.people"))
+
+
+@bp.route("/people/<int:membership_id>/active", methods=["POST"])
+def membership_active(membership_id: int):
+    """Deactivate a person's role in this region (no access from the next request on; their
+    sessions end if no active role is left to them) or reactivate it."""
+    require(current_user, "tenant.people", g.tenant)
+    membership = get_or_404(Membership, membership_id)
+    active = request.form.get("active") == "1"
+    if not active and membership.user_id == current_user.id:
+        flash(_("You cannot deactivate your own role."), "error")
+    elif not active and not _keeps_a_coordinator(membership, None):
+        flash(_("The region needs at least one coordinator."), "error")
+    else:
+        accounts.set_membership_active(membership, active)
+        name = membership.user.name
+        if active:
+            flash(_("%(name)s has their role in the region again.", name=name), "success")
+        else:
+            flash(_("%(name)s is deactivated in the region.", name=name), "success")
     return redirect(url_for("settings.people"))
 
 
