@@ -92,7 +92,9 @@ def uploads(app, tmp_path):
 
 VALID = {
     "title": "Joint improvement workshop",
-    "day": "2031-03-04",
+    # Ahead of today whatever day the tests run: a past workshop takes no registrations and
+    # may be closed (a fixed day, 2031-03-04, would turn this test's workshop past in 2031).
+    "day": (date.today() + timedelta(days=90)).isoformat(),
     "start_time": "09:00",
     "end_time": "15:30",
     "location": "Bodø",
