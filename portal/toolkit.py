@@ -80,6 +80,7 @@ from portal.labels.scheme import (
     share_shown,
     valid_until,
 )
+from portal.locking import Versioned, VersionedForm, check_version, form_status, saving
 from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
 from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv, to_xlsx
@@ -161,6 +162,11 @@ __all__ = [
     "Role",
     "ServiceError",
     "ConflictError",
+    "Versioned",
+    "VersionedForm",
+    "saving",
+    "check_version",
+    "form_status",
     "cluster_managers",
     "people_of",
     "CSV_MIME",

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.toolkit import Cluster, Model, TenantScoped, Timestamped, User
+from portal.toolkit import Cluster, Model, TenantScoped, Timestamped, User, Versioned
 
 
 class JointStatus(enum.StrEnum):
@@ -43,7 +43,9 @@ def _enum(cls, length=20):
     )
 
 
-class JointAction(TenantScoped, Timestamped, Model):
+class JointAction(Versioned, TenantScoped, Timestamped, Model):
+    # ``version`` (Versioned) goes up with every change: a stale form (or board move) is
+    # refused, not silently applied, also when the other save lands meanwhile.
     __tablename__ = "joint_action"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,8 +68,6 @@ class JointAction(TenantScoped, Timestamped, Model):
     # Where it came from: a workshop decision, a weak indicator, a joint plan goal, or typed in.
     workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshop.id", ondelete="SET NULL"))
     origin: Mapped[str] = mapped_column(String(20), default="manual")
-    # Bumped on every change: a stale form (or board move) is refused, not silently applied.
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     lead_user: Mapped[User | None] = relationship()
     lead_cluster: Mapped[Cluster | None] = relationship()
@@ -97,7 +97,7 @@ class LinkedIndicator(TenantScoped, Model):
     indicator_id: Mapped[str] = mapped_column(String(100))
 
 
-class Participation(TenantScoped, Timestamped, Model):
+class Participation(Versioned, TenantScoped, Timestamped, Model):
     """A cluster taking part in a joint action, and its own contribution to it."""
 
     __tablename__ = "joint_participation"
@@ -121,7 +121,6 @@ class Participation(TenantScoped, Timestamped, Model):
     # What the cluster estimates doing it alone would have cost; None: no estimate given.
     solo_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
     solo_money: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     action: Mapped[JointAction] = relationship(back_populates="parts")
     cluster: Mapped[Cluster] = relationship()

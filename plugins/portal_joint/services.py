@@ -17,10 +17,10 @@ from sqlalchemy.orm import selectinload
 
 from portal.toolkit import (
     Cluster,
-    ConflictError,
     Programme,
     ServiceError,
     _,
+    check_version,
     cluster_managers,
     db,
     find_indicator_set,
@@ -166,10 +166,13 @@ def _user(user_id: int):
 
 
 def _check_version(obj: Any, version: int | None, current: dict) -> None:
-    if version is not None and int(version) != obj.version:
-        raise ConflictError(
-            _("Someone else changed this in the meantime. Check the current values."), current
-        )
+    """The core's optimistic locking (toolkit ``check_version``; the race after this check is
+    refused by the version column of ``Versioned``)."""
+    check_version(
+        obj,
+        version,
+        message=_("Someone else changed this in the meantime. Check the current values."),
+    )
 
 
 # --- joint actions --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamped
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
@@ -70,7 +71,7 @@ class MembershipCluster(TenantScoped, Base):
     )
 
 
-class Membership(TenantScoped, Timestamped, Base):
+class Membership(Versioned, TenantScoped, Timestamped, Base):
     """A user's role in one tenant; managers and members are tied to named clusters."""
 
     __tablename__ = "membership"

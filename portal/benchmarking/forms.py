@@ -6,6 +6,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.benchmarking.models import RoundKind
+from portal.locking import VersionedForm
 from portal.web.forms import strip
 
 KIND_LABELS = {
@@ -15,7 +16,7 @@ KIND_LABELS = {
 }
 
 
-class RoundForm(FlaskForm):
+class RoundForm(VersionedForm, FlaskForm):
     """The round itself; the values come as v-<indicator id> and c-<indicator id> fields.
     ``kind`` offers the kinds the user may enter (set by the view)."""
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.db import Base, Timestamped, str_enum
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
@@ -36,7 +37,7 @@ class RoundKind(enum.StrEnum):
     AUDIT = "audit"
 
 
-class BenchmarkRound(TenantScoped, Timestamped, Base):
+class BenchmarkRound(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "benchmark_round"
     __table_args__ = (UniqueConstraint("cluster_id", "indicator_set", "set_version", "held_on"),)
 

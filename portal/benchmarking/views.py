@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -15,9 +16,10 @@ from portal.benchmarking.forms import KIND_LABELS, CorrectionForm, RoundForm
 from portal.benchmarking.indicators import IndicatorSet, pick
 from portal.benchmarking.models import BenchmarkRound, RoundKind
 from portal.clusters.models import Cluster
-from portal.errors import ServiceError
+from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.i18n import ROLE_LABELS
+from portal.locking import saving
 from portal.permissions import may, require
 from portal.plans.action_import import _parse_float
 from portal.tenancy import get_or_404
@@ -105,7 +107,7 @@ def _values(indicator_set: IndicatorSet) -> tuple[dict, dict[str, list[str]]]:
     return values, errors
 
 
-def _round_page(cluster, indicator_set, form, round_=None, errors=None, status=200):
+def _round_page(cluster, indicator_set, form, round_=None, errors=None, status=200, conflict=None):
     current = {v.indicator_id: v for v in round_.values} if round_ else {}
     return render_template(
         "benchmarking/round_form.html",
@@ -119,6 +121,7 @@ def _round_page(cluster, indicator_set, form, round_=None, errors=None, status=2
         pick=pick,
         locale=_locale(),
         submitted=request.form if request.method == "POST" else None,
+        conflict=conflict,
     ), status
 
 
@@ -148,13 +151,18 @@ def _save(
             "confirm": request.form.get("confirm") == "1",
         }
         try:
-            if isinstance(form, CorrectionForm):
-                data["reason"] = form.reason.data
-                saved = services.correct_round(current_user, round_, indicator_set, data, values)
-            else:
-                saved = services.save_round(
-                    current_user, cluster, indicator_set, data, values, existing=round_
-                )
+            with saving(round_, form) if round_ is not None else nullcontext():
+                if isinstance(form, CorrectionForm):
+                    data["reason"] = form.reason.data
+                    saved = services.correct_round(
+                        current_user, round_, indicator_set, data, values
+                    )
+                else:
+                    saved = services.save_round(
+                        current_user, cluster, indicator_set, data, values, existing=round_
+                    )
+        except ConflictError as exc:
+            return _round_page(cluster, indicator_set, form, round_, errors, 409, exc)
         except ServiceError as exc:
             db.session.rollback()
             show_service_error_fields(form, exc, errors)

@@ -9,6 +9,7 @@ from wtforms import EmailField, IntegerField, SelectField, StringField, TextArea
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
 
 from portal.i18n import MEMBER_TYPE_LABELS
+from portal.locking import VersionedForm
 from portal.web.forms import strip
 
 
@@ -18,7 +19,7 @@ def _year_range():
     )
 
 
-class ClusterForm(FlaskForm):
+class ClusterForm(VersionedForm, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     sector = StringField(_l("Sector"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -43,7 +44,7 @@ class ClusterForm(FlaskForm):
         return data
 
 
-class MemberForm(FlaskForm):
+class MemberForm(VersionedForm, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     member_type = SelectField(_l("Type"), validators=[DataRequired()])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])

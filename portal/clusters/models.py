@@ -8,6 +8,7 @@ from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamped
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
@@ -23,7 +24,7 @@ class MemberType(enum.StrEnum):
     OTHER = "other"
 
 
-class Cluster(TenantScoped, Timestamped, Base):
+class Cluster(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "cluster"
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
@@ -46,7 +47,7 @@ class Cluster(TenantScoped, Timestamped, Base):
         return f"<Cluster {self.id} {self.name}>"
 
 
-class MemberOrganisation(TenantScoped, Timestamped, Base):
+class MemberOrganisation(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "member_organisation"
     __table_args__ = (
         UniqueConstraint("cluster_id", "name"),

@@ -11,11 +11,12 @@ from portal.benchmarking.models import BenchmarkRound
 from portal.clusters import importer, services
 from portal.clusters.forms import ClusterForm, MemberForm, MemberImportForm
 from portal.clusters.models import Cluster, MemberOrganisation
-from portal.errors import ServiceError
+from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
 from portal.imports import web as imports_web
 from portal.imports.service import Step
+from portal.locking import form_status, saving
 from portal.permissions import require
 from portal.plans.models import Plan
 from portal.plans.progress import plans_progress
@@ -109,17 +110,21 @@ def edit(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "cluster.edit", cluster)
     form = ClusterForm(obj=cluster)
+    conflict = None
     if form.validate_on_submit():
         try:
-            services.update_cluster(current_user, cluster, form.values())
+            with saving(cluster, form):
+                services.update_cluster(current_user, cluster, form.values())
+        except ConflictError as exc:
+            conflict = exc
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
     return render_template(
-        "clusters/form.html", form=form, cluster=cluster
-    ), 422 if form.errors else 200
+        "clusters/form.html", form=form, cluster=cluster, conflict=conflict
+    ), form_status(form, conflict)
 
 
 @bp.route("/<int:cluster_id>/delete", methods=["POST"])
@@ -163,17 +168,21 @@ def member_edit(cluster_id: int, member_id: int):
     form = MemberForm(
         obj=member, member_type=member.member_type.value if request.method == "GET" else None
     )
+    conflict = None
     if form.validate_on_submit():
         try:
-            services.update_member(current_user, member, form.values())
+            with saving(member, form):
+                services.update_member(current_user, member, form.values())
+        except ConflictError as exc:
+            conflict = exc
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("clusters.detail", cluster_id=cluster.id))
     return render_template(
-        "clusters/member_form.html", form=form, cluster=cluster, member=member
-    ), (422 if form.errors else 200)
+        "clusters/member_form.html", form=form, cluster=cluster, member=member, conflict=conflict
+    ), form_status(form, conflict)
 
 
 @bp.route("/<int:cluster_id>/members/<int:member_id>/delete", methods=["POST"])

@@ -6,7 +6,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DecimalField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
+from portal.locking import VersionedForm
 from portal.settings.forms import MultiCheckboxField
 from portal.web.forms import strip
 
@@ -36,7 +36,7 @@ class OwnerField(SelectField):
             ) from None
 
 
-class PlanForm(FlaskForm):
+class PlanForm(VersionedForm, FlaskForm):
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     start_date = DateField(_l("Starts"), validators=[DataRequired()])
     end_date = DateField(_l("Ends"), validators=[DataRequired()])
@@ -50,7 +50,7 @@ class PlanForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(VersionedForm, FlaskForm):
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     owner_id = OwnerField(_l("Owner"), coerce=_none_if_empty, validators=[Optional()])
@@ -69,7 +69,6 @@ class ActionForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0.01, max=1000)],
         description=_l("How much the action counts in the plan's progress; 1 is normal."),
     )
-    version = HiddenField()
 
     def __init__(self, *args, people=(), cluster_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

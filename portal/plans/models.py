@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.db import Base, Timestamped, str_enum
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
@@ -46,7 +47,7 @@ class Priority(enum.StrEnum):
     HIGH = "high"
 
 
-class Plan(TenantScoped, Timestamped, Base):
+class Plan(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "plan"
     __table_args__ = (
         CheckConstraint(
@@ -73,7 +74,7 @@ class Plan(TenantScoped, Timestamped, Base):
     cluster: Mapped[Cluster | None] = relationship()
 
 
-class Action(TenantScoped, Timestamped, Base):
+class Action(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "plan_action"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,8 +95,6 @@ class Action(TenantScoped, Timestamped, Base):
     workshop_id: Mapped[int | None] = mapped_column(
         ForeignKey("workshop.id", ondelete="SET NULL"), index=True
     )
-    # Optimistic locking: an update names the version it read; a stale one is refused.
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
     owner: Mapped[User | None] = relationship()
     plan: Mapped[Plan] = relationship()
@@ -103,7 +102,6 @@ class Action(TenantScoped, Timestamped, Base):
         secondary="action_cluster", viewonly=True, order_by="Cluster.name"
     )
 
-    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
         CheckConstraint("weight > 0", name="weight_positive"),

@@ -10,14 +10,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Membership, User
 from portal.audit.models import AuditEntry
 from portal.clusters.models import Cluster
-from portal.errors import ConflictError, ServiceError
+from portal.errors import ServiceError
 from portal.events import apply_changes, emit
 from portal.extensions import db
+from portal.locking import saving
 from portal.permissions import ACTION_OWNER_ROLES, require
 from portal.plans.models import (
     OPEN_STATUSES,
@@ -280,50 +280,34 @@ def create_action(
     return action
 
 
-def current_values(action: Action) -> dict[str, Any]:
-    return {k: getattr(action, k) for k in ACTION_FIELDS} | {"version": action.version}
-
-
 def update_action(
     user: User | None,
     action: Action,
     data: dict[str, Any],
     *,
-    expected_version: int | None,
+    expected_version: Any = None,
     cluster_ids: list[int] | None = None,
 ) -> Action:
-    """Change an action; refuse with the current values if someone saved since it was read."""
+    """Change an action; refuse with the current values if someone saved since it was read
+    (``expected_version``: the version the user read, or their form): also when the other save
+    lands while this one is under way, e.g. while the clusters are set (portal.locking)."""
     if user is not None:
         require(user, "action.edit", action)
-    if expected_version is not None and expected_version != action.version:
-        raise ConflictError(
-            _(
-                "Someone else changed this action while you edited it. Here is what it says now; "
-                "apply your change again."
-            ),
-            current_values(action),
-        )
-    values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
-    if "owner_id" in values:
-        _check_owner(values["owner_id"], action.tenant_id, current=action.owner_id)
-    changes = apply_changes(action, values)
-    if cluster_ids is not None:
-        before = sorted(c.id for c in action.clusters)
-        set_action_clusters(action, cluster_ids)
-        if sorted(cluster_ids) != before:
-            changes["clusters"] = (before, sorted(cluster_ids))
-    try:
+    message = _(
+        "Someone else changed this action while you edited it. Here is what it says now; "
+        "apply your change again."
+    )
+    with saving(action, expected_version, message=message, extra=_cluster_ids):
+        values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
+        if "owner_id" in values:
+            _check_owner(values["owner_id"], action.tenant_id, current=action.owner_id)
+        changes = apply_changes(action, values)
+        if cluster_ids is not None:
+            before = sorted(c.id for c in action.clusters)
+            set_action_clusters(action, cluster_ids)
+            if sorted(cluster_ids) != before:
+                changes["clusters"] = (before, sorted(cluster_ids))
         db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        db.session.refresh(action)
-        raise ConflictError(
-            _(
-                "Someone else changed this action while you edited it. Here is what it says now; "
-                "apply your change again."
-            ),
-            current_values(action),
-        ) from None
     if changes:
         emit(
             "action_saved",
@@ -334,6 +318,10 @@ def update_action(
             user=user,
         )
     return action
+
+
+def _cluster_ids(action: Action) -> dict[str, Any]:
+    return {"clusters": sorted(c.id for c in action.clusters)}
 
 
 def delete_action(user: User | None, action: Action) -> None:

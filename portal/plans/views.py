@@ -30,6 +30,7 @@ from portal.extensions import db
 from portal.files import services as files
 from portal.files.models import StoredFile
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
+from portal.locking import form_status, saving
 from portal.permissions import may, require
 from portal.plans import progress, services
 from portal.plans.forms import ActionForm, AttachmentForm, CommentForm, PlanForm, QuickEditForm
@@ -261,19 +262,23 @@ def edit(plan_id: int):
     plan = get_or_404(Plan, plan_id)
     require(current_user, "plan.manage", plan)
     form = PlanForm(obj=plan)
+    conflict = None
     if form.validate_on_submit():
         try:
-            services.update_plan(
-                current_user, plan, {k: v for k, v in form.data.items() if k != "csrf_token"}
-            )
+            with saving(plan, form):
+                services.update_plan(
+                    current_user, plan, {k: v for k, v in form.data.items() if k != "csrf_token"}
+                )
+        except ConflictError as exc:
+            conflict = exc
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
-    return render_template("plans/form.html", form=form, plan=plan, cluster=None, programme=None), (
-        422 if form.errors else 200
-    )
+    return render_template(
+        "plans/form.html", form=form, plan=plan, cluster=None, programme=None, conflict=conflict
+    ), form_status(form, conflict)
 
 
 @bp.route("/plans/<int:plan_id>/delete", methods=["POST"])
@@ -373,12 +378,11 @@ def action_edit(action_id: int):
                 current_user,
                 action,
                 form.values(),
-                expected_version=_int(form.version.data),
+                expected_version=form,
                 cluster_ids=form.clusters.data or [],
             )
         except ConflictError as exc:
             conflict = exc
-            form.version.data = action.version
         except ServiceError as exc:
             show_service_error(form, exc)
         else:

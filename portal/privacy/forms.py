@@ -7,10 +7,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
+from portal.locking import VersionedForm
 from portal.privacy.policy import MIN_GROUP_HIGH, MIN_GROUP_LOW
 
 
-class ValuesSettingsForm(FlaskForm):
+class ValuesSettingsForm(VersionedForm, FlaskForm):
     min_group = IntegerField(
         _l("Smallest group shown"),
         validators=[

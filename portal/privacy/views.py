@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.clusters.models import Cluster
-from portal.errors import ServiceError
+from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
+from portal.locking import form_status, saving
 from portal.permissions import require
 from portal.privacy import services
 from portal.privacy.forms import ValuesSettingsForm
@@ -29,13 +30,18 @@ def settings():
             "min_group": tenant.values_min_group,
             "names_shown": tenant.values_names_shown,
             "forum_shared": forum is not None,
+            "version": tenant.version,
         }
         if request.method == "GET"
         else None
     )
+    conflict = None
     if form.validate_on_submit():
         try:
-            services.update_settings(current_user, tenant, form.data)
+            with saving(tenant, form, extra=_shown_settings):
+                services.update_settings(current_user, tenant, form.data)
+        except ConflictError as exc:
+            conflict = exc
         except ServiceError as exc:
             db.session.rollback()
             show_service_error(form, exc)
@@ -47,7 +53,8 @@ def settings():
         form=form,
         forum=forum,
         history=services.history(tenant.id),
-    ), 422 if form.errors else 200
+        conflict=conflict,
+    ), form_status(form, conflict)
 
 
 @bp.route("/clusters/<int:cluster_id>/values/sharing", methods=["POST"])
@@ -63,3 +70,8 @@ def share(cluster_id: int):
         "success",
     )
     return redirect(url_for("benchmarking.rounds", cluster_id=cluster.id, _anchor="sharing"))
+
+
+def _shown_settings(tenant) -> dict:
+    """The stored settings under the form's names (what a conflict shows)."""
+    return {"min_group": tenant.values_min_group, "names_shown": tenant.values_names_shown}

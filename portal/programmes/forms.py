@@ -13,10 +13,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.i18n import MILESTONE_KIND_LABELS
+from portal.locking import VersionedForm
 from portal.web.forms import strip
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(VersionedForm, FlaskForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     start_date = DateField(_l("Starts"), validators=[DataRequired()])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clusters.models import Cluster
 from portal.db import Base, Timestamped, str_enum
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
@@ -22,7 +23,7 @@ class MilestoneKind(enum.StrEnum):
     OTHER = "other"
 
 
-class Programme(TenantScoped, Timestamped, Base):
+class Programme(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "programme"
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
@@ -64,7 +65,7 @@ class ProgrammeCluster(TenantScoped, Base):
     cluster: Mapped[Cluster] = relationship(lazy="joined", innerjoin=True)
 
 
-class Milestone(TenantScoped, Timestamped, Base):
+class Milestone(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "milestone"
 
     id: Mapped[int] = mapped_column(primary_key=True)

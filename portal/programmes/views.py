@@ -11,8 +11,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.clusters.models import Cluster
-from portal.errors import ServiceError
+from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
+from portal.locking import form_status, saving
 from portal.permissions import require
 from portal.plans import progress
 from portal.plugin_panels import panels_for
@@ -170,17 +171,21 @@ def edit(programme_id: int):
     programme = get_or_404(Programme, programme_id)
     require(current_user, "programme.manage", programme)
     form = ProgrammeForm(obj=programme)
+    conflict = None
     if form.validate_on_submit():
         try:
-            services.update_programme(current_user, programme, _form_values(form))
+            with saving(programme, form):
+                services.update_programme(current_user, programme, _form_values(form))
+        except ConflictError as exc:
+            conflict = exc
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(url_for("programmes.detail", programme_id=programme.id))
     return render_template(
-        "programmes/form.html", form=form, programme=programme
-    ), 422 if form.errors else 200
+        "programmes/form.html", form=form, programme=programme, conflict=conflict
+    ), form_status(form, conflict)
 
 
 @bp.route("/<int:programme_id>/delete", methods=["POST"])
@@ -340,7 +345,12 @@ def toggle_milestone(programme_id: int, milestone_id: int):
     programme = get_or_404(Programme, programme_id)
     milestone = _milestone(programme, milestone_id)
     require(current_user, "programme.manage", programme)
-    services.update_milestone(current_user, milestone, {"done": request.form.get("done") == "1"})
+    # A stale button (someone changed the milestone since the page was shown) answers 409
+    # with the milestone as it is now (portal.locking; the app's handler shows it).
+    with saving(milestone, request.form.get("version")):
+        services.update_milestone(
+            current_user, milestone, {"done": request.form.get("done") == "1"}
+        )
     return redirect(url_for("programmes.detail", programme_id=programme.id) + "#milestones")
 
 

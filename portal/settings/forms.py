@@ -15,10 +15,11 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ColorInput, ListWidget
 
 from portal.i18n import ROLE_LABELS, TIMEZONES, language_choices
+from portal.locking import VersionedForm
 from portal.web.forms import strip
 
 
-class TenantSettingsForm(FlaskForm):
+class TenantSettingsForm(VersionedForm, FlaskForm):
     name = StringField(_l("Name of the region"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     default_locale = SelectField(_l("Default language"))
@@ -44,7 +45,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(VersionedForm, FlaskForm):
     """A role in the region, and the clusters it is tied to."""
 
     role = SelectField(_l("Role"), validators=[DataRequired()])
@@ -59,6 +60,7 @@ class MembershipForm(FlaskForm):
 
 
 class InviteForm(MembershipForm):
+    version = None  # an invitation is no edit of a stored object
     email = EmailField(
         _l("E-mail"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)]
     )

@@ -23,9 +23,10 @@ from portal.accounts.models import Invitation, Membership, Role
 from portal.audit.models import AuditEntry
 from portal.audit.services import tenant_entries_query
 from portal.clusters.services import cluster_choices
-from portal.errors import ServiceError
+from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.i18n import ROLE_LABELS
+from portal.locking import form_status, saving
 from portal.permissions import require
 from portal.settings.forms import InviteForm, MembershipForm, TenantSettingsForm
 from portal.tenancy import get_or_404
@@ -40,18 +41,24 @@ bp = Blueprint("settings", __name__, url_prefix="/<tenant>")
 def tenant():
     require(current_user, "tenant.manage", g.tenant)
     form = TenantSettingsForm(obj=g.tenant)
+    conflict = None
     if form.validate_on_submit():
         logo = form.logo.data.read() if form.logo.data else None
         try:
-            tenancy.update_settings(
-                current_user, g.tenant, form.data, logo=logo, remove_logo=form.remove_logo.data
-            )
+            with saving(g.tenant, form):
+                tenancy.update_settings(
+                    current_user, g.tenant, form.data, logo=logo, remove_logo=form.remove_logo.data
+                )
+        except ConflictError as exc:
+            conflict = exc
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The settings are saved."), "success")
             return redirect(url_for("settings.tenant"))
-    return render_template("settings/tenant.html", form=form), 422 if form.errors else 200
+    return render_template("settings/tenant.html", form=form, conflict=conflict), form_status(
+        form, conflict
+    )
 
 
 @bp.route("/settings/plugins")
@@ -134,19 +141,29 @@ def membership(membership_id: int):
     if request.method == "GET":
         form.role.data = membership.role.value
         form.clusters.data = sorted(membership.cluster_ids)
+    conflict = None
     if form.validate_on_submit():
         new_role = Role(form.role.data)
         if not _keeps_a_coordinator(membership, new_role):
             flash(_("The region needs at least one coordinator."), "error")
         else:
-            membership.role = new_role
-            accounts.set_membership_clusters(membership, form.clusters.data or [])
-            db.session.commit()
-            flash(_("The role is saved."), "success")
-            return redirect(url_for("settings.people"))
-    return render_template("settings/membership.html", form=form, membership=membership), (
-        422 if form.errors else 200
-    )
+            try:
+                with saving(membership, form, extra=_membership_clusters):
+                    membership.role = new_role
+                    accounts.set_membership_clusters(membership, form.clusters.data or [])
+                    db.session.commit()
+            except ConflictError as exc:
+                conflict = exc
+            else:
+                flash(_("The role is saved."), "success")
+                return redirect(url_for("settings.people"))
+    return render_template(
+        "settings/membership.html", form=form, membership=membership, conflict=conflict
+    ), form_status(form, conflict)
+
+
+def _membership_clusters(membership: Membership) -> dict:
+    return {"clusters": sorted(membership.cluster_ids)}
 
 
 @bp.route("/people/<int:membership_id>/remove", methods=["POST"])

@@ -17,10 +17,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, Timestamped
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
-class Tenant(Timestamped, Base):
+class Tenant(Versioned, Timestamped, Base):
     __tablename__ = "tenant"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,9 +37,7 @@ class Tenant(Timestamped, Base):
     # shown to people who may not see every cluster's own values.
     values_min_group: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # Coordinators see the clusters' names in forum comparisons (else numbers).
-    values_names_shown: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    values_names_shown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Changes with every write to the tenant's data (portal.tenancy.versioning).
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -7,16 +7,20 @@ import logging
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.errors import ConflictError
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
 
 
-def _render(status: int, title: str, message: str):
+def _render(status: int, title: str, message: str, rows=None):
     template = "errors/fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
-    return render_template(template, status=status, title=title, message=message), status
+    return render_template(
+        template, status=status, title=title, message=message, rows=rows or []
+    ), status
 
 
 def init_error_pages(app: Flask) -> None:
@@ -31,6 +35,20 @@ def init_error_pages(app: Flask) -> None:
                 "and send it again."
             ),
         )
+
+    # The safety net of optimistic locking (portal.locking): a stale save no view caught
+    # answers 409 and changes nothing, never 500.
+    @app.errorhandler(ConflictError)
+    def _conflict(exc: ConflictError):
+        db.session.rollback()
+        return _render(409, _("Not saved"), exc.message, getattr(exc, "rows", None))
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        from portal.locking import default_message
+
+        db.session.rollback()
+        return _render(409, _("Not saved"), default_message())
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -15,6 +15,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.locking import VersionedForm
 from portal.plans.forms import OwnerField
 from portal.settings.forms import MultiCheckboxField
 from portal.web.forms import strip
@@ -46,7 +47,7 @@ def seats_range(form, field) -> None:
         raise ValidationError(_l("Enter a number from 1 to 100000."))
 
 
-class WorkshopForm(FlaskForm):
+class WorkshopForm(VersionedForm, FlaskForm):
     title = StringField(_l("Title"), filters=[strip], validators=[DataRequired(), Length(max=200)])
     programme_id = SelectField(_l("Programme"), coerce=optional_int, validators=[Optional()])
     day = DateField(_l("Day"), validators=[InputRequired(), sensible_year])
@@ -127,7 +128,7 @@ class AttendanceForm(FlaskForm):
         self.attended.choices = list(registration_choices)
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(VersionedForm, FlaskForm):
     minutes = TextAreaField(
         _l("Minutes (Markdown)"),
         validators=[Optional(), Length(max=100_000)],

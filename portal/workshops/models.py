@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, Timestamped, str_enum, utcnow
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
@@ -29,7 +30,7 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Workshop(TenantScoped, Timestamped, Base):
+class Workshop(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "workshop"
     __table_args__ = (
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),

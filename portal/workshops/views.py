@@ -27,10 +27,11 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
-from portal.errors import ServiceError
+from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.files import services as files
 from portal.files.models import StoredFile
+from portal.locking import form_status, saving
 from portal.permissions import may, require
 from portal.plans import services as plans
 from portal.plans.models import Plan
@@ -155,17 +156,21 @@ def edit(workshop_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.manage", workshop)
     form = WorkshopForm(obj=workshop, programme_choices=_programme_choices())
+    conflict = None
     if form.validate_on_submit():
         try:
-            services.update_workshop(current_user, workshop, form.values())
+            with saving(workshop, form):
+                services.update_workshop(current_user, workshop, form.values())
+        except ConflictError as exc:
+            conflict = exc
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             flash(_("The changes are saved."), "success")
             return redirect(_detail_url(workshop))
-    return render_template("workshops/form.html", form=form, workshop=workshop), (
-        422 if form.errors else 200
-    )
+    return render_template(
+        "workshops/form.html", form=form, workshop=workshop, conflict=conflict
+    ), form_status(form, conflict)
 
 
 @bp.route("/<int:workshop_id>/delete", methods=["POST"])
@@ -306,7 +311,10 @@ def _render_detail(workshop: Workshop, status: int = 200, **forms):
         "invite_form": forms.get("invite_form") or _invite_form(workshop, invites),
         "attendance_form": forms.get("attendance_form") or _attendance_form(workshop, registered),
         "minutes_form": forms.get("minutes_form")
-        or MinutesForm(formdata=None, data={"minutes": workshop.minutes_md}),
+        or MinutesForm(
+            formdata=None, data={"minutes": workshop.minutes_md, "version": workshop.version}
+        ),
+        "minutes_conflict": forms.get("minutes_conflict"),
         "material_form": forms.get("material_form") or MaterialForm(formdata=None),
         "decision_form": forms.get("decision_form")
         or (
@@ -458,7 +466,11 @@ def minutes(workshop_id: int):
     require(current_user, "workshop.manage", workshop)
     form = MinutesForm()
     if form.validate_on_submit():
-        services.set_minutes(current_user, workshop, form.minutes.data or "")
+        try:
+            with saving(workshop, form):
+                services.set_minutes(current_user, workshop, form.minutes.data or "")
+        except ConflictError as exc:
+            return _render_detail(workshop, 409, minutes_form=form, minutes_conflict=exc)
         flash(_("The minutes are saved."), "success")
         return redirect(_detail_url(workshop, "minutes-section"))
     return _render_detail(workshop, 422, minutes_form=form)

@@ -1,0 +1,232 @@
+"""Optimistic locking: one way for every editable object, in the core and in plugins.
+
+A model that mixes in :class:`Versioned` has a ``version`` column that SQLAlchemy checks on
+every UPDATE (``version_id_col``): the statement names the version the session read
+(``... WHERE id = :id AND version = :read``), so a row someone else changed meanwhile matches
+nothing and the flush raises ``StaleDataError`` instead of overwriting their change.
+
+An edit form mixes in :class:`VersionedForm` (a hidden ``version``, filled from the object when
+the form is built with ``obj=``). The view (or a service) wraps the whole write in
+:func:`saving`::
+
+    try:
+        with saving(cluster, form):
+            services.update_cluster(current_user, cluster, form.values())
+    except ConflictError as exc:
+        conflict = exc  # the page shows exc.rows; the form keeps what the user typed
+
+``saving`` refuses a form that names an older version than the stored one before anything is
+written, and its first flush writes the object's row in any case (the version goes up by one),
+so a save that only changes related rows (an action's clusters, a round's values) is checked
+too. A
+``StaleDataError`` raised anywhere inside (an autoflush while related rows are set, or the
+commit) is rolled back. Both become a :class:`~portal.errors.ConflictError` with the values now
+stored (``current``; ``rows``: the form's labels with those values as shown) and the form's
+version moves on to the stored one, so the user's input stays in the form and saving it again
+overwrites knowingly. Pages answer 409; the app answers 409 for any ``ConflictError`` or
+``StaleDataError`` no view caught (:mod:`portal.web.errors`), never 500.
+
+A form without a version (an older client) is not refused up front; a write that races
+another one still is.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import Integer, event, inspect
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import NotFound
+from wtforms import HiddenField
+
+from portal.errors import ConflictError
+from portal.extensions import db
+
+# Columns a conflict never shows: bookkeeping, not what anyone typed.
+HIDDEN_COLUMNS = frozenset({"id", "tenant_id", "version", "created_at", "updated_at"})
+
+
+class Versioned:
+    """Mixin: a ``version`` column checked and raised by every UPDATE of the row."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class VersionedForm:
+    """Mixin for a FlaskForm: the version of the object the form was filled from."""
+
+    version = HiddenField()
+
+
+def is_versioned(model: type) -> bool:
+    mapper = inspect(model, raiseerr=False)
+    return mapper is not None and mapper.version_id_col is not None
+
+
+def default_message() -> str:
+    return _(
+        "Someone else saved this while you edited it. Here is what it says now; check it "
+        "and apply your change again."
+    )
+
+
+def _expected(version: Any) -> int | None:
+    """The version a form (or a caller) names: None when it names none."""
+    if hasattr(version, "version") and not isinstance(version, int):
+        version = version.version.data
+    if version is None or version == "":
+        return None
+    try:
+        return int(version)
+    except (TypeError, ValueError):
+        return -1  # a version that is no number is stale: refused, never guessed
+
+
+def current_values(obj: Any) -> dict[str, Any]:
+    """The stored values of the object's columns (what a conflict shows)."""
+    mapper = inspect(type(obj))
+    return {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
+
+
+def _choice_label(choices: Any, value: Any) -> str | None:
+    if isinstance(choices, dict):  # option groups
+        choices = [c for group in choices.values() for c in group]
+    for choice in choices or ():
+        key, label = choice[0], choice[1]
+        if str(key) == str(value):
+            return str(label)
+    return None
+
+
+def shown(value: Any, field: Any = None) -> str:
+    """A stored value as a person reads it (a choice's label, a date in their language)."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(shown(v, field) for v in value) or "–"
+    if field is not None and getattr(field, "choices", None):
+        label = _choice_label(field.choices, value)
+        if label is not None:
+            return label
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    if isinstance(value, date):
+        return format_date(value, "medium")
+    return str(value)
+
+
+def conflict_rows(current: dict[str, Any], form: Any = None) -> list[tuple[str, str]]:
+    """(label, value as shown) of the stored values: the form's fields in the form's order and
+    with its labels; without a form, the columns."""
+    if form is not None:
+        return [
+            (str(field.label.text), shown(current[field.name], field))
+            for field in form
+            if field.name in current and field.name not in HIDDEN_COLUMNS
+        ]
+    return [
+        (key.replace("_", " ").capitalize(), shown(value))
+        for key, value in current.items()
+        if key not in HIDDEN_COLUMNS and not isinstance(value, bytes)
+    ]
+
+
+def conflict(
+    obj: Any, form: Any = None, message: str | None = None, extra: dict[str, Any] | None = None
+) -> ConflictError:
+    """The refusal for a stale save of ``obj`` (as stored now); moves the form's version on."""
+    current = current_values(obj) | (extra or {})
+    if form is not None and hasattr(form, "version"):
+        form.version.data = obj.version
+        form.version.raw_data = [str(obj.version)]
+    error = ConflictError(message or default_message(), current)
+    error.rows = conflict_rows(current, form)
+    return error
+
+
+def check_version(obj: Any, version: Any, *, form: Any = None, message: str | None = None):
+    """Refuse (ConflictError) when ``version`` (a number, or a form) is not the stored one;
+    the race after this check is refused by the version column (StaleDataError)."""
+    if form is None and hasattr(version, "version") and not isinstance(version, int):
+        form = version
+    expected = _expected(version)
+    if expected is not None and expected != obj.version:
+        raise conflict(obj, form, message)
+
+
+@contextmanager
+def saving(
+    obj: Any,
+    version: Any = None,
+    *,
+    form: Any = None,
+    message: str | None = None,
+    extra=None,
+) -> Iterator[None]:
+    """Write ``obj`` (and whatever goes with it) checked against the version the user read.
+
+    ``version`` is the form (with a ``version`` field) or the version number it carried;
+    ``extra`` (a callable taking ``obj``) adds values to show that are not columns of the
+    object (e.g. its clusters)."""
+    if form is None and hasattr(version, "version") and not isinstance(version, int):
+        form = version
+    expected = _expected(version)
+
+    def refuse() -> ConflictError:
+        return conflict(obj, form, message, extra(obj) if extra else None)
+
+    if expected is not None and expected != obj.version:
+        raise refuse()
+    must_write = db.session.info.setdefault(_MUST_WRITE, [])
+    must_write.append(obj)
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        try:
+            db.session.refresh(obj)
+        except InvalidRequestError:  # deleted meanwhile: nothing left to save
+            raise NotFound() from None
+        raise refuse() from None
+    finally:
+        if obj in must_write:
+            must_write.remove(obj)
+
+
+_MUST_WRITE = "locking_must_write"
+
+
+@event.listens_for(Session, "before_flush")
+def _write_saved_rows(session: Session, _flush_context, _instances) -> None:
+    """The first flush inside ``saving`` writes the object's row (its version goes up by
+    one, checked against the version read) even when only related rows change, so that such a
+    save is checked too. Nothing is written for a save refused before it flushed."""
+    must_write = session.info.get(_MUST_WRITE)
+    while must_write:
+        obj = must_write.pop()
+        written = obj not in session or obj in session.deleted
+        if not written and not inspect(obj).attrs.version.history.has_changes():
+            obj.version = obj.version + 1
+
+
+def form_status(form: Any, conflict_error: ConflictError | None = None) -> int:
+    """409 for a conflict, 422 for a form with errors, else 200."""
+    if conflict_error is not None:
+        return 409
+    return 422 if form.errors else 200

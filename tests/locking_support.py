@@ -1,0 +1,203 @@
+"""Builders for the two-writers table (tests/test_optimistic_locking.py): each makes the
+object a form edits inside the first region of the ``world`` fixture and returns the ids its
+URL needs (``id`` is the object's)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def run(app, world, function, *args):
+    """Call ``function(world, *args)`` in a request context scoped to the first region."""
+    from portal.tenancy import tenant_scope
+
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        return function(world, *args)
+
+
+def _model(name: str):
+    from portal.db import Base
+
+    return next(m.class_ for m in Base.registry.mappers if m.class_.__name__ == name)
+
+
+def column(model: str, key: str):
+    """Reads one column of the object back (for ``Edit.stored``)."""
+
+    def read(_world, ids):
+        from portal.extensions import db
+
+        db.session.expire_all()
+        return getattr(db.session.get(_model(model), ids["id"]), key)
+
+    return read
+
+
+def cluster(world):
+    return {"id": world["c1"].id}
+
+
+def member(world):
+    from sqlalchemy import select
+
+    from portal.clusters.models import MemberOrganisation
+    from portal.extensions import db
+
+    member = db.session.scalars(
+        select(MemberOrganisation).where(MemberOrganisation.cluster_id == world["c1"].id)
+    ).first()
+    return {"id": member.id, "cluster_id": world["c1"].id}
+
+
+def today() -> date:
+    return date.today()
+
+
+def _tenant(world):
+    from portal.extensions import db
+    from portal.tenancy.models import Tenant
+
+    return db.session.get(Tenant, world["a"].id)
+
+
+def _cluster(world):
+    from portal.clusters.models import Cluster
+    from portal.extensions import db
+
+    return db.session.get(Cluster, world["c1"].id)
+
+
+def _plan(world):
+    from datetime import timedelta
+
+    from portal.plans import services
+
+    return services.create_plan(
+        None,
+        {"title": "Plan 2030", "start_date": today(), "end_date": today() + timedelta(days=365)},
+        tenant_id=world["a"].id,
+        cluster=_cluster(world),
+    )
+
+
+def plan(world):
+    return {"id": _plan(world).id}
+
+
+def action(world):
+    from portal.plans import services
+
+    created = services.create_action(None, _plan(world), {"title": "Member survey"})
+    return {"id": created.id}
+
+
+def _enable(world, name):
+    from portal.tenancy import services
+
+    services.set_plugin_enabled(None, _tenant(world), name, True)
+
+
+def programme(world):
+    from datetime import timedelta
+
+    from portal.programmes import services
+
+    created = services.create_programme(
+        None,
+        {"name": "Arena 2030", "start_date": today(), "end_date": today() + timedelta(days=365)},
+        world["a"].id,
+    )
+    return {"id": created.id}
+
+
+def _workshop(world):
+    from datetime import time, timedelta
+
+    from portal.workshops import services
+
+    return services.create_workshop(
+        None,
+        {
+            "title": "Kick-off",
+            "day": today() + timedelta(days=30),
+            "start_time": time(9),
+            "end_time": time(12),
+        },
+        world["a"].id,
+    )
+
+
+def workshop(world):
+    return {"id": _workshop(world).id}
+
+
+def milestone(world):
+    from datetime import timedelta
+
+    from portal.extensions import db
+    from portal.programmes import services
+    from portal.programmes.models import Programme
+
+    programme_id = programme(world)["id"]
+    created = services.add_milestone(
+        None,
+        db.session.get(Programme, programme_id),
+        {"title": "Mid-term review", "kind": "other", "due_date": today() + timedelta(days=9)},
+    )
+    return {"id": created.id, "programme_id": programme_id}
+
+
+def round_(world):
+    from datetime import timedelta
+
+    from portal.benchmarking.services import find_set
+    from portal.toolkit import save_round
+
+    _enable(world, "esca")
+    indicator_set = find_set("esca-gold", "2013")
+    values = {i.id: 3.0 for i in indicator_set.indicators}
+    created = save_round(
+        _cluster(world), indicator_set, today() - timedelta(days=5), values, confirm=False
+    )
+    return {"id": created.id, "indicator": indicator_set.indicators[0].id}
+
+
+def membership(world):
+    from sqlalchemy import select
+
+    from portal.accounts.models import Membership, User
+    from portal.extensions import db
+
+    found = db.session.scalar(
+        select(Membership).join(User).where(User.email == "observer@a.example")
+    )
+    return {"id": found.id}
+
+
+def tenant(world):
+    return {"id": world["a"].id}
+
+
+def joint_action(world):
+    from portal_joint import services
+
+    from portal.extensions import db
+    from portal.programmes.models import Programme
+
+    _enable(world, "joint")
+    created = services.create_action(
+        None,
+        db.session.get(Programme, programme(world)["id"]),
+        {"title": "Joint branding"},
+        clusters=[world["c1"].id],
+    )
+    return {"id": created.id, "part_id": created.parts[0].id}
+
+
+def part_tasks(_world, ids):
+    from portal_joint.models import Participation
+
+    from portal.extensions import db
+
+    db.session.expire_all()
+    return db.session.get(Participation, ids["part_id"]).tasks

@@ -1,0 +1,394 @@
+"""Two writers on every editable form: the second gets 409, sees what the first saved, keeps
+their own input in the form, and nothing of theirs is written (portal.locking).
+
+The forms are a TABLE: a new editable form is one ``Edit(...)`` line. A test walks every model
+with a version column and fails when no form of the table (nor a reason in NOT_EDITED) names it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from tests import locking_support as build
+from tests.conftest import ROLE_EMAILS, USE_POSTGRES, login
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One editable form: ``url`` of the object built by ``make``; ``first`` and ``second`` are
+    what the two writers post (``mark`` a value of ``first`` the conflict shows, ``kept`` a
+    value of ``second`` its form keeps); ``stored`` reads the written value back."""
+
+    name: str
+    model: str
+    make: Callable
+    url: str
+    first: dict
+    second: dict
+    mark: str
+    kept: str
+    stored: Callable
+    role: str = "coordinator"
+    get_url: str | None = None  # the page that carries the form, when it is not ``url``
+    htmx: bool = False
+    ok: tuple = (302,)
+    version_field: str = "version"
+    # What ``stored`` reads after each save, when it is not ``mark`` / ``kept`` themselves.
+    expect_first: object = None
+    expect_second: object = None
+
+
+ACTION = {"status": "planned", "priority": "normal", "progress": "0", "weight": "1"}
+SOON = (date.today() + timedelta(days=40)).isoformat()
+LATELY = (date.today() - timedelta(days=4)).isoformat()
+WORKSHOP = {"day": SOON, "start_time": "09:00", "end_time": "12:00"}
+REGION = {"default_locale": "en", "timezone": "Europe/Oslo", "accent_color": "#0b6e4f"}
+ROUND = {"held_on": LATELY, "kind": "benchmarking", "v-{indicator}": "3"}
+JOINT = {"lead_user_id": "", "lead_cluster_id": ""}
+PART = {"part-{part_id}-status": "in_progress", "part-{part_id}-progress": "10"}
+
+TABLE = [
+    Edit(
+        "cluster",
+        "Cluster",
+        build.cluster,
+        "/nordland/clusters/{id}/edit",
+        {"name": "Arctic Minerals North", "sector": "Mining"},
+        {"name": "Arctic Minerals South", "sector": "Mining"},
+        "Arctic Minerals North",
+        "Arctic Minerals South",
+        build.column("Cluster", "name"),
+    ),
+    Edit(
+        "member",
+        "MemberOrganisation",
+        build.member,
+        "/nordland/clusters/{cluster_id}/members/{id}/edit",
+        {"name": "Fjord Drilling AS", "member_type": "company_sme", "city": "Bodø"},
+        {"name": "Fjord Boring AS", "member_type": "company_sme", "city": "Mo"},
+        "Fjord Drilling AS",
+        "Fjord Boring AS",
+        build.column("MemberOrganisation", "name"),
+    ),
+    Edit(
+        "plan",
+        "Plan",
+        build.plan,
+        "/nordland/plans/{id}/edit",
+        {"title": "Plan North", "start_date": "2030-01-01", "end_date": "2030-12-31"},
+        {"title": "Plan South", "start_date": "2030-01-01", "end_date": "2030-12-31"},
+        "Plan North",
+        "Plan South",
+        build.column("Plan", "title"),
+    ),
+    Edit(
+        "action",
+        "Action",
+        build.action,
+        "/nordland/actions/{id}/edit",
+        {**ACTION, "title": "Survey the members"},
+        {**ACTION, "title": "Ask the members"},
+        "Survey the members",
+        "Ask the members",
+        build.column("Action", "title"),
+    ),
+    Edit(
+        "programme",
+        "Programme",
+        build.programme,
+        "/nordland/programmes/{id}/edit",
+        {"name": "Arena North", "start_date": "2030-01-01", "end_date": "2030-12-31"},
+        {"name": "Arena South", "start_date": "2030-01-01", "end_date": "2030-12-31"},
+        "Arena North",
+        "Arena South",
+        build.column("Programme", "name"),
+    ),
+    Edit(
+        "workshop",
+        "Workshop",
+        build.workshop,
+        "/nordland/workshops/{id}/edit",
+        {**WORKSHOP, "title": "Kick-off in Bodø"},
+        {**WORKSHOP, "title": "Kick-off in Mo"},
+        "Kick-off in Bodø",
+        "Kick-off in Mo",
+        build.column("Workshop", "title"),
+    ),
+    Edit(
+        "workshop minutes",
+        "Workshop",
+        build.workshop,
+        "/nordland/workshops/{id}/minutes",
+        {"minutes": "We agreed on branding."},
+        {"minutes": "We agreed on a survey."},
+        "We agreed on branding.",
+        "We agreed on a survey.",
+        build.column("Workshop", "minutes_md"),
+        get_url="/nordland/workshops/{id}",
+    ),
+    Edit(
+        "milestone done",
+        "Milestone",
+        build.milestone,
+        "/nordland/programmes/{programme_id}/milestones/{id}/done",
+        {"done": "1"},
+        {"done": ""},
+        "Mid-term review",
+        "",
+        build.column("Milestone", "done"),
+        get_url="/nordland/programmes/{programme_id}",
+        expect_first=True,
+    ),
+    Edit(
+        "round",
+        "BenchmarkRound",
+        build.round_,
+        "/nordland/rounds/{id}/edit",
+        {**ROUND, "assessor": "Dr Aune"},
+        {**ROUND, "assessor": "Dr Berg"},
+        "Dr Aune",
+        "Dr Berg",
+        build.column("BenchmarkRound", "assessor"),
+    ),
+    Edit(
+        "region role",
+        "Membership",
+        build.membership,
+        "/nordland/people/{id}",
+        {"role": "member", "clusters": ["1"]},
+        {"role": "assessor"},
+        "Member",
+        "assessor",
+        build.column("Membership", "role"),
+        expect_first="member",
+        expect_second="assessor",
+    ),
+    Edit(
+        "region settings",
+        "Tenant",
+        build.tenant,
+        "/nordland/settings",
+        {**REGION, "name": "Nordland Cluster Forum"},
+        {**REGION, "name": "Nordland Forum of Clusters"},
+        "Nordland Cluster Forum",
+        "Nordland Forum of Clusters",
+        build.column("Tenant", "name"),
+    ),
+    Edit(
+        "benchmark value settings",
+        "Tenant",
+        build.tenant,
+        "/nordland/settings/values",
+        {"min_group": "7"},
+        {"min_group": "9"},
+        "7",
+        "9",
+        build.column("Tenant", "values_min_group"),
+        expect_first=7,
+        expect_second=9,
+    ),
+    Edit(
+        "joint action",
+        "JointAction",
+        build.joint_action,
+        "/nordland/joint/actions/{id}/edit",
+        {**JOINT, "title": "Joint branding North"},
+        {**JOINT, "title": "Joint branding South"},
+        "Joint branding North",
+        "Joint branding South",
+        build.column("JointAction", "title"),
+    ),
+    Edit(
+        "joint contribution",
+        "Participation",
+        build.joint_action,
+        "/nordland/joint/actions/{id}/parts/{part_id}",
+        {**PART, "part-{part_id}-tasks": "Print the brochure"},
+        {**PART, "part-{part_id}-tasks": "Film the video"},
+        "Print the brochure",
+        "Film the video",
+        build.part_tasks,
+        version_field="part-{part_id}-version",
+    ),
+]
+
+# Models with a version column that no form edits, and why.
+NOT_EDITED: dict[str, str] = {}
+
+
+def _version(html: str, name: str = "version") -> str | None:
+    name = re.escape(name)
+    match = re.search(rf'name="{name}"[^>]*value="(\d+)"', html) or re.search(
+        rf'value="(\d+)"[^>]*name="{name}"', html
+    )
+    return match.group(1) if match else None
+
+
+def _problems(html: str) -> list[str]:
+    return re.findall(r'class="(?:field-error|flash flash-error)"[^>]*>(.*?)</', html, re.S)
+
+
+def _data(values: dict, ids: dict, version_field: str, version) -> dict:
+    return {key.format(**ids): value for key, value in values.items()} | {version_field: version}
+
+
+@pytest.mark.parametrize("edit", TABLE, ids=[e.name for e in TABLE])
+def test_the_second_writer_gets_409_with_the_current_values_and_keeps_their_input(app, world, edit):
+    ids = build.run(app, world, edit.make)
+    url = edit.url.format(**ids)
+    first, second = app.test_client(), app.test_client()
+    login(first, ROLE_EMAILS[edit.role])
+    login(second, ROLE_EMAILS[edit.role])
+    page = first.get((edit.get_url or edit.url).format(**ids))
+    assert page.status_code == 200
+    field = edit.version_field.format(**ids)
+    version = _version(page.get_data(as_text=True), field)
+    assert version, "the form carries no version"
+    headers = {"HX-Request": "true"} if edit.htmx else {}
+    first_value = edit.mark if edit.expect_first is None else edit.expect_first
+    second_value = edit.kept if edit.expect_second is None else edit.expect_second
+
+    saved = first.post(url, data=_data(edit.first, ids, field, version), headers=headers)
+    assert saved.status_code in edit.ok, _problems(saved.get_data(as_text=True))
+    refused = second.post(url, data=_data(edit.second, ids, field, version), headers=headers)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409, body[:2000]
+    assert edit.mark in body  # what the first writer saved
+    assert edit.kept in body  # the second writer's own input, still in the form
+    assert build.run(app, world, edit.stored, ids) == first_value
+
+    # Saving again on purpose (the form now names the current version) overwrites.
+    newer = _version(body, field)
+    if newer:
+        again = second.post(url, data=_data(edit.second, ids, field, newer), headers=headers)
+        assert again.status_code in edit.ok, again.get_data(as_text=True)[:2000]
+        assert build.run(app, world, edit.stored, ids) == second_value
+
+
+def test_every_versioned_model_has_a_form_in_the_table(app):
+    from portal.db import Base
+    from portal.locking import is_versioned
+
+    versioned = {m.class_.__name__ for m in Base.registry.mappers if is_versioned(m.class_)}
+    covered = {e.model for e in TABLE} | set(NOT_EDITED)
+    assert versioned - covered == set(), "add a line to TABLE for these editable models"
+    assert covered - versioned == set(), "these models of the TABLE have no version column"
+
+
+def test_the_conflict_is_told_in_the_users_language(app, world):
+    ids = build.run(app, world, build.cluster)
+    first, second = app.test_client(), app.test_client()
+    login(first, ROLE_EMAILS["coordinator"])
+    login(second, ROLE_EMAILS["coordinator"])
+    second.post("/language", data={"locale": "nb", "next": "/"})
+    url = f"/nordland/clusters/{ids['id']}/edit"
+    version = _version(first.get(url).get_data(as_text=True))
+    first.post(url, data={"name": "Nord", "version": version})
+    refused = second.post(url, data={"name": "Sør", "version": version})
+    assert refused.status_code == 409
+    body = refused.get_data(as_text=True)
+    assert "Ikke lagret" in body and "Nord" in body and "Sør" in body
+
+
+def test_a_stale_save_no_view_caught_answers_409_not_500(app, world):
+    """The safety net: StaleDataError anywhere in a request is a 409 page."""
+    from flask import Blueprint
+    from sqlalchemy.orm.exc import StaleDataError
+
+    blueprint = Blueprint("stale_probe", __name__)
+
+    @blueprint.route("/stale-probe")
+    def probe():
+        raise StaleDataError("UPDATE statement on table 'cluster' expected to update 1 row")
+
+    app.register_blueprint(blueprint)
+    client = app.test_client()
+    response = client.get("/stale-probe")
+    assert response.status_code == 409
+    assert "someone else saved" in response.get_data(as_text=True).lower()
+    response = client.get("/stale-probe", headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert "<html" not in response.get_data(as_text=True)
+
+
+# --- the action race: the other save lands while this one sets the action's clusters --------
+
+
+def _action_form(app, world, title):
+    return {**ACTION, "title": title, "clusters": [str(world["c1"].id)]}
+
+
+def test_a_save_that_lands_while_the_clusters_are_set_answers_409(app, world, monkeypatch):
+    """The version error comes from the autoflush while the clusters are set (outside the
+    commit): it is a 409 with the current values like the inline edit's, not a 500."""
+    from portal.extensions import db
+    from portal.plans import services
+    from portal.plans.models import Action
+
+    ids = build.run(app, world, build.action)
+    url = f"/nordland/actions/{ids['id']}/edit"
+    client = app.test_client()
+    login(client, ROLE_EMAILS["coordinator"])
+    version = _version(client.get(url).get_data(as_text=True))
+    original = services.set_action_clusters
+
+    def other_writer_first(action, cluster_ids):
+        with db.engine.begin() as other:  # someone else's save commits right now
+            other.execute(
+                Action.__table__.update()
+                .where(Action.__table__.c.id == action.id)
+                .values(version=Action.__table__.c.version + 1, title="Their title")
+            )
+        original(action, cluster_ids)
+
+    monkeypatch.setattr(services, "set_action_clusters", other_writer_first)
+    response = client.post(url, data={**_action_form(app, world, "My title"), "version": version})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409, body[:2000]
+    assert "Their title" in body and "My title" in body
+    assert build.run(app, world, build.column("Action", "title"), ids) == "Their title"
+
+
+@pytest.mark.skipif(not USE_POSTGRES, reason="two transactions at once need PostgreSQL")
+def test_two_people_saving_the_same_action_at_once(app, world, monkeypatch):
+    """Two real requests in two threads, both past reading the action (version 1) when either
+    writes: one is saved, the other answers 409, none 500."""
+    from portal.plans import services
+
+    ids = build.run(app, world, build.action)
+    url = f"/nordland/actions/{ids['id']}/edit"
+    clients = [app.test_client(), app.test_client()]
+    for client in clients:
+        login(client, ROLE_EMAILS["coordinator"])
+    version = _version(clients[0].get(url).get_data(as_text=True))
+    both_read = threading.Barrier(2, timeout=20)
+    original = services.set_action_clusters
+
+    def set_clusters(action, cluster_ids):
+        both_read.wait()  # both requests changed the action in memory; none has written
+        original(action, cluster_ids)
+
+    monkeypatch.setattr(services, "set_action_clusters", set_clusters)
+    statuses: dict[str, int] = {}
+
+    def save(client, title):
+        data = {**_action_form(app, world, title), "version": version}
+        statuses[title] = client.post(url, data=data).status_code
+
+    threads = [
+        threading.Thread(target=save, args=(client, title))
+        for client, title in zip(clients, ("Title A", "Title B"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses.values()) == [302, 409], statuses
+    winner = next(title for title, status in statuses.items() if status == 302)
+    assert build.run(app, world, build.column("Action", "title"), ids) == winner
