@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -49,6 +50,22 @@ def init_error_pages(app: Flask) -> None:
 
         db.session.rollback()
         return _render(409, _("Not saved"), default_message())
+
+    # Two people writing the same unique thing at the same moment (e.g. two coordinators
+    # importing the same members): the database refuses the second; it answers 409 and
+    # changes nothing, never 500. Services that expect a clash answer it themselves.
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc):
+        db.session.rollback()
+        log.info("constraint refused a write: %s", exc.orig)
+        return _render(
+            409,
+            _("Not saved"),
+            _(
+                "Someone saved the same thing at the same moment, so nothing was written. "
+                "Reload the page to see what is there now, and try again."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
