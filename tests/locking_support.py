@@ -201,3 +201,17 @@ def part_tasks(_world, ids):
 
     db.session.expire_all()
     return db.session.get(Participation, ids["part_id"]).tasks
+
+
+def key_figure(world):
+    from portal_cluster_facts.models import KeyFigure
+
+    from portal.extensions import db
+
+    _enable(world, "cluster_facts")
+    figure = KeyFigure(
+        tenant_id=world["a"].id, cluster_id=world["c1"].id, year=2020, employees=900, note=""
+    )
+    db.session.add(figure)
+    db.session.commit()
+    return {"id": figure.id, "cluster_id": world["c1"].id}

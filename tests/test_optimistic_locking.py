@@ -52,6 +52,7 @@ REGION = {"default_locale": "en", "timezone": "Europe/Oslo", "accent_color": "#0
 ROUND = {"held_on": LATELY, "kind": "benchmarking", "v-{indicator}": "3"}
 JOINT = {"lead_user_id": "", "lead_cluster_id": ""}
 PART = {"part-{part_id}-status": "in_progress", "part-{part_id}-progress": "10"}
+FIGURES = {"year": "2020", "employees": "950"}
 
 TABLE = [
     Edit(
@@ -215,6 +216,18 @@ TABLE = [
         "Film the video",
         build.part_tasks,
         version_field="part-{part_id}-version",
+    ),
+    Edit(
+        "key figures",
+        "KeyFigure",
+        build.key_figure,
+        "/nordland/facts/clusters/{cluster_id}",
+        {**FIGURES, "note": "Register of firms"},
+        {**FIGURES, "note": "Annual survey"},
+        "Register of firms",
+        "Annual survey",
+        build.column("KeyFigure", "note"),
+        get_url="/nordland/facts/clusters/{cluster_id}?year=2020",
     ),
 ]
 

@@ -5,10 +5,13 @@ from datetime import date
 from wtforms import DecimalField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.toolkit import FlaskForm, _l
+from portal.toolkit import FlaskForm, VersionedForm, _l
 
 
-class KeyFigureForm(FlaskForm):
+class KeyFigureForm(VersionedForm, FlaskForm):
+    """A year's figures; ``version`` is that of the year's figures the form was filled from
+    (empty for a year reported afresh)."""
+
     year = IntegerField(
         _l("Year"), validators=[DataRequired(), NumberRange(min=1990, max=date.today().year + 1)]
     )

@@ -5,11 +5,12 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.toolkit import Model, TenantScoped, Timestamped
+from portal.toolkit import Model, TenantScoped, Timestamped, Versioned
 
 
-class KeyFigure(TenantScoped, Timestamped, Model):
-    """A cluster's key figures for one year, as reported to funders."""
+class KeyFigure(Versioned, TenantScoped, Timestamped, Model):
+    """A cluster's key figures for one year, as reported to funders; ``version`` (Versioned)
+    goes up with every change, so a stale form is refused instead of overwriting."""
 
     __tablename__ = "facts_key_figure"
     __table_args__ = (UniqueConstraint("cluster_id", "year"),)

@@ -28,6 +28,15 @@ def figures_of(cluster_id: int) -> list[KeyFigure]:
     )
 
 
+def figure_for(cluster_id: int, year: int | None) -> KeyFigure | None:
+    """The cluster's figures of ``year`` (None: not reported, or no year)."""
+    if year is None:
+        return None
+    return db.session.scalar(
+        select(KeyFigure).where(KeyFigure.cluster_id == cluster_id, KeyFigure.year == year)
+    )
+
+
 def latest_per_cluster():
     """The newest year's figures of every cluster, with the cluster's name (one query)."""
     newest = (
@@ -59,11 +68,7 @@ def save_figure(user, cluster: Cluster, data: dict[str, Any]) -> KeyFigure:
     require(user, "facts.edit", cluster)
     values = {k: data.get(k) for k in FIELDS}
     values["note"] = (values.get("note") or "").strip()
-    figure = db.session.scalar(
-        select(KeyFigure).where(
-            KeyFigure.cluster_id == cluster.id, KeyFigure.year == values["year"]
-        )
-    )
+    figure = figure_for(cluster.id, values["year"])
     if figure is None:
         figure = KeyFigure(tenant_id=cluster.tenant_id, cluster_id=cluster.id, **values)
         db.session.add(figure)

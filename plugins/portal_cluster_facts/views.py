@@ -1,15 +1,20 @@
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from contextlib import nullcontext
+
+from flask import flash, redirect, request, url_for
 
 from portal.toolkit import (
     Cluster,
+    ConflictError,
     TenantBlueprint,
     _,
     current_user,
+    form_status,
     get_or_404,
     render_template,
     require,
+    saving,
 )
 from portal_cluster_facts import services
 from portal_cluster_facts.forms import KeyFigureForm
@@ -27,21 +32,36 @@ def overview():
 
 @bp.route("/clusters/<int:cluster_id>", methods=["GET", "POST"])
 def cluster(cluster_id: int):
+    """The cluster's figures per year and the form to report a year; ``?year=`` fills the
+    form with that year's figures (and their version) to change them."""
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "cluster.view", cluster)
-    form = KeyFigureForm()
+    editing = None
+    if request.method == "GET":
+        editing = services.figure_for(cluster.id, request.args.get("year", type=int))
+    form = KeyFigureForm(obj=editing)
+    conflict = None
     if form.validate_on_submit():
         require(current_user, "facts.edit", cluster)
-        data = {k: v for k, v in form.data.items() if k != "csrf_token"}
-        services.save_figure(current_user, cluster, data)
-        flash(_("The key figures for %(year)s are saved.", year=form.year.data), "success")
-        return redirect(url_for("cluster_facts.cluster", cluster_id=cluster.id))
+        data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "version")}
+        # A year reported afresh (the form names no version) replaces what is there; a form
+        # filled from the year's figures is refused when someone changed them meanwhile.
+        figure = services.figure_for(cluster.id, form.year.data)
+        try:
+            with saving(figure, form) if figure is not None else nullcontext():
+                services.save_figure(current_user, cluster, data)
+        except ConflictError as exc:
+            conflict = exc
+        else:
+            flash(_("The key figures for %(year)s are saved.", year=form.year.data), "success")
+            return redirect(url_for("cluster_facts.cluster", cluster_id=cluster.id))
     return render_template(
         "cluster_facts/cluster.html",
         cluster=cluster,
         form=form,
+        conflict=conflict,
         figures=services.figures_of(cluster.id),
-    ), 422 if form.errors else 200
+    ), form_status(form, conflict)
 
 
 @bp.route("/clusters/<int:cluster_id>/<int:figure_id>/delete", methods=["POST"])
