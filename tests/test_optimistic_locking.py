@@ -8,7 +8,6 @@ with a version column and fails when no form of the table (nor a reason in NOT_E
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +15,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests import locking_support as build
-from tests.conftest import ROLE_EMAILS, USE_POSTGRES, login
+from tests.conftest import ROLE_EMAILS, login
 
 
 @dataclass(frozen=True)
@@ -218,6 +217,20 @@ TABLE = [
         version_field="part-{part_id}-version",
     ),
     Edit(
+        "joint contribution, htmx fragment",
+        "Participation",
+        build.joint_action,
+        "/nordland/joint/actions/{id}/parts/{part_id}",
+        {**PART, "part-{part_id}-tasks": "Hire the hall"},
+        {**PART, "part-{part_id}-tasks": "Book the boat"},
+        "Hire the hall",
+        "Book the boat",
+        build.part_tasks,
+        version_field="part-{part_id}-version",
+        htmx=True,
+        ok=(200,),
+    ),
+    Edit(
         "key figures",
         "KeyFigure",
         build.key_figure,
@@ -328,80 +341,3 @@ def test_a_stale_save_no_view_caught_answers_409_not_500(app, world):
     response = client.get("/stale-probe", headers={"HX-Request": "true"})
     assert response.status_code == 409
     assert "<html" not in response.get_data(as_text=True)
-
-
-# --- the action race: the other save lands while this one sets the action's clusters --------
-
-
-def _action_form(app, world, title):
-    return {**ACTION, "title": title, "clusters": [str(world["c1"].id)]}
-
-
-def test_a_save_that_lands_while_the_clusters_are_set_answers_409(app, world, monkeypatch):
-    """The version error comes from the autoflush while the clusters are set (outside the
-    commit): it is a 409 with the current values like the inline edit's, not a 500."""
-    from portal.extensions import db
-    from portal.plans import services
-    from portal.plans.models import Action
-
-    ids = build.run(app, world, build.action)
-    url = f"/nordland/actions/{ids['id']}/edit"
-    client = app.test_client()
-    login(client, ROLE_EMAILS["coordinator"])
-    version = _version(client.get(url).get_data(as_text=True))
-    original = services.set_action_clusters
-
-    def other_writer_first(action, cluster_ids):
-        with db.engine.begin() as other:  # someone else's save commits right now
-            other.execute(
-                Action.__table__.update()
-                .where(Action.__table__.c.id == action.id)
-                .values(version=Action.__table__.c.version + 1, title="Their title")
-            )
-        original(action, cluster_ids)
-
-    monkeypatch.setattr(services, "set_action_clusters", other_writer_first)
-    response = client.post(url, data={**_action_form(app, world, "My title"), "version": version})
-    body = response.get_data(as_text=True)
-    assert response.status_code == 409, body[:2000]
-    assert "Their title" in body and "My title" in body
-    assert build.run(app, world, build.column("Action", "title"), ids) == "Their title"
-
-
-@pytest.mark.skipif(not USE_POSTGRES, reason="two transactions at once need PostgreSQL")
-def test_two_people_saving_the_same_action_at_once(app, world, monkeypatch):
-    """Two real requests in two threads, both past reading the action (version 1) when either
-    writes: one is saved, the other answers 409, none 500."""
-    from portal.plans import services
-
-    ids = build.run(app, world, build.action)
-    url = f"/nordland/actions/{ids['id']}/edit"
-    clients = [app.test_client(), app.test_client()]
-    for client in clients:
-        login(client, ROLE_EMAILS["coordinator"])
-    version = _version(clients[0].get(url).get_data(as_text=True))
-    both_read = threading.Barrier(2, timeout=20)
-    original = services.set_action_clusters
-
-    def set_clusters(action, cluster_ids):
-        both_read.wait()  # both requests changed the action in memory; none has written
-        original(action, cluster_ids)
-
-    monkeypatch.setattr(services, "set_action_clusters", set_clusters)
-    statuses: dict[str, int] = {}
-
-    def save(client, title):
-        data = {**_action_form(app, world, title), "version": version}
-        statuses[title] = client.post(url, data=data).status_code
-
-    threads = [
-        threading.Thread(target=save, args=(client, title))
-        for client, title in zip(clients, ("Title A", "Title B"), strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(statuses.values()) == [302, 409], statuses
-    winner = next(title for title, status in statuses.items() if status == 302)
-    assert build.run(app, world, build.column("Action", "title"), ids) == winner

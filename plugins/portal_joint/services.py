@@ -165,14 +165,14 @@ def _user(user_id: int):
     return db.session.get(User, user_id)
 
 
+def conflict_message() -> str:
+    return _("Someone else changed this in the meantime. Check the current values.")
+
+
 def _check_version(obj: Any, version: int | None, current: dict) -> None:
     """The core's optimistic locking (toolkit ``check_version``; the race after this check is
-    refused by the version column of ``Versioned``)."""
-    check_version(
-        obj,
-        version,
-        message=_("Someone else changed this in the meantime. Check the current values."),
-    )
+    refused by the version column of ``Versioned``: the pages save inside ``saving``)."""
+    check_version(obj, version, message=conflict_message())
 
 
 # --- joint actions --------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from portal.toolkit import (
     pick_text,
     render_template,
     require,
+    saving,
     to_csv,
     to_xlsx,
     wants_fragment,
@@ -103,6 +104,13 @@ def _show_errors(form, exc: ServiceError) -> None:
             flash(" ".join(str(m) for m in messages), "error")
     if not exc.field_errors:
         flash(exc.message, "error")
+
+
+def _refused(form, obj) -> None:
+    """After a refused save: nothing of it stays, and the form names the stored version (its
+    input is kept, so saving it again overwrites knowingly)."""
+    db.session.rollback()
+    form.version.data = obj.version
 
 
 def _programmes() -> list[Programme]:
@@ -236,7 +244,9 @@ def move(action_id: int):
         error, code = _("This page is out of date. Reload it and try again."), 422
     else:
         try:
-            services.move(current_user, action, form.status.data or "", version)
+            # saving: a move another save overtook while this one was written is refused too
+            with saving(action, version, message=services.conflict_message()):
+                services.move(current_user, action, form.status.data or "", version)
         except ConflictError:
             db.session.rollback()
             error, code = (
@@ -338,19 +348,21 @@ def edit(action_id: int):
     if form.validate_on_submit():
         version = _int(form.version.data)
         try:
-            # Linked first, saved with the changes (or rolled back with them): once the
-            # changes are saved, the user may no longer be the lead.
-            for set_id, set_version, indicator_id in form.chosen_indicators():
-                services.link_indicator(
-                    current_user, action, set_id, set_version, indicator_id, commit=False
+            # saving: a stale form is refused up front, and a save that another one overtook
+            # while it was written (StaleDataError at a flush) likewise, with the input kept.
+            with saving(action, form, message=services.conflict_message()):
+                # Linked first, saved with the changes (or rolled back with them): once the
+                # changes are saved, the user may no longer be the lead.
+                for set_id, set_version, indicator_id in form.chosen_indicators():
+                    services.link_indicator(
+                        current_user, action, set_id, set_version, indicator_id, commit=False
+                    )
+                services.update_action(
+                    current_user, action, form.values(), -1 if version is None else version
                 )
-            services.update_action(
-                current_user, action, form.values(), -1 if version is None else version
-            )
         except ConflictError as exc:
-            db.session.rollback()
             conflict = exc
-            form.version.data = action.version
+            _refused(form, action)
         except ServiceError as exc:
             _show_errors(form, exc)
             failed = True
@@ -547,12 +559,13 @@ def part_edit(action_id: int, part_id: int):
     if form.validate_on_submit():
         version = _int(form.version.data)
         try:
-            services.update_part(
-                current_user, part, form.values(), -1 if version is None else version
-            )
+            with saving(part, form, message=services.conflict_message()):
+                services.update_part(
+                    current_user, part, form.values(), -1 if version is None else version
+                )
         except ConflictError as exc:
             conflict = exc
-            form.version.data = part.version
+            _refused(form, part)
         except ServiceError as exc:
             _show_errors(form, exc)
             failed = True
