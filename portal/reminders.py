@@ -109,7 +109,7 @@ def _plugin_reminders(tenant: Tenant, today: date) -> list[Reminder]:
     ]
     if not found:
         return []
-    members = select(Membership.user_id).where(Membership.tenant_id == tenant.id)
+    members = _active_members(tenant)
     wanted = set(
         db.session.scalars(
             select(User.id).where(
@@ -123,6 +123,14 @@ def _plugin_reminders(tenant: Tenant, today: date) -> list[Reminder]:
     for reminder in found:
         reminder.kind = "plugin"
     return [r for r in found if r.user_id in wanted]
+
+
+def _active_members(tenant: Tenant):
+    """The people of the region who are told things: an active membership (a deactivated
+    one keeps what it owns on record, but gets no reminders from it)."""
+    return select(Membership.user_id).where(
+        Membership.tenant_id == tenant.id, Membership.active.is_(True)
+    )
 
 
 def _link(endpoint: str, tenant: Tenant, **values) -> str:
@@ -150,7 +158,7 @@ def _footer() -> str:
 
 def _action_reminders(tenant: Tenant, today: date, days: int) -> list[_Reminder]:
     horizon = today + timedelta(days=days)
-    members = select(Membership.user_id).where(Membership.tenant_id == tenant.id)
+    members = _active_members(tenant)
     actions = db.session.scalars(
         select(Action)
         .join(User, User.id == Action.owner_id)
@@ -197,7 +205,7 @@ def _action_reminders(tenant: Tenant, today: date, days: int) -> list[_Reminder]
 
 def _workshop_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
     tomorrow = today + timedelta(days=1)
-    members = select(Membership.user_id).where(Membership.tenant_id == tenant.id)
+    members = _active_members(tenant)
     rows = db.session.execute(
         select(Registration.user_id, Workshop, User)
         .join(Workshop, Workshop.id == Registration.workshop_id)

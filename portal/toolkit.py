@@ -419,6 +419,7 @@ def cluster_managers(cluster_ids: Any) -> dict[int, list[User]]:
         .where(
             MembershipCluster.cluster_id.in_(ids),
             Membership.role == Role.CLUSTER_MANAGER,
+            Membership.active.is_(True),
             User.active.is_(True),
         )
         .order_by(User.name, User.id)
@@ -428,9 +429,13 @@ def cluster_managers(cluster_ids: Any) -> dict[int, list[User]]:
     return found
 
 
-def people_of(tenant_id: int, *, owners: bool = False) -> list[tuple[int, str]]:
-    """(id, name) of everyone with a role in the tenant, by name: one query. ``owners``: only
-    those who may own or lead something and so edit it (not observers or assessors)."""
+def people_of(
+    tenant_id: int, *, owners: bool = False, everyone: bool = False
+) -> list[tuple[int, str]]:
+    """(id, name) of the people with an active role in the tenant, by name: one query; a
+    deactivated membership (or account) is never offered anew. ``owners``: only those who may
+    own or lead something and so edit it (not observers or assessors). ``everyone``: the
+    deactivated too (to recognise who holds something already, or to show names)."""
     from portal.plans.services import people_choices
 
-    return people_choices(tenant_id, owners=owners)
+    return people_choices(tenant_id, owners=owners, everyone=everyone)

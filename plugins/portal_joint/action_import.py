@@ -92,7 +92,11 @@ class _Checker:
                 select(JointAction).where(JointAction.programme_id == programme.id)
             )
         }
-        region = [user_id for user_id, _name in people_of(programme.tenant_id)]
+        # Everyone of the region is recognised (a deactivated lead or owner may stay); only
+        # those with an active role who may work on it are made a lead or owner anew.
+        region = [user_id for user_id, _name in people_of(programme.tenant_id, everyone=True)]
+        active = {user_id for user_id, _name in people_of(programme.tenant_id)}
+        self.deactivated = set(region) - active
         self.may_work = {user_id for user_id, _name in people_of(programme.tenant_id, owners=True)}
         self.people: dict[str, int] = {
             email.strip().lower(): user_id
@@ -147,6 +151,9 @@ class _Checker:
                 column,
                 _("“%(email)s” is not a person of this region.", email=email[:200]),
             )
+        elif user_id in self.deactivated and user_id != current:
+            message = _("“%(email)s” is deactivated, so cannot lead or own anything.", email=email)
+            self.error(line, column, message)
         elif user_id not in self.may_work and user_id != current:
             message = _(
                 "“%(email)s” may not work on joint actions (observers and assessors may not).",

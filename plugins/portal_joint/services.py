@@ -24,6 +24,7 @@ from portal.toolkit import (
     cluster_managers,
     db,
     find_indicator_set,
+    people_of,
     require,
 )
 from portal_joint.models import (
@@ -372,11 +373,15 @@ class NoticeText:
 
 
 def people_to_tell(action: JointAction) -> set[int]:
-    """The lead, each active part's owner and the participating clusters' managers."""
+    """The lead, each active part's owner and the participating clusters' managers: those
+    with an active role in the region (a deactivated lead or owner stays on the record but is
+    told nothing)."""
     active = [p for p in action.parts if p.left_on is None]
     people = {p.owner_id for p in active if p.owner_id}
     if action.lead_user_id:
         people.add(action.lead_user_id)
+    if people:
+        people &= {user_id for user_id, _name in people_of(action.tenant_id)}
     for managers in cluster_managers({p.cluster_id for p in active}).values():
         people.update(u.id for u in managers)
     return people

@@ -79,6 +79,7 @@ def label_expiry_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
         .where(
             User.active.is_(True),
             User.reminders_enabled.is_(True),
+            Membership.active.is_(True),
             or_(
                 Membership.role == Role.COORDINATOR,
                 (Membership.role == Role.CLUSTER_MANAGER)

@@ -105,13 +105,16 @@ class _Checker:
         self.actions = {a.id: a for a in plan_actions(plan)}
         self.people = {}
         self.may_own = set()  # who may be made an owner: those who may edit the action
-        for user_id, email, role in db.session.execute(
-            select(User.id, User.email, Membership.role)
+        self.deactivated = set()  # recognised (an owner may stay), never made an owner anew
+        for user_id, email, role, active in db.session.execute(
+            select(User.id, User.email, Membership.role, Membership.active & User.active)
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.tenant_id == plan.tenant_id)
         ):
             self.people[email.lower()] = user_id
-            if role in ACTION_OWNER_ROLES:
+            if not active:
+                self.deactivated.add(user_id)
+            elif role in ACTION_OWNER_ROLES:
                 self.may_own.add(user_id)
         self.clusters = {
             name.strip().lower(): cluster_id
@@ -147,7 +150,13 @@ class _Checker:
             elif email in self.people:
                 values["owner_id"] = self.people[email]
                 kept = action is not None and action.owner_id == values["owner_id"]
-                if values["owner_id"] not in self.may_own and not kept:
+                if values["owner_id"] in self.deactivated and not kept:
+                    self.error(
+                        line,
+                        "owner_email",
+                        _("“%(email)s” is deactivated, so cannot own an action.", email=email),
+                    )
+                elif values["owner_id"] not in self.may_own and not kept:
                     self.error(
                         line,
                         "owner_email",

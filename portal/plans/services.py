@@ -204,7 +204,7 @@ def _check_owner(owner_id: int | None, tenant_id: int, current: int | None = Non
     if owner_id is None or owner_id == current:
         return
     found = db.session.execute(
-        select(Membership.role, User.name)
+        select(Membership.role, Membership.active, User.name)
         .join(User, User.id == Membership.user_id)
         .where(Membership.user_id == owner_id, Membership.tenant_id == tenant_id)
     ).first()
@@ -213,6 +213,9 @@ def _check_owner(owner_id: int | None, tenant_id: int, current: int | None = Non
             _("The owner must be a person of this region."),
             {"owner_id": [_("Choose a person of this region.")]},
         )
+    if not found.active:  # a deactivated role in the region: not made an owner anew
+        message = _("%(name)s is deactivated, so cannot own an action.", name=found.name)
+        raise ServiceError(message, {"owner_id": [message]})
     if found.role not in ACTION_OWNER_ROLES:
         raise ServiceError(
             _("%(name)s may not edit actions, so cannot own one.", name=found.name),
@@ -342,7 +345,12 @@ def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -
     mentioned = db.session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
-        .where(User.id.in_(mention_ids or [-1]), Membership.tenant_id == action.tenant_id)
+        .where(
+            User.id.in_(mention_ids or [-1]),
+            Membership.tenant_id == action.tenant_id,
+            Membership.active.is_(True),
+            User.active.is_(True),
+        )
     ).all()
     comment = ActionComment(
         tenant_id=action.tenant_id,
@@ -467,18 +475,22 @@ def my_work(
 
 
 def people_choices(
-    tenant_id: int, *, owners: bool = False, keep: int | None = None
+    tenant_id: int, *, owners: bool = False, keep: int | None = None, everyone: bool = False
 ) -> list[tuple[int, str]]:
-    """(id, name) of everyone with a role in the tenant, by name. ``owners``: only those who
-    may own an action (they may edit it), and ``keep``, the owner an action has."""
+    """(id, name) of the people of the tenant who may be offered, by name: an active role
+    (a deactivated membership or account is not offered anew). ``owners``: only those who may
+    own an action (they may edit it). ``keep``: the owner an action has, whatever they are
+    now. ``everyone``: the deactivated too (names to show, not people to offer)."""
     stmt = (
         select(User.id, User.name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.tenant_id == tenant_id)
     )
+    offered = [] if everyone else [Membership.active.is_(True), User.active.is_(True)]
     if owners:
-        may_own = Membership.role.in_(ACTION_OWNER_ROLES)
-        stmt = stmt.where(may_own if keep is None else or_(may_own, User.id == keep))
+        offered.append(Membership.role.in_(ACTION_OWNER_ROLES))
+    if offered:
+        stmt = stmt.where(and_(*offered) if keep is None else or_(and_(*offered), User.id == keep))
     rows = db.session.execute(stmt.order_by(User.name)).all()
     return [(user_id, name) for user_id, name in rows]
 

@@ -395,7 +395,7 @@ def action_edit(action_id: int):
         plan=action.plan,
         action=action,
         conflict=conflict,
-        people=dict(services.people_choices(action.tenant_id)),
+        people=dict(services.people_choices(action.tenant_id, everyone=True)),  # names shown
     ), status
 
 

@@ -137,7 +137,9 @@ def invite(
     }
     valid_people = set(
         db.session.scalars(
-            select(Membership.user_id).where(Membership.user_id.in_(list(user_ids) or [-1]))
+            select(Membership.user_id).where(
+                Membership.user_id.in_(list(user_ids) or [-1]), Membership.active.is_(True)
+            )
         )
     )
     from portal.clusters.models import Cluster
