@@ -52,16 +52,38 @@ def run_migrations_online():
 
 
 def _run(connection):
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        version_table=version_table,
-        include_object=include_object,
-        render_as_batch=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    # SQLite's batch mode copies a table and drops the old one; with foreign keys on (the
+    # portal turns them on for every connection), that drop cascades to every child row and
+    # a migration would delete the region's data. They are off while migrating (set outside
+    # a transaction: SQLite ignores the pragma inside one) and checked before they are on
+    # again.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        if connection.in_transaction():
+            connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table=version_table,
+            include_object=include_object,
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows without their parents: {broken[:5]}")
+    finally:
+        if sqlite:
+            if connection.in_transaction():
+                connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -219,3 +219,99 @@ def test_comparison_settings_move_into_the_core_and_back(empty_database, tmp_pat
                 {"t": tenant},
             ).one()
         assert (kept[0], bool(kept[1])) == (7, True)
+
+
+SURVIVORS = (
+    "tenant",
+    "user_account",
+    "membership",
+    "cluster",
+    "member_organisation",
+    "benchmark_round",
+    "indicator_value",
+    "label",
+    "label_evidence",
+)
+
+
+def test_every_migration_keeps_the_rows_of_the_tables_it_touches(empty_database, tmp_path):
+    """Rows in place (parents and their children) survive every core migration up to the
+    newest, down again and up again. On SQLite a table a migration rebuilds used to take its
+    children with it (the rebuild drops the old table, and foreign keys cascade)."""
+    from datetime import date
+
+    from alembic import command
+
+    app = create_app(_test_config(empty_database, tmp_path))
+    with app.app_context():
+        core = migrations_runner.targets(app)[0].config
+        start = "6c1d2e9a7b40"  # the newest revision before 2026-12-06
+        command.upgrade(core, start)
+        with db.engine.begin() as conn:
+            tenant = _insert(conn, "tenant", slug="nordland", name="Nordland")
+            user = _insert(conn, "user_account", email="u@x.example", name="U")
+            _insert(conn, "membership", tenant_id=tenant, user_id=user, role="coordinator")
+            cluster = _insert(conn, "cluster", tenant_id=tenant, name="Arctic")
+            _insert(
+                conn,
+                "member_organisation",
+                tenant_id=tenant,
+                cluster_id=cluster,
+                name="Nord universitet",
+                member_type="university",
+            )
+            bench = _insert(
+                conn,
+                "benchmark_round",
+                tenant_id=tenant,
+                cluster_id=cluster,
+                held_on=date(2025, 1, 1),
+                indicator_set="esca-gold",
+                set_version="2013",
+                audit=False,
+            )
+            _insert(
+                conn,
+                "indicator_value",
+                tenant_id=tenant,
+                round_id=bench,
+                indicator_id="engagement",
+                value=3.0,
+                light="yellow",
+            )
+            _insert(
+                conn,
+                "label",
+                tenant_id=tenant,
+                cluster_id=cluster,
+                scheme="esca",
+                scheme_version="2013",
+                level="bronze",
+                awarded_on=date(2025, 2, 1),
+                expires_on=date(2027, 1, 31),
+            )
+            _insert(
+                conn,
+                "label_evidence",
+                tenant_id=tenant,
+                cluster_id=cluster,
+                scheme="esca",
+                kind="improvement",
+                recorded_on=date(2025, 3, 1),
+            )
+
+        def counts():
+            with db.engine.connect() as conn:
+                return {
+                    t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()  # noqa: S608
+                    for t in SURVIVORS
+                }
+
+        every_one = dict.fromkeys(SURVIVORS, 1)
+        assert counts() == every_one
+        command.upgrade(core, "head")
+        assert counts() == every_one
+        command.downgrade(core, start)
+        assert counts() == every_one
+        command.upgrade(core, "head")
+        assert counts() == every_one
