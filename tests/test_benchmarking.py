@@ -351,3 +351,21 @@ def test_label_rules_read_confirmed_expert_results_only(app, esca):
         save_round(cluster, indicator_set, today - timedelta(days=1), values, audit=True)
         rounds = cluster_evidence(cluster.id).rounds
         assert [(r.held_on, r.kind) for r in rounds] == [(today - timedelta(days=1), "audit")]
+
+
+def test_a_self_assessment_never_blocks_the_experts_result_of_the_same_day(client, esca, app):
+    c1 = esca["c1"].id
+    url = f"/nordland/clusters/{c1}/rounds/new?set=esca-gold&version=2013"
+    login(client, "manager@a.example")
+    assert client.post(url, data=_values(kind="self_assessment")).status_code == 302
+    again = client.post(url, data=_values(kind="self_assessment"))
+    assert again.status_code == 422 and "exists already" in again.get_data(as_text=True)
+    client.post("/logout")
+    login(client, "assessor@a.example")
+    assert client.post(url, data=_values(kind="benchmarking", confirm="1")).status_code == 302
+    # the rounds file is the import's: experts' confirmed results only
+    exported = client.get("/nordland/rounds/export.csv").get_data(as_text=True)
+    assert exported.count("2025-03-01") == 3  # the benchmarking's three values, once
+    with app.app_context(), unscoped():
+        kinds = sorted(r.kind for r in db.session.scalars(select(BenchmarkRound)))
+        assert kinds == ["benchmarking", "self_assessment"]

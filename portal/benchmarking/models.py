@@ -39,7 +39,18 @@ class RoundKind(enum.StrEnum):
 
 class BenchmarkRound(Versioned, TenantScoped, Timestamped, Base):
     __tablename__ = "benchmark_round"
-    __table_args__ = (UniqueConstraint("cluster_id", "indicator_set", "set_version", "held_on"),)
+    # One round of each kind per cluster, set version and day: the team's self-assessment on
+    # the day of the expert's interview never blocks the expert's result.
+    __table_args__ = (
+        UniqueConstraint(
+            "cluster_id",
+            "indicator_set",
+            "set_version",
+            "held_on",
+            "kind",
+            name="uq_benchmark_round_per_day_and_kind",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cluster_id: Mapped[int] = mapped_column(

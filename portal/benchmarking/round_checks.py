@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.benchmarking import services
 from portal.benchmarking.indicators import IndicatorSet
-from portal.benchmarking.models import BenchmarkRound
+from portal.benchmarking.models import BenchmarkRound, RoundKind
 from portal.clusters.models import Cluster
 from portal.extensions import db
 from portal.imports.cells import parse_float as _parse_float
@@ -108,7 +108,11 @@ class RowChecker:
                     BenchmarkRound.indicator_set,
                     BenchmarkRound.set_version,
                     BenchmarkRound.held_on,
-                ).where(BenchmarkRound.tenant_id == tenant_id)
+                ).where(
+                    BenchmarkRound.tenant_id == tenant_id,
+                    # a self-assessment of the same day does not block the expert's result
+                    BenchmarkRound.kind != RoundKind.SELF_ASSESSMENT,
+                )
             )
         }
         self.allowed: dict[int, bool] = {}

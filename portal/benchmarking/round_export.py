@@ -26,13 +26,16 @@ def _number(value: float) -> int | float:
 
 def round_rows(cluster_ids: list[int]) -> list[list[Any]]:
     """One row per value of every round of the clusters: by cluster name, date, set; the
-    values in the set's order. The round's assessor, audit mark and notes on every row."""
+    values in the set's order. The round's assessor, audit mark and notes on every row.
+
+    Only confirmed benchmarkings and audits: the file is the import's, and an import writes
+    experts' confirmed results (a self-assessment or a draft would come back as one)."""
     if not cluster_ids:
         return []
     rounds = db.session.scalars(
         select(BenchmarkRound)
         .join(Cluster, Cluster.id == BenchmarkRound.cluster_id)
-        .where(BenchmarkRound.cluster_id.in_(cluster_ids))
+        .where(BenchmarkRound.cluster_id.in_(cluster_ids), BenchmarkRound.counts_as_evidence())
         .options(selectinload(BenchmarkRound.values), selectinload(BenchmarkRound.cluster))
         .order_by(
             func.lower(Cluster.name),

@@ -149,7 +149,7 @@ def save_round(
             errors["assessor"] = [_("Name the expert whose result this is.")]
     if errors:
         raise ServiceError(_("Check the marked values."), errors)
-    _refuse_same_day(cluster, indicator_set, data["held_on"], existing)
+    _refuse_same_day(cluster, indicator_set, data["held_on"], existing, kind)
     created = existing is None
     round_ = existing or BenchmarkRound(
         tenant_id=cluster.tenant_id,
@@ -181,12 +181,14 @@ def save_round(
     return round_
 
 
-def _refuse_same_day(cluster, indicator_set, held_on, existing) -> None:
+def _refuse_same_day(cluster, indicator_set, held_on, existing, kind: RoundKind) -> None:
+    """One round of each kind per cluster, set version and day."""
     same_day = select(BenchmarkRound.id).where(
         BenchmarkRound.cluster_id == cluster.id,
         BenchmarkRound.indicator_set == indicator_set.id,
         BenchmarkRound.set_version == indicator_set.version,
         BenchmarkRound.held_on == held_on,
+        BenchmarkRound.kind == kind,
     )
     if existing is not None:
         same_day = same_day.where(BenchmarkRound.id != existing.id)
@@ -248,7 +250,7 @@ def correct_round(
         errors["held_on"] = [_("A round cannot be in the future.")]
     if errors:
         raise ServiceError(_("Check the marked values."), errors)
-    _refuse_same_day(round_.cluster, indicator_set, data["held_on"], round_)
+    _refuse_same_day(round_.cluster, indicator_set, data["held_on"], round_, round_.kind)
     db.session.add(
         RoundCorrection(
             tenant_id=round_.tenant_id,

@@ -191,11 +191,17 @@ def to_action(cluster_id: int):
         return redirect(url_for("labels.path", cluster_id=cluster.id))
     require(current_user, "plan.manage", plan)
     title = (request.form.get("title", "") or "").strip()[:200]
+    # Not the rule's reason: it may quote the cluster's values, and every role of the region
+    # reads plans; the path page shows it to those the privacy policy lets see it.
+    description = _(
+        "This rule of the path to the next label is not met yet. Why, with the cluster's "
+        "values, is on the path page (for the cluster's own people, the coordinators and the "
+        "assessors): %(url)s",
+        url=url_for("labels.path", cluster_id=cluster.id),
+    )
     try:
         action = plans.create_action(
-            current_user,
-            plan,
-            {"title": title, "description": request.form.get("reason", "")[:5000]},
+            current_user, plan, {"title": title, "description": description}
         )
     except ServiceError as exc:
         db.session.rollback()
