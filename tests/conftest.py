@@ -14,12 +14,39 @@ from types import SimpleNamespace
 
 import pytest
 
+# Tests never expire: PORTAL_TEST_TODAY=YYYY-MM-DD runs the suite as if today were that day
+# (at the real time of day; or give a moment, 2030-01-31T23:30:00+00:00). The clock keeps
+# running from there. Python's clock is moved for the whole test process, app and tests alike
+# (date.today(), datetime.now(), time.time()), before the app is imported; subprocesses, the
+# database server and Chromium keep the real clock. CI runs the PostgreSQL suite on a month end
+# three years ahead this way (see .ci/run).
+TEST_TODAY = os.environ.get("PORTAL_TEST_TODAY", "")
+TEST_START = None
+if TEST_TODAY:
+    from datetime import date as _date
+    from datetime import datetime as _datetime
+
+    import time_machine
+
+    if "T" in TEST_TODAY:
+        TEST_START = _datetime.fromisoformat(TEST_TODAY).astimezone()
+    else:
+        _time_of_day = _datetime.now().astimezone().timetz()
+        TEST_START = _datetime.combine(_date.fromisoformat(TEST_TODAY), _time_of_day)
+    time_machine.travel(TEST_START, tick=True).start()
+
+
+def pytest_report_header(config):
+    if TEST_START is not None:
+        return f"the clock starts at {TEST_START.isoformat()} (PORTAL_TEST_TODAY), not now"
+
+
 # Real argon2, cheaper parameters: tests create many users.
 from argon2 import PasswordHasher  # noqa: E402
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event, inspect, text  # noqa: E402
 
 import portal.accounts.services as _accounts  # noqa: E402
-from portal import create_app
+from portal import create_app  # noqa: E402
 
 _accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("not-a-real-password")
