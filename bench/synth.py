@@ -28,7 +28,8 @@ from sqlalchemy import Table, func, select, text
 TENANT_SLUG = "bench"
 COORDINATOR_EMAIL = "bench-coord@example.org"
 MANAGER_EMAIL = "bench-manager@example.org"
-PASSWORD = "bench-password-2024"  # noqa: S105 - a known password for the synthetic users
+# A known password for the synthetic users (long, unusual, free of their names: the policy).
+PASSWORD = "quartz-lantern-ferry-2024"  # noqa: S105
 PLUGINS = ("esca", "compare", "joint")
 INDICATOR_SET = ("esca-gold", "2013")
 CHUNK = 2000

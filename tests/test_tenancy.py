@@ -10,7 +10,15 @@ from portal.extensions import db
 from portal.tenancy import TenantScoped, TenantScopeError, get_or_404, tenant_scope, unscoped
 
 # Tables that are not owned by one tenant, on purpose.
-PLATFORM_TABLES = {"tenant", "user_account", "audit_entry", "outbox_message", "plugin_incident"}
+# A session is a person's (across regions), as the user row is.
+PLATFORM_TABLES = {
+    "tenant",
+    "user_account",
+    "user_session",
+    "audit_entry",
+    "outbox_message",
+    "plugin_incident",
+}
 
 
 def test_every_tenant_owned_table_has_a_not_null_tenant_foreign_key(app):
