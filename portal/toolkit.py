@@ -90,6 +90,7 @@ from portal.programmes.models import Programme, ProgrammeCluster
 from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
+from portal.web.forms import UpToThisYear
 from portal.web.htmx import is_htmx, wants_fragment
 from portal.web.page_cache import cached_page
 from portal.web.pagination import page_args
@@ -130,6 +131,7 @@ __all__ = [
     "latest_rounds",
     "rounds_fingerprint",
     "FlaskForm",
+    "UpToThisYear",
     "IndicatorSet",
     "ClusterEvidence",
     "EvidenceData",

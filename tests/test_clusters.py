@@ -268,3 +268,22 @@ def test_coordinator_deletes_a_cluster(client, world, app):
     assert client.post(f"/nordland/clusters/{world['c2'].id}/delete").status_code == 302
     assert _count(app, Cluster, id=world["c2"].id) == 0
     assert _count(app, MemberOrganisation, cluster_id=world["c2"].id) == 0
+
+
+def test_the_founding_year_limit_is_this_year_as_of_the_check(app):
+    """The form class is defined when the server starts; its top year moves with the
+    calendar (a server started in December accepts next year's founding in January)."""
+    from datetime import date
+
+    import time_machine
+    from werkzeug.datastructures import MultiDict
+
+    from portal.clusters.forms import ClusterForm
+
+    next_year = date.today().year + 1
+    with app.test_request_context():
+        early = ClusterForm(formdata=MultiDict({"name": "X", "founded_year": str(next_year)}))
+        assert not early.validate() and "founded_year" in early.errors
+        with time_machine.travel(date(next_year, 1, 2), tick=False):
+            later = ClusterForm(formdata=MultiDict({"name": "X", "founded_year": str(next_year)}))
+            assert later.validate(), later.errors

@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-from datetime import date
-
 from wtforms import DecimalField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.toolkit import FlaskForm, VersionedForm, _l
+from portal.toolkit import FlaskForm, UpToThisYear, VersionedForm, _l
 
 
 class KeyFigureForm(VersionedForm, FlaskForm):
     """A year's figures; ``version`` is that of the year's figures the form was filled from
     (empty for a year reported afresh)."""
 
-    year = IntegerField(
-        _l("Year"), validators=[DataRequired(), NumberRange(min=1990, max=date.today().year + 1)]
-    )
+    year = IntegerField(_l("Year"), validators=[DataRequired(), UpToThisYear(1990, ahead=1)])
     employees = IntegerField(
         _l("Employees in member companies"),
         validators=[Optional(), NumberRange(min=0, max=10_000_000)],

@@ -1,22 +1,18 @@
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
 from portal.i18n import MEMBER_TYPE_LABELS
 from portal.locking import VersionedForm
-from portal.web.forms import strip
+from portal.web.forms import UpToThisYear, strip
 
 
 def _year_range():
-    return NumberRange(
-        min=1800, max=date.today().year, message=_l("Enter a year between 1800 and this year.")
-    )
+    return UpToThisYear(1800, message=_l("Enter a year between 1800 and this year."))
 
 
 class ClusterForm(VersionedForm, FlaskForm):
