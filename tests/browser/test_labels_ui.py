@@ -255,7 +255,9 @@ def test_manager_turns_an_unmet_rule_into_an_action(page, live_app, benchmarked,
     expect(page.locator(".flash-success")).to_contain_text(
         "“Silver: Review by an ESCA-certified expert” is added to Arctic plan"
     )
-    expect(page.locator("main")).to_contain_text("This rule of the path to the next label is not met yet")
+    expect(page.locator("main")).to_contain_text(
+        "This rule of the path to the next label is not met yet"
+    )
     with live_app.app_context(), unscoped():
         action = db.session.scalar(
             select(Action).where(Action.title == "Silver: Review by an ESCA-certified expert")
