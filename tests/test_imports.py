@@ -76,17 +76,18 @@ def _rounds(app, world, factory):
 
     factory.enable_plugin(world["a"], "esca")
     url = "/nordland/rounds/import"
-    header = "cluster,date,indicator_set,version,indicator,value,comment\n"
+    header = "cluster,date,indicator_set,version,indicator,value,comment,assessor\n"
     return SimpleNamespace(
         url=url,
         confirm_url=url + "/confirm",
         user="coord@a.example",
         same_rights="coord2@a.example",
         good=(
-            header + "Arctic Minerals,2025-03-01,esca-gold,2013,engagement,4,Spørreundersøkelse\n"
-            'Arctic Minerals,2025-03-01,esca-gold,2013,concentration,"2,5",\n'
+            header + "Arctic Minerals,2025-03-01,esca-gold,2013,engagement,4,Spørreundersøkelse,"
+            "Ann Expert\n"
+            'Arctic Minerals,2025-03-01,esca-gold,2013,concentration,"2,5",,\n'
         ).encode(),
-        bad=(header + "Arctic Minerals,2025-03-01,esca-gold,2013,engagement,9,\n").encode(),
+        bad=(header + "Arctic Minerals,2025-03-01,esca-gold,2013,engagement,9,,Ann\n").encode(),
         count=lambda: _count(app, IndicatorValue),
         rows=2,
         fields={},

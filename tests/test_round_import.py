@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
 from portal.benchmarking import round_import
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.extensions import db
@@ -49,7 +50,7 @@ def _row(cluster="Arctic Minerals", day="2025-03-01", indicator="engagement", va
         "indicator": indicator,
         "value": value,
         "comment": "",
-        "assessor": "",
+        "assessor": "ESCA expert",
     }
     row.update(kw)
     return [row[c] for c in HEADER]
@@ -106,8 +107,8 @@ GOOD = [
     _row(indicator="engagement", value="4", assessor="ESCA expert", comment="Survey"),
     _row(indicator="participant_structure", value="3,5", assessor="ESCA expert"),
     _row(indicator="concentration", value="1"),  # the assessor may be left out
-    _row(day="2024-03-01", indicator="engagement", value="2"),
-    _row(cluster="Helgeland Health", indicator="engagement", value="5"),
+    _row(day="2024-03-01", indicator="engagement", value="2", assessor="Ann Expert"),
+    _row(cluster="Helgeland Health", indicator="engagement", value="5", assessor="Bo Expert"),
 ]
 
 
@@ -122,8 +123,8 @@ def _check_good(app, esca):
                 "concentration": (1.0, "red", ""),
             },
         ),
-        (c1, "2024-03-01"): ("", {"engagement": (2.0, "red", "")}),
-        (c2, "2025-03-01"): ("", {"engagement": (5.0, "green", "")}),
+        (c1, "2024-03-01"): ("Ann Expert", {"engagement": (2.0, "red", "")}),
+        (c2, "2025-03-01"): ("Bo Expert", {"engagement": (5.0, "green", "")}),
     }
 
 
@@ -329,11 +330,36 @@ def test_who_may_import(app, client, esca):
     assert _counts(app) == (0, 0)
     login(client, "assessor@a.example")
     assert client.get(URL).status_code == 200
-    assert _upload(client, _csv([_row(), _row(cluster="Helgeland Health")])).status_code == 302
+    unnamed = [_row(assessor=""), _row(cluster="Helgeland Health", assessor="")]
+    assert _upload(client, _csv(unnamed)).status_code == 302
     assert _counts(app) == (2, 2)
     with app.app_context(), unscoped():
         rounds = db.session.scalars(select(BenchmarkRound)).all()
         assert {(r.entered_role, r.confirmed) for r in rounds} == {("assessor", True)}
+        # an assessor's own result names them, as on the round form
+        assessor = db.session.scalars(
+            select(User).where(User.email == "assessor@a.example")
+        ).one()
+        assert {r.assessor for r in rounds} == {assessor.name}
+
+
+def test_a_coordinator_names_the_expert_of_every_round(app, client, esca):
+    """A coordinator enters experts' results on their behalf: a round that names no expert
+    is refused (on its first row) and nothing is written."""
+    login(client, "coord@a.example")
+    rows = [
+        _row(assessor="Ann Expert"),
+        _row(indicator="concentration", assessor=""),  # the same round: named on its first row
+        _row(cluster="Helgeland Health", assessor=""),  # another round, named nowhere
+    ]
+    response = _upload(client, _csv(rows))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Name the expert whose result this is." in page
+    assert _counts(app) == (0, 0)
+    rows[2] = _row(cluster="Helgeland Health", assessor="Bo Expert")
+    assert _upload(client, _csv(rows)).status_code == 302
+    assert _counts(app) == (2, 3)
 
 
 def test_other_regions_clusters_are_unknown(app, client, esca, factory):

@@ -242,6 +242,18 @@ class RowChecker:
             return None
         return AUDIT_WORDS[text]
 
+    def _agree(
+        self, planned: PlannedRound, attribute: str, value: Any, line: int, differs: str
+    ) -> None:
+        """Set ``attribute`` of the round from its first row that names it; a later row that
+        names another value is an error (``differs`` names the first row as %(row)d)."""
+        first = getattr(planned, f"{attribute}_line")
+        if first is None:
+            setattr(planned, attribute, value)
+            setattr(planned, f"{attribute}_line", line)
+        elif value != getattr(planned, attribute):
+            self.error(line, attribute, differs % {"row": first})
+
     def row(self, line: int, cells: dict[str, Any]) -> None:
         cluster = self._cluster(line, cells)
         held_on = self._date(line, cells)
@@ -303,42 +315,32 @@ class RowChecker:
                         date=held_on.isoformat(),
                     ),
                 )
+        # A round's assessor, audit mark and notes are set by its first row that has them;
+        # a later row of the same round may repeat them, never differ.
         if assessor:
-            if planned.assessor_line is None:
-                planned.assessor, planned.assessor_line = assessor, line
-            elif assessor != planned.assessor:
-                self.error(
-                    line,
-                    "assessor",
-                    _(
-                        "The assessor differs from row %(row)d of the same round.",
-                        row=planned.assessor_line,
-                    ),
-                )
+            self._agree(
+                planned,
+                "assessor",
+                assessor,
+                line,
+                _("The assessor differs from row %(row)d of the same round."),
+            )
         if audit is not None:
-            if planned.audit_line is None:
-                planned.audit, planned.audit_line = audit, line
-            elif audit != planned.audit:
-                self.error(
-                    line,
-                    "audit",
-                    _(
-                        "The audit mark differs from row %(row)d of the same round.",
-                        row=planned.audit_line,
-                    ),
-                )
+            self._agree(
+                planned,
+                "audit",
+                audit,
+                line,
+                _("The audit mark differs from row %(row)d of the same round."),
+            )
         if notes:
-            if planned.notes_line is None:
-                planned.notes, planned.notes_line = notes, line
-            elif notes != planned.notes:
-                self.error(
-                    line,
-                    "notes",
-                    _(
-                        "The notes differ from row %(row)d of the same round.",
-                        row=planned.notes_line,
-                    ),
-                )
+            self._agree(
+                planned,
+                "notes",
+                notes,
+                line,
+                _("The notes differ from row %(row)d of the same round."),
+            )
         if indicator is None:
             return
         if indicator.id in planned.values:

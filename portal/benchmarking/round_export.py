@@ -106,7 +106,7 @@ def example_csv(tenant_id: int) -> bytes | None:
                 indicator.id,
                 f"{value:g}",
                 "EXAMPLE value: replace with a real one",
-                "",
+                "EXAMPLE expert: the name of the expert whose result this is",
                 "no",
                 "",
                 EXAMPLE_MARK,

@@ -81,9 +81,26 @@ def check_file(
                 checker.row(line, table.cells(record))
             if bar is not None and (done % 500 == 0 or done == len(rows)):
                 bar.update(500 if done % 500 == 0 else done % 500)
+    _name_the_experts(user, tenant_id, checker)
     errors = sorted(checker.errors, key=lambda e: e.row or 0)
     rounds = sorted(checker.rounds.values(), key=lambda r: r.line)
     return ImportOutcome(rounds if not errors else [], errors, rows=len(rows))
+
+
+def _name_the_experts(user: User | None, tenant_id: int, checker: RowChecker) -> None:
+    """Every imported round is an expert's result and names the expert, as on the round form:
+    an assessor's own rounds name them; a coordinator names the expert on each round. The
+    command line (no user) imports what the file says."""
+    if user is None:
+        return
+    own_name = user.name if role_name(user, tenant_id) == "assessor" else None
+    for planned in checker.rounds.values():
+        if planned.assessor:
+            continue
+        if own_name:
+            planned.assessor = own_name
+        else:
+            checker.error(planned.line, "assessor", _("Name the expert whose result this is."))
 
 
 def write(user: User | None, tenant_id: int, outcome: ImportOutcome) -> ImportOutcome:
