@@ -337,9 +337,7 @@ def test_who_may_import(app, client, esca):
         rounds = db.session.scalars(select(BenchmarkRound)).all()
         assert {(r.entered_role, r.confirmed) for r in rounds} == {("assessor", True)}
         # an assessor's own result names them, as on the round form
-        assessor = db.session.scalars(
-            select(User).where(User.email == "assessor@a.example")
-        ).one()
+        assessor = db.session.scalars(select(User).where(User.email == "assessor@a.example")).one()
         assert {r.assessor for r in rounds} == {assessor.name}
 
 
