@@ -53,7 +53,9 @@ READ_ACTIONS = READ_ACTIONS | {
     "action.view",
 }
 # A cluster's own benchmark values: the privacy policy decides (portal.privacy.policy).
-VALUES_ACTIONS = frozenset({"round.view"})
+# Asked of the privacy policy: a cluster's evidence (round.view) and its workings
+# (self-assessments, drafts, who entered what and the corrections: round.workings).
+VALUES_ACTIONS = frozenset({"round.view", "round.workings"})
 # A cluster's choice to share its own report with the region's observers: its managers.
 SHARING_ACTIONS = frozenset({"cluster.share_values"})
 COORDINATOR_ACTIONS = COORDINATOR_ACTIONS | {
@@ -154,7 +156,7 @@ def may(user: User | None, action: str, obj: Any = None) -> bool:
     if action in VALUES_ACTIONS:
         from portal.privacy.policy import may_see_values
 
-        return may_see_values(user, obj)
+        return may_see_values(user, obj, workings=action == "round.workings")
     membership = membership_for(user, _tenant_of(obj))
     if action in CORE_ACTIONS:
         if membership is None:

@@ -266,3 +266,80 @@ def test_the_walk_finds_the_markers_where_they_are_shown(app, world, planted):
     leaks = dict(_leaks(client, _walk_urls(app, world, planted)))
     shown = {url.format(**planted).split("?")[0] for url in VALUE_PAGES}
     assert shown <= {url.split("?")[0] for url in leaks}, sorted(leaks)
+
+
+WORKINGS = ("PRIVMARKSELF", "PRIVMARKDRAFT")
+
+
+def _add_workings(app, world) -> int:
+    """c2's workings: a self-assessment and a draft benchmarking, each naming its marker as
+    the assessor (the grid shows it); the id of a confirmed round, whose history is asked."""
+    from portal.benchmarking import services as rounds
+    from portal.benchmarking.models import BenchmarkRound
+    from portal.clusters.models import Cluster
+
+    day = date.today() - timedelta(days=30)
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        indicator_set = rounds.find_set("esca-gold", "2013")
+        c2 = db.session.get(Cluster, world["c2"].id)
+        for marker, kind, held_on in (
+            (WORKINGS[0], "self_assessment", day),
+            (WORKINGS[1], "benchmarking", day - timedelta(days=1)),
+        ):
+            values = {i.id: (1.0, "") for i in indicator_set.indicators}
+            data = {"held_on": held_on, "kind": kind, "assessor": marker, "confirm": False}
+            rounds.save_round(None, c2, indicator_set, data, values)
+        return db.session.scalar(
+            select(BenchmarkRound.id).where(
+                BenchmarkRound.cluster_id == c2.id, BenchmarkRound.counts_as_evidence()
+            )
+        )
+
+
+@pytest.mark.parametrize("circle", ["forum", "observers"])
+def test_a_sharing_choice_shows_evidence_not_workings(app, world, planted, circle):
+    """A wider circle (the forum, the observers) sees c2's confirmed benchmarkings and audits;
+    its self-assessments, drafts and the rounds' history stay with its own circle."""
+    confirmed = _add_workings(app, world)
+    viewer, coordinator, member = app.test_client(), app.test_client(), app.test_client()
+    login(viewer, ROLE_EMAILS["cluster_manager" if circle == "forum" else "observer"])
+    login(coordinator, ROLE_EMAILS["coordinator"])
+    login(member, ROLE_EMAILS["member"])  # c2's own member
+    if circle == "forum":
+        form = coordinator.get("/nordland/settings/values").get_data(as_text=True)
+        version = re.search(r'name="version"[^>]*value="(\d+)"', form)
+        data = {"min_group": "3", "forum_shared": "y"}
+        data |= {"version": version.group(1)} if version else {}
+        assert coordinator.post("/nordland/settings/values", data=data).status_code == 302
+    else:
+        with app.app_context():
+            _make_manager_of_c2(world)
+        share = f"/nordland/clusters/{planted['c2']}/values/sharing"
+        assert viewer.post(share, data={"shared": "1"}).status_code == 403  # not theirs
+        manager = app.test_client()
+        login(manager, ROLE_EMAILS["cluster_manager"])
+        assert manager.post(share, data={"shared": "1"}).status_code == 302
+    rounds_page = f"/nordland/clusters/{planted['c2']}/rounds"
+    history = f"/nordland/rounds/{confirmed}/history"
+    shared = _text(viewer.get(rounds_page))
+    assert "the value" in _found(shared)  # the evidence is shared
+    assert not [m for m in WORKINGS if m in shared]
+    assert "self-assessment" not in shared.split("<table", 1)[1] and history not in shared
+    assert viewer.get(history).status_code == 403
+    # The cluster page tells the shared circle of evidence rounds only.
+    detail = _text(viewer.get(f"/nordland/clusters/{planted['c2']}"))
+    assert "2 rounds, the latest on" in detail
+    for own in (member, coordinator):
+        page = _text(own.get(rounds_page))
+        assert all(m in page for m in WORKINGS) and history in page
+        assert own.get(history).status_code == 200
+        assert "4 rounds, the latest on" in _text(own.get(f"/nordland/clusters/{planted['c2']}"))
+
+
+def test_the_cluster_page_tells_outsiders_nothing_of_its_rounds(app, world, planted):
+    """How many rounds a cluster has and when the last was held are its own circle's."""
+    outsider = app.test_client()
+    login(outsider, ROLE_EMAILS["observer"])
+    page = _text(outsider.get(f"/nordland/clusters/{planted['c2']}"))
+    assert "the latest on" not in page and "No benchmarking round yet" not in page
+    assert "seen by its own people" in page

@@ -321,13 +321,14 @@ class Grid:
         return result
 
 
-def cluster_grids(cluster_id: int) -> list[Grid]:
-    """One grid per indicator set the cluster was benchmarked against: two queries in all."""
-    rounds = db.session.scalars(
-        select(BenchmarkRound)
-        .where(BenchmarkRound.cluster_id == cluster_id)
-        .order_by(BenchmarkRound.held_on, BenchmarkRound.id)
-    ).all()
+def cluster_grids(cluster_id: int, *, evidence_only: bool = False) -> list[Grid]:
+    """One grid per indicator set the cluster was benchmarked against: two queries in all.
+    ``evidence_only``: its confirmed benchmarkings and audits, not its workings (what a
+    sharing choice shows)."""
+    query = select(BenchmarkRound).where(BenchmarkRound.cluster_id == cluster_id)
+    if evidence_only:
+        query = query.where(BenchmarkRound.counts_as_evidence())
+    rounds = db.session.scalars(query.order_by(BenchmarkRound.held_on, BenchmarkRound.id)).all()
     values = db.session.scalars(
         select(IndicatorValue).where(IndicatorValue.round_id.in_([r.id for r in rounds] or [-1]))
     ).all()

@@ -50,7 +50,9 @@ def rounds(cluster_id: int):
     if not may(current_user, "round.view", cluster):
         # The privacy policy: this viewer sees aggregates only, never this cluster's values.
         return render_template("benchmarking/rounds_hidden.html", **context)
-    grids = services.cluster_grids(cluster.id)
+    # A sharing choice shows the cluster's evidence; its own circle sees its workings too.
+    workings = may(current_user, "round.workings", cluster)
+    grids = services.cluster_grids(cluster.id, evidence_only=not workings)
     comparison, reordered = None, False
     old_id, new_id = request.args.get("old", type=int), request.args.get("new", type=int)
     if old_id and new_id:
@@ -70,6 +72,7 @@ def rounds(cluster_id: int):
         comparison=comparison,
         reordered=reordered,
         coverage=_coverage(grids),
+        workings=workings,
         **context,
     )
 
@@ -254,7 +257,7 @@ def round_confirm(round_id: int):
 def round_history(round_id: int):
     """Who entered and confirmed the round, and every correction with the result it replaced."""
     round_ = _round(round_id)
-    require(current_user, "round.view", round_)
+    require(current_user, "round.workings", round_)
     return render_template(
         "benchmarking/history.html",
         round=round_,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +19,7 @@ from portal.i18n import MEMBER_TYPE_LABELS
 from portal.imports import web as imports_web
 from portal.imports.service import Step
 from portal.locking import form_status, saving
-from portal.permissions import require
+from portal.permissions import may, require
 from portal.plans.models import Plan
 from portal.plans.progress import plans_progress
 from portal.plans.spreadsheet_views import _download
@@ -89,11 +91,7 @@ def detail(cluster_id: int):
     plans = db.session.scalars(
         select(Plan).where(Plan.cluster_id == cluster.id).order_by(Plan.start_date.desc())
     ).all()
-    rounds = db.session.execute(
-        select(func.count(BenchmarkRound.id), func.max(BenchmarkRound.held_on)).where(
-            BenchmarkRound.cluster_id == cluster.id
-        )
-    ).one()
+    rounds = _rounds_summary(cluster)
     return render_template(
         "clusters/detail.html",
         rounds=rounds,
@@ -103,6 +101,20 @@ def detail(cluster_id: int):
         plugin_panels=panels_for("cluster_panels", cluster=cluster),
         **members,
     )
+
+
+def _rounds_summary(cluster: Cluster) -> tuple[int, Any] | None:
+    """(how many rounds, the latest day) as far as the viewer may see the cluster's values
+    (even that tells when it was assessed); None when they may not."""
+    if not may(current_user, "round.view", cluster):
+        return None
+    query = select(func.count(BenchmarkRound.id), func.max(BenchmarkRound.held_on)).where(
+        BenchmarkRound.cluster_id == cluster.id
+    )
+    if not may(current_user, "round.workings", cluster):
+        query = query.where(BenchmarkRound.counts_as_evidence())
+    count, latest = db.session.execute(query).one()
+    return count, latest
 
 
 @bp.route("/<int:cluster_id>/edit", methods=["GET", "POST"])

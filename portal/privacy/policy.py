@@ -12,6 +12,10 @@ The rules (../shared/domain.md, "Who sees a cluster's benchmark values"):
 * Two recorded choices widen the circle (``ValuesSharing``, with who and when): the region
   shares named values inside the forum (its managers and members then see every cluster's
   values), and a cluster shares its own report with the region's observers (funders).
+* The wider circles (a forum share, an observers share) see a cluster's evidence only: its
+  confirmed benchmarkings and audits. Its workings (self-assessments, drafts, who entered
+  what and the corrections' history) stay with its own circle: its managers and members,
+  the coordinators, assessors and administrators (``sees_workings``).
 * Names in forum comparisons: coordinators see them where the region chose so
   (``Tenant.values_names_shown``), everyone in the forum while named values are shared;
   assessors benchmark, they never see names in comparisons.
@@ -56,10 +60,20 @@ class ValuesView:
     min_group: int
     names_shown: bool  # other clusters named in forum comparisons
     forum_shared: bool = False
+    workings_all: bool = False  # every cluster's workings (coordinators, assessors, admins)
 
     def sees(self, cluster_id: int | None) -> bool:
         """Whether the viewer may see this cluster's own values."""
         return self.sees_all or (cluster_id is not None and cluster_id in self.visible_cluster_ids)
+
+    def sees_workings(self, cluster_id: int | None) -> bool:
+        """Whether the viewer sees the cluster's workings (self-assessments, drafts, history)
+        besides its evidence: its own circle does; a sharing choice shows evidence only."""
+        if self.workings_all:
+            return True
+        return (
+            cluster_id is not None and cluster_id in self.own_cluster_ids and self.sees(cluster_id)
+        )
 
     def group_shown(self, count: int) -> bool:
         """Whether an aggregate over ``count`` clusters may be shown to this viewer."""
@@ -79,6 +93,8 @@ class ValuesView:
             tuple(sorted(self.visible_cluster_ids)),
             self.min_group,
             self.names_shown,
+            self.workings_all,
+            tuple(sorted(self.own_cluster_ids)),
         )
 
 
@@ -145,20 +161,24 @@ def _decide(user: Any, tenant: Any) -> ValuesView:
     own = frozenset(membership.cluster_ids) if membership is not None else frozenset()
     if user.is_platform_admin or role in SEES_ALL_ROLES:
         named = role != Role.ASSESSOR and (tenant.values_names_shown or state.forum)
-        return ValuesView(tenant.id, True, frozenset(), own, min_group, named, state.forum)
+        return ValuesView(
+            tenant.id, True, frozenset(), own, min_group, named, state.forum, workings_all=True
+        )
     if role in FORUM_ROLES and state.forum:
         return ValuesView(tenant.id, True, frozenset(), own, min_group, True, True)
     if role in (Role.CLUSTER_MANAGER, Role.MEMBER):
         return ValuesView(tenant.id, False, own, own, min_group, False, state.forum)
     if role == Role.OBSERVER:
+        # An observer's clusters (if any) are no circle of theirs: shared reports only.
         shared = state.observer_clusters
-        return ValuesView(tenant.id, False, shared, own, min_group, False, state.forum)
+        return ValuesView(tenant.id, False, shared, frozenset(), min_group, False, state.forum)
     return ValuesView(tenant.id, False, frozenset(), frozenset(), min_group, False)
 
 
-def may_see_values(user: Any, obj: Any) -> bool:
+def may_see_values(user: Any, obj: Any, *, workings: bool = False) -> bool:
     """Whether ``user`` may see the own values of the cluster ``obj`` is or belongs to
-    (a Cluster, or anything with ``cluster_id`` and ``tenant_id``)."""
+    (a Cluster, or anything with ``cluster_id`` and ``tenant_id``); with ``workings``, its
+    self-assessments, drafts and history too."""
     from portal.clusters.models import Cluster
     from portal.tenancy.models import Tenant
 
@@ -169,7 +189,8 @@ def may_see_values(user: Any, obj: Any) -> bool:
     tenant = g.get("tenant") if has_request_context() else None
     if getattr(tenant, "id", None) != tenant_id:
         tenant = db.session.get(Tenant, tenant_id)
-    return values_view(user, tenant).sees(cluster_id)
+    view = values_view(user, tenant)
+    return view.sees_workings(cluster_id) if workings else view.sees(cluster_id)
 
 
 def forget_kept(app) -> None:
