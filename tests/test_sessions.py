@@ -4,6 +4,7 @@ everywhere", a deactivation and the idle and absolute limits."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select, update
 from portal.accounts.models import Membership, User, UserSession
 from portal.extensions import db
 from portal.tenancy import unscoped
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, count_queries, free_port, login
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
@@ -314,4 +315,148 @@ def test_sessions_in_redis_are_shared_and_end_at_sign_out(make_app, world, monke
     client.post("/logout")
     assert other.get("/nordland/").status_code == 302
     assert not any(b":session:" in key for key in redis_client.scan_iter("*"))
+    redis_client.flushdb()
+
+
+@contextmanager
+def _redis_down(app):
+    """A real outage of the app's Redis: its session store talks to a port nothing listens
+    on. Afterwards the real server again, as when the store's retry pause has passed."""
+    import redis
+
+    from portal.accounts.session_redis import RETRY_SECONDS
+
+    store = app.extensions["portal_sessions"]
+    real = store.client
+    store.client = redis.Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1, socket_timeout=1
+    )
+    try:
+        yield
+    finally:
+        store.client = real
+        if store._down_since is not None:
+            store._down_since -= RETRY_SECONDS + 1
+
+
+def _redis_sessions(redis_client) -> int:
+    return sum(1 for _ in redis_client.scan_iter("*:session:*"))
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(_redis() is None and os.environ.get("CI") != "true", reason="no Redis")
+def test_a_sign_out_while_redis_is_down_stays_done_once_it_is_back(
+    make_app, world, monkeypatch, caplog
+):
+    redis_client = _redis()
+    redis_client.flushdb()
+    monkeypatch.setenv("PORTAL_REDIS_URL", REDIS_URL)
+    app = make_app()
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"email": "member@a.example", "password": PASSWORD, "remember": "y"}
+    )
+    assert response.status_code == 302
+    thief = app.test_client()
+    _copy_cookies(client, thief, "session", "remember_token")
+    bystander = app.test_client()  # another session of the same person, not signed out
+    login(bystander, "member@a.example")
+    assert thief.get("/nordland/").status_code == 200
+    assert _redis_sessions(redis_client) == 2 and _session_rows(app) == []
+    with _redis_down(app):
+        response = client.post("/logout")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        assert thief.get("/nordland/").status_code == 302  # nobody is signed in meanwhile
+        # Signing out once more with the same cookies: one note (no clash between the two).
+        again = app.test_client()
+        _copy_cookies(thief, again, "session", "remember_token")
+        assert again.post("/logout").status_code == 302
+    assert "cannot be reached to end a session" in caplog.text
+    # Redis is back and still holds the session it could not delete...
+    assert _redis_sessions(redis_client) == 2
+    with count_queries(app) as queries:
+        assert bystander.get("/nordland/").status_code == 200  # (Redis is asked again)
+    # ...(the ended sessions are read in the query that loads the user, no query of their own)
+    assert all("user_account" in q for q in queries if "ended_session" in q)
+    assert any("ended_session" in q for q in queries)
+    # ...but the captured cookies sign nobody in, together or alone.
+    response = thief.get("/nordland/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    for name in ("session", "remember_token"):
+        alone = app.test_client()
+        _copy_cookies(thief, alone, name)
+        assert alone.get("/nordland/").status_code == 302, name
+    assert _redis_sessions(redis_client) == 1  # the refused one is deleted from Redis
+    assert bystander.get("/nordland/").status_code == 200
+    redis_client.flushdb()
+
+
+NEW_PASSWORD = "velvet-otter-lantern-91"
+
+
+def _change_password(device):
+    response = device.post(
+        "/profile",
+        data={
+            "password-current": PASSWORD,
+            "password-password": NEW_PASSWORD,
+            "password-confirm": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(_redis() is None and os.environ.get("CI") != "true", reason="no Redis")
+@pytest.mark.parametrize("how", ["everywhere", "password", "deactivation"])
+def test_sessions_ended_while_redis_is_down_stay_ended_once_it_is_back(
+    make_app, world, monkeypatch, caplog, how
+):
+    redis_client = _redis()
+    redis_client.flushdb()
+    monkeypatch.setenv("PORTAL_REDIS_URL", REDIS_URL)
+    app = make_app()
+    devices = [app.test_client() for _ in range(2)]
+    for device in devices:
+        login(device, "member@a.example")
+    thief = app.test_client()
+    _copy_cookies(devices[0], thief, "session")
+    observer = app.test_client()  # someone else, whose session in Redis goes on
+    login(observer, "observer@a.example")
+    assert _redis_sessions(redis_client) == 3
+    with _redis_down(app):
+        # The sessions in Redis sign nobody in now; one signs in again (into the database).
+        assert devices[0].get("/nordland/").status_code == 302
+        here = app.test_client()
+        login(here, "member@a.example")
+        assert len(_session_rows(app)) == 1
+        if how == "everywhere":
+            response = here.post("/profile/sessions/end-all")
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        elif how == "password":
+            _change_password(here)  # keeps this session
+        else:
+            from portal.accounts import services
+
+            with app.test_request_context():
+                user = db.session.scalar(select(User).where(User.email == "member@a.example"))
+                services.set_active(user, False)
+                services.set_active(user, True)  # back again: the old sessions stay ended
+    assert "cannot be reached to end the sessions of user" in caplog.text
+    assert _redis_sessions(redis_client) == 3  # Redis could not delete them
+    assert observer.get("/nordland/").status_code == 200  # Redis is asked again
+    for device in (thief, *devices):
+        response = device.get("/nordland/")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert _redis_sessions(redis_client) == 1  # the refused ones are deleted from Redis
+    page = here.get("/nordland/")
+    assert page.status_code == (200 if how == "password" else 302)
+    assert len(_session_rows(app)) == (1 if how == "password" else 0)
+    if how == "password":
+        profile = here.get("/profile").get_data(as_text=True)
+        assert profile.count("this device") == 1
+    # New sessions in Redis are not touched by the note.
+    login(devices[0], "member@a.example", NEW_PASSWORD if how == "password" else PASSWORD)
+    assert devices[0].get("/nordland/").status_code == 200
+    assert _redis_sessions(redis_client) == 2
     redis_client.flushdb()

@@ -15,6 +15,7 @@ PLATFORM_TABLES = {
     "tenant",
     "user_account",
     "user_session",
+    "ended_session",
     "audit_entry",
     "outbox_message",
     "plugin_incident",

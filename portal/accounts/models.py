@@ -27,7 +27,13 @@ class User(UserMixin, Timestamped, Base):
     __tablename__ = "user_account"
     # No page shows these: changing them leaves the cached pages valid.
     unseen_columns = frozenset(
-        {"last_login_at", "password_hash", "updated_at", "password_reset_serial"}
+        {
+            "last_login_at",
+            "password_hash",
+            "updated_at",
+            "password_reset_serial",
+            "sessions_valid_after",
+        }
     )
     # The server-side sign-in session this object was loaded for (portal.accounts.sessions).
     session_token = None
@@ -43,6 +49,10 @@ class User(UserMixin, Timestamped, Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # Bumped by every password-reset link sent: a newer link voids the older ones.
     password_reset_serial: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Sessions kept in Redis that started at or before this moment are ended: written when
+    # Redis could not be reached to end them ("sign out everywhere", a password change, a
+    # deactivation), so that they stay ended once it is back (portal.accounts.session_redis).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
@@ -130,3 +140,15 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class EndedSession(Base):
+    """A session kept in Redis that was signed out while Redis could not be reached: found by
+    the key's SHA-256, it signs nobody in once Redis is back (portal.accounts.session_redis).
+    Kept for the absolute session lifetime after ``ended_at``: no session lives longer."""
+
+    __tablename__ = "ended_session"
+    affects_pages = False  # no tenant's page shows it
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -5,6 +5,13 @@ when the last-seen time is written) and never outlives the absolute lifetime; ea
 set ``<prefix>:user-sessions:<id>`` of their session hashes. While Redis cannot be reached,
 sessions start in the database and are looked up there too (said once in the log); a session
 not found in Redis is looked for in the database, so those go on after Redis is back.
+
+Ending a session stays done when Redis cannot be reached to end it (signing out, "sign out
+everywhere", a password change, a deactivation): the database records it, and a session found
+in Redis is refused (and deleted there) when its id is in ``ended_session`` or it started at
+or before its user's ``sessions_valid_after``. Both are read in the one query that loads the
+user, as the user alone was. (A session kept by a password change is ended too if it lives in
+Redis and Redis fails between the request's lookup and the change: one signs in again.)
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import redis
+from sqlalchemy import delete, insert, select, update
 
-from portal.accounts.models import User
-from portal.accounts.sessions import DatabaseSessions, SessionInfo
+from portal.accounts.models import EndedSession, User
+from portal.accounts.sessions import DatabaseSessions, SessionInfo, _aware
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,61 @@ class RedisSessions:
 
     def _user_key(self, user_id: int) -> str:
         return f"{self.prefix}user-sessions:{user_id}"
+
+    # --- what the database keeps of sessions ended while Redis was down ----------------------
+
+    def _record_ended(self, hashed: str) -> None:
+        """Note in the database that the session is ended (the caller commits)."""
+        log.warning(
+            "sign-in sessions: Redis at %s cannot be reached to end a session; the database "
+            "records it as ended",
+            self.where,
+        )
+        now = datetime.now(UTC)
+        # Older notes go: no session outlives the absolute lifetime.
+        db.session.execute(delete(EndedSession).where(EndedSession.ended_at < now - self.lifetime))
+        dialect = db.session.get_bind().dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            # The same session ended twice at once (another request, another worker): one note.
+            statement = upsert(EndedSession).on_conflict_do_nothing(index_elements=["id"])
+            db.session.execute(statement.values(id=hashed, ended_at=now))
+        elif db.session.scalar(select(EndedSession.id).where(EndedSession.id == hashed)) is None:
+            db.session.execute(insert(EndedSession).values(id=hashed, ended_at=now))
+
+    def _record_user_ended(self, user_id: int) -> None:
+        """Note that every session of the user started until now is ended (the caller
+        commits). Core on the session's connection: no audit entry, and no page changes."""
+        log.warning(
+            "sign-in sessions: Redis at %s cannot be reached to end the sessions of user %s; "
+            "the database records them as ended",
+            self.where,
+            user_id,
+        )
+        table = User.__table__
+        db.session.connection().execute(
+            update(table)
+            .where(table.c.id == user_id)
+            .values(sessions_valid_after=datetime.now(UTC))
+        )
+
+    @staticmethod
+    def _ended_before(info: SessionInfo, user: User) -> bool:
+        cutoff = user.sessions_valid_after
+        return cutoff is not None and info.created_at <= _aware(cutoff)
+
+    def _forget(self, info: SessionInfo) -> None:
+        """Delete from Redis a session the database says is ended (it is refused anyway)."""
+        try:
+            pipe = self.client.pipeline()
+            pipe.delete(self._key(info.id))
+            pipe.srem(self._user_key(info.user_id), info.id)
+            pipe.execute()
+        except redis.RedisError as exc:
+            self._failed(exc)
 
     def _ttl(self, info: SessionInfo, now: datetime) -> int:
         left = min(self.idle, info.created_at + self.lifetime - now)
@@ -119,8 +182,20 @@ class RedisSessions:
                 if info is not None:
                     if info.user_id != user_id:
                         return None
-                    user = db.session.get(User, user_id)
-                    return (info, user) if user is not None else None
+                    # The user, and whether the session was ended while Redis was down.
+                    row = db.session.execute(
+                        select(User, EndedSession.id)
+                        .select_from(User)
+                        .outerjoin(EndedSession, EndedSession.id == hashed)
+                        .where(User.id == user_id)
+                    ).first()
+                    if row is None:
+                        return None
+                    user, ended = row
+                    if ended is not None or self._ended_before(info, user):
+                        self._forget(info)
+                        return None
+                    return info, user
         # Started while Redis was down (or unknown): the database says.
         return self.database.find(hashed, user_id)
 
@@ -141,7 +216,8 @@ class RedisSessions:
             self.client.delete(self._key(hashed))
         except redis.RedisError as exc:
             self._failed(exc)
-        self.database.end(hashed)
+            self._record_ended(hashed)
+        self.database.end(hashed)  # commits
 
     def end_user(self, user_id: int, keep: str | None = None) -> int:
         ended = 0
@@ -153,7 +229,10 @@ class RedisSessions:
                 self.client.srem(self._user_key(user_id), *hashes)
         except redis.RedisError as exc:
             self._failed(exc)
-        return ended + self.database.end_user(user_id, keep=keep)
+            # Sessions in Redis that started until now are refused once it is back. A kept one
+            # is normally the database's: while Redis is down, its sessions sign nobody in.
+            self._record_user_ended(user_id)
+        return ended + self.database.end_user(user_id, keep=keep)  # commits
 
     def of_user(self, user_id: int) -> list[SessionInfo]:
         found: list[SessionInfo] = []
@@ -170,4 +249,20 @@ class RedisSessions:
                 self.client.srem(self._user_key(user_id), *gone)
         except redis.RedisError as exc:
             self._failed(exc)
+        if found:
+            found = self._not_ended(user_id, found)
         return found + self.database.of_user(user_id)
+
+    def _not_ended(self, user_id: int, found: list[SessionInfo]) -> list[SessionInfo]:
+        """The sessions of ``found`` the database does not record as ended."""
+        user = db.session.get(User, user_id)
+        ended = set(
+            db.session.scalars(
+                select(EndedSession.id).where(EndedSession.id.in_([i.id for i in found]))
+            )
+        )
+        return [
+            info
+            for info in found
+            if user is not None and info.id not in ended and not self._ended_before(info, user)
+        ]

@@ -224,11 +224,31 @@ def current_hash(user: User) -> str | None:
     return key_hash(user.session_token) if getattr(user, "session_token", None) else None
 
 
+def _cookie_hashes() -> set[str]:
+    """The sessions the request's signed cookies name, whether or not they sign anyone in
+    (while Redis is down a session kept there signs nobody in, yet signing out must end it)."""
+    from flask import session
+    from flask_login import COOKIE_NAME
+    from flask_login.utils import decode_cookie
+
+    values = [session.get("_user_id")]
+    remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
+    if remembered:
+        values.append(decode_cookie(remembered))  # None unless its signature is right
+    hashes = set()
+    for value in values:
+        ident, _, key = (value if isinstance(value, str) else "").partition(".")
+        if ident.isdigit() and key:
+            hashes.add(key_hash(key))
+    return hashes
+
+
 def sign_out(user: User | None) -> None:
-    """End this session on the server and in the cookie."""
+    """End this session on the server and in the cookie: the user's, else the one the
+    request's cookies name (signed in or not)."""
     hashed = current_hash(user) if user is not None else None
-    if hashed:
-        store().end(hashed)
+    for each in {hashed} if hashed else _cookie_hashes():
+        store().end(each)
     logout_user()
 
 

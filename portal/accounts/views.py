@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from portal.accounts import services, sessions
 from portal.accounts.forms import (
@@ -96,6 +96,9 @@ def logout():
     if current_user.is_authenticated:
         record_event("logout", user=current_user)
         sessions.sign_out(current_user._get_current_object())
+    else:
+        # Signed in by a session nobody can look up now (Redis is down): it ends all the same.
+        sessions.sign_out(None)
     flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -245,7 +248,7 @@ def end_all_sessions():
     user = current_user._get_current_object()
     record_event("session.ended_all", user=user)
     sessions.end_all(user.id)
-    sessions.sign_out(None)
+    logout_user()  # this session ended with the others
     flash(_("You are signed out everywhere."), "success")
     return redirect(url_for("auth.login"))
 
