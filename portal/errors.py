@@ -13,8 +13,11 @@ class ServiceError(Exception):
 
 
 class ConflictError(ServiceError):
-    """Someone else saved first; ``current`` holds the values now stored."""
+    """Someone else saved first (or the form did not say which version it edited);
+    ``current`` holds the values now stored, ``heading`` the notice's title when it is not
+    the usual one."""
 
-    def __init__(self, message: str, current: dict):
+    def __init__(self, message: str, current: dict, heading: str | None = None):
         super().__init__(message)
         self.current = current
+        self.heading = heading

@@ -26,8 +26,18 @@ version moves on to the stored one, so the user's input stays in the form and sa
 overwrites knowingly. Pages answer 409; the app answers 409 for any ``ConflictError`` or
 ``StaleDataError`` no view caught (:mod:`portal.web.errors`), never 500.
 
-A form without a version (an older client) is not refused up front; a write that races
-another one still is.
+An edit must name the version it was read at. A form whose ``version`` was not posted (or was
+posted empty) is refused the same way, before anything is written: a 409 with the values now
+stored and a message saying the form named no version (:func:`missing_version_message`), the
+input kept and the form's version moved on, so saving again is a knowing overwrite. It is a 409
+and not a 422 because what it lacks is not something the user typed (a hidden field they cannot
+fix), but whether their edit was made on what is stored now; the conflict page is what shows them
+exactly that, and every edit view already answers it. (Careful: a form built with ``obj=``
+takes the object's version when none was posted, so the check reads what was posted.)
+Only a caller that passes ``None`` (a service called by an import, the CLI, a test) names no
+version on purpose and is not checked up front; a raw posted value is passed as ``""`` when
+missing (``request.form.get("version", "")``). Creation forms have no object, so no
+``saving``, and stay as they are.
 """
 
 from __future__ import annotations
@@ -82,12 +92,35 @@ def default_message() -> str:
     )
 
 
-def _expected(version: Any) -> int | None:
-    """The version a form (or a caller) names: None when it names none."""
+def missing_version_message() -> str:
+    return _(
+        "This form did not say which version you edited, so it was not saved. Here is what "
+        "it says now; check your input below against it and save again."
+    )
+
+
+# What _expected answers for a form (or a posted value) that names no version.
+MISSING: Any = object()
+
+
+def _posted(form: Any) -> Any:
+    """What the form's ``version`` field was posted with ('' when it was not posted): not its
+    data, which a form built with ``obj=`` fills from the object when nothing was posted."""
+    field = form.version
+    if field.raw_data is None:  # built without form data: what it was given
+        return "" if field.data is None else field.data
+    return field.raw_data[0] if field.raw_data else ""
+
+
+def _expected(version: Any) -> Any:
+    """The version a form (or a caller) names: None when the caller names none on purpose
+    (``None``), MISSING for a form or a posted value that names none."""
     if hasattr(version, "version") and not isinstance(version, int):
-        version = version.version.data
-    if version is None or version == "":
+        version = _posted(version)
+    if version is None:
         return None
+    if isinstance(version, str) and not version.strip():
+        return MISSING
     try:
         return int(version)
     except (TypeError, ValueError):
@@ -148,26 +181,54 @@ def conflict_rows(current: dict[str, Any], form: Any = None) -> list[tuple[str, 
 
 
 def conflict(
-    obj: Any, form: Any = None, message: str | None = None, extra: dict[str, Any] | None = None
+    obj: Any,
+    form: Any = None,
+    message: str | None = None,
+    extra: dict[str, Any] | None = None,
+    heading: str | None = None,
 ) -> ConflictError:
-    """The refusal for a stale save of ``obj`` (as stored now); moves the form's version on."""
+    """The refusal for a stale save of ``obj`` (as stored now); moves the form's version on.
+    ``heading``: the notice's title when it is not "someone else changed this"."""
     current = current_values(obj) | (extra or {})
     if form is not None and hasattr(form, "version"):
         form.version.data = obj.version
         form.version.raw_data = [str(obj.version)]
-    error = ConflictError(message or default_message(), current)
+    error = ConflictError(message or default_message(), current, heading)
     error.rows = conflict_rows(current, form)
     return error
 
 
-def check_version(obj: Any, version: Any, *, form: Any = None, message: str | None = None):
-    """Refuse (ConflictError) when ``version`` (a number, or a form) is not the stored one;
-    the race after this check is refused by the version column (StaleDataError)."""
+def _refusal(
+    obj: Any, expected: Any, message: str | None, missing_message: str | None
+) -> dict[str, str | None] | None:
+    """The refusal's message and heading, or None when ``expected`` names the stored version
+    (or the caller named none)."""
+    if expected is None or expected == obj.version:
+        return None
+    if expected is MISSING:
+        return {
+            "message": missing_message or missing_version_message(),
+            "heading": _("Not saved: check what is stored now"),
+        }
+    return {"message": message, "heading": None}
+
+
+def check_version(
+    obj: Any,
+    version: Any,
+    *,
+    form: Any = None,
+    message: str | None = None,
+    missing_message: str | None = None,
+):
+    """Refuse (ConflictError) when ``version`` (a number, or a form) is not the stored one,
+    or a form (a posted ``""``) names none; the race after this check is refused by the
+    version column (StaleDataError)."""
     if form is None and hasattr(version, "version") and not isinstance(version, int):
         form = version
-    expected = _expected(version)
-    if expected is not None and expected != obj.version:
-        raise conflict(obj, form, message)
+    refusal = _refusal(obj, _expected(version), message, missing_message)
+    if refusal is not None:
+        raise conflict(obj, form, refusal["message"], heading=refusal["heading"])
 
 
 @contextmanager
@@ -177,22 +238,32 @@ def saving(
     *,
     form: Any = None,
     message: str | None = None,
+    missing_message: str | None = None,
     extra=None,
 ) -> Iterator[None]:
     """Write ``obj`` (and whatever goes with it) checked against the version the user read.
 
-    ``version`` is the form (with a ``version`` field) or the version number it carried;
+    ``version`` is the form (with a ``version`` field) or the version number it carried (a
+    posted ``""``: none, refused; ``None``: the caller names none, not checked up front);
+    ``message`` tells a stale form, ``missing_message`` a form that named no version;
     ``extra`` (a callable taking ``obj``) adds values to show that are not columns of the
     object (e.g. its clusters)."""
     if form is None and hasattr(version, "version") and not isinstance(version, int):
         form = version
-    expected = _expected(version)
 
-    def refuse() -> ConflictError:
-        return conflict(obj, form, message, extra(obj) if extra else None)
+    def refuse(refusal=None) -> ConflictError:
+        refusal = refusal or {"message": message, "heading": None}
+        return conflict(
+            obj,
+            form,
+            refusal["message"],
+            extra(obj) if extra else None,
+            heading=refusal["heading"],
+        )
 
-    if expected is not None and expected != obj.version:
-        raise refuse()
+    refusal = _refusal(obj, _expected(version), message, missing_message)
+    if refusal is not None:
+        raise refuse(refusal)
     must_write = db.session.info.setdefault(_MUST_WRITE, [])
     must_write.append(obj)
     try:

@@ -215,3 +215,84 @@ def key_figure(world):
     db.session.add(figure)
     db.session.commit()
     return {"id": figure.id, "cluster_id": world["c1"].id}
+
+
+def participant(world):
+    """Arctic Minerals taking part in a programme, with a goal."""
+    from portal.clusters.models import Cluster
+    from portal.extensions import db
+    from portal.programmes import services
+    from portal.programmes.models import Programme
+
+    programme_id = programme(world)["id"]
+    created = services.add_participant(
+        None,
+        db.session.get(Programme, programme_id),
+        db.session.get(Cluster, world["c1"].id),
+        goal="Bronze label",
+    )
+    return {"id": created.id, "programme_id": programme_id}
+
+
+def workshop_with_two_registered(world):
+    """A workshop two people (Observer and Member) are registered for."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.extensions import db
+    from portal.workshops.models import Registration, RegistrationStatus
+
+    created = _workshop(world)
+    ids = {"id": created.id}
+    for key, email in (("observer", "observer@a.example"), ("member", "member@a.example")):
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        registration = Registration(
+            tenant_id=world["a"].id,
+            workshop_id=created.id,
+            user_id=user_id,
+            status=RegistrationStatus.REGISTERED,
+        )
+        db.session.add(registration)
+        db.session.flush()
+        ids[key] = registration.id
+    db.session.commit()
+    return ids
+
+
+def attended(_world, ids):
+    """The names of those marked as attended (for ``Edit.stored``)."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.extensions import db
+    from portal.workshops.models import Registration
+
+    db.session.expire_all()
+    return sorted(
+        db.session.scalars(
+            select(User.name)
+            .join(Registration, Registration.user_id == User.id)
+            .where(Registration.workshop_id == ids["id"], Registration.attended.is_(True))
+        )
+    )
+
+
+def version_in(html: str, name: str = "version") -> str | None:
+    """The version a page's form carries (the hidden ``name`` field), as a browser posts it."""
+    import re
+
+    name = re.escape(name)
+    match = re.search(rf'name="{name}"[^>]*value="(\d+)"', html) or re.search(
+        rf'value="(\d+)"[^>]*name="{name}"', html
+    )
+    return match.group(1) if match else None
+
+
+def version_on(client, url: str, name: str = "version") -> str:
+    """The version the form on the page at ``url`` carries: an edit posts it back (an edit
+    without its version is refused, portal.locking)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    version = version_in(response.get_data(as_text=True), name)
+    assert version, f"the form on {url} carries no version"
+    return version

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEntry
 from portal.extensions import db
 from tests.conftest import login
+from tests.locking_support import version_on
 
 
 def _entries(app, **where):
@@ -23,9 +24,9 @@ def test_create_update_delete_are_recorded_with_changes(client, world, app):
     created = _entries(app, action="create", object_type="cluster")[-1]
     assert created.actor == "coord@a.example" and created.tenant_id == world["a"].id
     assert created.changes["name"] == "Audited Cluster"
+    url = f"/nordland/clusters/{created.object_id}/edit"
     client.post(
-        f"/nordland/clusters/{created.object_id}/edit",
-        data={"name": "Audited Cluster", "sector": "B"},
+        url, data={"name": "Audited Cluster", "sector": "B", "version": version_on(client, url)}
     )
     updated = _entries(app, action="update", object_type="cluster")[-1]
     assert updated.changes == {"sector": ["A", "B"]}

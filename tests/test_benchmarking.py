@@ -12,6 +12,7 @@ from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.extensions import db
 from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import count_queries, login
+from tests.locking_support import version_on
 
 ESCA = {"set": "esca-gold", "version": "2013"}
 
@@ -217,9 +218,10 @@ def test_changes_between_two_rounds_and_editing(client, esca, app):
         f"/nordland/clusters/{esca['c1'].id}/rounds?old={old_id}&new={new_id}"
     ).get_data(as_text=True)
     assert "1 indicator improved" in page and "1 declined" in page and "same" in page
+    url = f"/nordland/rounds/{new_id}/edit"
     edit = client.post(
-        f"/nordland/rounds/{new_id}/edit",
-        data=_values(held_on="2025-04-01", **{"v-engagement": ""}),
+        url,
+        data=_values(held_on="2025-04-01", **{"v-engagement": ""}, version=version_on(client, url)),
     )
     assert edit.status_code == 302
     with app.app_context(), unscoped():
@@ -286,10 +288,8 @@ def test_a_confirmed_round_is_locked_and_an_assessor_corrects_it_with_a_reason(c
     assert draft.assessor == "ESCA expert" and not draft.confirmed
     # a draft changes freely, then the expert confirms it
     edit = f"/nordland/rounds/{draft.id}/edit"
-    assert (
-        client.post(edit, data=_values(kind="benchmarking", **{"v-engagement": "3"})).status_code
-        == 302
-    )
+    data = _values(kind="benchmarking", **{"v-engagement": "3"}, version=version_on(client, edit))
+    assert client.post(edit, data=data).status_code == 302
     assert client.post(f"/nordland/rounds/{draft.id}/confirm").status_code == 302
     assert _round_of(app, c1).confirmed
     # the coordinator may no longer change it, nor delete it
@@ -307,12 +307,18 @@ def test_a_confirmed_round_is_locked_and_an_assessor_corrects_it_with_a_reason(c
     client.post("/logout")
     login(client, "assessor@a.example")
     assert "Why the confirmed result is corrected" in client.get(edit).get_data(as_text=True)
-    no_reason = client.post(edit, data=_values(kind="benchmarking", **{"v-engagement": "5"}))
+    version = version_on(client, edit)
+    no_reason = client.post(
+        edit, data=_values(kind="benchmarking", **{"v-engagement": "5"}, version=version)
+    )
     assert no_reason.status_code == 422
     fixed = client.post(
         edit,
         data=_values(
-            kind="benchmarking", reason="Typo in the expert's report", **{"v-engagement": "5"}
+            kind="benchmarking",
+            reason="Typo in the expert's report",
+            **{"v-engagement": "5"},
+            version=version,
         ),
     )
     assert fixed.status_code == 302

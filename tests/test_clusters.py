@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.tenancy import unscoped
 from tests.conftest import login
 from tests.import_support import check, check_and_confirm
+from tests.locking_support import version_on
 
 
 def _count(app, model, **where):
@@ -61,12 +62,9 @@ def test_bad_cluster_input_is_explained_and_changes_nothing(client, world, app):
 def test_manager_edits_own_cluster_only(client, world, app):
     login(client, "manager@a.example")
     own, other = world["c1"].id, world["c2"].id
-    assert (
-        client.post(
-            f"/nordland/clusters/{own}/edit", data={"name": "Arctic Minerals", "sector": "Mining 2"}
-        ).status_code
-        == 302
-    )
+    edit = f"/nordland/clusters/{own}/edit"
+    data = {"name": "Arctic Minerals", "sector": "Mining 2", "version": version_on(client, edit)}
+    assert client.post(edit, data=data).status_code == 302
     assert (
         client.post(f"/nordland/clusters/{other}/edit", data={"name": "Taken over"}).status_code
         == 403
@@ -118,9 +116,14 @@ def test_member_crud(client, world, app):
         f"/nordland/clusters/{cid}/members/new", data={"name": "Y", "member_type": "alien"}
     )
     assert bad_type.status_code == 422
+    url = f"/nordland/clusters/{cid}/members/{member.id}/edit"
     edit = client.post(
-        f"/nordland/clusters/{cid}/members/{member.id}/edit",
-        data={"name": "Nord University", "member_type": "university"},
+        url,
+        data={
+            "name": "Nord University",
+            "member_type": "university",
+            "version": version_on(client, url),
+        },
     )
     assert edit.status_code == 302
     # A member id under the wrong cluster is not found.

@@ -15,6 +15,7 @@ from portal import hookspecs
 from portal.extensions import db
 from portal.plugin_incidents import PluginIncident
 from tests.conftest import Factory, login
+from tests.locking_support import version_on
 from tests.plugins import broken, recorder
 
 ROOT = Path(__file__).parent.parent
@@ -169,9 +170,10 @@ def test_hook_cluster_created(rec):
 
 def test_hook_cluster_updated(rec):
     _app, client, _tenant, cluster, _ = rec
+    url = f"/nordland/clusters/{cluster.id}/edit"
     client.post(
-        f"/nordland/clusters/{cluster.id}/edit",
-        data={"name": "Arctic Minerals", "sector": "Metals"},
+        url,
+        data={"name": "Arctic Minerals", "sector": "Metals", "version": version_on(client, url)},
     )
     assert ("cluster_updated", ("Arctic Minerals", ("sector",))) in recorder.calls
 
@@ -416,9 +418,15 @@ def test_hook_plan_panels(rec_process):
 def test_hook_programme_saved(rec_process):
     _app, client, _tenant, ids = rec_process
     assert ("programme_saved", ("Forum", True, ())) in recorder.calls
+    url = f"/nordland/programmes/{ids['programme']}/edit"
     client.post(
-        f"/nordland/programmes/{ids['programme']}/edit",
-        data={"name": "Forum 2026", "start_date": "2026-01-01", "end_date": "2027-12-31"},
+        url,
+        data={
+            "name": "Forum 2026",
+            "start_date": "2026-01-01",
+            "end_date": "2027-12-31",
+            "version": version_on(client, url),
+        },
     )
     assert ("programme_saved", ("Forum 2026", False, ("name",))) in recorder.calls
 
@@ -430,9 +438,15 @@ def test_hook_workshop_saved(rec_process):
 def test_hook_plan_saved(rec_process):
     _app, client, _tenant, ids = rec_process
     assert ("plan_saved", ("Joint plan", True, ())) in recorder.calls
+    url = f"/nordland/plans/{ids['plan']}/edit"
     client.post(
-        f"/nordland/plans/{ids['plan']}/edit",
-        data={"title": "Joint plan", "start_date": "2026-01-01", "end_date": "2027-06-01"},
+        url,
+        data={
+            "title": "Joint plan",
+            "start_date": "2026-01-01",
+            "end_date": "2027-06-01",
+            "version": version_on(client, url),
+        },
     )
     assert ("plan_saved", ("Joint plan", False, ("end_date",))) in recorder.calls
 

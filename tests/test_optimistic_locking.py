@@ -146,6 +146,32 @@ TABLE = [
         expect_first=True,
     ),
     Edit(
+        "programme participant goal",
+        "ProgrammeCluster",
+        build.participant,
+        "/nordland/programmes/{programme_id}/participants/{id}/goal",
+        {"goal": "Silver label by 2027"},
+        {"goal": "Gold label by 2028"},
+        "Silver label by 2027",
+        "Gold label by 2028",
+        build.column("ProgrammeCluster", "goal"),
+        get_url="/nordland/programmes/{programme_id}/participants/{id}",
+    ),
+    Edit(
+        "workshop attendance",
+        "Workshop",
+        build.workshop_with_two_registered,
+        "/nordland/workshops/{id}/attendance",
+        {"attended": "{observer}"},
+        {"attended": "{member}"},
+        "<dd>Observer</dd>",  # who the first writer marked, as the conflict shows it
+        'value="{member}" checked',  # the second writer's tick, kept
+        build.attended,
+        get_url="/nordland/workshops/{id}",
+        expect_first=["Observer"],
+        expect_second=["Member"],
+    ),
+    Edit(
         "round",
         "BenchmarkRound",
         build.round_,
@@ -248,20 +274,21 @@ TABLE = [
 NOT_EDITED: dict[str, str] = {}
 
 
-def _version(html: str, name: str = "version") -> str | None:
-    name = re.escape(name)
-    match = re.search(rf'name="{name}"[^>]*value="(\d+)"', html) or re.search(
-        rf'value="(\d+)"[^>]*name="{name}"', html
-    )
-    return match.group(1) if match else None
+_version = build.version_in
 
 
 def _problems(html: str) -> list[str]:
     return re.findall(r'class="(?:field-error|flash flash-error)"[^>]*>(.*?)</', html, re.S)
 
 
-def _data(values: dict, ids: dict, version_field: str, version) -> dict:
-    return {key.format(**ids): value for key, value in values.items()} | {version_field: version}
+def _data(values: dict, ids: dict, version_field: str, version=None) -> dict:
+    """What a writer posts (keys and text values may name the ids); no version field when
+    ``version`` is None."""
+    data = {
+        key.format(**ids): value.format(**ids) if isinstance(value, str) else value
+        for key, value in values.items()
+    }
+    return data if version is None else data | {version_field: version}
 
 
 @pytest.mark.parametrize("edit", TABLE, ids=[e.name for e in TABLE])
@@ -285,8 +312,8 @@ def test_the_second_writer_gets_409_with_the_current_values_and_keeps_their_inpu
     refused = second.post(url, data=_data(edit.second, ids, field, version), headers=headers)
     body = refused.get_data(as_text=True)
     assert refused.status_code == 409, body[:2000]
-    assert edit.mark in body  # what the first writer saved
-    assert edit.kept in body  # the second writer's own input, still in the form
+    assert edit.mark.format(**ids) in body  # what the first writer saved
+    assert edit.kept.format(**ids) in body  # the second writer's own input, still in the form
     assert build.run(app, world, edit.stored, ids) == first_value
 
     # Saving again on purpose (the form now names the current version) overwrites.
@@ -295,6 +322,63 @@ def test_the_second_writer_gets_409_with_the_current_values_and_keeps_their_inpu
         again = second.post(url, data=_data(edit.second, ids, field, newer), headers=headers)
         assert again.status_code in edit.ok, again.get_data(as_text=True)[:2000]
         assert build.run(app, world, edit.stored, ids) == second_value
+
+
+@pytest.mark.parametrize("edit", TABLE, ids=[e.name for e in TABLE])
+def test_an_edit_posted_without_its_version_is_refused_and_changes_nothing(app, world, edit):
+    """An edit must say which version it was made on: without one it is a 409 with the values
+    stored now and the input kept, and the form then names the stored version, so saving it
+    again is a knowing overwrite."""
+    ids = build.run(app, world, edit.make)
+    url = edit.url.format(**ids)
+    client = app.test_client()
+    login(client, ROLE_EMAILS[edit.role])
+    before = build.run(app, world, edit.stored, ids)
+    field = edit.version_field.format(**ids)
+    headers = {"HX-Request": "true"} if edit.htmx else {}
+
+    refused = client.post(url, data=_data(edit.second, ids, field), headers=headers)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 409, body[:2000]
+    assert build.run(app, world, edit.stored, ids) == before
+    assert edit.kept.format(**ids) in body  # the input, still in the form
+    if edit.htmx:
+        assert "<html" not in body
+
+    newer = _version(body, field)
+    if newer:
+        again = client.post(url, data=_data(edit.second, ids, field, newer), headers=headers)
+        assert again.status_code in edit.ok, again.get_data(as_text=True)[:2000]
+        second_value = edit.kept if edit.expect_second is None else edit.expect_second
+        assert build.run(app, world, edit.stored, ids) == second_value
+
+
+def test_the_missing_version_is_told_in_the_users_language(app, world):
+    ids = build.run(app, world, build.cluster)
+    client = app.test_client()
+    login(client, ROLE_EMAILS["coordinator"])
+    client.post("/language", data={"locale": "nb", "next": "/"})
+    refused = client.post(f"/nordland/clusters/{ids['id']}/edit", data={"name": "Sør"})
+    assert refused.status_code == 409
+    body = refused.get_data(as_text=True)
+    assert "Arctic Minerals" in body and "Sør" in body  # stored now, and the input kept
+    from flask_babel import force_locale
+
+    from portal.locking import missing_version_message
+
+    with app.test_request_context():
+        english = missing_version_message()
+        with force_locale("nb"):
+            told = missing_version_message()
+    assert told != english and told in body
+
+
+def test_creation_forms_need_no_version(app, world):
+    """No object yet, nothing to be stale: a new cluster is saved as before."""
+    client = app.test_client()
+    login(client, ROLE_EMAILS["coordinator"])
+    created = client.post("/nordland/clusters/new", data={"name": "Salten Seafood"})
+    assert created.status_code == 302, created.get_data(as_text=True)[:2000]
 
 
 def test_every_versioned_model_has_a_form_in_the_table(app):

@@ -17,6 +17,7 @@ from portal.tenancy import tenant_scope
 from portal.tenancy.models import Tenant
 from portal.web.page_cache import CachedPage, PageCache
 from tests.conftest import USE_POSTGRES, count_queries, login
+from tests.locking_support import version_on
 
 CLUSTER_PAGE = "/nordland/clusters/{id}"
 
@@ -51,11 +52,11 @@ def test_a_revisit_is_served_from_the_cache_with_fewer_queries(app, client, worl
 def test_a_write_through_the_app_shows_at_once(app, client, world):
     login(client, "coord@a.example")
     url = CLUSTER_PAGE.format(id=world["c1"].id)
+    edit = f"/nordland/clusters/{world['c1'].id}/edit"
+    version = version_on(client, edit)
     _visit(client, url)
     before = _version(app, world["a"].id)
-    response = client.post(
-        f"/nordland/clusters/{world['c1'].id}/edit", data={"name": "Renamed Minerals"}
-    )
+    response = client.post(edit, data={"name": "Renamed Minerals", "version": version})
     assert response.status_code == 302
     assert _version(app, world["a"].id) > before
     page = client.get(url)
@@ -141,8 +142,10 @@ def test_a_removed_member_gets_404_not_the_cached_page(app, client, world):
 def test_a_flash_message_is_shown_once(app, client, world):
     login(client, "coord@a.example")
     url = CLUSTER_PAGE.format(id=world["c1"].id)
+    edit = f"/nordland/clusters/{world['c1'].id}/edit"
+    version = version_on(client, edit)
     _visit(client, url)
-    client.post(f"/nordland/clusters/{world['c1'].id}/edit", data={"name": "Flashy Minerals"})
+    client.post(edit, data={"name": "Flashy Minerals", "version": version})
     with_flash = client.get(url)
     assert b"The changes are saved" in with_flash.data
     assert with_flash.headers.get("X-Page-Cache") is None

@@ -14,6 +14,7 @@ from portal.plans.models import Action, ActionStatus
 from portal.tenancy import unscoped
 from tests.conftest import count_queries, login
 from tests.data.uploads import corpus as upload_corpus
+from tests.locking_support import version_on
 from tests.process_support import TODAY, build_process
 
 
@@ -307,13 +308,9 @@ def test_plan_create_edit_delete(client, process, world):
     assert client.get(f"/nordland/plans/new?cluster_id={world['c2'].id}").status_code == 403
     assert client.get("/nordland/plans/new").status_code == 404
     plan_url = new.headers["Location"]
-    assert (
-        client.post(
-            plan_url + "/edit",
-            data={"title": "Second plan v2", "start_date": "2026-01-01", "end_date": "2026-12-31"},
-        ).status_code
-        == 302
-    )
+    data = {"title": "Second plan v2", "start_date": "2026-01-01", "end_date": "2026-12-31"}
+    version = version_on(client, plan_url + "/edit")
+    assert client.post(plan_url + "/edit", data={**data, "version": version}).status_code == 302
     assert client.post(plan_url + "/delete").status_code == 302
     page = client.get(f"/nordland/clusters/{world['c1'].id}").get_data(as_text=True)
     assert "Arctic plan" in page and "Second plan" not in page

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.tenancy import tenant_scope
 from tests.conftest import ROLE_EMAILS, login
+from tests.locking_support import version_on
 from tests.process_support import build_process
 from tests.walk_support import region_urls
 
@@ -231,15 +232,19 @@ def test_the_region_shares_named_values_inside_the_forum(app, world, planted):
     for bad in ("2", "51", "", "five"):
         response = coordinator.post("/nordland/settings/values", data={"min_group": bad})
         assert response.status_code == 422, bad
+    settings = "/nordland/settings/values"
     response = coordinator.post(
-        "/nordland/settings/values", data={"min_group": "4", "forum_shared": "y"}
+        settings,
+        data={"min_group": "4", "forum_shared": "y", "version": version_on(coordinator, settings)},
     )
     assert response.status_code == 302
     assert "the value" in _found(_text(manager.get(rounds_page)))
     assert _found(_text(observer.get(rounds_page))) == []  # observers are not the forum
     page = coordinator.get("/nordland/settings/values").get_data(as_text=True)
     assert "Named values are shared inside the forum since" in page and "in force" in page
-    coordinator.post("/nordland/settings/values", data={"min_group": "4"})
+    coordinator.post(
+        settings, data={"min_group": "4", "version": version_on(coordinator, settings)}
+    )
     assert _found(_text(manager.get(rounds_page))) == []
     with app.app_context():
         from portal.tenancy.models import Tenant

@@ -16,6 +16,7 @@ from portal.programmes.models import Milestone, MilestoneKind, Programme, Progra
 from portal.tenancy import tenant_scope, unscoped
 from portal.workshops.models import Workshop
 from tests.conftest import count_queries, login
+from tests.locking_support import version_in
 from tests.process_support import build_process
 
 TODAY = date.today()
@@ -184,8 +185,11 @@ def test_a_participants_goal_is_changed_on_its_own_page(app, client, world, proc
     participant_id = int(link.group(2))
     edit = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert 'name="goal"' in edit and 'name="page" value="2"' in edit
+    version = version_in(edit)
+    assert version, "the goal's form carries its version"
     saved = client.post(
-        f"{base}/participants/{participant_id}/goal", data={"goal": "Gold label", "page": "2"}
+        f"{base}/participants/{participant_id}/goal",
+        data={"goal": "Gold label", "page": "2", "version": version},
     )
     assert saved.status_code == 302
     assert saved.headers["Location"].endswith("?page=2#participants-heading")

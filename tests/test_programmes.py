@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.plans.models import Plan
-from portal.programmes.models import Milestone, Programme
+from portal.programmes.models import Milestone, Programme, ProgrammeCluster
 from portal.tenancy import unscoped
 from tests.conftest import login
+from tests.locking_support import version_in
 from tests.process_support import build_process
 
 
@@ -99,7 +100,12 @@ def test_participants_goals_and_milestones(client, process, world, factory, app)
     with app.app_context(), unscoped():
         milestone = db.session.scalar(select(Milestone))
     assert milestone.kind.value == "benchmarking"
-    client.post(base + f"/milestones/{milestone.id}/done", data={"done": "1"})
+    # The button names the version the page showed; without one nothing changes (409).
+    done = base + f"/milestones/{milestone.id}/done"
+    assert client.post(done, data={"done": "1"}).status_code == 409
+    with app.app_context(), unscoped():
+        assert not db.session.get(Milestone, milestone.id).done
+    client.post(done, data={"done": "1", "version": str(milestone.version)})
     with app.app_context(), unscoped():
         assert db.session.get(Milestone, milestone.id).done
     bad = client.post(
@@ -108,6 +114,22 @@ def test_participants_goals_and_milestones(client, process, world, factory, app)
         follow_redirects=True,
     )
     assert bad.status_code == 200
+
+
+def test_a_goal_too_long_is_refused_with_the_text_kept(client, process, world, app):
+    login(client, "coord@a.example")
+    with app.app_context(), unscoped():
+        participant = db.session.scalar(
+            select(ProgrammeCluster).where(ProgrammeCluster.cluster_id == world["c1"].id)
+        )
+    url = f"/nordland/programmes/{process.programme_id}/participants/{participant.id}"
+    version = version_in(client.get(url).get_data(as_text=True))
+    long_goal = "Gold " * 401
+    refused = client.post(url + "/goal", data={"goal": long_goal, "version": version})
+    assert refused.status_code == 422
+    assert long_goal.strip() in refused.get_data(as_text=True)
+    with app.app_context(), unscoped():
+        assert db.session.get(ProgrammeCluster, participant.id).goal == participant.goal
 
 
 def test_deleting_a_programme_keeps_the_clusters_own_plans(client, process, app):

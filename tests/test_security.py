@@ -6,6 +6,7 @@ import re
 
 from tests.conftest import PASSWORD, ROLE_EMAILS, login
 from tests.isolation_support import FORM, ROLES, SKIP_ENDPOINTS, snapshot, urls_for_rule
+from tests.locking_support import version_on
 
 
 def test_security_headers_on_html(client, world):
@@ -60,7 +61,7 @@ def test_csrf_is_required_on_forms_and_htmx(make_app, world):
     header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', body).group(1)
     fragment = client.post(
         f"/nordland/clusters/{cid}/edit",
-        data={"name": "Renamed"},
+        data={"name": "Renamed", "version": version_on(client, f"/nordland/clusters/{cid}/edit")},
         headers={"X-CSRFToken": header_token, "HX-Request": "true"},
     )
     assert fragment.status_code == 302

@@ -13,6 +13,7 @@ from portal.tenancy import unscoped
 from portal.tenancy.branding import contrast, readable_on_white, theme_css
 from portal.tenancy.models import Tenant
 from tests.conftest import Factory, login
+from tests.locking_support import version_on
 
 SETTINGS = {
     "name": "Nordland Cluster Forum",
@@ -47,7 +48,11 @@ def test_coordinator_changes_settings_and_logo(client, world, app):
     response = client.post(
         "/nordland/settings",
         content_type="multipart/form-data",
-        data={**SETTINGS, "logo": (io.BytesIO(_png()), "logo.png")},
+        data={
+            **SETTINGS,
+            "logo": (io.BytesIO(_png()), "logo.png"),
+            "version": version_on(client, "/nordland/settings"),
+        },
     )
     assert response.status_code == 302
     tenant = _tenant(app, world["a"].id)
@@ -66,6 +71,7 @@ def test_coordinator_changes_settings_and_logo(client, world, app):
 
 def test_bad_logo_and_colour_are_refused_and_change_nothing(client, world, app):
     login(client, "coord@a.example")
+    version = version_on(client, "/nordland/settings")
     for extra, message in [
         ({"logo": (io.BytesIO(b"<svg onload=alert(1)>"), "logo.png")}, b"not an image"),
         ({"logo": (io.BytesIO(b"GIF89a" + b"\x00" * 50), "logo.gif")}, b"not an image"),
@@ -74,7 +80,9 @@ def test_bad_logo_and_colour_are_refused_and_change_nothing(client, world, app):
         ({"default_locale": "xx"}, b"Not a valid choice"),
     ]:
         response = client.post(
-            "/nordland/settings", content_type="multipart/form-data", data={**SETTINGS, **extra}
+            "/nordland/settings",
+            content_type="multipart/form-data",
+            data={**SETTINGS, **extra, "version": version},
         )
         assert response.status_code == 422, extra
         assert message in response.data, (extra, response.data[-2500:])
@@ -105,9 +113,14 @@ def test_change_role_and_keep_at_least_one_coordinator(client, world, app):
     login(client, "coord@a.example")
     with app.app_context(), unscoped():
         ids = dict(db.session.execute(select(User.email, Membership.id).join(Membership)).all())
+    observer = f"/nordland/people/{ids['observer@a.example']}"
     response = client.post(
-        f"/nordland/people/{ids['observer@a.example']}",
-        data={"role": "cluster_manager", "clusters": [str(world["c2"].id)]},
+        observer,
+        data={
+            "role": "cluster_manager",
+            "clusters": [str(world["c2"].id)],
+            "version": version_on(client, observer),
+        },
     )
     assert response.status_code == 302
     client.post("/logout")
@@ -115,9 +128,10 @@ def test_change_role_and_keep_at_least_one_coordinator(client, world, app):
     assert client.get(f"/nordland/clusters/{world['c2'].id}/edit").status_code == 200
     client.post("/logout")
     login(client, "coord@a.example")
+    coordinator = f"/nordland/people/{ids['coord@a.example']}"
     refused = client.post(
-        f"/nordland/people/{ids['coord@a.example']}",
-        data={"role": "observer"},
+        coordinator,
+        data={"role": "observer", "version": version_on(client, coordinator)},
         follow_redirects=True,
     )
     assert b"at least one coordinator" in refused.data

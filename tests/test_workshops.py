@@ -22,6 +22,7 @@ from portal.workshops import services
 from portal.workshops.models import AgendaItem, Registration, Workshop, WorkshopInvite
 from tests.conftest import Factory, count_queries, login
 from tests.data.uploads import corpus as upload_corpus
+from tests.locking_support import version_on
 
 PDF = upload_corpus.pdf()  # a real one: uploads are parsed
 
@@ -125,9 +126,16 @@ def test_coordinator_creates_and_edits_a_workshop(client, world, app):
     page = client.get(response.headers["Location"])
     assert page.status_code == 200 and b"Joint improvement workshop" in page.data
     assert b"Road to silver" in page.data and b"Subscribe to the calendar" in page.data
+    url = f"/nordland/workshops/{workshop.id}/edit"
     edit = client.post(
-        f"/nordland/workshops/{workshop.id}/edit",
-        data={**VALID, "title": "Renamed", "capacity": "", "programme_id": ""},
+        url,
+        data={
+            **VALID,
+            "title": "Renamed",
+            "capacity": "",
+            "programme_id": "",
+            "version": version_on(client, url),
+        },
     )
     assert edit.status_code == 302
     with app.app_context(), unscoped():
@@ -164,7 +172,10 @@ def test_bad_workshop_input_is_explained_and_writes_nothing(client, world, app):
     assert client.post("/nordland/workshops/new", data={}).status_code == 422
     assert _count(app, Workshop) == before
     wid = _workshop(app, world["a"])
-    bad_edit = client.post(f"/nordland/workshops/{wid}/edit", data={**VALID, "end_time": "01:00"})
+    url = f"/nordland/workshops/{wid}/edit"
+    bad_edit = client.post(
+        url, data={**VALID, "end_time": "01:00", "version": version_on(client, url)}
+    )
     assert bad_edit.status_code == 422
     with app.app_context(), unscoped():
         assert db.session.get(Workshop, wid).end_time == time(15, 0)
@@ -339,9 +350,12 @@ def test_attendance_marking(client, world, app):
                 Registration.user_id == _user_id(app, "member@a.example"),
             )
         )
+    # The form names the workshop's version (portal.locking).
+    version = version_on(client, f"/nordland/workshops/{wid}", "version")
     assert (
         client.post(
-            f"/nordland/workshops/{wid}/attendance", data={"attended": [member_reg]}
+            f"/nordland/workshops/{wid}/attendance",
+            data={"attended": [member_reg], "version": version},
         ).status_code
         == 302
     )
@@ -401,8 +415,12 @@ def test_minutes_are_sanitised(client, world, app):
         '<p onclick="steal()">Click</p>\n\n'
         "[report](javascript:alert(1)) and [scorecard](https://esca.example/report)\n"
     )
+    version = version_on(client, f"/nordland/workshops/{wid}")
     assert (
-        client.post(f"/nordland/workshops/{wid}/minutes", data={"minutes": text}).status_code == 302
+        client.post(
+            f"/nordland/workshops/{wid}/minutes", data={"minutes": text, "version": version}
+        ).status_code
+        == 302
     )
     with app.app_context(), unscoped():
         assert db.session.get(Workshop, wid).minutes_md == text
@@ -623,8 +641,10 @@ def test_hooks_and_closing_a_workshop(make_app):
     assert client.post("/nordland/workshops/new", data=VALID).status_code == 302
     with app.app_context(), unscoped():
         wid = db.session.scalar(select(Workshop.id))
-    client.post(f"/nordland/workshops/{wid}/edit", data={**VALID, "title": "Renamed"})
-    client.post(f"/nordland/workshops/{wid}/minutes", data={"minutes": "Done."})
+    edit = f"/nordland/workshops/{wid}/edit"
+    client.post(edit, data={**VALID, "title": "Renamed", "version": version_on(client, edit)})
+    version = version_on(client, f"/nordland/workshops/{wid}")
+    client.post(f"/nordland/workshops/{wid}/minutes", data={"minutes": "Done.", "version": version})
     client.post(f"/nordland/workshops/{wid}/register")
     client.post(f"/nordland/workshops/{wid}/cancel")
     # Not over yet: it cannot be closed.

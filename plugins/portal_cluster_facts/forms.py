@@ -8,7 +8,7 @@ from portal.toolkit import FlaskForm, UpToThisYear, VersionedForm, _l
 
 class KeyFigureForm(VersionedForm, FlaskForm):
     """A year's figures; ``version`` is that of the year's figures the form was filled from
-    (empty for a year reported afresh)."""
+    (empty for a year reported afresh: refused when the year is reported already)."""
 
     year = IntegerField(_l("Year"), validators=[DataRequired(), UpToThisYear(1990, ahead=1)])
     employees = IntegerField(

@@ -44,11 +44,22 @@ def cluster(cluster_id: int):
     if form.validate_on_submit():
         require(current_user, "facts.edit", cluster)
         data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "version")}
-        # A year reported afresh (the form names no version) replaces what is there; a form
+        # A year reported afresh (the form names no version) that is reported already is
+        # refused, never replaced silently: 409 with the stored figures, the input kept and
+        # the form moved on to their version, so saving again replaces them knowingly. A form
         # filled from the year's figures is refused when someone changed them meanwhile.
         figure = services.figure_for(cluster.id, form.year.data)
+        reported = _(
+            "The key figures for %(year)s are reported already. Here is what they say; to "
+            "replace them with yours, check your input below and save again.",
+            year=form.year.data,
+        )
         try:
-            with saving(figure, form) if figure is not None else nullcontext():
+            with (
+                saving(figure, form, missing_message=reported)
+                if figure is not None
+                else nullcontext()
+            ):
                 services.save_figure(current_user, cluster, data)
         except ConflictError as exc:
             conflict = exc

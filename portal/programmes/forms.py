@@ -35,7 +35,7 @@ class ParticipantForm(FlaskForm):
     )
 
 
-class GoalForm(FlaskForm):
+class GoalForm(VersionedForm, FlaskForm):
     goal = TextAreaField(_l("Goal"), validators=[Optional(), Length(max=2000)])
 
 

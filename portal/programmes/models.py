@@ -46,8 +46,9 @@ class Programme(Versioned, TenantScoped, Timestamped, Base):
     )
 
 
-class ProgrammeCluster(TenantScoped, Base):
-    """A cluster taking part in a programme, with its goal for it."""
+class ProgrammeCluster(Versioned, TenantScoped, Base):
+    """A cluster taking part in a programme, with its goal for it (``version``: the goal's
+    form is refused when someone changed it meanwhile)."""
 
     __tablename__ = "programme_cluster"
     __table_args__ = (UniqueConstraint("programme_id", "cluster_id"),)

@@ -294,21 +294,37 @@ def participant(programme_id: int, participant_id: int):
         participant=participant,
         form=GoalForm(obj=participant),
         back=_list_args(request.args),
+        conflict=None,
     )
 
 
 @bp.route("/<int:programme_id>/participants/<int:participant_id>/goal", methods=["POST"])
 def set_goal(programme_id: int, participant_id: int):
+    """Save the goal checked against the version the page showed (portal.locking): a stale
+    or versionless form answers 409 with the goal as stored and the user's text kept, a goal
+    too long 422 with the text kept."""
     programme = get_or_404(Programme, programme_id)
     participant = _participant(programme, participant_id)
     require(current_user, "programme.manage", programme)
     form = GoalForm()
+    conflict = None
     if form.validate_on_submit():
-        services.set_goal(current_user, participant, form.goal.data)
-        flash(_("The goal is saved."), "success")
-    else:
-        flash(_("The goal may have at most 2000 characters."), "error")
-    return _back_to_participants(programme)
+        try:
+            with saving(participant, form):
+                services.set_goal(current_user, participant, form.goal.data)
+        except ConflictError as exc:
+            conflict = exc
+        else:
+            flash(_("The goal is saved."), "success")
+            return _back_to_participants(programme)
+    return render_template(
+        "programmes/participant.html",
+        programme=programme,
+        participant=participant,
+        form=form,
+        back=_list_args(request.form),
+        conflict=conflict,
+    ), form_status(form, conflict)
 
 
 @bp.route("/<int:programme_id>/participants/<int:participant_id>/delete", methods=["POST"])
@@ -345,9 +361,10 @@ def toggle_milestone(programme_id: int, milestone_id: int):
     programme = get_or_404(Programme, programme_id)
     milestone = _milestone(programme, milestone_id)
     require(current_user, "programme.manage", programme)
-    # A stale button (someone changed the milestone since the page was shown) answers 409
-    # with the milestone as it is now (portal.locking; the app's handler shows it).
-    with saving(milestone, request.form.get("version")):
+    # A stale button (someone changed the milestone since the page was shown), or one that
+    # names no version ("" when none was posted), answers 409 with the milestone as it is now
+    # (portal.locking; the app's handler shows it).
+    with saving(milestone, request.form.get("version", "")):
         services.update_milestone(
             current_user, milestone, {"done": request.form.get("done") == "1"}
         )

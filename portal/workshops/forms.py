@@ -120,7 +120,10 @@ class InviteForm(FlaskForm):
         self.user_ids.choices = list(people_choices)
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(VersionedForm, FlaskForm):
+    """Who attended; ``version`` is the workshop's (attendance is saved as a change of the
+    workshop, like its minutes, so two people marking it at once do not overwrite each other)."""
+
     attended = MultiCheckboxField(_l("Attended"), coerce=int, default=list)
 
     def __init__(self, *args, registration_choices=(), **kwargs):

@@ -272,7 +272,23 @@ def _attendance_form(workshop: Workshop, registered, formdata=None) -> Attendanc
     )
     if formdata is None:
         form.attended.data = [reg.id for reg, _user in registered if reg.attended]
+        form.version.data = workshop.version
     return form
+
+
+def _attended(workshop: Workshop) -> dict:
+    """Who is marked as attended now (what a refused attendance form shows)."""
+    return {
+        "attended": list(
+            db.session.scalars(
+                select(Registration.id).where(
+                    Registration.workshop_id == workshop.id,
+                    Registration.status == RegistrationStatus.REGISTERED,
+                    Registration.attended.is_(True),
+                )
+            )
+        )
+    }
 
 
 def _render_detail(workshop: Workshop, status: int = 200, **forms):
@@ -310,6 +326,7 @@ def _render_detail(workshop: Workshop, status: int = 200, **forms):
         "agenda_form": forms.get("agenda_form") or AgendaItemForm(formdata=None, prefix="agenda"),
         "invite_form": forms.get("invite_form") or _invite_form(workshop, invites),
         "attendance_form": forms.get("attendance_form") or _attendance_form(workshop, registered),
+        "attendance_conflict": forms.get("attendance_conflict"),
         "minutes_form": forms.get("minutes_form")
         or MinutesForm(
             formdata=None, data={"minutes": workshop.minutes_md, "version": workshop.version}
@@ -451,7 +468,13 @@ def attendance(workshop_id: int):
     ]
     form = _attendance_form(workshop, registered, formdata=request.form)
     if form.validate_on_submit():
-        services.mark_attendance(current_user, workshop, set(form.attended.data or []))
+        # Checked against the workshop's version the page showed (portal.locking): a stale
+        # or versionless form answers 409 with who is marked now, the ticks kept.
+        try:
+            with saving(workshop, form, extra=_attended):
+                services.mark_attendance(current_user, workshop, set(form.attended.data or []))
+        except ConflictError as exc:
+            return _render_detail(workshop, 409, attendance_form=form, attendance_conflict=exc)
         flash(_("The attendance is saved."), "success")
         return redirect(_detail_url(workshop, "attendance"))
     return _render_detail(workshop, 422, attendance_form=form)
