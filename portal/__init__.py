@@ -107,6 +107,9 @@ def _init_extensions(app: Flask) -> None:
 
     init_sessions(app)
     init_login_throttle(app)
+    from portal.jobs import init_jobs
+
+    init_jobs(app)  # after Flask-SQLAlchemy: its teardown delivers before the session ends
 
 
 def _sqlite_pragmas(app: Flask) -> None:

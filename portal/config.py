@@ -81,6 +81,20 @@ def load_config(instance_path: Path) -> dict:
         "MAIL_PASSWORD": env.get("PORTAL_SMTP_PASSWORD"),
         "MAIL_USE_TLS": _bool(env.get("PORTAL_SMTP_TLS"), default=True),
         "MAIL_SENDER": env.get("PORTAL_MAIL_SENDER", "portal@localhost"),
+        # Jobs (portal.jobs): a Celery broker (Redis or RabbitMQ); none: delivered in-process.
+        "BROKER_URL": env.get("PORTAL_BROKER_URL"),
+        "BROKER_QUEUE": env.get("PORTAL_BROKER_QUEUE", "portal"),
+        # Redis broker: a task not acknowledged by then (its worker died) goes to another.
+        "BROKER_VISIBILITY_TIMEOUT": float(env.get("PORTAL_BROKER_VISIBILITY_TIMEOUT", 3600)),
+        "OUTBOX_SWEEP_SECONDS": float(env.get("PORTAL_OUTBOX_SWEEP_SECONDS", 60)),
+        "REMINDERS_HOUR": int(env.get("PORTAL_REMINDERS_HOUR", 6)),
+        # Delivery (portal.mail.delivery): waits between tries (seconds), then a dead letter.
+        "MAIL_RETRY_DELAYS": [
+            float(s)
+            for s in env.get("PORTAL_MAIL_RETRY_DELAYS", "60,300,1800,7200,21600").split(",")
+        ],
+        "MAIL_CLAIM_SECONDS": float(env.get("PORTAL_MAIL_CLAIM_SECONDS", 300)),
+        "MAIL_TIMEOUT": float(env.get("PORTAL_SMTP_TIMEOUT", 20)),
         "PASSWORD_RESET_MAX_AGE": 3600 * 2,
         "INVITATION_MAX_AGE": 3600 * 24 * 14,
         "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL"),

@@ -103,6 +103,14 @@ AUDIT_ACTION_LABELS = {
     "logout": _l("Signed out"),
     "denied": _l("Denied"),
     "password.reset": _l("Password reset"),
+    "outbox.retry": _l("Message retried"),
+}
+
+OUTBOX_STATUS_LABELS = {
+    "pending": _l("waiting for a try"),
+    "sending": _l("being sent"),
+    "sent": _l("sent"),
+    "dead": _l("dead letter: every try failed"),
 }
 
 MEMBER_TYPE_LABELS = {

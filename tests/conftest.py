@@ -71,6 +71,7 @@ def _test_config(db_url: str, tmp_path: Path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "MAIL_SERVER": None,
+        "OUTBOX_SWEEP_SECONDS": 0,  # no timer thread: tests sweep when they mean to
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "SERVER_NAME": None,
     }

@@ -21,7 +21,10 @@ from portal.audit.models import AuditEntry
 from portal.audit.services import record_event
 from portal.errors import ServiceError
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.i18n import OUTBOX_STATUS_LABELS as STATUS_LABELS
+from portal.jobs import queue_delivery
+from portal.mail.delivery import retry
+from portal.mail.models import OutboxMessage, Status
 from portal.permissions import require
 from portal.plugin_incidents import PluginIncident
 from portal.settings.forms import TenantCreateForm
@@ -102,14 +105,57 @@ def plugins():
 @bp.route("/outbox")
 def outbox():
     page, per_page = page_args()
-    pagination = paginate(select(OutboxMessage).order_by(OutboxMessage.id.desc()), page, per_page)
-    return render_template("admin/outbox.html", pagination=pagination)
+    status = request.args.get("status", "")
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status in STATUS_LABELS:
+        query = query.where(OutboxMessage.status == status)
+    else:
+        status = ""
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
+                OutboxMessage.status
+            )
+        ).all()
+    )
+    return render_template(
+        "admin/outbox.html",
+        pagination=paginate(query, page, per_page),
+        status=status,
+        counts=counts,
+        status_labels=STATUS_LABELS,
+    )
 
 
 @bp.route("/outbox/<int:message_id>")
 def outbox_message(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)  # platform data: not tenant-scoped
-    return render_template("admin/outbox_message.html", message=message)
+    return render_template(
+        "admin/outbox_message.html", message=message, status_labels=STATUS_LABELS
+    )
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+def outbox_retry(message_id: int):
+    """A dead letter gets another round of tries, delivered after this commit."""
+    message = db.get_or_404(OutboxMessage, message_id)
+    if message.status != Status.DEAD:
+        flash(_("Only a message whose every try failed can be retried."), "error")
+        return render_template(
+            "admin/outbox_message.html", message=message, status_labels=STATUS_LABELS
+        ), 409
+    retry(message)
+    record_event(
+        "outbox.retry",
+        user=current_user,
+        object_type="outbox_message",
+        object_id=message.id,
+        summary=message.subject,
+    )
+    db.session.commit()
+    queue_delivery([message.id])
+    flash(_("The message is queued again."), "success")
+    return redirect(url_for("admin.outbox_message", message_id=message.id))
 
 
 @bp.route("/audit")

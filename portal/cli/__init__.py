@@ -28,6 +28,7 @@ def register_app_commands(app: Flask, host) -> None:
     from portal.cli.reminders import reminders_command
     from portal.cli.rounds import rounds_group
     from portal.cli.serve import serve_command
+    from portal.cli.worker import worker_command
 
     for command in (
         db_group,
@@ -40,6 +41,7 @@ def register_app_commands(app: Flask, host) -> None:
         reminders_command,
         rounds_group,
         labels_group,
+        worker_command,
     ):
         app.cli.add_command(command)
     with app.app_context():

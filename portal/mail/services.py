@@ -1,46 +1,73 @@
-"""Sending mail: SMTP when configured, else the log. Every message lands in the outbox."""
+"""Writing mail to the outbox: in the caller's transaction, delivered after its commit.
+
+``send_mail`` only adds an :class:`OutboxMessage` to the session; the caller commits it
+together with the change that caused it (a transactional outbox), so a change that is rolled
+back sends nothing and a committed one cannot lose its message. After the commit the new
+messages are handed to :mod:`portal.jobs` (a Celery task, or delivery in this process when no
+broker is configured); delivery itself is :mod:`portal.mail.delivery`.
+"""
 
 from __future__ import annotations
 
-import logging
-import smtplib
-from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.mail.models import OutboxMessage, Status
 
-log = logging.getLogger(__name__)
+NEW = "portal_outbox_new"  # session.info: ids of messages flushed in this transaction
 
 
-def send_mail(recipient: str, subject: str, body: str) -> OutboxMessage:
-    """Send now and keep a copy; the caller commits the session."""
-    config = current_app.config
-    message = OutboxMessage(recipient=recipient, subject=subject, body=body, transport="log")
-    if config.get("MAIL_SERVER"):
-        message.transport = "smtp"
-        try:
-            _send_smtp(recipient, subject, body)
-        except (OSError, smtplib.SMTPException) as exc:
-            log.exception("SMTP delivery to %s failed", recipient)
-            message.error = f"{type(exc).__name__}: {exc}"[:1000]
-    else:
-        log.info("mail to %s: %s\n%s", recipient, subject, body)
+def send_mail(
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    html: str = "",
+    attachments: list[dict[str, Any]] | None = None,
+    kind: str = "",
+    key: str | None = None,
+    tenant_id: int | None = None,
+) -> OutboxMessage:
+    """Queue a message; the caller commits the session (and with it, the message).
+
+    ``attachments``: ``{"filename", "content_type", "text"}`` each; ``key`` names the message
+    once (a second message with the same key is refused by the database)."""
+    message = OutboxMessage(
+        recipient=recipient,
+        subject=subject[:300],
+        body=body,
+        html=html,
+        attachments=list(attachments or []),
+        kind=kind,
+        key=key,
+        tenant_id=tenant_id,
+        transport="smtp" if current_app.config.get("MAIL_SERVER") else "log",
+        status=Status.PENDING,
+    )
     db.session.add(message)
     return message
 
 
-def _send_smtp(recipient: str, subject: str, body: str) -> None:
-    config = current_app.config
-    email = EmailMessage()
-    email["From"] = config["MAIL_SENDER"]
-    email["To"] = recipient
-    email["Subject"] = subject
-    email.set_content(body)
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-        smtp.send_message(email)
+@event.listens_for(Session, "after_flush")
+def _note_new_messages(session: Session, _context) -> None:
+    new = [obj for obj in session.new if isinstance(obj, OutboxMessage)]
+    if new:
+        session.info.setdefault(NEW, set()).update(m.id for m in new)
+
+
+@event.listens_for(Session, "after_commit")
+def _hand_over_after_commit(session: Session) -> None:
+    ids = session.info.pop(NEW, None)
+    if ids:
+        from portal.jobs import queue_delivery
+
+        queue_delivery(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(NEW, None)
