@@ -44,6 +44,7 @@ from werkzeug.routing import BuildError
 from portal.accounts.models import Membership, User
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
+from portal.mail.preferences import receives
 from portal.plans.models import OPEN_STATUSES, Action, ReminderSent
 from portal.tenancy import tenant_scope, unscoped
 from portal.tenancy.models import Tenant
@@ -115,7 +116,7 @@ def _plugin_reminders(tenant: Tenant, today: date) -> list[Reminder]:
             select(User.id).where(
                 User.id.in_({r.user_id for r in found}),
                 User.active.is_(True),
-                User.reminders_enabled.is_(True),
+                receives("digest"),
                 User.id.in_(members),
             )
         )
@@ -167,7 +168,7 @@ def _action_reminders(tenant: Tenant, today: date, days: int) -> list[_Reminder]
             Action.due_date.is_not(None),
             Action.due_date <= horizon,
             User.active.is_(True),
-            User.reminders_enabled.is_(True),
+            receives("actions_due"),
             Action.owner_id.in_(members),
         )
         .options(contains_eager(Action.owner), selectinload(Action.plan))
@@ -215,7 +216,7 @@ def _workshop_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
             Workshop.ended_at.is_(None),
             Registration.status == RegistrationStatus.REGISTERED,
             User.active.is_(True),
-            User.reminders_enabled.is_(True),
+            receives("workshops"),
             Registration.user_id.in_(members),
         )
         .order_by(Workshop.start_time, Workshop.id, Registration.id)

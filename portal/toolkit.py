@@ -81,6 +81,8 @@ from portal.labels.scheme import (
     valid_until,
 )
 from portal.locking import Versioned, VersionedForm, check_version, form_status, saving
+from portal.mail.compose import compose, notify
+from portal.mail.preferences import receives as receives_mail
 from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
 from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv, to_xlsx
@@ -110,6 +112,9 @@ __all__ = [
     "FollowupTarget",
     "Reminder",
     "reminder_footer",
+    "receives_mail",
+    "notify",
+    "compose",
     "reminder_link",
     "in_locale",
     "cluster_ids_of",

@@ -82,9 +82,16 @@ def _notices(app):
         ]
 
 
-def _set_user(app, email, **values):
+def _set_user(app, email, digest=None, **values):
+    """Change a person's columns; ``digest``: whether they get the daily digest."""
+    from portal.mail.preferences import KINDS, choose
+
     with app.app_context(), unscoped():
-        db.session.execute(update(User).where(User.email == email).values(**values))
+        if values:
+            db.session.execute(update(User).where(User.email == email).values(**values))
+        if digest is not None:
+            user = db.session.scalar(select(User).where(User.email == email))
+            choose(user, set(KINDS) if digest else set(KINDS) - {"digest"})
         db.session.commit()
 
 
@@ -191,10 +198,10 @@ def test_switched_off_or_inactive_people_get_none_and_keep_their_news(app, forum
     a = world["a"].id
     action = _action(app, a, process.programme_id, [world["c1"].id], "Joint branding", TOMORROW)
     _move(app, a, action, "planned")
-    _set_user(app, "manager@a.example", reminders_enabled=False)
+    _set_user(app, "manager@a.example", digest=False)
     assert _send(app, TOMORROW)["plugin"] == 0 and _mails(app) == []
     assert [n[3] for n in _notices(app)] == [None]
-    _set_user(app, "manager@a.example", reminders_enabled=True, active=False)
+    _set_user(app, "manager@a.example", digest=True, active=False)
     assert _send(app, TOMORROW)["plugin"] == 0 and _mails(app) == []
     _set_user(app, "manager@a.example", active=True)
     later = TOMORROW + timedelta(days=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from types import SimpleNamespace
 
@@ -14,6 +15,8 @@ from portal.extensions import db
 from portal.labels.models import Label
 from portal.labels.scheme import add_months
 from portal.mail.models import OutboxMessage
+from portal.mail.preferences import choose as choose_mail
+from portal.mail.preferences import opted_out
 from portal.plans.models import ReminderSent
 from portal.tenancy import tenant_scope, unscoped
 from portal.toolkit import hookimpl
@@ -58,9 +61,7 @@ def region(app):
     )
     factory.enable_plugin(tenant, "rec")
     with app.app_context(), unscoped():
-        db.session.execute(
-            update(User).where(User.id == people.quiet.id).values(reminders_enabled=False)
-        )
+        choose_mail(db.session.get(User, people.quiet.id), set())  # no mail of any kind
         db.session.execute(update(User).where(User.id == people.gone.id).values(active=False))
         db.session.execute(update(User).where(User.id == people.member.id).values(locale="nb"))
         db.session.commit()
@@ -227,21 +228,26 @@ def test_no_reminders_when_switched_off(app, region, client):
     p = region.people
     _actions(app, region.tenant, region.plan_id, ("Write the report", p.coord.id, TODAY, "planned"))
     login(client, "coord@a.example")
-    page = client.get("/profile")
-    assert "Send me reminders by e-mail" in page.get_data(as_text=True)
-    response = client.post("/profile", data={"profile-name": "Coord", "profile-locale": ""})
-    assert response.status_code == 302
+    page = client.get("/profile").get_data(as_text=True)
+    assert "Send me e-mail about" in page
+    assert re.search(r'<input checked[^>]*value="actions_due"', page)
+    # Everything but the actions due: none of those.
+    others = ["workshops", "mentions", "label_expiry", "digest"]
+    data = {"profile-name": "Coord", "profile-locale": "", "profile-mail": others}
+    assert client.post("/profile", data=data).status_code == 302
     with app.app_context():
-        assert db.session.get(User, p.coord.id).reminders_enabled is False
+        assert opted_out(db.session.get(User, p.coord.id)) == {"actions_due"}
     counts = _send(app)
     assert counts["due_soon"] == 0 and _mails(app) == [] and _keys(app) == []
-    client.post(
-        "/profile",
-        data={"profile-name": "Coord", "profile-locale": "", "profile-reminders_enabled": "y"},
-    )
+    data["profile-mail"] = ["actions_due"]
+    client.post("/profile", data=data)
     with app.app_context():
-        assert db.session.get(User, p.coord.id).reminders_enabled is True
+        assert opted_out(db.session.get(User, p.coord.id)) == set(others)
     assert _send(app)["due_soon"] == 1
+    bad = data | {"profile-mail": ["actions_due", "spam"]}
+    assert client.post("/profile", data=bad).status_code == 422  # not a kind: nothing saved
+    with app.app_context():
+        assert opted_out(db.session.get(User, p.coord.id)) == set(others)
 
 
 def test_workshop_tomorrow(app, region):

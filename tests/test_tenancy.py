@@ -18,6 +18,7 @@ PLATFORM_TABLES = {
     "ended_session",
     "audit_entry",
     "outbox_message",
+    "mail_opt_out",  # a person's mail settings, across regions
     "plugin_incident",
 }
 

@@ -37,6 +37,7 @@ from portal.toolkit import (
     db,
     format_date,
     in_locale,
+    receives_mail,
     reminder_footer,
     reminder_link,
 )
@@ -172,7 +173,7 @@ def reminders(tenant, today: date) -> list[Reminder]:
         return []
     people = db.session.scalars(
         select(User)
-        .where(User.id.in_(wanted), User.active.is_(True), User.reminders_enabled.is_(True))
+        .where(User.id.in_(wanted), User.active.is_(True), receives_mail("digest"))
         .order_by(User.id)
     ).all()
     found, told = [], []

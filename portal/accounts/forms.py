@@ -7,6 +7,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.i18n import language_choices
+from portal.mail.preferences import KINDS as MAIL_KINDS
+from portal.settings.forms import MultiCheckboxField
 from portal.web.forms import strip
 
 
@@ -48,11 +50,12 @@ class ChangePasswordForm(NewPasswordForm):
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), validators=[Optional()])
-    reminders_enabled = BooleanField(_l("Send me reminders by e-mail"))
+    mail = MultiCheckboxField(_l("Send me e-mail about"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = [("", _l("The region's language"))] + language_choices()
+        self.mail.choices = [(kind, label) for kind, label in MAIL_KINDS.items()]
 
 
 class AcceptInvitationForm(NewPasswordForm):

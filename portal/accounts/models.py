@@ -54,7 +54,6 @@ class User(UserMixin, Timestamped, Base):
     # deactivation), so that they stay ended once it is back (portal.accounts.session_redis).
     sessions_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     def get_id(self) -> str:
         # Flask-Login keeps this in the signed cookies: the user and the session's own key.

@@ -10,7 +10,6 @@ from urllib.parse import urljoin
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -20,6 +19,8 @@ from portal.accounts.models import Invitation, Membership, MembershipCluster, Ro
 from portal.accounts.passwords import check_length, check_new_password
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.mail.compose import compose, notify
+from portal.mail.preferences import ACCOUNT
 from portal.mail.services import send_mail
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import tenant_scope, unscoped
@@ -217,18 +218,7 @@ def send_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     link = external_url("auth.reset_password", token=password_reset_token(user))
-    with force_locale(user.locale or "en"):
-        send_mail(
-            user.email,
-            _("Reset your password"),
-            _(
-                "Hello %(name)s,\n\nSomeone asked to reset your password for the Cluster "
-                "Forum Portal. Open this link within two hours to choose a new one:\n\n"
-                "%(link)s\n\nIf it was not you, ignore this message.",
-                name=user.name,
-                link=link,
-            ),
-        )
+    notify(user, ACCOUNT, "password_reset", name=user.name, reset_link=link)
     db.session.commit()
 
 
@@ -267,18 +257,14 @@ def invite(
             token=_serializer("invitation").dumps(invitation.id),
         )
         inviter = invited_by.name if invited_by else tenant.name
-        with force_locale(tenant.default_locale):
-            send_mail(
-                email,
-                _("Invitation to %(tenant)s", tenant=tenant.name),
-                _(
-                    "Hello,\n\n%(inviter)s invites you to %(tenant)s on the Cluster Forum "
-                    "Portal. Open this link within 14 days to accept:\n\n%(link)s\n",
-                    inviter=inviter,
-                    tenant=tenant.name,
-                    link=link,
-                ),
-            )
+        mail = compose(
+            "invitation",
+            locale=tenant.default_locale,
+            tenant=tenant,
+            inviter=inviter,
+            accept_link=link,
+        )
+        send_mail(email, mail.subject, mail.text, html=mail.html, kind=ACCOUNT, tenant_id=tenant.id)
         db.session.commit()
     return invitation
 

@@ -33,6 +33,9 @@ from portal.audit.services import record_event
 from portal.config import SUPPORTED_LOCALES
 from portal.errors import ServiceError
 from portal.extensions import db, limiter
+from portal.mail.preferences import KINDS as MAIL_KINDS
+from portal.mail.preferences import choose as choose_mail
+from portal.mail.preferences import opted_out
 from portal.tenancy.models import Tenant
 
 bp = Blueprint("auth", __name__)
@@ -191,13 +194,15 @@ def accept_invitation(token: str):
 @login_required
 def profile():
     form = ProfileForm(obj=current_user, prefix="profile")
+    if request.method != "POST":
+        form.mail.data = sorted(MAIL_KINDS.keys() - opted_out(current_user))
     password_form = ChangePasswordForm(prefix="password")
     # Two forms on one page: the field prefix tells which one was sent.
     if request.method == "POST" and "profile-name" in request.form:
         if form.validate():
             current_user.name = form.name.data.strip()
             current_user.locale = form.locale.data or None
-            current_user.reminders_enabled = bool(form.reminders_enabled.data)
+            choose_mail(current_user, set(form.mail.data or ()))
             db.session.commit()
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("auth.profile"))

@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.labels.models import Label
 from portal.labels.registry import schemes
 from portal.labels.scheme import add_months
+from portal.mail.preferences import receives
 from portal.reminders import _footer, _link, _Reminder
 from portal.tenancy.models import Tenant
 
@@ -78,7 +79,7 @@ def label_expiry_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
         .outerjoin(MembershipCluster, MembershipCluster.membership_id == Membership.id)
         .where(
             User.active.is_(True),
-            User.reminders_enabled.is_(True),
+            receives("label_expiry"),
             Membership.active.is_(True),
             or_(
                 Membership.role == Role.COORDINATOR,

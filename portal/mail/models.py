@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
@@ -58,3 +58,16 @@ class OutboxMessage(Base):
     @property
     def failed(self) -> bool:
         return self.status == Status.DEAD
+
+
+class MailOptOut(Base):
+    """A kind of mail a person chose not to get (``portal.mail.preferences``); no row: they get
+    it. Mail about their account (a password reset, an invitation) is never optional."""
+
+    __tablename__ = "mail_opt_out"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+    affects_pages = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -336,7 +336,8 @@ def delete_action(user: User | None, action: Action) -> None:
 
 def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -> ActionComment:
     from portal.accounts.services import external_url
-    from portal.mail.services import send_mail
+    from portal.mail.compose import notify
+    from portal.tenancy.models import Tenant
 
     require(user, "action.comment", action)
     body = (body or "").strip()
@@ -361,19 +362,19 @@ def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -
     )
     db.session.add(comment)
     link = external_url("plans.action_detail", action_id=action.id)
+    tenant = db.session.get(Tenant, action.tenant_id)
     for person in mentioned:
-        with force_locale(person.locale or "en"):
-            send_mail(
-                person.email,
-                _("%(name)s mentioned you: %(title)s", name=user.name, title=action.title),
-                _(
-                    "%(name)s wrote on the action “%(title)s”:\n\n%(body)s\n\n%(link)s",
-                    name=user.name,
-                    title=action.title,
-                    body=body,
-                    link=link,
-                ),
-            )
+        notify(
+            person,
+            "mentions",
+            "mention",
+            tenant=tenant,
+            author=user.name,
+            title=action.title,
+            body=body,
+            link=link,
+            reason=_l("You get this mail because someone mentioned you in a comment."),
+        )
     db.session.commit()
     return comment
 

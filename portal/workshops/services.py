@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import markdown
 import nh3
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -275,7 +276,8 @@ def cancel(user: User, workshop: Workshop) -> Registration | None:
 
 def _fill_free_seats(workshop: Workshop, user: User | None) -> list[Registration]:
     """Move people up from the waiting list, first come first served; tell them by mail."""
-    from portal.mail.services import send_mail
+    from portal.accounts.services import external_url
+    from portal.mail.compose import notify
 
     promoted = []
     while _has_seat(workshop):
@@ -294,17 +296,15 @@ def _fill_free_seats(workshop: Workshop, user: User | None) -> list[Registration
         db.session.flush()
         promoted.append(waiting)
         person = db.session.get(User, waiting.user_id)
-        from flask_babel import force_locale
-
-        with force_locale(person.locale or "en"):
-            send_mail(
-                person.email,
-                _("You have a seat: %(title)s", title=workshop.title),
-                _(
-                    "A seat became free and is now yours: %(title)s on %(day)s.",
-                    title=workshop.title,
-                    day=workshop.day.isoformat(),
-                ),
+        if person is not None and person.active:
+            notify(
+                person,
+                "workshops",
+                "seat_from_waiting_list",
+                tenant=db.session.get(Tenant, workshop.tenant_id),
+                workshop=workshop,
+                link=external_url("workshops.detail", workshop_id=workshop.id),
+                reason=_l("You get this mail because you are on the waiting list."),
             )
     return promoted
 
