@@ -206,7 +206,10 @@ def registration_changed(registration: Registration, user: User | None) -> None:
 
 @hookspec
 def workshop_ended(workshop: Workshop) -> None:
-    """A workshop is over (called once, by ``portal send-reminders`` or when minutes close it)."""
+    """A workshop is over and closed (called once per workshop, only once its day and end time
+    have passed in the region's time zone by the real clock: by the schedule's
+    ``portal.workshops.close_ended``, by ``portal send-reminders``, or when a coordinator closes
+    it; ``portal.workshops.closing``)."""
 
 
 @hookspec

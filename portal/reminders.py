@@ -10,7 +10,8 @@
 * plugins add their own through the ``reminders`` hook (e.g. a daily digest);
 * workshops whose day is past are ended (``end_workshop``: plugins get ``workshop_ended``),
   but only once they are over by the real clock: a workshop ends on its day at its end time in
-  the region's time zone, whatever day the run takes as today (``--today``).
+  the region's time zone, whatever day the run takes as today (``--today``). With a broker
+  the schedule also closes them every 15 minutes (``portal.workshops.close_ended``).
 
 A dry run (``dry_run``) sends nothing and changes nothing: it tells what would be sent and
 which workshops would be ended (``planned``), and rolls back what plugins' hooks prepared.
@@ -30,8 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app, g
 from flask_babel import force_locale, format_date
@@ -266,39 +266,18 @@ def _store_together(messages: list[OutboxMessage]) -> None:
     db.session.bulk_save_objects(messages)
 
 
-def workshops_over(tenant: Tenant, today: date, now: datetime) -> list[Workshop]:
-    """The tenant's workshops to end on a run for ``today``: not ended yet, of a day before
-    ``today``, and over at ``now`` (the real clock): their day and end time, in the region's
-    time zone, have passed."""
-    from portal.workshops.services import ends_at
-
-    zone = tenant.timezone or "UTC"
-    real_today = now.astimezone(ZoneInfo(zone)).date()
-    candidates = db.session.scalars(
-        select(Workshop)
-        .where(
-            Workshop.day < today,
-            Workshop.day <= real_today,
-            Workshop.ended_at.is_(None),
-        )
-        .order_by(Workshop.day, Workshop.id)
-    ).all()
-    return [w for w in candidates if ends_at(w, zone) <= now]
-
-
 def _remind_tenant(
     tenant: Tenant,
     today: date,
     days: int,
     counts: dict[str, int],
     *,
-    now: datetime,
     dry_run: bool,
     planned: list[Planned] | None,
 ) -> None:
     from portal.labels.reminders import label_expiry_reminders
     from portal.mail.services import send_mail
-    from portal.workshops.services import end_workshop
+    from portal.workshops.closing import end_workshop, workshops_over
 
     reminders = (
         _action_reminders(tenant, today, days)
@@ -321,7 +300,7 @@ def _remind_tenant(
                 planned.append(
                     Planned(tenant.slug, reminder.kind, reminder.email, reminder.subject)
                 )
-        for workshop in workshops_over(tenant, today, now):
+        for workshop in workshops_over(tenant, before=today):
             counts["workshops_ended"] += 1
             if planned is not None:
                 planned.append(Planned(tenant.slug, "workshops_ended", "", workshop.title))
@@ -352,7 +331,7 @@ def _remind_tenant(
     if messages:
         _store_together(messages)
         db.session.commit()
-    for workshop in workshops_over(tenant, today, now):
+    for workshop in workshops_over(tenant, before=today):
         if end_workshop(workshop):
             counts["workshops_ended"] += 1
             if planned is not None:
@@ -367,18 +346,16 @@ def send_reminders(
     tenants: Iterable[Tenant] | None = None,
     dry_run: bool = False,
     planned: list[Planned] | None = None,
-    now: datetime | None = None,
 ) -> dict[str, int]:
     """Send the day's reminders in every tenant; answer how many of each kind went out.
 
     ``today`` is the day the run takes as today (reminders are due by it); workshops are
-    ended only once over by ``now``, the real clock (the current time when not given), even
-    when ``today`` is later. ``dry_run``: send and change nothing, count what would be done.
+    ended only once over by the real clock (``portal.workshops.closing``), even when
+    ``today`` is later. ``dry_run``: send and change nothing, count what would be done.
     ``planned`` (a list) gets each mail sent and each workshop ended, or that would be.
     Links in the mails are absolute, built for ``PORTAL_BASE_URL`` (or the local server).
     ``on_tenant`` is called after each tenant (for a progress bar).
     """
-    now = now or datetime.now(UTC)
     counts = dict.fromkeys(COUNTS, 0)
     if tenants is None:
         with unscoped():
@@ -388,9 +365,7 @@ def send_reminders(
         g.cli_actor = "send-reminders"
         for tenant in tenants:
             with tenant_scope(tenant.id):
-                _remind_tenant(
-                    tenant, today, days, counts, now=now, dry_run=dry_run, planned=planned
-                )
+                _remind_tenant(tenant, today, days, counts, dry_run=dry_run, planned=planned)
             counts["tenants"] += 1
             if on_tenant is not None:
                 on_tenant(tenant)

@@ -470,15 +470,28 @@ def test_hook_registration_changed(rec_process):
 
 
 def test_hook_workshop_ended(rec_process):
+    from datetime import datetime, timedelta
+
+    import time_machine
+
+    from portal.errors import ServiceError
     from portal.tenancy import tenant_scope
-    from portal.workshops import services as workshops
+    from portal.workshops import closing
     from portal.workshops.models import Workshop
 
     app, _client, tenant, ids = rec_process
     with app.test_request_context(), tenant_scope(tenant.id):
         workshop = db.session.get(Workshop, ids["workshop"])
-        assert workshops.end_workshop(workshop) is True
-        assert workshops.end_workshop(workshop) is False  # once only
+        with pytest.raises(ServiceError):  # in five days: not over, so not ended
+            closing.end_workshop(workshop)
+    assert ("workshop_ended", ("Kick-off",)) not in recorder.calls
+    with time_machine.travel(datetime.now().astimezone() + timedelta(days=6), tick=False):
+        with app.app_context():
+            assert closing.close_ended()["workshops_ended"] == 1  # the schedule's job
+            assert closing.close_ended()["workshops_ended"] == 0  # once only
+        with app.test_request_context(), tenant_scope(tenant.id):
+            workshop = db.session.get(Workshop, ids["workshop"])
+            assert closing.end_workshop(workshop) is False
     assert recorder.calls.count(("workshop_ended", ("Kick-off",))) == 1
 
 

@@ -323,11 +323,13 @@ def test_a_workshop_ends_at_its_end_time_in_the_regions_time_zone(app, region):
     run_as_of = day + timedelta(days=1)
 
     def ended_at(hour, minute, zone):
+        import time_machine
+
         from portal.reminders import send_reminders
 
         now = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone))
-        with app.app_context():
-            send_reminders(run_as_of, now=now)
+        with time_machine.travel(now, tick=False), app.app_context():
+            send_reminders(run_as_of)  # the real clock is now, whatever the run's today
         with app.app_context(), unscoped():
             ended = select(Workshop.id).where(Workshop.ended_at.is_not(None))
             return sorted(db.session.scalars(ended.order_by(Workshop.id)))

@@ -361,14 +361,15 @@ def plan_panels(plan, user) -> list[Panel]:
 
 
 def workshop_panels(workshop, user) -> list[Panel]:
-    """The joint actions decided at a programme's workshop, and (for those who may) a form
-    for one more: two queries."""
-    if workshop.programme_id is None or not may(user, "joint.view", workshop):
+    """The joint actions decided at a workshop (also once it no longer belongs to their
+    programme), and (for those who may, at a programme's workshop) a form for one more: two
+    queries at most."""
+    if not may(user, "joint.view", workshop):
         return []
     actions = db.session.scalars(
         select(JointAction).where(JointAction.workshop_id == workshop.id).order_by(JointAction.id)
     ).all()
-    programme = db.session.get(Programme, workshop.programme_id)
+    programme = db.session.get(Programme, workshop.programme_id) if workshop.programme_id else None
     can_create = programme is not None and may(user, "joint.create", programme)
     if not actions and not can_create:
         return []

@@ -56,6 +56,11 @@ def make_celery(app: Flask) -> Celery:
                 "task": "portal.reminders.daily",
                 "schedule": crontab(minute=0, hour=int(config.get("REMINDERS_HOUR", 6))),
             },
+            # Workshops close by the real clock, soon after their end time.
+            "close-ended-workshops": {
+                "task": "portal.workshops.close_ended",
+                "schedule": crontab(minute="*/15"),
+            },
         },
     )
     celery.set_default()
@@ -83,3 +88,9 @@ def _register_tasks(celery: Celery) -> None:
         from portal.reminders import send_reminders
 
         return send_reminders(date.today())
+
+    @celery.task(name="portal.workshops.close_ended")
+    def close_ended_workshops() -> dict[str, int]:
+        from portal.workshops.closing import close_ended
+
+        return close_ended()

@@ -69,11 +69,18 @@ class ActionForm(VersionedForm, FlaskForm):
         validators=[Optional(), NumberRange(min=0.01, max=1000)],
         description=_l("How much the action counts in the plan's progress; 1 is normal."),
     )
+    workshop_id = SelectField(
+        _l("Decided at workshop"),
+        coerce=_none_if_empty,
+        validators=[Optional()],
+        description=_l("The workshop where the action was decided, if it was."),
+    )
 
-    def __init__(self, *args, people=(), cluster_choices=(), **kwargs):
+    def __init__(self, *args, people=(), cluster_choices=(), workshops=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.owner_id.choices = [("", _l("Nobody yet"))] + [(str(i), n) for i, n in people]
         self.clusters.choices = list(cluster_choices)
+        self.workshop_id.choices = [("", _l("No workshop"))] + [(str(i), n) for i, n in workshops]
 
     def values(self) -> dict:
         return {
@@ -86,6 +93,7 @@ class ActionForm(VersionedForm, FlaskForm):
             "progress": self.progress.data or 0,
             "priority": self.priority.data,
             "weight": float(self.weight.data) if self.weight.data is not None else 1.0,
+            "workshop_id": int(self.workshop_id.data) if self.workshop_id.data else None,
         }
 
 

@@ -227,6 +227,21 @@ def _check_owner(owner_id: int | None, tenant_id: int, current: int | None = Non
         )
 
 
+def _check_workshop(workshop_id: int | None, tenant_id: int, current: int | None = None) -> None:
+    """The workshop an action was decided at is one of the region's (``current``, the one
+    the action names, may stay)."""
+    from portal.workshops.models import Workshop
+
+    if workshop_id is None or workshop_id == current:
+        return
+    found = db.session.scalar(
+        select(Workshop.id).where(Workshop.id == workshop_id, Workshop.tenant_id == tenant_id)
+    )
+    if found is None:
+        message = _("There is no workshop with the id %(id)d in this region.", id=workshop_id)
+        raise ServiceError(message, {"workshop_id": [message]})
+
+
 def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
     if "status" in values and values["status"] is not None:
         values["status"] = ActionStatus(values["status"])
@@ -272,6 +287,7 @@ def create_action(
         require(user, "plan.manage", plan)
     values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
     _check_owner(values.get("owner_id"), plan.tenant_id)
+    _check_workshop(values.get("workshop_id"), plan.tenant_id)
     action = Action(tenant_id=plan.tenant_id, plan_id=plan.id, **values)
     db.session.add(action)
     db.session.flush()
@@ -304,6 +320,8 @@ def update_action(
         values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
         if "owner_id" in values:
             _check_owner(values["owner_id"], action.tenant_id, current=action.owner_id)
+        if "workshop_id" in values:
+            _check_workshop(values["workshop_id"], action.tenant_id, current=action.workshop_id)
         changes = apply_changes(action, values)
         if cluster_ids is not None:
             before = sorted(c.id for c in action.clusters)

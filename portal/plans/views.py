@@ -3,7 +3,8 @@ the action page with comments, attachments and history; "my work"."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -20,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster
@@ -293,10 +294,31 @@ def delete(plan_id: int):
 # --- actions ----------------------------------------------------------------------------
 
 
-def _action_form(plan: Plan, owner_id: int | None = None, **kwargs) -> ActionForm:
-    """The owner is one of those who may edit the action, or the one it has (``owner_id``)."""
+def _workshop_choices(keep: int | None = None) -> list[tuple[int, str]]:
+    """The workshops an action may have been decided at: the region's held so far (today's
+    included, on the region's clock), newest first, and the one it names (``keep``)."""
+    today = datetime.now(ZoneInfo(g.tenant.timezone)).date()
+    held = Workshop.day <= today
+    rows = db.session.execute(
+        select(Workshop.id, Workshop.title, Workshop.day)
+        .where(or_(held, Workshop.id == keep) if keep else held)
+        .order_by(Workshop.day.desc(), Workshop.id.desc())
+    )
+    return [(wid, f"{title} · {format_date(day, 'medium')}") for wid, title, day in rows]
+
+
+def _action_form(
+    plan: Plan, owner_id: int | None = None, workshop_id: int | None = None, **kwargs
+) -> ActionForm:
+    """The owner is one of those who may edit the action, or the one it has (``owner_id``);
+    the workshop one held so far, or the one it has (``workshop_id``)."""
     people = services.people_choices(plan.tenant_id, owners=True, keep=owner_id)
-    return ActionForm(people=people, cluster_choices=cluster_choices(), **kwargs)
+    return ActionForm(
+        people=people,
+        cluster_choices=cluster_choices(),
+        workshops=_workshop_choices(keep=workshop_id),
+        **kwargs,
+    )
 
 
 @bp.route("/plans/<int:plan_id>/actions/new", methods=["GET", "POST"])
@@ -365,9 +387,10 @@ def action_detail(action_id: int):
 def action_edit(action_id: int):
     action = _action(action_id)
     require(current_user, "action.edit", action)
-    form = _action_form(action.plan, action.owner_id, obj=action)
+    form = _action_form(action.plan, action.owner_id, action.workshop_id, obj=action)
     if request.method == "GET":
         form.owner_id.data = str(action.owner_id) if action.owner_id else ""
+        form.workshop_id.data = str(action.workshop_id) if action.workshop_id else ""
         form.status.data, form.priority.data = action.status.value, action.priority.value
         form.clusters.data = [c.id for c in action.clusters]
         form.version.data = action.version

@@ -21,6 +21,9 @@ from portal.events import apply_changes, emit
 from portal.extensions import db
 from portal.permissions import require
 from portal.tenancy.models import Tenant
+
+# When a workshop is over and closing it: portal.workshops.closing (kept importable here).
+from portal.workshops.closing import end_workshop, ends_at  # noqa: F401
 from portal.workshops.models import (
     AgendaItem,
     Registration,
@@ -386,20 +389,6 @@ def set_minutes(user: User | None, workshop: Workshop, text: str) -> None:
             changes=changes,
             user=user,
         )
-
-
-def end_workshop(workshop: Workshop) -> bool:
-    """Mark the workshop over and tell plugins, once."""
-    if workshop.ended_at is not None:
-        return False
-    workshop.ended_at = datetime.now().astimezone()
-    db.session.commit()
-    emit("workshop_ended", workshop.tenant_id, workshop=workshop)
-    return True
-
-
-def ends_at(workshop: Workshop, tz: str) -> datetime:
-    return datetime.combine(workshop.day, workshop.end_time, tzinfo=ZoneInfo(tz))
 
 
 # --- calendar files ---------------------------------------------------------------------

@@ -34,14 +34,14 @@ from portal.files.models import StoredFile
 from portal.locking import form_status, saving
 from portal.permissions import may, require
 from portal.plans import services as plans
-from portal.plans.models import Plan
+from portal.plans.models import Action, Plan
 from portal.plugin_panels import panels_for
 from portal.programmes.models import Programme
 from portal.tenancy import get_or_404
 from portal.tenancy.web import public_in_tenant
 from portal.web.forms import show_service_error
 from portal.web.pagination import page_args, paginate
-from portal.workshops import services
+from portal.workshops import closing, services
 from portal.workshops.forms import (
     AgendaItemForm,
     AttendanceForm,
@@ -68,8 +68,7 @@ def _today() -> date:
 
 
 def _is_over(workshop: Workshop) -> bool:
-    tz = g.tenant.timezone
-    return services.ends_at(workshop, tz) <= datetime.now(ZoneInfo(tz))
+    return closing.is_over(workshop, g.tenant.timezone)
 
 
 def _programme_choices() -> list[tuple[int, str]]:
@@ -229,6 +228,19 @@ def _materials(workshop: Workshop) -> list[StoredFile]:
     )
 
 
+def _decided(workshop: Workshop) -> list[tuple[Action, str, str | None]]:
+    """The plans' actions decided at the workshop, with their plan's title and their owner's
+    name (one query): what anyone who may read actions sees of them, never a value."""
+    rows = db.session.execute(
+        select(Action, Plan.title, User.name)
+        .join(Plan, Plan.id == Action.plan_id)
+        .outerjoin(User, User.id == Action.owner_id)
+        .where(Action.workshop_id == workshop.id)
+        .order_by(Action.id)
+    ).all()
+    return [(a, plan, owner) for a, plan, owner in rows if may(current_user, "action.view", a)]
+
+
 def _plan_choices() -> list[tuple[int, str]]:
     """Plans the current user may add actions to (all of them for coordinators)."""
     from portal.i18n import PLAN_KIND_LABELS
@@ -319,6 +331,7 @@ def _render_detail(workshop: Workshop, status: int = 200, **forms):
         "waiting_position": waiting_position,
         "invites": invites,
         "materials": _materials(workshop),
+        "decided": _decided(workshop),
         "minutes_html": services.render_minutes(workshop.minutes_md),
         "is_over": _is_over(workshop),
         "today": _today(),
@@ -503,12 +516,15 @@ def minutes(workshop_id: int):
 def end(workshop_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.manage", workshop)
-    if not _is_over(workshop):
-        flash(_("A workshop can be closed once it is over."), "error")
-    elif services.end_workshop(workshop):
-        flash(_("The workshop is closed."), "success")
+    try:
+        closed = closing.end_workshop(workshop)  # refuses one that is not over yet
+    except ServiceError as exc:
+        flash(exc.message, "error")
     else:
-        flash(_("The workshop was already closed."), "info")
+        if closed:
+            flash(_("The workshop is closed."), "success")
+        else:
+            flash(_("The workshop was already closed."), "info")
     return redirect(_detail_url(workshop))
 
 
