@@ -183,3 +183,25 @@ def test_an_unreachable_broker_loses_nothing(make_app, world, smtp):
     with app.app_context():
         assert sweep()["sent"] == 1
     assert len(smtp.messages) == 1
+
+
+def test_without_a_broker_a_timer_retries_what_failed(make_app, world, smtp):
+    """The embedded mode's own sweeper (a thread of the web process): no cron, no worker."""
+    import time
+
+    from portal.jobs import start_sweeper, stop_sweeper
+
+    app = make_app(smtp.config() | {"MAIL_RETRY_DELAYS": [0], "OUTBOX_SWEEP_SECONDS": 0.2})
+    smtp.refuse = True
+    _forgot(app)
+    assert _messages(app)[0].status == Status.PENDING
+    smtp.refuse = False
+    start_sweeper(app)
+    try:
+        deadline = time.monotonic() + 20
+        while _messages(app)[0].status != Status.SENT:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        stop_sweeper(app)
+    assert len(smtp.messages) == 1

@@ -27,6 +27,15 @@ def control_socket_path(app, host: str, port: int) -> str:
     return os.path.join(folder, name)
 
 
+def _embedded_jobs(app) -> None:
+    """Without a broker, each server process retries failed mail and closes ended workshops
+    itself (portal.jobs)."""
+    from portal.jobs import broker, start_sweeper
+
+    if broker(app) is None:
+        start_sweeper(app)
+
+
 def serve_app(app, host: str, port: int, workers: int) -> None:
     """gunicorn when it is installed (Linux, macOS), else Werkzeug's threaded server."""
     # Flask's CLI pushed an app context for this command. Serving inside it would make
@@ -36,6 +45,7 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
         from gunicorn.app.base import BaseApplication
     except ImportError:
         click.echo("gunicorn is not installed; using the development server")
+        _embedded_jobs(app)
         fresh.run(app.run, host=host, port=port, threaded=True, use_reloader=False)
         return
 
@@ -54,6 +64,7 @@ def serve_app(app, host: str, port: int, workers: int) -> None:
 
         with app.app_context():
             db.engine.dispose(close=False)
+        _embedded_jobs(app)
         # The app's long-lived objects are never garbage: the collector need not walk them.
         gc.freeze()
 

@@ -8,7 +8,8 @@ Two modes, one outbox (:mod:`portal.mail`):
   cannot be reached loses nothing: the message waits in the outbox for the sweep.
 * Without one (the embedded default), the messages a request or a command committed are
   delivered in this process right after it (when its app context ends), and a timer thread
-  sweeps what failed. The demo needs nothing.
+  sweeps what failed and closes the workshops that are over (every 15 minutes, as the
+  schedule does). The demo needs nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ EXTENSION = "portal_jobs"
 
 
 def init_jobs(app: Flask) -> None:
-    state = {"celery": None, "sweeper": None}
+    state = {"celery": None, "sweeper": None, "stop": threading.Event()}
     app.extensions[EXTENSION] = state
     if app.config.get("BROKER_URL"):
         from portal.jobs.celery import make_celery
@@ -70,28 +71,47 @@ def hand_over(ids: list[int]) -> None:
         deliver(ids)
     except Exception:  # noqa: BLE001 - never break the response; the sweep tries again
         log.exception("delivering outbox messages %s failed; the sweep tries again", ids)
-    _start_sweeper(current_app._get_current_object())
+    start_sweeper(current_app._get_current_object())
 
 
-def _start_sweeper(app: Flask) -> None:
-    """Embedded mode: one daemon thread per process retries what failed, once a minute."""
+def start_sweeper(app: Flask) -> None:
+    """Embedded mode: one daemon thread per process retries what failed, once a minute, and
+    closes the workshops that are over. Started by ``portal serve`` and by the first delivery."""
     every = float(app.config.get("OUTBOX_SWEEP_SECONDS", 60) or 0)
     state = app.extensions[EXTENSION]
     if every <= 0 or state["sweeper"] is not None:
         return
     state["sweeper"] = thread = threading.Thread(
-        target=_sweep_forever, args=(app, every), name="portal-outbox-sweeper", daemon=True
+        target=_sweep_forever,
+        args=(app, every, state["stop"]),
+        name="portal-outbox-sweeper",
+        daemon=True,
     )
     thread.start()
 
 
-def _sweep_forever(app: Flask, every: float) -> None:
-    from portal.mail.delivery import sweep
+def stop_sweeper(app: Flask) -> None:
+    state = app.extensions[EXTENSION]
+    state["stop"].set()
+    if state["sweeper"] is not None:
+        state["sweeper"].join(timeout=30)
+        state["sweeper"] = None
 
-    while True:
-        time.sleep(every)
+
+CLOSE_EVERY = 15 * 60  # seconds: the schedule's "close-ended-workshops"
+
+
+def _sweep_forever(app: Flask, every: float, stop: threading.Event) -> None:
+    from portal.mail.delivery import sweep
+    from portal.workshops.closing import close_ended
+
+    closed_at = 0.0
+    while not stop.wait(every):
         try:
             with app.app_context():
                 sweep()
+                if time.monotonic() - closed_at >= CLOSE_EVERY:
+                    closed_at = time.monotonic()
+                    close_ended()  # idempotent: several processes may run it
         except Exception:  # noqa: BLE001 - keep sweeping
-            log.exception("outbox sweep failed")
+            log.exception("outbox sweep or closing workshops failed")
