@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from portal.benchmarking.indicators import IndicatorSet
     from portal.benchmarking.models import BenchmarkRound
     from portal.clusters.models import Cluster, MemberOrganisation
+    from portal.digest import DigestItem
     from portal.labels.scheme import LabelScheme
     from portal.plans.followups import FollowupTarget
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
-    from portal.reminders import Reminder
     from portal.tenancy.models import Tenant
     from portal.toolkit import MigrationBranch, NavItem, Panel
     from portal.workshops.models import Registration, Workshop
@@ -213,10 +213,16 @@ def workshop_ended(workshop: Workshop) -> None:
 
 
 @hookspec
-def reminders(tenant: Tenant, today: date) -> list[Reminder]:
-    """Mails for ``portal send-reminders`` to send today (``toolkit.Reminder``): each is sent
-    once per ``key`` (unique across tenants: include the tenant id) and only to active people
-    who keep reminders on, in the tenant."""
+def reminders(tenant: Tenant, today: date) -> list[DigestItem]:
+    """Items for the people's daily digests, sent by ``portal send-reminders``
+    (``toolkit.DigestItem``: the person, the section heading, a title linking to its page, a
+    detail and a day, all in the person's language). The core puts them into each person's one
+    digest of the day in the tenant, under their section heading, for active people of the tenant
+    who keep the digest on and have not had that day's digest yet (``toolkit.receives_digest``,
+    the SQL condition to find them by). An item with a ``key`` is reminded once per person and
+    key (unique across tenants); one without is listed each time it is answered (the plugin
+    keeps track, e.g. marks news as told: in the session, never committed; the core commits the
+    marks with the digest or rolls them back)."""
 
 
 @hookspec

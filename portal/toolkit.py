@@ -42,6 +42,7 @@ from portal.benchmarking.indicators import pick as pick_text
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
 from portal.db import Timestamped
+from portal.digest import DigestItem, receives_digest, reminder_link
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.imports.cells import parse_date, parse_float, parse_int
@@ -89,7 +90,6 @@ from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv
 from portal.privacy.policy import ValuesView, values_view
 from portal.privacy.pseudonyms import cluster_pseudonyms
 from portal.programmes.models import Programme, ProgrammeCluster
-from portal.reminders import Reminder, reminder_footer, reminder_link
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.web.forms import UpToThisYear
@@ -110,8 +110,8 @@ __all__ = [
     "ComparisonKind",
     "FINDING_FIELDS",
     "FollowupTarget",
-    "Reminder",
-    "reminder_footer",
+    "DigestItem",
+    "receives_digest",
     "receives_mail",
     "notify",
     "compose",

@@ -596,10 +596,18 @@ def test_hook_reminders(rec):
     with app.app_context():
         counts = send_reminders(date(2026, 11, 23))
         again = send_reminders(date(2026, 11, 23))
-        mails = db.session.scalars(
-            select(OutboxMessage.recipient).where(OutboxMessage.subject == "Digest")
-        ).all()
-    # people of the tenant only (not the other tenant's coordinator), once per key
-    assert sorted(mails) == ["coord@a.example", "observer@a.example"]
-    assert counts["plugin"] == 2 and again["plugin"] == 0 and again["already_sent"] == 2
+        mails = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.recipient)).all()
+        sent = [(m.recipient, m.kind, m.body, m.html) for m in mails]
+    # people of the tenant only (not the other tenant's coordinator), each item once, in the
+    # person's one digest of the day: a section under the plugin's heading, linked
+    assert [m[:2] for m in sent] == [
+        ("coord@a.example", "digest"),
+        ("observer@a.example", "digest"),
+    ]
+    for _to, _kind, body, html in sent:
+        assert "Recorder\n--------\n- Recorded item\n" in body
+        assert "http://127.0.0.1:5000/nordland/recorder" in body
+        assert ">Recorder</h2>" in html and ">Recorded item</a>" in html
+    assert counts["plugin"] == 2 and counts["digests"] == 2
+    assert again["plugin"] == 0 and again["digests"] == 0  # told today: left out
     assert ("reminders", ("nordland", "2026-11-23")) in recorder.calls

@@ -1,4 +1,4 @@
-"""The daily digest of joint actions, through the core's reminder run."""
+"""The joint actions' sections of the people's daily digest, through the core's reminder run."""
 
 from __future__ import annotations
 
@@ -67,11 +67,25 @@ def _send(app, today):
 
 
 def _mails(app):
+    """The digests sent."""
     with app.app_context():
         return [
             (m.recipient, m.subject, m.body)
-            for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            for m in db.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == "digest")
+                .order_by(OutboxMessage.id)
+            )
         ]
+
+
+def _counted_send(app, today):
+    """A run and the statements it ran (not the delivery of its mails afterwards)."""
+    from portal.reminders import send_reminders
+
+    with app.app_context(), count_queries(app) as statements:
+        counts = send_reminders(today)
+    return counts, statements
 
 
 def _notices(app):
@@ -107,25 +121,38 @@ def test_a_digest_lists_the_news_and_the_joint_actions_due(app, forum):
     _action(app, a, pid, [world["c2"].id], "Not ours", TODAY + timedelta(days=1))
     _move(app, a, far, "planned")
     counts = _send(app, TOMORROW)
-    assert counts["plugin"] == 1  # c1's manager; c2 has none, the coordinator made the change
+    # c1's manager; c2 has none, the coordinator made the change
+    assert counts["digests"] == 1 and counts["plugin"] == 3  # the news and two actions due
     ((to, subject, body),) = _mails(app)
     assert to == "manager@a.example"
-    assert subject == f"Joint actions: your digest of {format_date(TOMORROW, 'long', 'en')}"
-    assert "The status of “Member services” is now Planned." in body
+    assert subject == f"Your digest of {format_date(TOMORROW, 'long', 'en')}: 3 reminders"
+    assert "News about your joint actions\n" in body
+    assert "- The status of “Member services” is now Planned." in body
     assert f"http://127.0.0.1:5000/nordland/joint/actions/{far}" in body
-    assert "Due within 7 days or overdue:" in body
-    assert "“Joint branding” is due on" in body
+    assert "Joint actions due within 7 days or overdue\n" in body
+    assert body.index("News about") < body.index("Joint actions due within")
+    day = format_date(TODAY + timedelta(days=3), "long", "en")
+    assert f"- Joint branding ({day})\n  http" in body
     assert f"/nordland/joint/actions/{due}" in body
-    assert "“Joint survey” was due on" in body and "is not done yet" in body
+    assert "- Joint survey (" in body and "Overdue: not done yet" in body
     assert f"/nordland/joint/actions/{late}" in body
     for absent in ("Finished", "Dropped", "Not ours"):
         assert absent not in body
-    assert "You get these reminders because they are switched on" in body
+    assert "You get this daily digest because" in body
     manager_id = process.manager_id
     assert _notices(app) == [(manager_id, "status", "planned", TOMORROW)]
     with app.app_context(), unscoped():
-        keys = [r.key for r in db.session.scalars(select(ReminderSent))]
-    assert keys == [f"joint-digest:{a}:{manager_id}:{TOMORROW.isoformat()}"]
+        keys = sorted(r.key for r in db.session.scalars(select(ReminderSent)))
+    assert keys == [
+        f"digest:{a}:{TOMORROW.isoformat()}",
+        f"joint-due:{due}:{(TODAY + timedelta(days=3)).isoformat()}",
+        f"joint-overdue:{late}:{(TODAY - timedelta(days=2)).isoformat()}",
+    ]
+    # Each joint action once while it is due, once when it is overdue: not every day.
+    assert _send(app, TOMORROW + timedelta(days=1))["digests"] == 0
+    overdue = _send(app, TODAY + timedelta(days=4))
+    assert overdue["digests"] == 1 and overdue["plugin"] == 1
+    assert "- Joint branding (" in _mails(app)[-1][2]
 
 
 def test_at_most_one_digest_a_day_and_no_news_is_lost(app, forum):
@@ -160,7 +187,10 @@ def test_a_dry_run_marks_no_news_and_sends_nothing(app, forum):
     with app.app_context():
         counts = send_reminders(TODAY, dry_run=True, planned=planned)
     assert counts["plugin"] == 1
-    assert [(p.kind, p.email) for p in planned] == [("plugin", "manager@a.example")]
+    assert [(p.kind, p.email) for p in planned] == [("digest", "manager@a.example")]
+    assert planned[0].items == (
+        "News about your joint actions: The status of “Joint branding” is now Planned.",
+    )
     assert _mails(app) == [] and [n[3] for n in _notices(app)] == [None]  # not marked
     assert _send(app, TODAY)["plugin"] == 1
     assert len(_mails(app)) == 1 and [n[3] for n in _notices(app)] == [TODAY]
@@ -186,11 +216,12 @@ def test_the_digest_speaks_each_persons_language(app, forum):
     action = _action(app, a, process.programme_id, [world["c1"].id], "Joint branding", TOMORROW)
     _move(app, a, action, "planned")
     _set_user(app, "manager@a.example", locale="nb")
-    assert _send(app, TOMORROW)["plugin"] == 1
+    assert _send(app, TOMORROW)["digests"] == 1
     ((_to, subject, body),) = _mails(app)
     assert format_date(TOMORROW, "long", "nb") in subject
     assert "Planlagt" in body  # the status, worded in Norwegian
-    assert "Du får disse påminnelsene" in body  # the standard footer
+    assert "Nytt om dine felles tiltak" in body  # the section's heading
+    assert "Du får dette daglige sammendraget" in body  # why, in the layout's footer
 
 
 def test_switched_off_or_inactive_people_get_none_and_keep_their_news(app, forum):
@@ -205,7 +236,7 @@ def test_switched_off_or_inactive_people_get_none_and_keep_their_news(app, forum
     assert _send(app, TOMORROW)["plugin"] == 0 and _mails(app) == []
     _set_user(app, "manager@a.example", active=True)
     later = TOMORROW + timedelta(days=1)
-    assert _send(app, later)["plugin"] == 1
+    assert _send(app, later)["digests"] == 1
     assert "is now Planned" in _mails(app)[0][2]
 
 
@@ -248,7 +279,7 @@ def test_other_regions_get_none_of_it(app, world, forum, factory):
     action = _action(app, a, process.programme_id, [world["c1"].id], "Joint branding", TOMORROW)
     _move(app, a, action, "planned")
     b = _other_region(app, world, factory, "manager@b.example")  # the plugin is off in b
-    assert _send(app, TOMORROW)["plugin"] == 1
+    assert _send(app, TOMORROW)["digests"] == 1
     assert [m[0] for m in _mails(app)] == ["manager@a.example"]
     assert "Bravo" not in _mails(app)[0][2]
     with app.app_context(), unscoped():  # b's news waits until b switches the plugin on
@@ -258,7 +289,7 @@ def test_other_regions_get_none_of_it(app, world, forum, factory):
     assert waiting == [None]
     factory.enable_plugin(b, "joint")
     later = TOMORROW + timedelta(days=1)
-    assert _send(app, later)["plugin"] == 2  # a's manager (due, overdue now) and b's
+    assert _send(app, later)["digests"] == 2  # a's manager (due, overdue now) and b's
     mails = {m[0]: m[2] for m in _mails(app)[1:]}
     assert "Bravo secret action" in mails["manager@b.example"]
     assert "/bravo/joint/actions/" in mails["manager@b.example"]
@@ -273,11 +304,12 @@ def test_a_person_of_two_regions_gets_one_digest_from_each(app, world, forum, fa
     b = _other_region(app, world, factory, "manager@a.example")
     factory.enable_plugin(b, "joint")
     counts = _send(app, TOMORROW)
-    assert counts["plugin"] == 2 and counts["conflicts"] == 0
+    assert counts["digests"] == 2 and counts["conflicts"] == 0
     bodies = sorted(m[2] for m in _mails(app))
     assert sum("Bravo secret action" in body for body in bodies) == 1
     assert sum("Joint branding" in body for body in bodies) == 1
-    assert _send(app, TOMORROW)["plugin"] == 0
+    again = _send(app, TOMORROW)
+    assert again["digests"] == 0 and again["plugin"] == 0
 
 
 def test_queries_do_not_grow_with_actions_notices_or_people(app, world, forum, factory):
@@ -286,8 +318,8 @@ def test_queries_do_not_grow_with_actions_notices_or_people(app, world, forum, f
     c1, c2 = world["c1"].id, world["c2"].id
     first = _action(app, a, process.programme_id, [c1], "First", TOMORROW)
     _move(app, a, first, "planned")
-    with count_queries(app) as few:
-        assert _send(app, TOMORROW)["plugin"] == 1
+    counts, few = _counted_send(app, TOMORROW)
+    assert counts["digests"] == 1
     for i in range(3):
         factory.user(
             f"manager{i}@a.example",
@@ -305,8 +337,29 @@ def test_queries_do_not_grow_with_actions_notices_or_people(app, world, forum, f
         _move(app, a, action_id, "planned")
     with app.app_context(), unscoped():  # a fresh start: everything goes out again
         db.session.execute(delete(ReminderSent))
+        db.session.execute(delete(OutboxMessage))
         db.session.execute(update(JointNotice).values(digested_on=None))
         db.session.commit()
-    with count_queries(app) as many:
-        assert _send(app, TOMORROW)["plugin"] == 4  # c1's manager and c2's three
+    counts, many = _counted_send(app, TOMORROW)
+    assert counts["digests"] == 4  # c1's manager and c2's three
     assert len(many) == len(few), "\n".join(s[:90] for s in many)
+
+
+def test_news_stays_unmarked_when_another_run_claimed_the_day(app, forum):
+    """The marks are committed with the claims and the mail, or not at all."""
+    from portal.mail.services import send_mail
+
+    world, process = forum
+    a = world["a"].id
+    first = _action(app, a, process.programme_id, [world["c1"].id], "Joint branding")
+    _move(app, a, first, "planned")
+    _backdate(app)
+    with app.app_context():  # another run's digest of the day, for the same person
+        key = f"digest:{a}:{process.manager_id}:{TODAY.isoformat()}"
+        send_mail("manager@a.example", "Another run's", "body", kind="digest", key=key)
+        db.session.commit()
+    counts = _send(app, TODAY)
+    assert counts["conflicts"] == 1 and counts["digests"] == 0
+    assert [n[3] for n in _notices(app)] == [None]  # the news waits for the next digest
+    assert _send(app, TOMORROW)["digests"] == 1
+    assert "is now Planned" in _mails(app)[-1][2]

@@ -1,4 +1,5 @@
-"""Reminders by e-mail: due soon, overdue, workshops tomorrow; once each; workshops ended."""
+"""Reminders by e-mail: one digest per person and day (due soon, overdue, workshops tomorrow,
+labels lapsing); each item once; workshops ended."""
 
 from __future__ import annotations
 
@@ -138,12 +139,16 @@ def _send(app, today=TODAY, days=3):
         return send_reminders(today, days)
 
 
-def _mails(app):
+def _digests(app):
     with app.app_context():
-        return [
-            (m.recipient, m.subject, m.body)
-            for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-        ]
+        return db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "digest").order_by(OutboxMessage.id)
+        ).all()
+
+
+def _mails(app):
+    """The digests sent (not other mail, such as a workshop's confirmation)."""
+    return [(m.recipient, m.subject, m.body) for m in _digests(app)]
 
 
 def _keys(app):
@@ -151,6 +156,35 @@ def _keys(app):
         return sorted(
             (r.user_id, r.key, r.sent_on) for r in db.session.scalars(select(ReminderSent))
         )
+
+
+def _digest_claim(tenant, day=TODAY):
+    return f"digest:{tenant.id}:{day.isoformat()}"
+
+
+def _html(app):
+    with app.app_context():
+        return [
+            m.html for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+
+
+def _fresh_start(app):
+    """Forget what was reminded and sent: the next run sends everything again."""
+    with app.app_context(), unscoped():
+        db.session.query(ReminderSent).delete()
+        db.session.query(OutboxMessage).delete()
+        db.session.commit()
+
+
+def _counted_send(app, today=TODAY, days=3):
+    """A run and the statements it ran (not the delivery of its mails when its app context
+    ends: that is the outbox's job, per message)."""
+    from portal.reminders import send_reminders
+
+    with app.app_context(), count_queries(app) as statements:
+        counts = send_reminders(today, days)
+    return counts, statements
 
 
 def test_due_soon_and_overdue_actions(app, region):
@@ -169,17 +203,31 @@ def test_due_soon_and_overdue_actions(app, region):
     )
     counts = _send(app)
     assert counts["due_soon"] == 1 and counts["overdue"] == 1 and counts["workshop"] == 0
+    assert counts["digests"] == 2
     mails = _mails(app)
     assert [m[0] for m in mails] == ["coord@a.example", "member@a.example"]  # by due date
     late_mail = mails[0]
-    assert late_mail[1] == "Overdue: Book the venue"
-    assert "Growth plan" in late_mail[2] and "http://127.0.0.1:5000/nordland/" in late_mail[2]
-    with app.app_context():
-        stored = db.session.scalars(select(OutboxMessage)).all()
-        assert all(m.created_at is not None and m.transport == "log" for m in stored)
+    day = format_date(TODAY, "long", locale="en")
+    assert late_mail[1] == f"Your digest of {day}: 1 reminder"
+    assert "Overdue\n-------\n- Book the venue (" in late_mail[2]
+    assert "Plan: Growth plan" in late_mail[2]
+    assert f"http://127.0.0.1:5000/nordland/actions/{overdue}" in late_mail[2]
+    assert "Write the report" not in late_mail[2]  # the owner's only
+    stored = _digests(app)
+    assert all(m.created_at is not None and m.transport == "log" for m in stored)
+    assert all(m.status == "sent" for m in stored)  # handed over after the commit, delivered
+    assert [m.key for m in stored] == [
+        f"digest:{region.tenant.id}:{p.coord.id}:{TODAY.isoformat()}",
+        f"digest:{region.tenant.id}:{p.member.id}:{TODAY.isoformat()}",
+    ]
+    html = _html(app)[0]
+    assert f'href="http://127.0.0.1:5000/nordland/actions/{overdue}"' in html
+    assert ">Book the venue</a>" in html and "Nordland Forum" in html
     soon_mail = mails[1]
-    assert "Write the report" in soon_mail[1]
-    # In the owner's language (Norwegian here): the date at least.
+    assert "Write the report" in soon_mail[2]
+    # In the owner's language (Norwegian here): the subject, the heading, the date.
+    assert format_date(TODAY, "long", locale="nb") in soon_mail[1]
+    assert "Frist snart" in soon_mail[2]
     assert format_date(TODAY + timedelta(days=2), "long", locale="nb") in soon_mail[2]
     assert _keys(app) == sorted(
         [
@@ -193,6 +241,8 @@ def test_due_soon_and_overdue_actions(app, region):
                 f"action-due:{due_soon}:{(TODAY + timedelta(days=2)).isoformat()}",
                 TODAY,
             ),
+            (p.coord.id, _digest_claim(region.tenant), TODAY),
+            (p.member.id, _digest_claim(region.tenant), TODAY),
         ]
     )
 
@@ -206,22 +256,26 @@ def test_each_reminder_goes_out_once(app, region):
         ("Write the report", p.coord.id, TODAY + timedelta(days=1), "planned"),
     )
     assert _send(app)["due_soon"] == 1
-    again = _send(app)
-    assert again["due_soon"] == 0 and again["already_sent"] == 1
+    again = _send(app)  # the same day: the person had the day's digest
+    assert again["due_soon"] == 0 and again["digests"] == 0
     assert len(_mails(app)) == 1
+    tomorrow = _send(app, today=TODAY + timedelta(days=1))  # still due soon: told already
+    assert tomorrow["already_sent"] == 1 and tomorrow["digests"] == 0
     # Once past due, it is reminded of as overdue (once), not as due soon again.
     later = TODAY + timedelta(days=3)
     assert _send(app, today=later)["overdue"] == 1
     assert _send(app, today=later)["overdue"] == 0
     assert len(_mails(app)) == 2
-    # A new due date is a new reminder.
+    # A new due date is a new reminder (in the next day's digest: today's went out).
     from portal.plans.models import Action
     from portal.plans.services import update_action
 
     with app.test_request_context(), tenant_scope(region.tenant.id):
         action = db.session.get(Action, action_id)
-        update_action(None, action, {"due_date": later + timedelta(days=1)}, expected_version=None)
-    assert _send(app, today=later)["due_soon"] == 1
+        update_action(None, action, {"due_date": later + timedelta(days=2)}, expected_version=None)
+    assert _send(app, today=later)["due_soon"] == 0
+    assert _send(app, today=later + timedelta(days=1))["due_soon"] == 1
+    assert len(_mails(app)) == 3
 
 
 def test_no_reminders_when_switched_off(app, region, client):
@@ -255,14 +309,19 @@ def test_workshop_tomorrow(app, region):
     tomorrow = _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
     _workshop(app, region.tenant, TODAY + timedelta(days=2), title="Later", register=[p.coord.id])
     counts = _send(app)
-    assert counts["workshop"] == 1
+    assert counts["workshop"] == 1 and counts["digests"] == 1
     (mail,) = _mails(app)
-    assert mail[0] == "coord@a.example" and mail[1] == "Tomorrow: Benchmarking day"
+    assert mail[0] == "coord@a.example" and mail[1].endswith(": 1 reminder")
+    assert "Your workshops tomorrow\n" in mail[2] and "- Benchmarking day (" in mail[2]
+    assert "Later" not in mail[2]
     assert "09:00" in mail[2] and "Bodø" in mail[2]
-    assert "http://127.0.0.1:5000/nordland/" in mail[2]
-    assert _keys(app) == [
-        (p.coord.id, f"workshop:{tomorrow}:{(TODAY + timedelta(days=1)).isoformat()}", TODAY)
-    ]
+    assert f"http://127.0.0.1:5000/nordland/workshops/{tomorrow}" in mail[2]
+    assert _keys(app) == sorted(
+        [
+            (p.coord.id, f"workshop:{tomorrow}:{(TODAY + timedelta(days=1)).isoformat()}", TODAY),
+            (p.coord.id, _digest_claim(region.tenant), TODAY),
+        ]
+    )
     assert _send(app)["workshop"] == 0 and len(_mails(app)) == 1
 
 
@@ -357,11 +416,14 @@ def test_a_dry_run_sends_nothing_and_changes_nothing(app, region, rec):
     result = runner.invoke(args=["send-reminders", "--dry-run"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "[nordland] would send to coord@a.example: Overdue: Book the venue" in lines
-    assert "[nordland] would send to coord@a.example: Tomorrow: Benchmarking day" in lines
-    assert any(
-        line.startswith("[nordland] would send to member@a.example: ") for line in lines
-    )  # in Norwegian, the member's language
+    day = format_date(TODAY, "long", locale="en")
+    at = lines.index(f"[nordland] would send to coord@a.example: Your digest of {day}: 2 reminders")
+    assert lines[at + 1 : at + 3] == [  # one digest with both
+        "    - Overdue: Book the venue",
+        "    - Your workshops tomorrow: Benchmarking day",
+    ]
+    assert "[nordland] would send to member@a.example: " in result.output
+    assert format_date(TODAY, "long", locale="nb") in result.output  # the member's language
     assert "[nordland] would end the workshop “Over”" in lines
     assert "1 due soon, 1 overdue, 1 workshop" in result.output
     assert "1 workshops ended" in result.output
@@ -374,9 +436,10 @@ def test_a_dry_run_sends_nothing_and_changes_nothing(app, region, rec):
     assert again.output == result.output
     real = runner.invoke(args=["send-reminders"])
     assert "1 due soon, 1 overdue, 1 workshop" in real.output and "dry run" not in real.output
-    assert len(_mails(app)) == 3 and rec.ended == [past]
+    assert "2 digests sent" in real.output
+    assert len(_mails(app)) == 2 and rec.ended == [past]
     after = runner.invoke(args=["send-reminders", "--dry-run"])
-    assert "would" not in after.output and "(3 sent before" in after.output
+    assert "would" not in after.output and "0 digests" in after.output
 
 
 def test_every_tenant_is_covered(app, region):
@@ -393,15 +456,17 @@ def test_every_tenant_is_covered(app, region):
     assert sorted(m[0] for m in _mails(app)) == ["coord@a.example", "coord@b.example"]
     with app.app_context(), unscoped():
         tenants = {r.key: r.tenant_id for r in db.session.scalars(select(ReminderSent))}
-    assert sorted(tenants.values()) == sorted([region.tenant.id, region.other.id])
+    assert tenants[_digest_claim(region.tenant)] == region.tenant.id
+    assert tenants[_digest_claim(region.other)] == region.other.id
+    assert sorted(set(tenants.values())) == sorted([region.tenant.id, region.other.id])
 
 
 def test_queries_do_not_grow_with_actions_or_people(app, region):
     p = region.people
     _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
     _actions(app, region.tenant, region.plan_id, ("First", p.coord.id, TODAY, "planned"))
-    with count_queries(app) as few:
-        assert _send(app)["due_soon"] == 1
+    counts, few = _counted_send(app)
+    assert counts["due_soon"] == 1 and counts["digests"] == 1
     owners = [p.coord.id, p.member.id]
     _actions(
         app,
@@ -412,14 +477,90 @@ def test_queries_do_not_grow_with_actions_or_people(app, region):
             for i in range(30)
         ],
     )
-    with app.app_context(), unscoped():  # a fresh start: the run sends everything again
-        db.session.query(ReminderSent).delete()
-        db.session.commit()
-    with count_queries(app) as many:
-        counts = _send(app)
-    assert counts["due_soon"] == 31 and counts["workshop"] == 1
+    _fresh_start(app)
+    counts, many = _counted_send(app)
+    assert counts["due_soon"] == 31 and counts["workshop"] == 1 and counts["digests"] == 2
     assert len(many) == len(few), "\n".join(s[:90] for s in many)
     assert len(few) < 20
+
+
+def test_two_hundred_overdue_actions_are_one_mail(app, region):
+    """The flood this replaced: one overdue mail per action. Now the owner gets one digest
+    that lists the first MAX_ITEMS and links to the rest; each action is reminded once, and a
+    second run the same day sends nothing."""
+    from portal.digest import MAX_ITEMS
+
+    p = region.people
+    _actions(
+        app,
+        region.tenant,
+        region.plan_id,
+        *[
+            (f"Action {i}", p.coord.id, TODAY - timedelta(days=1 + i % 30), "in_progress")
+            for i in range(200)
+        ],
+    )
+    counts = _send(app)
+    assert counts["overdue"] == 200 and counts["digests"] == 1
+    ((to, subject, body),) = _mails(app)
+    assert to == "coord@a.example" and subject.endswith(": 200 reminders")
+    assert body.count("\n- Action ") == MAX_ITEMS
+    assert f"… and {200 - MAX_ITEMS} more: http://127.0.0.1:5000/nordland/my-work" in body
+    html = _html(app)[0]
+    assert html.count('">Action ') == MAX_ITEMS
+    assert 'href="http://127.0.0.1:5000/nordland/my-work"' in html
+    assert len(_keys(app)) == 200 + 1  # every action, and the day's digest
+    again = _send(app)
+    assert again["digests"] == 0 and again["overdue"] == 0
+    assert len(_mails(app)) == 1 and len(_keys(app)) == 201
+    later = _send(app, TODAY + timedelta(days=1))  # nothing new: no mail
+    assert later["digests"] == 0 and later["already_sent"] == 200 and len(_mails(app)) == 1
+
+
+def test_one_digest_with_a_section_per_kind_as_each_person_chose(app, region, manager):
+    p = region.people
+    _actions(app, region.tenant, region.plan_id, ("Book the venue", p.coord.id, TODAY, "planned"))
+    _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
+    _label(app, region.tenant, region.cluster.id, add_months(TODAY, 1))
+    counts = _send(app)
+    assert counts["digests"] == 2  # the coordinator's and the cluster manager's
+    assert counts["due_soon"] == 1 and counts["workshop"] == 1 and counts["label_expiry"] == 2
+    body = {m[0]: m[2] for m in _mails(app)}["coord@a.example"]
+    headings = ["Due soon\n", "Your workshops tomorrow\n", "Labels about to lapse\n"]
+    assert all(h in body for h in headings)
+    assert [body.index(h) for h in headings] == sorted(body.index(h) for h in headings)
+    # Tomorrow, with workshops switched off: only what is new and wanted.
+    _fresh_start(app)
+    with app.app_context(), unscoped():
+        choose_mail(db.session.get(User, p.coord.id), {"actions_due", "label_expiry"})
+        db.session.commit()
+    counts = _send(app)
+    assert counts["workshop"] == 0 and counts["due_soon"] == 1
+    body = {m[0]: m[2] for m in _mails(app)}["coord@a.example"]
+    assert "Book the venue" in body and "Benchmarking day" not in body
+    # None of it wanted: no mail at all.
+    _fresh_start(app)
+    with app.app_context(), unscoped():
+        choose_mail(db.session.get(User, p.coord.id), {"mentions", "digest"})
+        db.session.commit()
+    _send(app)
+    assert [m[0] for m in _mails(app)] == ["manager@a.example"]
+
+
+def test_a_run_that_finds_the_day_claimed_sends_and_claims_nothing(app, region):
+    """Claims and mails are one transaction: when another run got there first (here: its
+    digest is in the outbox), this run's region batch rolls back whole."""
+    from portal.mail.services import send_mail
+
+    p = region.people
+    _actions(app, region.tenant, region.plan_id, ("Book the venue", p.coord.id, TODAY, "planned"))
+    with app.app_context():
+        key = f"digest:{region.tenant.id}:{p.coord.id}:{TODAY.isoformat()}"
+        send_mail("coord@a.example", "Another run's digest", "body", kind="digest", key=key)
+        db.session.commit()
+    counts = _send(app)
+    assert counts["conflicts"] == 1 and counts["digests"] == 0 and counts["due_soon"] == 0
+    assert [m[1] for m in _mails(app)] == ["Another run's digest"] and _keys(app) == []
 
 
 def test_cli_sends_and_summarises(app, region):
@@ -481,12 +622,13 @@ def test_managers_and_coordinators_hear_at_6_3_and_1_months(app, region, manager
     label_id = _label(app, region.tenant, region.cluster.id, date(2027, 5, 10))
     assert _send(app, date(2026, 11, 9))["label_expiry"] == 0  # more than 6 months away
     counts = _send(app, date(2026, 11, 10))  # exactly 6 months before
-    assert counts["label_expiry"] == 2
+    assert counts["label_expiry"] == 2 and counts["digests"] == 2
     recipients = sorted(m[0] for m in _mails(app))
     assert recipients == ["coord@a.example", "manager@a.example"]
-    subject = _mails(app)[0][1]
-    assert "Bronze" in subject and "Arctic Minerals" in subject and "2027" in subject
-    assert f"/nordland/clusters/{region.cluster.id}/labels" in _mails(app)[0][2]
+    body = _mails(app)[0][2]
+    assert "Labels about to lapse\n" in body
+    assert "The Bronze label of Arctic Minerals (expires on May 10, 2027)" in body
+    assert f"/nordland/clusters/{region.cluster.id}/labels" in body
     assert _send(app, date(2026, 12, 1))["label_expiry"] == 0  # once per stage
     assert _send(app, date(2027, 2, 10))["label_expiry"] == 2  # 3 months
     assert _send(app, date(2027, 4, 10))["label_expiry"] == 2  # 1 month
@@ -494,7 +636,9 @@ def test_managers_and_coordinators_hear_at_6_3_and_1_months(app, region, manager
     assert _send(app, date(2027, 5, 11))["label_expiry"] == 0  # expired: nothing more
     with app.app_context(), unscoped():
         keys = sorted({r.key for r in db.session.scalars(select(ReminderSent))})
-    assert keys == [f"label-expiry:{label_id}:{m}" for m in (1, 3, 6)]
+    assert [k for k in keys if not k.startswith("digest:")] == [
+        f"label-expiry:{label_id}:{m}" for m in (1, 3, 6)
+    ]
 
 
 def test_a_renewed_label_gets_no_reminder(app, region, manager):
@@ -516,7 +660,9 @@ def test_reminders_speak_each_persons_language(app, region, manager):
     _label(app, region.tenant, region.cluster.id, date(2027, 1, 15))
     assert _send(app, NOV_22)["label_expiry"] == 3
     norwegian = next(m for m in _mails(app) if m[0] == "member@a.example")
-    assert "Bronse" in norwegian[1] and "utløper" in norwegian[1], norwegian[1]
+    assert "Bronse" in norwegian[2] and "utløper" in norwegian[2], norwegian[2]
+    english = next(m for m in _mails(app) if m[0] == "coord@a.example")
+    assert "Bronze" in english[2] and "Bronse" not in english[2]
 
 
 def test_other_regions_and_switched_off_people_get_nothing(app, region, manager):
@@ -529,14 +675,12 @@ def test_other_regions_and_switched_off_people_get_nothing(app, region, manager)
 
 def test_queries_do_not_grow_with_labels(app, region, manager):
     _label(app, region.tenant, region.cluster.id, date(2027, 1, 15))
-    with count_queries(app) as few:
-        _send(app, NOV_22)
+    _counts, few = _counted_send(app, NOV_22)
     more = [Factory(app).cluster(region.tenant, f"Cluster {i}") for i in range(6)]
     for cluster in more:
         _label(app, region.tenant, cluster.id, date(2027, 2, 15))
-    with app.app_context(), unscoped():
-        db.session.query(ReminderSent).delete()
-        db.session.commit()
-    with count_queries(app) as many:
-        assert _send(app, NOV_22)["label_expiry"] == 7 * 1 + 1  # coordinator x7, manager x1
+    _fresh_start(app)
+    counts, many = _counted_send(app, NOV_22)
+    assert counts["label_expiry"] == 7 * 1 + 1  # coordinator x7, manager x1
+    assert counts["digests"] == 2
     assert len(many) == len(few)

@@ -1,21 +1,25 @@
-"""Notices in words, and the daily digest mail of joint actions (the ``reminders`` hook).
+"""Notices in words, and the joint actions' sections of the daily digest (the ``reminders``
+hook).
 
 A notice is stored as a kind and a detail (:class:`portal_joint.models.JointNotice`) and worded
 here, in the reader's language, for the notices page and for the digest.
 
-The digest: at most one mail per person, region and day (key
-``joint-digest:<region>:<user>:<day>``), for the people of the region who keep reminders on. It lists
+The core sends each person one digest a day per region (``portal.digest``); this plugin adds two
+sections to it, for the people of the region who keep the digest on and have not had that day's
+digest yet (``receives_digest``):
 
-* their notices not mailed yet, up to the start of the day (so a second run on the same day
-  finds nothing new to mark; what happens later in the day goes into the next day's digest);
+* "News about your joint actions": their notices not told yet, up to the start of the day (so a
+  second run on the same day finds nothing new to mark; what happens later in the day goes into
+  the next day's digest);
 * the joint actions they take part in (as lead, as the owner of a cluster's part, or as a
   manager of a participating cluster) that are due within 7 days or overdue, and neither done
-  nor cancelled.
+  nor cancelled: each once when it comes due (key ``joint-due:<action id>:<due date>``) and
+  once when it is overdue (``joint-overdue:<action id>:<due date>``), as the core does with plan
+  actions.
 
 The notices in a digest are marked (``digested_on``) by the hook itself, in the same
-transaction in which the core then claims the digest's key and commits, before it sends: if
-another run claimed the key first, the claim fails, the transaction is rolled back and the marks
-with it. The core sends only after the hook returned, so this is the one place to mark them.
+transaction in which the core then claims the digest and its items and writes the mail: if
+another run claimed them first, the transaction is rolled back and the marks with it.
 
 Every read is a batch: the number of queries does not grow with actions, notices or people.
 """
@@ -29,7 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from portal.toolkit import (
-    Reminder,
+    DigestItem,
     User,
     _,
     _l,
@@ -37,14 +41,12 @@ from portal.toolkit import (
     db,
     format_date,
     in_locale,
-    receives_mail,
-    reminder_footer,
+    receives_digest,
     reminder_link,
 )
 from portal_joint.models import JointAction, JointNotice, JointStatus
 
 DUE_WITHIN_DAYS = 7
-MAX_NOTICES = 100  # in one mail; the rest are on the notices page
 CLOSED = (JointStatus.DONE, JointStatus.CANCELLED)
 
 FIELD_LABELS = {
@@ -116,47 +118,44 @@ def due_for_people(today: date) -> dict[int, list[JointAction]]:
     return found
 
 
-def _due_line(action: JointAction, today: date) -> str:
-    day = format_date(action.due_date, "long")
-    if action.due_date < today:
-        return _("“%(title)s” was due on %(day)s and is not done yet.", title=action.title, day=day)
-    return _("“%(title)s” is due on %(day)s.", title=action.title, day=day)
-
-
-def _body(tenant, today, notices, due) -> str:
-    lines = []
-    if notices:
-        lines.append(_("News about your joint actions:"))
-        for notice, title in notices[:MAX_NOTICES]:
-            lines.append("- " + notice_text(notice.kind, notice.detail, title))
-            lines.append("  " + reminder_link("joint.detail", tenant, action_id=notice.action_id))
-        if len(notices) > MAX_NOTICES:
-            lines.append(
-                _(
-                    "… and %(num)d more: %(link)s",
-                    num=len(notices) - MAX_NOTICES,
-                    link=reminder_link("joint.notices", tenant),
-                )
+def _items(tenant, today, person, notices, due) -> list[DigestItem]:
+    """A person's items, in their language (the caller's ``in_locale``)."""
+    items = []
+    heading = _("News about your joint actions")
+    more = reminder_link("joint.notices", tenant)
+    for notice, title in notices:
+        items.append(
+            DigestItem(
+                person.id,
+                heading,
+                notice_text(notice.kind, notice.detail, title),
+                link=reminder_link("joint.detail", tenant, action_id=notice.action_id),
+                more_link=more,
             )
-        lines.append("")
-    if due:
-        lines.append(_("Due within %(num)d days or overdue:", num=DUE_WITHIN_DAYS))
-        for action in due:
-            lines.append("- " + _due_line(action, today))
-            lines.append("  " + reminder_link("joint.detail", tenant, action_id=action.id))
-        lines.append("")
-    return "\n".join(lines) + f"\n-- \n{reminder_footer()}"
+        )
+    heading = _("Joint actions due within %(num)d days or overdue", num=DUE_WITHIN_DAYS)
+    more = reminder_link("joint.index", tenant)
+    for action in due:
+        day = action.due_date.isoformat()
+        late = action.due_date < today
+        items.append(
+            DigestItem(
+                person.id,
+                heading,
+                action.title,
+                link=reminder_link("joint.detail", tenant, action_id=action.id),
+                detail=_("Overdue: not done yet") if late else "",
+                when=format_date(action.due_date, "long"),
+                key=f"joint-{'overdue' if late else 'due'}:{action.id}:{day}",
+                more_link=more,
+            )
+        )
+    return items
 
 
-def digest_key(tenant, user_id: int, today: date) -> str:
-    """Once per person, region and day. The region is part of the key: keys are unique per
-    person across regions, and the core looks for sent keys inside one region only, so a
-    person of two regions would otherwise make the second region's whole batch fail."""
-    return f"joint-digest:{tenant.id}:{user_id}:{today.isoformat()}"
-
-
-def reminders(tenant, today: date) -> list[Reminder]:
-    """One digest per person who has news or joint actions due; marks the notices it holds."""
+def reminders(tenant, today: date) -> list[DigestItem]:
+    """The digest items of the people who have news or joint actions due; marks the notices
+    it hands over."""
     due = due_for_people(today)
     cutoff = _day_start(today)
     rows = db.session.execute(
@@ -172,20 +171,15 @@ def reminders(tenant, today: date) -> list[Reminder]:
     if not wanted:
         return []
     people = db.session.scalars(
-        select(User)
-        .where(User.id.in_(wanted), User.active.is_(True), receives_mail("digest"))
-        .order_by(User.id)
+        select(User).where(User.id.in_(wanted), receives_digest(tenant, today)).order_by(User.id)
     ).all()
     found, told = [], []
     for person in people:
         with in_locale(person.locale or tenant.default_locale or "en"):
-            subject = _("Joint actions: your digest of %(day)s", day=format_date(today, "long"))
-            body = _body(tenant, today, news.get(person.id, []), due.get(person.id, []))
-        key = digest_key(tenant, person.id, today)
-        found.append(Reminder(person.id, person.email, key, subject, body))
+            found += _items(tenant, today, person, news.get(person.id, []), due.get(person.id, []))
         if person.id in news:
             told.append(person.id)
-    if told:  # committed (or rolled back) with the core's claim of the keys
+    if told:  # committed (or rolled back) with the core's claims and the digests
         db.session.execute(
             update(JointNotice)
             .where(

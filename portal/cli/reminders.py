@@ -1,4 +1,4 @@
-"""`portal send-reminders`: the daily reminders by e-mail (run by cron)."""
+"""`portal send-reminders`: the daily digests by e-mail (the schedule runs it daily)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def _day(ctx, param, value: str | None) -> date:
 )
 @needs_database
 def reminders_command(days: int, today: date, dry_run: bool) -> None:
-    """Send due reminders and end the workshops that are over (run daily by cron)."""
+    """Send each person one digest of what is due and end the workshops that are over."""
     from portal.reminders import Planned, send_reminders
 
     planned: list[Planned] = []
@@ -76,11 +76,14 @@ def reminders_command(days: int, today: date, dry_run: bool) -> None:
                     "would send to %(email)s: %(subject)s", email=item.email, subject=item.subject
                 )
             click.echo(f"[{item.tenant}] {line}")
+            for listed in item.items:
+                click.echo(f"    - {listed}")
     click.echo(
-        f"{today.isoformat()}: {counts['tenants']} regions, {counts['due_soon']} due soon, "
-        f"{counts['overdue']} overdue, {counts['workshop']} workshop and "
-        f"{counts['label_expiry']} label expiry and {counts['plugin']} plugin reminders sent "
-        f"({counts['already_sent']} sent before, {counts['conflicts']} taken by another run); "
+        f"{today.isoformat()}: {counts['tenants']} regions, {counts['digests']} digests sent with "
+        f"{counts['due_soon']} due soon, {counts['overdue']} overdue, {counts['workshop']} "
+        f"workshop, {counts['label_expiry']} label expiry and {counts['plugin']} plugin "
+        f"reminders ({counts['already_sent']} sent before, {counts['conflicts']} taken by "
+        "another run); "
         f"{counts['workshops_ended']} workshops ended"
     )
     if dry_run:

@@ -1,10 +1,10 @@
-"""Reminders before a label expires (part of ``portal send-reminders``).
+"""Reminders before a label expires (a section of the daily digest, ``portal.digest``).
 
 Lapsed labels are a known problem: a cluster's managers and the region's coordinators are told
 6 months, 3 months and 1 month before a label expires, once at each stage (key
-``label-expiry:<label id>:<stage>``). A label renewed by a later label of the same scheme and
-level (or higher) that expires later gets no reminder. Two queries per region, whatever the
-number of labels or people.
+``label-expiry:<label id>:<stage>``), if they keep mail about labels about to lapse on. A label
+renewed by a later label of the same scheme and level (or higher) that expires later gets no
+reminder. Two queries per region, whatever the number of labels or people.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Membership, MembershipCluster, Role, User
+from portal.digest import DigestItem, Found, locale_of, receives_digest, reminder_link
 from portal.extensions import db
 from portal.labels.models import Label
 from portal.labels.registry import schemes
 from portal.labels.scheme import add_months
-from portal.mail.preferences import receives
-from portal.reminders import _footer, _link, _Reminder
 from portal.tenancy.models import Tenant
 
 STAGES = (1, 3, 6)  # months before expiry, tightest first
@@ -56,7 +55,7 @@ def _names(label: Label) -> tuple[str, str]:
     return (str(level.name) if level else label.level), str(entry[1].title)
 
 
-def label_expiry_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
+def label_expiry_items(tenant: Tenant, today: date) -> Found:
     horizon = add_months(today, STAGES[-1])
     # Every label of the clusters with one expiring soon (to see renewals), in one query.
     expiring_clusters = select(Label.cluster_id).where(
@@ -78,8 +77,8 @@ def label_expiry_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(MembershipCluster, MembershipCluster.membership_id == Membership.id)
         .where(
-            User.active.is_(True),
-            receives("label_expiry"),
+            receives_digest(tenant, today, "label_expiry"),
+            Membership.tenant_id == tenant.id,
             Membership.active.is_(True),
             or_(
                 Membership.role == Role.COORDINATOR,
@@ -94,29 +93,33 @@ def label_expiry_reminders(tenant: Tenant, today: date) -> list[_Reminder]:
     for user, role, cluster_id in people:
         if role == Role.CLUSTER_MANAGER:
             managers.setdefault(cluster_id, {})[user.id] = user
-    reminders = []
+    register = reminder_link("labels.register", tenant)
+    found = []
     for label in due:
         stage = _stage(label.expires_on, today)
         key = f"label-expiry:{label.id}:{stage}"
+        link = reminder_link("labels.path", tenant, cluster_id=label.cluster_id)
         for person in {**coordinators, **managers.get(label.cluster_id, {})}.values():
-            with force_locale(person.locale or tenant.default_locale or "en"):
+            with force_locale(locale_of(person, tenant)):
                 level, scheme = _names(label)
-                subject = _(
-                    "The %(level)s label of %(cluster)s expires on %(day)s",
-                    level=level,
-                    cluster=label.cluster.name,
-                    day=format_date(label.expires_on, "long"),
+                item = DigestItem(
+                    person.id,
+                    _("Labels about to lapse"),
+                    _(
+                        "The %(level)s label of %(cluster)s",
+                        level=level,
+                        cluster=label.cluster.name,
+                    ),
+                    link=link,
+                    detail=_(
+                        "%(scheme)s. To keep it, the cluster needs a new benchmarking or audit "
+                        "in time; the path to the next label shows what is missing.",
+                        scheme=scheme,
+                    ),
+                    when=_("expires on %(day)s", day=format_date(label.expires_on, "long")),
+                    key=key,
+                    more_link=register,
+                    kind="label_expiry",
                 )
-                text = _(
-                    "The %(level)s label (%(scheme)s) of %(cluster)s is valid until %(day)s. "
-                    "To keep it, the cluster needs a new benchmarking or audit in time; the "
-                    "path to the next label shows what is missing.",
-                    level=level,
-                    scheme=scheme,
-                    cluster=label.cluster.name,
-                    day=format_date(label.expires_on, "long"),
-                )
-                link = _link("labels.path", tenant, cluster_id=label.cluster_id)
-                body = f"{text}\n\n{link}\n\n-- \n{_footer()}"
-            reminders.append(_Reminder(person.id, person.email, key, subject, body, "label_expiry"))
-    return reminders
+            found.append((person, item))
+    return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -50,6 +50,22 @@ def send_mail(
     )
     db.session.add(message)
     return message
+
+
+def store_together(messages: list[OutboxMessage]) -> None:
+    """Write many new messages (from ``send_mail`` or ``notify``, not flushed yet) in one
+    statement instead of one INSERT each (the ORM inserts row by row on SQLite, to read back
+    each id); like any other, they are delivered after the caller's commit."""
+    if not messages:
+        return
+    table = OutboxMessage.__table__
+    columns = {column.key for column in table.columns} - {"id"}
+    rows = []
+    for message in messages:
+        db.session.expunge(message)
+        rows.append({k: v for k, v in vars(message).items() if k in columns})
+    ids = db.session.execute(insert(table).returning(table.c.id), rows).scalars().all()
+    db.session.info.setdefault(NEW, set()).update(ids)
 
 
 @event.listens_for(Session, "after_flush")

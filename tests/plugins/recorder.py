@@ -251,15 +251,13 @@ def followup_targets(tenant):
 def reminders(tenant, today):
     from sqlalchemy import select
 
-    from portal.toolkit import Reminder, User, db, in_locale, reminder_footer, reminder_link
+    from portal.toolkit import DigestItem, User, db, in_locale, reminder_link
 
     calls.append(("reminders", (tenant.slug, today.isoformat())))
     found = []
     for user in db.session.scalars(select(User).order_by(User.id)):
         with in_locale(user.locale or "en"):
             link = reminder_link("recorder.page", tenant)
-            body = f"Digest\n{link}\n-- \n{reminder_footer()}"
-        found.append(
-            Reminder(user.id, user.email, f"recorder:{tenant.id}:{user.id}:{today}", "Digest", body)
-        )
+        key = f"recorder:{tenant.id}:{user.id}:{today}"
+        found.append(DigestItem(user.id, "Recorder", "Recorded item", link=link, key=key))
     return found
