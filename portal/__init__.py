@@ -74,7 +74,8 @@ def _import_models() -> None:
     import portal.privacy.models
     import portal.programmes.models
     import portal.tenancy.models
-    import portal.workshops.models  # noqa: F401
+    import portal.workshops.models
+    import portal.workshops.notices  # noqa: F401
 
 
 def _init_extensions(app: Flask) -> None:
@@ -141,6 +142,7 @@ def _init_plugins(app: Flask, extra: list[tuple[str, Any]]):
 
 
 def _register_blueprints(app: Flask, host) -> None:
+    import portal.workshops.comms_views  # noqa: F401 - its routes on the workshops blueprint
     from portal.accounts.views import bp as auth_bp
     from portal.admin.views import bp as admin_bp
     from portal.benchmarking.import_views import bp as round_import_bp

@@ -204,6 +204,7 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
         Workshop,
         WorkshopInvite,
     )
+    from portal.workshops.notices import WorkshopNotice
 
     rows = []
     programme = Programme(
@@ -256,6 +257,14 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
             workshop_id=workshop.id,
             user_id=user_id,
             status=RegistrationStatus.REGISTERED,
+        ),
+        WorkshopNotice(
+            id=next_id("workshop_notice"),
+            tenant_id=tenant_id,
+            workshop_id=workshop.id,
+            user_id=user_id,
+            what="message",
+            subject=SECRET,
         ),
     ]
     joint = Plan(

@@ -17,11 +17,28 @@ REGION = SimpleNamespace(id=1, name="Nordland Cluster Forum", accent_color="#123
 WORKSHOP = SimpleNamespace(
     id=7, title="Kick-off", day=date(2031, 3, 4), start_time=time(9), end_time=time(12)
 )
+WORKSHOP_HERE = SimpleNamespace(
+    **vars(WORKSHOP),
+    location="Bodø",
+    online_url="https://meet.example/forum",
+    description="Reports and the scorecard.",
+)
 SAMPLES = {
     "password_reset": {"name": "Ingrid", "reset_link": "https://portal.example/reset/T"},
     "invitation": {"inviter": "Ola", "accept_link": "https://portal.example/accept/T"},
     "mention": {"author": "Ola", "title": "Joint branding", "body": "See @Ingrid"},
-    "seat_from_waiting_list": {"workshop": WORKSHOP},
+    "seat_from_waiting_list": {"workshop": WORKSHOP, "with_calendar": True},
+    "workshop_invitation": {"workshop": WORKSHOP_HERE, "with_calendar": True},
+    "workshop_registered": {"workshop": WORKSHOP_HERE, "with_calendar": True},
+    "workshop_waitlisted": {"workshop": WORKSHOP_HERE},
+    "workshop_update": {"workshop": WORKSHOP_HERE, "with_calendar": True, "changes": ["Time"]},
+    "workshop_cancelled": {"workshop": WORKSHOP, "with_calendar": True, "note": "Moved."},
+    "workshop_message": {
+        "workshop": WORKSHOP,
+        "author": "Ingrid",
+        "message_subject": "Slides",
+        "message_text": "Bring ten slides.",
+    },
 }
 TEMPLATES = sorted(
     p.stem for p in (Path(paths.TEMPLATES_DIR) / "mail").glob("*.txt") if not p.stem.startswith("_")

@@ -51,6 +51,15 @@ class Workshop(Versioned, TenantScoped, Timestamped, Base):
     minutes_md: Mapped[str] = mapped_column(Text, default="")
     # Set once when the workshop is over and plugins were told (workshop_ended).
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The .ics SEQUENCE (portal.workshops.comms): raised when the day, time, place, online
+    # link or agenda change, and by a cancellation; calendar apps follow the highest.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A coordinator called it off: registration is closed, the people were told.
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    cancel_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     agenda: Mapped[list[AgendaItem]] = relationship(
         back_populates="workshop",

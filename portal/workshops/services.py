@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import markdown
 import nh3
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, select
 
@@ -21,6 +20,7 @@ from portal.events import apply_changes, emit
 from portal.extensions import db
 from portal.permissions import require
 from portal.tenancy.models import Tenant
+from portal.workshops import comms
 
 # When a workshop is over and closing it: portal.workshops.closing (kept importable here).
 from portal.workshops.closing import end_workshop, ends_at  # noqa: F401
@@ -81,6 +81,7 @@ def update_workshop(user: User | None, workshop: Workshop, data: dict[str, Any])
     changes = apply_changes(workshop, values)
     if "capacity" in changes:
         _fill_free_seats(workshop, user)
+    comms.changed(workshop, changes)  # a new .ics SEQUENCE, and the registered told
     db.session.commit()
     if changes:
         emit(
@@ -113,6 +114,7 @@ def add_agenda_item(user: User | None, workshop: Workshop, data: dict[str, Any])
         **{k: data.get(k) for k in AGENDA_FIELDS if k in data},
     )
     db.session.add(item)
+    comms.changed(workshop, {"agenda"})
     db.session.commit()
     return item
 
@@ -120,6 +122,7 @@ def add_agenda_item(user: User | None, workshop: Workshop, data: dict[str, Any])
 def delete_agenda_item(user: User | None, item: AgendaItem) -> None:
     if user is not None:
         require(user, "workshop.manage", item.workshop)
+    comms.changed(item.workshop, {"agenda"})
     db.session.delete(item)
     db.session.commit()
 
@@ -168,6 +171,7 @@ def invite(
                 )
             )
             added += 1
+    comms.send_invitations(workshop)  # those not invited by mail yet
     db.session.commit()
     return added
 
@@ -241,6 +245,8 @@ def register(user: User, workshop: Workshop) -> Registration:
     require(user, "workshop.register", workshop)
     if workshop.ended_at is not None or workshop.day < date.today():
         raise ServiceError(_("This workshop is over."))
+    if workshop.cancelled_at is not None:
+        raise ServiceError(_("This workshop is cancelled."))
     _lock(workshop)
     registration = registration_of(user.id, workshop.id)
     if registration is not None and registration.status != RegistrationStatus.CANCELLED:
@@ -254,6 +260,7 @@ def register(user: User, workshop: Workshop) -> Registration:
     else:
         registration.status = status
         registration.requested_at = datetime.now().astimezone()
+    comms.confirm_registration(workshop, registration)
     db.session.commit()
     emit("registration_changed", workshop.tenant_id, registration=registration, user=user)
     return registration
@@ -279,11 +286,8 @@ def cancel(user: User, workshop: Workshop) -> Registration | None:
 
 def _fill_free_seats(workshop: Workshop, user: User | None) -> list[Registration]:
     """Move people up from the waiting list, first come first served; tell them by mail."""
-    from portal.accounts.services import external_url
-    from portal.mail.compose import notify
-
     promoted = []
-    while _has_seat(workshop):
+    while workshop.cancelled_at is None and _has_seat(workshop):
         waiting = db.session.scalar(
             select(Registration)
             .where(
@@ -298,17 +302,7 @@ def _fill_free_seats(workshop: Workshop, user: User | None) -> list[Registration
         waiting.status = RegistrationStatus.REGISTERED
         db.session.flush()
         promoted.append(waiting)
-        person = db.session.get(User, waiting.user_id)
-        if person is not None and person.active:
-            notify(
-                person,
-                "workshops",
-                "seat_from_waiting_list",
-                tenant=db.session.get(Tenant, workshop.tenant_id),
-                workshop=workshop,
-                link=external_url("workshops.detail", workshop_id=workshop.id),
-                reason=_l("You get this mail because you are on the waiting list."),
-            )
+        comms.seat_from_waiting_list(workshop, waiting)  # with the .ics
     return promoted
 
 
@@ -409,6 +403,9 @@ def _event(workshop: Workshop, tenant: Tenant, url: str):
         event.add("location", location)
     event.add("description", (workshop.description or "") + f"\n\n{url}")
     event.add("url", url)
+    event.add("sequence", workshop.sequence or 0)  # raised by changes (portal.workshops.comms)
+    if workshop.cancelled_at is not None:
+        event.add("status", "CANCELLED")
     return event
 
 

@@ -358,6 +358,9 @@ def _render_detail(workshop: Workshop, status: int = 200, **forms):
             else None
         ),
     }
+    from portal.workshops import comms_views  # cancelling, messages, who was told
+
+    context.update(comms_views.detail_context(workshop, manage, forms))
     return render_template("workshops/detail.html", **context), status
 
 
