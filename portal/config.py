@@ -86,6 +86,8 @@ def load_config(instance_path: Path) -> dict:
         "BROKER_QUEUE": env.get("PORTAL_BROKER_QUEUE", "portal"),
         # Redis broker: a task not acknowledged by then (its worker died) goes to another.
         "BROKER_VISIBILITY_TIMEOUT": float(env.get("PORTAL_BROKER_VISIBILITY_TIMEOUT", 3600)),
+        # Where `portal worker --beat` keeps when each job last ran (default: the instance folder).
+        "BEAT_SCHEDULE_FILE": env.get("PORTAL_BEAT_SCHEDULE"),
         "OUTBOX_SWEEP_SECONDS": float(env.get("PORTAL_OUTBOX_SWEEP_SECONDS", 60)),
         "REMINDERS_HOUR": int(env.get("PORTAL_REMINDERS_HOUR", 6)),
         # Delivery (portal.mail.delivery): waits between tries (seconds), then a dead letter.

@@ -186,3 +186,51 @@ def test_a_worker_killed_mid_delivery_sends_the_message_once(
     with app.app_context():
         message = db.session.scalars(select(OutboxMessage)).one()
         assert message.status == Status.SENT and message.attempts == 2
+
+
+def test_one_schedule_runs_however_many_are_started(make_app, world, db_url, tmp_path, smtp, queue):
+    """`portal worker --beat` on two hosts: one runs the schedule, the other waits and takes
+    over when the first one dies (a PostgreSQL advisory lock, or a file lock on SQLite)."""
+    _require(REDIS_BROKER)
+    name, used = queue
+    used.append(REDIS_BROKER)
+    portal = Path(sys.executable).parent / "portal"
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": db_url,
+        "PORTAL_SECRET_KEY": "test-secret-key",
+        "PORTAL_BROKER_URL": REDIS_BROKER,
+        "PORTAL_BROKER_QUEUE": name,
+        "PORTAL_BEAT_SCHEDULE": str(tmp_path / "beat-schedule"),
+        **smtp.env(),
+    }
+    logs, processes = [], []
+    try:
+        for n in range(2):
+            log = tmp_path / f"beat-{n}.log"
+            logs.append(log)
+            processes.append(
+                subprocess.Popen(
+                    [str(portal), "worker", "--beat", "--loglevel", "info"],
+                    env=env,
+                    cwd=tmp_path,
+                    stdout=log.open("w"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            if n == 0:
+                _wait_for(lambda: "runs the schedule." in logs[0].read_text(), message="first")
+        _wait_for(lambda: "waiting to take over" in logs[1].read_text(), message="second")
+        assert "This process runs the schedule." not in logs[1].read_text()
+        processes[0].send_signal(signal.SIGKILL)
+        processes[0].wait(timeout=10)
+        _wait_for(
+            lambda: "This process runs the schedule." in logs[1].read_text(),
+            seconds=30,
+            message=logs[1].read_text(),
+        )
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=15)

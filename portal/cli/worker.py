@@ -52,7 +52,9 @@ def worker_command(beat: bool, concurrency: int | None, pool: str, loglevel: str
     if beat:
         with scheduler_lock(app):
             click.echo(_("This process runs the schedule."))
-            schedule = os.path.join(app.instance_path, "celerybeat-schedule")
+            schedule = app.config.get("BEAT_SCHEDULE_FILE") or os.path.join(
+                app.instance_path, "celerybeat-schedule"
+            )
             celery.Beat(loglevel=loglevel.upper(), schedule=schedule).run()
         return
     _dispose_connections_in_children(app)
