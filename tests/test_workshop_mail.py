@@ -288,6 +288,7 @@ def test_a_coordinator_cancels_and_everyone_concerned_gets_a_calendar_cancel(mai
         assert workshop.cancelled_by_id == _user_id(mail_app, COORD)
     page = coordinator.get(f"/nordland/workshops/{wid}").get_data(as_text=True)
     assert "This workshop is cancelled." in page and "The venue burnt down." in page
+    assert 'badge-red">Cancelled' in coordinator.get("/nordland/workshops/").get_data(as_text=True)
     # Registration is closed, and a second cancellation is refused (and sends nothing).
     assert manager.post(f"/nordland/workshops/{wid}/register").status_code == 302
     assert coordinator.post(url, data={}).status_code == 302
