@@ -75,7 +75,8 @@ def _import_models() -> None:
     import portal.programmes.models
     import portal.tenancy.models
     import portal.workshops.models
-    import portal.workshops.notices  # noqa: F401
+    import portal.workshops.notices
+    import portal.workshops.registration_models  # noqa: F401
 
 
 def _init_extensions(app: Flask) -> None:

@@ -406,6 +406,51 @@ def _seed_process_rows(tenant_id, cluster_id, user_id, next_id, natural) -> None
         file_id=rows[-3].id,
         round_id=bench.id,
     )
+    _seed_registration_rows(tenant_id, user_id, workshop.id, rows[6].id, next_id, natural)
+
+
+def _seed_registration_rows(tenant_id, user_id, workshop_id, registration_id, next_id, natural):
+    """A registration question, its answer and a seat asked for, of the foreign workshop."""
+    from portal.workshops.registration_models import (
+        QuestionKind,
+        RegistrationAnswers,
+        RegistrationQuestion,
+        SeatRequest,
+        SeatRequestStatus,
+    )
+
+    question = RegistrationQuestion(
+        id=next_id("registration_question"),
+        tenant_id=tenant_id,
+        workshop_id=workshop_id,
+        kind=QuestionKind.TEXT,
+        label=SECRET,
+    )
+    db.session.add(question)
+    db.session.flush()
+    asked = SeatRequest(
+        id=next_id("workshop_seat_request"),
+        tenant_id=tenant_id,
+        workshop_id=workshop_id,
+        user_id=user_id,
+        status=SeatRequestStatus.PENDING,
+        note=SECRET,
+        answers={str(question.id): SECRET},
+    )
+    db.session.add_all(
+        [
+            RegistrationAnswers(
+                id=next_id("registration_answers"),
+                tenant_id=tenant_id,
+                registration_id=registration_id,
+                workshop_id=workshop_id,
+                answers={str(question.id): SECRET},
+            ),
+            asked,
+        ]
+    )
+    db.session.flush()
+    natural.update(question_id=question.id, request_id=asked.id)
 
 
 def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:

@@ -296,3 +296,45 @@ def version_on(client, url: str, name: str = "version") -> str:
     version = version_in(response.get_data(as_text=True), name)
     assert version, f"the form on {url} carries no version"
     return version
+
+
+def registration_question(world):
+    """A question a workshop asks its registrants."""
+    from portal.workshops import questions
+
+    workshop = _workshop(world)
+    question = questions.add_question(None, workshop, {"kind": "text", "label": "Your hope?"})
+    return {"id": question.id, "workshop_id": workshop.id}
+
+
+def registration_answers(world):
+    """The member registered for a workshop that asks about dietary needs, answered."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.extensions import db
+    from portal.workshops import questions
+    from portal.workshops.models import Registration, RegistrationStatus
+
+    workshop = _workshop(world)
+    question = questions.add_question(None, workshop, {"kind": "dietary"})
+    registration = Registration(
+        tenant_id=world["a"].id,
+        workshop_id=workshop.id,
+        user_id=db.session.scalar(select(User.id).where(User.email == "member@a.example")),
+        status=RegistrationStatus.REGISTERED,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    questions.store_answers(registration, {str(question.id): "None"})
+    db.session.commit()
+    return {"id": workshop.id, "question_id": question.id, "registration_id": registration.id}
+
+
+def answer(_world, ids):
+    """The member's answer to the question (for ``Edit.stored``)."""
+    from portal.extensions import db
+    from portal.workshops import questions
+
+    db.session.expire_all()
+    return questions.answers_row(ids["registration_id"]).answers[str(ids["question_id"])]

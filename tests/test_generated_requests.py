@@ -21,6 +21,7 @@ from portal.tenancy import tenant_scope
 from tests.conftest import ROLE_EMAILS, login
 from tests.isolation_support import FORM
 from tests.process_support import build_process
+from tests.registration_support import build_registration
 from tests.walk_support import ID_SOURCES, region_urls
 
 PLUGINS = ("esca", "compare", "joint", "cluster_facts", "arena")
@@ -52,6 +53,7 @@ QUERY_KEYS = (
     *ID_SOURCES,
 )
 FIELDS = (*FORM, "file", "reason", "text", "on", "indicator_id", "shared", "min_group", "pending")
+FIELDS += ("note", "label", "options", "required", "q1", "q2")  # registration questions
 NUMBERS = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63).map(str),
     st.sampled_from(["0", "-1", "1e308", "nan", "inf", "1,5", "٣", "0x10", ""]),
@@ -87,6 +89,7 @@ def region(app, world, factory):
         if name in app.extensions["portal_plugins"].plugins:
             factory.enable_plugin(world["a"], name)
     build_process(app, world)
+    build_registration(app, world)  # a workshop with questions, answers, a seat asked for
     with app.test_request_context(), tenant_scope(world["a"].id):
         indicator_set = rounds.find_set("esca-gold", "2013")
         for key in ("c1", "c2"):

@@ -268,6 +268,30 @@ TABLE = [
         build.column("KeyFigure", "note"),
         get_url="/nordland/facts/clusters/{cluster_id}?year=2020",
     ),
+    Edit(
+        "registration question",
+        "RegistrationQuestion",
+        build.registration_question,
+        "/nordland/workshops/{workshop_id}/questions/{id}/edit",
+        {"label": "What do you hope to learn?"},
+        {"label": "What would you like to show?"},
+        "What do you hope to learn?",
+        "What would you like to show?",
+        build.column("RegistrationQuestion", "label"),
+    ),
+    Edit(
+        "registration answers",
+        "RegistrationAnswers",
+        build.registration_answers,
+        "/nordland/workshops/{id}/answers",
+        {"q{question_id}": "Vegetarian"},
+        {"q{question_id}": "Vegan"},
+        "Vegetarian",
+        "Vegan",
+        build.answer,
+        role="member",
+        get_url="/nordland/workshops/{id}",
+    ),
 ]
 
 # Models with a version column that no form edits, and why.

@@ -23,6 +23,7 @@ from portal.tenancy import tenant_scope
 from tests.conftest import ROLE_EMAILS, login
 from tests.locking_support import version_on
 from tests.process_support import build_process
+from tests.registration_support import build_registration
 from tests.walk_support import region_urls
 
 VALUE = 3.17  # every indicator of c2's round
@@ -81,6 +82,7 @@ def planted(app, world, factory):
         if name in app.extensions["portal_plugins"].plugins:
             factory.enable_plugin(world["a"], name)
     process = build_process(app, world)
+    build_registration(app, world)  # the registration pages are walked too
     today = date.today()
     with app.test_request_context(), tenant_scope(world["a"].id):
         indicator_set = rounds.find_set("esca-gold", "2013")

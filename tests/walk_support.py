@@ -30,6 +30,8 @@ ID_SOURCES = {
     "item_id": "agenda_item",
     "milestone_id": "milestone",
     "figure_id": "facts_key_figure",
+    "question_id": "registration_question",
+    "request_id": "workshop_seat_request",
 }
 SKIP = {"static", "auth.logout", "main.plugin_static"}
 

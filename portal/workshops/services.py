@@ -240,8 +240,9 @@ def registration_of(user_id: int, workshop_id: int) -> Registration | None:
     )
 
 
-def register(user: User, workshop: Workshop) -> Registration:
-    """A seat if one is free, else a place on the waiting list."""
+def register(user: User, workshop: Workshop, answers: dict | None = None) -> Registration:
+    """A seat if one is free, else a place on the waiting list; ``answers``: to the
+    workshop's registration questions (portal.workshops.questions), stored with it."""
     require(user, "workshop.register", workshop)
     if workshop.ended_at is not None or workshop.day < date.today():
         raise ServiceError(_("This workshop is over."))
@@ -260,6 +261,11 @@ def register(user: User, workshop: Workshop) -> Registration:
     else:
         registration.status = status
         registration.requested_at = datetime.now().astimezone()
+    if answers is not None:
+        from portal.workshops.questions import store_answers
+
+        db.session.flush()  # the registration's id
+        store_answers(registration, answers)
     comms.confirm_registration(workshop, registration)
     db.session.commit()
     emit("registration_changed", workshop.tenant_id, registration=registration, user=user)

@@ -358,6 +358,9 @@ def _render_detail(workshop: Workshop, status: int = 200, **forms):
             else None
         ),
     }
+    from portal.workshops.registration_views import detail_context
+
+    context.update(detail_context(workshop, manage, mine, forms))  # questions, seats asked
     from portal.workshops import comms_views  # cancelling, messages, who was told
 
     context.update(comms_views.detail_context(workshop, manage, forms))
@@ -440,8 +443,13 @@ def invite_delete(workshop_id: int, invite_id: int):
 def register(workshop_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.register", workshop)
+    from portal.workshops.registration_views import registration_answers
+
+    form, answered = registration_answers(workshop)  # the workshop's questions
+    if not answered:
+        return _render_detail(workshop, 422, register_form=form)
     try:
-        registration = services.register(current_user, workshop)
+        registration = services.register(current_user, workshop, answers=form.answers())
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -661,3 +669,7 @@ def feed(programme_id: int, key: str):
     ]
     body = services.calendar(entries, g.tenant, programme.name)
     return _ics(body, f"programme-{programme.id}.ics")
+
+
+# Registration questions, answers, seats asked for, registrants' downloads: their own module.
+from portal.workshops import registration_views  # noqa: E402, F401
