@@ -17,6 +17,16 @@ REGION = SimpleNamespace(id=1, name="Nordland Cluster Forum", accent_color="#123
 WORKSHOP = SimpleNamespace(
     id=7, title="Kick-off", day=date(2031, 3, 4), start_time=time(9), end_time=time(12)
 )
+DIGEST_ITEM = SimpleNamespace(
+    title="Write the report",
+    link="https://portal.example/actions/3",
+    detail="Plan: Growth plan",
+    when="3 March 2031",
+)
+DIGEST = [
+    SimpleNamespace(heading="Overdue", items=[DIGEST_ITEM], more=2, more_link="https://x/w"),
+    SimpleNamespace(heading="Workshops", items=[DIGEST_ITEM], more=0, more_link=""),
+]
 WORKSHOP_HERE = SimpleNamespace(
     **vars(WORKSHOP),
     location="Bodø",
@@ -41,6 +51,7 @@ SAMPLES = {
         "message_subject": "Slides",
         "message_text": "Bring ten slides.",
     },
+    "digest": {"sections": DIGEST, "today": date(2031, 3, 4), "count": 4},
 }
 TEMPLATES = sorted(
     p.stem for p in (Path(paths.TEMPLATES_DIR) / "mail").glob("*.txt") if not p.stem.startswith("_")
