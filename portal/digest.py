@@ -202,6 +202,7 @@ def workshop_items(tenant: Tenant, today: date) -> Found:
         .where(
             Workshop.day == tomorrow,
             Workshop.ended_at.is_(None),
+            Workshop.cancelled_at.is_(None),  # its cancellation was the last word
             Registration.status == RegistrationStatus.REGISTERED,
             receives_digest(tenant, today, "workshops"),
         )

@@ -325,6 +325,18 @@ def test_workshop_tomorrow(app, region):
     assert _send(app)["workshop"] == 0 and len(_mails(app)) == 1
 
 
+def test_a_cancelled_workshop_is_not_reminded(app, region):
+    from portal.db import utcnow
+    from portal.workshops.models import Workshop
+
+    p = region.people
+    tomorrow = _workshop(app, region.tenant, TODAY + timedelta(days=1), register=[p.coord.id])
+    with app.app_context(), unscoped():
+        db.session.get(Workshop, tomorrow).cancelled_at = utcnow()
+        db.session.commit()
+    assert _send(app)["workshop"] == 0 and _mails(app) == []
+
+
 def test_cancelled_registrations_get_no_reminder(app, region):
     from portal.workshops.models import Workshop
     from portal.workshops.services import cancel
