@@ -118,10 +118,10 @@ def test_no_reminder_mention_or_invitation_for_a_deactivated_person(app, world, 
 
     def check(world):
         from portal.accounts.models import User
+        from portal.digest import action_items
         from portal.extensions import db
         from portal.plans import services
         from portal.plans.models import Action
-        from portal.reminders import _action_reminders
         from portal.tenancy.models import Tenant
         from portal.workshops.services import invite
 
@@ -131,9 +131,11 @@ def test_no_reminder_mention_or_invitation_for_a_deactivated_person(app, world, 
         db.session.commit()
         tenant = db.session.get(Tenant, world["a"].id)
         member = _user_id(ROLE_EMAILS["member"])
-        assert [r.user_id for r in _action_reminders(tenant, date(2030, 5, 9), 3)] == [member]
+        assert [person.id for person, _item in action_items(tenant, date(2030, 5, 9), 3)] == [
+            member
+        ]
         _deactivate(world, ROLE_EMAILS["member"])
-        assert _action_reminders(tenant, date(2030, 5, 9), 3) == []
+        assert action_items(tenant, date(2030, 5, 9), 3) == []
         author = db.session.get(User, _user_id(ROLE_EMAILS["coordinator"]))
         comment = services.add_comment(author, action, "Look at this", [member])
         assert comment.mentioned == ""  # nobody mentioned, nobody mailed
