@@ -38,7 +38,6 @@ SAMPLES = {
     "invitation": {"inviter": "Ola", "accept_link": "https://portal.example/accept/T"},
     "mention": {"author": "Ola", "title": "Joint branding", "body": "See @Ingrid"},
     "seat_from_waiting_list": {"workshop": WORKSHOP, "with_calendar": True},
-    "seat_request_accepted": {"workshop": WORKSHOP, "waiting": True},
     "seat_request_declined": {"workshop": WORKSHOP, "decline_reason": "The room is full."},
     "workshop_invitation": {"workshop": WORKSHOP_HERE, "with_calendar": True},
     "workshop_registered": {"workshop": WORKSHOP_HERE, "with_calendar": True},

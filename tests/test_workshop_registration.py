@@ -284,7 +284,12 @@ def test_attendance_is_copied_into_the_minutes(app, world, client, asked):
     copied = client.post(url, data={"version": version})
     assert copied.status_code == 302
     minutes = minutes_of(app, wid)
-    assert minutes.startswith("We agreed on a survey.\n\n## Attendance")
+    assert minutes.startswith("We agreed on a survey.\n\n<!-- portal:attendance -->\n## Attendance")
     assert "1 person attended." in minutes and "- **Helgeland Health**: Member" in minutes
     page = client.get(f"/nordland/workshops/{wid}").get_data(as_text=True)
     assert "<h4>Attendance</h4>" in page
+    assert page.count("portal:attendance") == 2  # the two marks in the edit form, not shown
+    # Copied again (the attendance corrected meanwhile): replaced, not added a second time.
+    version = version_in(page.split('action="' + url)[1])
+    assert client.post(url, data={"version": version}).status_code == 302
+    assert minutes_of(app, wid) == minutes and minutes.count("## Attendance") == 1

@@ -180,9 +180,19 @@ def attendance_markdown(workshop: Workshop) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+# The copied section is marked (comments nobody sees on the page) so a second copy replaces
+# the first instead of adding another, in whatever language either was written.
+START, END = "<!-- portal:attendance -->", "<!-- /portal:attendance -->"
+
+
 def minutes_with_attendance(workshop: Workshop) -> str | None:
     section = attendance_markdown(workshop)
     if section is None:
         return None
+    marked = f"{START}\n{section}{END}\n"
     minutes = (workshop.minutes_md or "").rstrip()
-    return f"{minutes}\n\n{section}" if minutes else section
+    start, end = minutes.find(START), minutes.find(END)
+    if start != -1 and end > start:
+        rest = minutes[end + len(END) :].lstrip("\n")
+        return minutes[:start] + marked + (f"\n{rest}" if rest else "")
+    return f"{minutes}\n\n{marked}" if minutes else marked

@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.permissions import may, membership_for, require
 from portal.tenancy.models import Tenant
 from portal.workshops import questions, services
-from portal.workshops.models import Registration, RegistrationStatus, Workshop, WorkshopInvite
+from portal.workshops.models import Registration, Workshop, WorkshopInvite
 from portal.workshops.registration_models import SeatRequest, SeatRequestStatus
 
 # The roles that register when invited (portal.permissions: workshop.register).
@@ -158,7 +158,9 @@ def _tell(person: User, workshop: Workshop, template: str, **context) -> None:
 
 def accept(coordinator: User | None, workshop: Workshop, request: SeatRequest) -> Registration:
     """Invite the person and register them as :func:`services.register` does (a seat, or the
-    waiting list when the seats are taken), with the answers they gave; tell them."""
+    waiting list when the seats are taken), with the answers they gave. register() tells them
+    (a seat with the .ics, or the waiting list), as anyone who registers: one mail, listed
+    among who was told what."""
     if coordinator is not None:
         require(coordinator, "workshop.manage", workshop)
     person = db.session.get(User, request.user_id)
@@ -179,15 +181,6 @@ def accept(coordinator: User | None, workshop: Workshop, request: SeatRequest) -
         db.session.add(
             WorkshopInvite(tenant_id=workshop.tenant_id, workshop_id=workshop.id, user_id=person.id)
         )
-    # Under the workshop's seat lock, what register() will give them: the mail goes into the
-    # outbox in the same transaction as the decision and the registration.
-    services._lock(workshop)
-    mine = services.registration_of(person.id, workshop.id)
-    if mine is not None and mine.status != RegistrationStatus.CANCELLED:
-        waiting = mine.status == RegistrationStatus.WAITLISTED
-    else:
-        waiting = not services._has_seat(workshop)
-    _tell(person, workshop, "seat_request_accepted", waiting=waiting)
     try:
         # Commits the decision, the invitation, the mail and the registration together.
         return services.register(person, workshop, answers=request.answers or {})
