@@ -16,6 +16,7 @@ class SmtpServer:
     messages: list = field(default_factory=list)
     refuse: bool = False  # answer 451 (try later) to every message
     hang_seconds: float = 0.0  # sit on each recipient this long (a delivery to kill)
+    unknown: set = field(default_factory=set)  # addresses answered "550 no such user"
     controller: object = None
 
     def config(self) -> dict:
@@ -42,6 +43,8 @@ class SmtpServer:
             async def handle_RCPT(self, _server, _session, envelope, address, _options):  # noqa: N802
                 if server.hang_seconds:
                     await asyncio.sleep(server.hang_seconds)
+                if address in server.unknown:
+                    return "550 No such user"
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 

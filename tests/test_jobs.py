@@ -205,3 +205,34 @@ def test_without_a_broker_a_timer_retries_what_failed(make_app, world, smtp):
     finally:
         stop_sweeper(app)
     assert len(smtp.messages) == 1
+
+
+def test_one_refused_address_does_not_hold_up_the_others(make_app, world, smtp):
+    """The server refuses one recipient (550): that message waits for its retry, the next one
+    of the same batch goes out."""
+    app = make_app(smtp.config())
+    smtp.unknown = {"gone@a.example"}
+    with app.test_request_context():
+        send_mail("gone@a.example", "First", "to nobody")
+        send_mail("coord@a.example", "Second", "to someone")
+        db.session.commit()
+    assert [m.rcpt_tos for m in smtp.messages] == [["coord@a.example"]]
+    first, second = _messages(app)
+    assert first.status == Status.PENDING and "550" in first.error
+    assert second.status == Status.SENT
+
+
+def test_the_delivery_never_commits_what_the_request_left_uncommitted(make_app, world, smtp):
+    """A request commits its mail, then adds something it never commits (e.g. a hook that
+    failed after the commit): delivering the mail must not write that."""
+    from portal.tenancy.models import Tenant
+
+    app = make_app(smtp.config())
+    with app.test_request_context():
+        send_mail("coord@a.example", "Committed", "body")
+        db.session.commit()
+        db.session.add(Tenant(slug="never", name="Never committed"))
+        db.session.flush()
+    assert len(smtp.messages) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Tenant.slug == "never")) == 0

@@ -235,8 +235,13 @@ def test_a_change_tells_the_registered_with_the_same_uid_and_a_higher_sequence(
     assert _delivered(smtp)[-1][:2] == (MANAGER, "You have a seat: Silver workshop")
     # An agenda item added: a new sequence, to both of them now.
     with mail_app.test_request_context(), tenant_scope(world["a"].id):
+        version = db.session.get(Workshop, wid).version
         services.add_agenda_item(None, db.session.get(Workshop, wid), {"title": "Welcome"})
-        assert db.session.get(Workshop, wid).sequence == 2
+        db.session.expire_all()
+        workshop = db.session.get(Workshop, wid)
+        # The calendar's counter rises; the workshop's version does not (someone's minutes or
+        # attendance form, read before, is not refused for an agenda item).
+        assert workshop.sequence == 2 and workshop.version == version
     updates = [d for d in _delivered(smtp) if d[1].startswith("Changed")]
     assert sorted((to, int(_event(c)["sequence"])) for to, _s, c in updates) == [
         (COORD, 1),
@@ -248,6 +253,9 @@ def test_a_change_tells_the_registered_with_the_same_uid_and_a_higher_sequence(
     login(client, COORD)
     ics = Calendar.from_ical(client.get(f"/nordland/workshops/{wid}.ics").data)
     assert int(_event(ics)["sequence"]) == 2
+    # Each names its time zone, and carries it (VTIMEZONE, RFC 5545).
+    assert [str(z["tzid"]) for z in ics.walk("VTIMEZONE")] == ["Europe/Oslo"]
+    assert [str(z["tzid"]) for z in updates[-1][2].walk("VTIMEZONE")] == ["Europe/Oslo"]
 
 
 # --- cancelling -------------------------------------------------------------------------------

@@ -88,10 +88,14 @@ def scheduler_lock(app, poll_seconds: float = 5.0) -> Iterator[None]:
         try:
             told = False
             while not connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}):
+                connection.commit()
                 if not told:
                     click.echo(_("Another process runs the schedule; waiting to take over."))
                     told = True
                 time.sleep(poll_seconds)
+            # The lock is the session's, not the transaction's: end the transaction so the
+            # connection does not sit "idle in transaction" (and get cut) for the beat's life.
+            connection.commit()
             yield
         finally:
             connection.close()

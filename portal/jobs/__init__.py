@@ -38,6 +38,11 @@ def init_jobs(app: Flask) -> None:
     def _deliver_what_was_committed(_exc=None) -> None:
         ids = g.pop(DUE, None)
         if ids:
+            # What the request left uncommitted is dropped first, as Flask-SQLAlchemy's own
+            # teardown would: the delivery's commits must never write it.
+            from portal.extensions import db
+
+            db.session.remove()
             hand_over(sorted(ids))
 
 

@@ -83,11 +83,12 @@ def _register_tasks(celery: Celery) -> None:
 
     @celery.task(name="portal.reminders.daily")
     def daily_reminders() -> dict[str, int]:
-        from datetime import date
+        from datetime import UTC, datetime
 
         from portal.reminders import send_reminders
 
-        return send_reminders(date.today())
+        # The schedule's day (it runs in UTC), whatever the worker host's time zone.
+        return send_reminders(datetime.now(UTC).date())
 
     @celery.task(name="portal.workshops.close_ended")
     def close_ended_workshops() -> dict[str, int]:

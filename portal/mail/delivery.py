@@ -33,7 +33,15 @@ from portal.mail.models import OutboxMessage, Status
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_DELAYS = (60, 300, 1800, 7200, 21600)
 # Errors of the connection, not of one message: the rest of the batch waits for the sweep.
-CONNECTION_ERRORS = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+# (smtplib's errors are OSErrors too: the server's answers about one message are caught
+# before these.)
+CONNECTION_ERRORS = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPNotSupportedError,
+)
 
 
 def retry_delays() -> tuple[float, ...]:
@@ -208,13 +216,22 @@ def _send(message: OutboxMessage, connection: _Connection) -> str | None:
     try:
         connection.send(as_email(message))
     except CONNECTION_ERRORS as exc:
-        log.warning("SMTP server unreachable for message %s: %s", message.id, exc)
-        connection.smtp = None
-        return f"connection: {type(exc).__name__}: {exc}"
-    except smtplib.SMTPException as exc:
+        return _away(message, connection, exc)
+    except smtplib.SMTPException as exc:  # the server refused this message (e.g. 550, 451)
         log.warning("SMTP refused message %s to %s: %s", message.id, message.recipient, exc)
         return f"{type(exc).__name__}: {exc}"
+    except OSError as exc:  # refused, timed out, reset: the server is away
+        return _away(message, connection, exc)
+    except Exception as exc:  # noqa: BLE001 - a message that cannot be built: tried, counted
+        log.exception("message %s cannot be sent", message.id)
+        return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _away(message: OutboxMessage, connection: _Connection, exc: BaseException) -> str:
+    log.warning("SMTP server unreachable for message %s: %s", message.id, exc)
+    connection.close()
+    return f"connection: {type(exc).__name__}: {exc}"
 
 
 def sweep(limit: int = 200) -> dict[str, int]:

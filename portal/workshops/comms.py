@@ -107,6 +107,7 @@ def ics(
     if method == "CANCEL" and "status" not in event:
         event.add("status", "CANCELLED")
     cal.add_component(event)
+    cal.add_missing_timezones()  # the VTIMEZONE its TZID names (RFC 5545; Outlook needs it)
     return {
         "filename": f"workshop-{workshop.id}.ics",
         "content_type": f"text/calendar; method={method}",
@@ -317,13 +318,29 @@ def seat_from_waiting_list(workshop: Workshop, registration: Registration) -> in
     )
 
 
+def _raise_sequence(workshop: Workshop) -> None:
+    """SEQUENCE + 1 in its own UPDATE: a calendar's counter, not an edit of the workshop, so
+    the workshop's version stays (an agenda item added does not refuse someone's minutes)."""
+    from sqlalchemy import update
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    new = (workshop.sequence or 0) + 1
+    db.session.execute(
+        update(Workshop)
+        .where(Workshop.id == workshop.id)
+        .values(sequence=new)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(workshop, "sequence", new)
+
+
 def changed(workshop: Workshop, fields: Iterable[str]) -> int:
     """After a change of the workshop (``fields``: what changed; "agenda" for its agenda):
     a change calendar apps must follow raises the SEQUENCE and tells the registered."""
     what = [f for f in TRIGGERS if f in set(fields)]
     if not what:
         return 0
-    workshop.sequence = (workshop.sequence or 0) + 1
+    _raise_sequence(workshop)
     if is_closed(workshop, _tenant(workshop)):
         return 0
     db.session.flush()
@@ -357,7 +374,7 @@ def cancel_workshop(user: User | None, workshop: Workshop, note: str = "") -> in
     workshop.cancelled_at = datetime.now(UTC)
     workshop.cancelled_by_id = user.id if user is not None else None
     workshop.cancel_note = (note or "").strip()
-    workshop.sequence = (workshop.sequence or 0) + 1
+    _raise_sequence(workshop)
     db.session.flush()
     people = _people(workshop, _registered_or_invited(workshop))
     told = _send(

@@ -425,6 +425,7 @@ def calendar(workshops: list[tuple[Workshop, str]], tenant: Tenant, name: str) -
     cal.add("x-wr-timezone", tenant.timezone)
     for workshop, url in workshops:
         cal.add_component(_event(workshop, tenant, url))
+    cal.add_missing_timezones()  # the VTIMEZONE its TZID names (RFC 5545)
     return cal.to_ical()
 
 
