@@ -258,6 +258,20 @@ def test_a_change_tells_the_registered_with_the_same_uid_and_a_higher_sequence(
     assert [str(z["tzid"]) for z in updates[-1][2].walk("VTIMEZONE")] == ["Europe/Oslo"]
 
 
+def test_a_change_also_moves_the_invitation_in_the_calendars_of_the_invited(mail_app, world, smtp):
+    """The invited who have not registered hold the invitation's calendar entry: they get the
+    update too (needs action); whoever cancelled their registration does not."""
+    wid = _workshop(mail_app, world["a"])
+    _invite_by_service(mail_app, world["a"], wid, user_id=_user_id(mail_app, MEMBER))
+    _register(mail_app, world["a"], wid, COORD)
+    smtp.messages.clear()
+    _change(mail_app, world["a"], wid, location="Mo i Rana")
+    told = {to: _event(c) for to, subject, c in _delivered(smtp) if subject.startswith("Changed")}
+    assert sorted(told) == [COORD, MEMBER]
+    assert all(int(e["sequence"]) == 1 for e in told.values())
+    assert "PARTSTAT=NEEDS-ACTION" in told[MEMBER].to_ical().decode()
+
+
 # --- cancelling -------------------------------------------------------------------------------
 
 

@@ -336,7 +336,8 @@ def _raise_sequence(workshop: Workshop) -> None:
 
 def changed(workshop: Workshop, fields: Iterable[str]) -> int:
     """After a change of the workshop (``fields``: what changed; "agenda" for its agenda):
-    a change calendar apps must follow raises the SEQUENCE and tells the registered."""
+    a change calendar apps must follow raises the SEQUENCE and tells the registered, and the
+    invited who have not registered (their calendars hold the invitation)."""
     what = [f for f in TRIGGERS if f in set(fields)]
     if not what:
         return 0
@@ -344,21 +345,41 @@ def changed(workshop: Workshop, fields: Iterable[str]) -> int:
     if is_closed(workshop, _tenant(workshop)):
         return 0
     db.session.flush()
-    people = _people(workshop, _holding(workshop, (RegistrationStatus.REGISTERED,)))
-    return _send(
-        workshop,
-        people,
-        Told.UPDATE,
-        "workshop_update",
-        tag=str(workshop.sequence),
-        method="REQUEST",
-        partstat="ACCEPTED",
-        reason=_l("You get this mail because you registered for this workshop."),
-        changes=[
-            CHANGE_LABELS[f]
-            for f in dict.fromkeys(f.replace("start_", "").replace("end_", "") for f in what)
-        ],
+    changes = [
+        CHANGE_LABELS[f]
+        for f in dict.fromkeys(f.replace("start_", "").replace("end_", "") for f in what)
+    ]
+    registered = _holding(workshop, (RegistrationStatus.REGISTERED,))
+    # The invited who never registered hold the invitation's calendar entry: it moves too.
+    never_registered = ~User.id.in_(
+        select(Registration.user_id).where(Registration.workshop_id == workshop.id)
     )
+    invited = (Membership.role != Role.OBSERVER) & _invited(workshop) & never_registered
+    told = 0
+    for people, partstat, reason in (
+        (
+            _people(workshop, registered),
+            "ACCEPTED",
+            _l("You get this mail because you registered for this workshop."),
+        ),
+        (
+            _people(workshop, invited),
+            "NEEDS-ACTION",
+            _l("You get this mail because you are invited to this workshop."),
+        ),
+    ):
+        told += _send(
+            workshop,
+            people,
+            Told.UPDATE,
+            "workshop_update",
+            tag=str(workshop.sequence),
+            method="REQUEST",
+            partstat=partstat,
+            reason=reason,
+            changes=changes,
+        )
+    return told
 
 
 def cancel_workshop(user: User | None, workshop: Workshop, note: str = "") -> int:
