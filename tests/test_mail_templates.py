@@ -42,6 +42,7 @@ SAMPLES = {
     "workshop_invitation": {"workshop": WORKSHOP_HERE, "with_calendar": True},
     "workshop_registered": {"workshop": WORKSHOP_HERE, "with_calendar": True},
     "workshop_waitlisted": {"workshop": WORKSHOP_HERE},
+    "workshop_withdrawn": {"workshop": WORKSHOP_HERE},
     "workshop_update": {"workshop": WORKSHOP_HERE, "with_calendar": True, "changes": ["Time"]},
     "workshop_cancelled": {"workshop": WORKSHOP, "with_calendar": True, "note": "Moved."},
     "workshop_message": {

@@ -173,17 +173,19 @@ def test_registration_is_confirmed_and_the_waiting_list_says_no_calendar_yet(mai
     assert manager.post(f"/nordland/workshops/{wid}/cancel").status_code == 302
     to, subject, calendar = _delivered(smtp)[-1]
     assert (to, subject) == (MEMBER, "You have a seat: Silver workshop")
+    assert _delivered(smtp)[-2][:2] == (MANAGER, "Your registration is cancelled: Silver workshop")
     assert str(_event(calendar)["uid"]) == f"workshop-{wid}@nordland.cluster-forum-portal"
     # Registering again is a new request: confirmed again, once.
     assert manager.post(f"/nordland/workshops/{wid}/register").status_code == 302
     assert manager.post(f"/nordland/workshops/{wid}/register").status_code == 302
-    assert _kinds(mail_app, wid)[-4:] == [
+    assert _kinds(mail_app, wid)[-5:] == [
         (MANAGER, "registered"),
         (MEMBER, "waitlisted"),
+        (MANAGER, "withdrawn"),  # the calendar entry taken out again
         (MEMBER, "seat"),
         (MANAGER, "waitlisted"),
     ]
-    assert len(smtp.messages) == 4
+    assert len(smtp.messages) == 5
 
 
 # --- changes ----------------------------------------------------------------------------------
@@ -270,6 +272,22 @@ def test_a_change_also_moves_the_invitation_in_the_calendars_of_the_invited(mail
     assert sorted(told) == [COORD, MEMBER]
     assert all(int(e["sequence"]) == 1 for e in told.values())
     assert "PARTSTAT=NEEDS-ACTION" in told[MEMBER].to_ical().decode()
+
+
+def test_whoever_cancels_their_seat_gets_it_out_of_their_calendar(mail_app, world, smtp):
+    wid = _workshop(mail_app, world["a"], capacity=1)
+    _invite_by_service(mail_app, world["a"], wid, world["c1"].id)
+    _register(mail_app, world["a"], wid, COORD, MANAGER)  # the manager waits
+    smtp.messages.clear()
+    for email in (MANAGER, COORD):  # a place on the waiting list held no calendar entry
+        with mail_app.test_request_context(), tenant_scope(world["a"].id):
+            user = db.session.scalar(select(User).where(User.email == email))
+            services.cancel(user, db.session.get(Workshop, wid))
+    (withdrawn,) = [d for d in _delivered(smtp) if d[1].startswith("Your registration")]
+    assert withdrawn[:2] == (COORD, "Your registration is cancelled: Silver workshop")
+    assert str(withdrawn[2]["method"]) == "CANCEL"
+    assert str(_event(withdrawn[2])["uid"]) == f"workshop-{wid}@nordland.cluster-forum-portal"
+    assert (COORD, "withdrawn") in _kinds(mail_app, wid)
 
 
 # --- cancelling -------------------------------------------------------------------------------

@@ -318,6 +318,21 @@ def seat_from_waiting_list(workshop: Workshop, registration: Registration) -> in
     )
 
 
+def registration_withdrawn(workshop: Workshop, registration: Registration) -> int:
+    """Someone who held a seat cancelled: a METHOD:CANCEL takes it out of their calendar."""
+    return _send(
+        workshop,
+        _people(workshop, User.id == registration.user_id),
+        Told.WITHDRAWN,
+        "workshop_withdrawn",
+        tag=_moment(registration),
+        method="CANCEL",
+        partstat="DECLINED",
+        reason=_l("You get this mail because you cancelled your registration for this workshop."),
+        anchor="registration",
+    )
+
+
 def _raise_sequence(workshop: Workshop) -> None:
     """SEQUENCE + 1 in its own UPDATE: a calendar's counter, not an edit of the workshop, so
     the workshop's version stays (an agenda item added does not refuse someone's minutes)."""

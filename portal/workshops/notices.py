@@ -23,6 +23,7 @@ class Told(enum.StrEnum):
     UPDATE = "update"
     CANCELLATION = "cancellation"
     MESSAGE = "message"
+    WITHDRAWN = "withdrawn"  # the person cancelled their own registration
 
 
 TOLD_LABELS = {
@@ -33,6 +34,7 @@ TOLD_LABELS = {
     Told.UPDATE: _l("Change of the workshop"),
     Told.CANCELLATION: _l("Cancellation"),
     Told.MESSAGE: _l("Message"),
+    Told.WITHDRAWN: _l("Registration cancelled"),
 }
 
 

@@ -280,8 +280,11 @@ def cancel(user: User, workshop: Workshop) -> Registration | None:
     registration = registration_of(user.id, workshop.id)
     if registration is None or registration.status == RegistrationStatus.CANCELLED:
         return registration
+    held_a_seat = registration.status == RegistrationStatus.REGISTERED
     registration.status = RegistrationStatus.CANCELLED
     db.session.flush()
+    if held_a_seat:  # their calendar holds the workshop: take it out
+        comms.registration_withdrawn(workshop, registration)
     promoted = _fill_free_seats(workshop, user)
     db.session.commit()
     emit("registration_changed", workshop.tenant_id, registration=registration, user=user)
