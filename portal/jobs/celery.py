@@ -69,19 +69,21 @@ def make_celery(app: Flask) -> Celery:
 
 
 def _register_tasks(celery: Celery) -> None:
-    @celery.task(name="portal.mail.deliver")
+    # shared=False: each Celery app (one per Flask app: tests build many) keeps its own
+    # tasks, bound to its own Flask app; a shared task would reach the first app made.
+    @celery.task(name="portal.mail.deliver", shared=False)
     def deliver(message_id: int) -> dict[str, int]:
         from portal.mail.delivery import deliver as deliver_messages
 
         return deliver_messages([int(message_id)])
 
-    @celery.task(name="portal.mail.sweep")
+    @celery.task(name="portal.mail.sweep", shared=False)
     def sweep() -> dict[str, int]:
         from portal.mail.delivery import sweep as sweep_outbox
 
         return sweep_outbox()
 
-    @celery.task(name="portal.reminders.daily")
+    @celery.task(name="portal.reminders.daily", shared=False)
     def daily_reminders() -> dict[str, int]:
         from datetime import UTC, datetime
 
@@ -90,7 +92,7 @@ def _register_tasks(celery: Celery) -> None:
         # The schedule's day (it runs in UTC), whatever the worker host's time zone.
         return send_reminders(datetime.now(UTC).date())
 
-    @celery.task(name="portal.workshops.close_ended")
+    @celery.task(name="portal.workshops.close_ended", shared=False)
     def close_ended_workshops() -> dict[str, int]:
         from portal.workshops.closing import close_ended
 
