@@ -57,6 +57,7 @@ class Worker:
             **env,
         }
         self.cwd, self.process, self.log = tmp_path, None, tmp_path / f"worker-{uuid.uuid4()}.log"
+        self.node = f"portal-test-{uuid.uuid4().hex[:12]}@%h"
 
     def start(self) -> Worker:
         # The worker keeps the real clock, as another host would (PORTAL_TEST_TODAY moves only
@@ -64,7 +65,9 @@ class Worker:
         self.handle = open(self.log, "w")  # noqa: SIM115 - closed in stop()
         portal = Path(sys.executable).parent / "portal"
         self.process = subprocess.Popen(
-            [str(portal), "worker", "--pool", "solo", "--loglevel", "info"],
+            # Its own node name: two test runs at once (CI's two lanes) must not share one
+            # (RabbitMQ gives a node's control queue to one connection only).
+            [str(portal), "worker", "--pool", "solo", "--loglevel", "info", "--name", self.node],
             env=self.env,
             cwd=self.cwd,
             stdout=self.handle,

@@ -34,8 +34,14 @@ LOCK_KEY = 0x504F5254  # the scheduler's PostgreSQL advisory lock ("PORT")
     show_default=True,
 )
 @click.option("--loglevel", default="info", show_default=True)
+@click.option(
+    "--name",
+    help="The worker's node name (default celery@<host>): give each worker of a host its own.",
+)
 @needs_database
-def worker_command(beat: bool, concurrency: int | None, pool: str, loglevel: str) -> None:
+def worker_command(
+    beat: bool, concurrency: int | None, pool: str, loglevel: str, name: str | None
+) -> None:
     """Run the job workers (with PORTAL_BROKER_URL set; without one, the web process
     delivers by itself and no worker is needed)."""
     from portal.jobs import broker
@@ -62,6 +68,8 @@ def worker_command(beat: bool, concurrency: int | None, pool: str, loglevel: str
     argv += ["-Q", celery.conf.task_default_queue]
     if concurrency:
         argv.append(f"--concurrency={concurrency}")
+    if name:
+        argv.append(f"--hostname={name}")
     celery.worker_main(argv)
 
 
