@@ -86,6 +86,32 @@ class DigestItem:
 
 
 @dataclass
+class Reminder:
+    """Before the digest, a plugin's ``reminders`` hook answered whole mails. Kept so such a
+    plugin still loads and its people still hear of it: each becomes one item of their
+    digest (its subject the title, the first line of its body the detail). Answer
+    :class:`DigestItem` instead."""
+
+    user_id: int
+    email: str
+    key: str
+    subject: str
+    body: str
+    kind: str = "plugin"
+
+    def as_item(self) -> DigestItem:
+        first_line = (self.body or "").strip().split("\n", 1)[0]
+        return DigestItem(
+            self.user_id, _("More reminders"), self.subject, detail=first_line, key=self.key
+        )
+
+
+def reminder_footer() -> str:
+    """Before the digest, the line each reminder ended with; the digest says it once now."""
+    return ""
+
+
+@dataclass
 class Section:
     heading: str
     items: list[DigestItem]
@@ -240,6 +266,8 @@ def plugin_items(tenant: Tenant, today: date) -> Found:
         for item in answer or ():
             if isinstance(item, DigestItem):
                 items.append(item)
+            elif isinstance(item, Reminder):  # a plugin written before the digest
+                items.append(item.as_item())
             else:
                 log.warning("reminders hook: %r is not a DigestItem; left out", item)
     if not items:

@@ -42,7 +42,7 @@ from portal.benchmarking.indicators import pick as pick_text
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.db import Base as Model
 from portal.db import Timestamped
-from portal.digest import DigestItem, receives_digest, reminder_link
+from portal.digest import DigestItem, Reminder, receives_digest, reminder_footer, reminder_link
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.imports.cells import parse_date, parse_float, parse_int
@@ -111,6 +111,8 @@ __all__ = [
     "FINDING_FIELDS",
     "FollowupTarget",
     "DigestItem",
+    "Reminder",  # deprecated: answer DigestItem
+    "reminder_footer",  # deprecated
     "receives_digest",
     "receives_mail",
     "notify",

@@ -31,10 +31,15 @@ class EndRecorder:
 
     def __init__(self):
         self.ended: list[int] = []
+        self.old_style: list = []  # what a plugin written before the digest answers
 
     @hookimpl
     def workshop_ended(self, workshop):
         self.ended.append(workshop.id)
+
+    @hookimpl
+    def reminders(self, tenant, today):
+        return self.old_style
 
 
 @pytest.fixture
@@ -302,6 +307,20 @@ def test_no_reminders_when_switched_off(app, region, client):
     assert client.post("/profile", data=bad).status_code == 422  # not a kind: nothing saved
     with app.app_context():
         assert opted_out(db.session.get(User, p.coord.id)) == set(others)
+
+
+def test_a_plugin_written_before_the_digest_still_loads_and_is_heard(app, region, rec):
+    """The toolkit's Reminder (a whole mail, before the digest) becomes an item of it."""
+    from portal.toolkit import Reminder, reminder_footer
+
+    p = region.people
+    body = f"Three joint actions wait for you.\n\n-- \n{reminder_footer()}"
+    rec.old_style = [Reminder(p.coord.id, "coord@a.example", "old:1", "Joint news", body)]
+    assert _send(app)["plugin"] == 1
+    (mail,) = _mails(app)
+    assert mail[0] == "coord@a.example"
+    assert "Joint news" in mail[2] and "Three joint actions wait for you." in mail[2]
+    assert _send(app)["plugin"] == 0  # once, by its key
 
 
 def test_workshop_tomorrow(app, region):
