@@ -51,6 +51,7 @@ from werkzeug.routing import BuildError
 
 from portal.accounts.models import Membership, User
 from portal.extensions import db
+from portal.mail.compose import recipient_locale
 from portal.mail.preferences import receives
 from portal.plans.models import OPEN_STATUSES, Action, ReminderSent
 from portal.tenancy.models import Tenant
@@ -169,10 +170,6 @@ def reminder_link(endpoint: str, tenant: Tenant, **values) -> str:
         return external_url("main.dashboard", tenant=tenant.slug)
 
 
-def locale_of(person: User, tenant: Tenant) -> str:
-    return person.locale or tenant.default_locale or "en"
-
-
 # --- what the core reminds of ---------------------------------------------------------------
 
 
@@ -198,7 +195,7 @@ def action_items(tenant: Tenant, today: date, days: int) -> Found:
     for action in actions:
         owner = action.owner
         due = action.due_date.isoformat()
-        with force_locale(locale_of(owner, tenant)):
+        with force_locale(recipient_locale(owner, tenant)):
             if action.due_date < today:
                 kind, key, heading = "overdue", f"action-overdue:{action.id}:{due}", _("Overdue")
             else:
@@ -236,7 +233,7 @@ def workshop_items(tenant: Tenant, today: date) -> Found:
     ).all()
     found = []
     for workshop, person in rows:
-        with force_locale(locale_of(person, tenant)):
+        with force_locale(recipient_locale(person, tenant)):
             where = ", ".join(x for x in (workshop.location, workshop.online_url) if x)
             item = DigestItem(
                 person.id,
@@ -343,7 +340,7 @@ def _mail(tenant: Tenant, today: date, person: User, items: list[DigestItem], se
     if send:
         key = digest_key(tenant, person.id, today)
         return notify(person, "digest", "digest", key=key, checked=True, **values)
-    return compose("digest", locale=locale_of(person, tenant), **values)
+    return compose("digest", locale=recipient_locale(person, tenant), **values)
 
 
 def send_digests(

@@ -21,7 +21,6 @@ from portal.errors import ServiceError
 from portal.extensions import db
 from portal.mail.compose import compose, notify
 from portal.mail.preferences import ACCOUNT
-from portal.mail.services import send_mail
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import tenant_scope, unscoped
 
@@ -264,7 +263,7 @@ def invite(
             inviter=inviter,
             accept_link=link,
         )
-        send_mail(email, mail.subject, mail.text, html=mail.html, kind=ACCOUNT, tenant_id=tenant.id)
+        mail.send(email, kind=ACCOUNT, tenant_id=tenant.id)
         db.session.commit()
     return invitation
 

@@ -17,11 +17,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Membership, MembershipCluster, Role, User
-from portal.digest import DigestItem, Found, locale_of, receives_digest, reminder_link
+from portal.digest import DigestItem, Found, receives_digest, reminder_link
 from portal.extensions import db
 from portal.labels.models import Label
 from portal.labels.registry import schemes
 from portal.labels.scheme import add_months
+from portal.mail.compose import recipient_locale
 from portal.tenancy.models import Tenant
 
 STAGES = (1, 3, 6)  # months before expiry, tightest first
@@ -100,7 +101,7 @@ def label_expiry_items(tenant: Tenant, today: date) -> Found:
         key = f"label-expiry:{label.id}:{stage}"
         link = reminder_link("labels.path", tenant, cluster_id=label.cluster_id)
         for person in {**coordinators, **managers.get(label.cluster_id, {})}.values():
-            with force_locale(locale_of(person, tenant)):
+            with force_locale(recipient_locale(person, tenant)):
                 level, scheme = _names(label)
                 item = DigestItem(
                     person.id,

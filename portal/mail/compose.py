@@ -27,6 +27,16 @@ class Mail:
     text: str
     html: str
 
+    def send(self, recipient: str, **outbox: Any) -> OutboxMessage:
+        """Queue this mail to ``recipient``; ``outbox``: ``send_mail``'s keywords (kind, key,
+        attachments, tenant_id)."""
+        return send_mail(recipient, self.subject, self.text, html=self.html, **outbox)
+
+
+def recipient_locale(person: Any, tenant: Any = None) -> str:
+    """The language a person is written to in: theirs, else the region's, else English."""
+    return person.locale or getattr(tenant, "default_locale", None) or "en"
+
 
 def _block(name: str, block: str, context: dict[str, Any]) -> str:
     template = current_app.jinja_env.get_template(name)
@@ -86,13 +96,9 @@ def notify(
     not want this kind (``checked``: the caller's query asked already)."""
     if kind != ACCOUNT and not checked and not wants(user, kind):
         return None
-    locale = user.locale or getattr(tenant, "default_locale", None) or "en"
-    mail = compose(template, locale=locale, tenant=tenant, **context)
-    return send_mail(
+    mail = compose(template, locale=recipient_locale(user, tenant), tenant=tenant, **context)
+    return mail.send(
         user.email,
-        mail.subject,
-        mail.text,
-        html=mail.html,
         attachments=attachments,
         kind=kind,
         key=key,

@@ -32,10 +32,9 @@ from portal.accounts.models import Membership, MembershipCluster, Role, User
 from portal.errors import ServiceError
 from portal.events import emit
 from portal.extensions import db
-from portal.mail.compose import compose
+from portal.mail.compose import compose, recipient_locale
 from portal.mail.models import OutboxMessage
 from portal.mail.preferences import receives
-from portal.mail.services import send_mail
 from portal.permissions import require
 from portal.tenancy.models import Tenant
 from portal.workshops import closing
@@ -207,7 +206,7 @@ def _send(
     for person in people:
         if keys[person.id] in done:
             continue
-        locale = person.locale or getattr(tenant, "default_locale", None) or "en"
+        locale = recipient_locale(person, tenant)
         if locale not in mails:  # rendered once per language
             mails[locale] = compose(
                 template,
@@ -226,11 +225,8 @@ def _send(
             if method
             else None
         )
-        message = send_mail(
+        message = mail.send(
             person.email,
-            mail.subject,
-            mail.text,
-            html=mail.html,
             attachments=attachments,
             kind=KIND,
             key=keys[person.id],
