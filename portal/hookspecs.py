@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from portal.benchmarking.models import BenchmarkRound
     from portal.clusters.models import Cluster, MemberOrganisation
     from portal.digest import DigestItem
+    from portal.improvement.work import IndicatorWork
     from portal.labels.scheme import LabelScheme
     from portal.plans.followups import FollowupTarget
     from portal.plans.models import Action, Plan
@@ -92,6 +93,15 @@ def followup_targets(tenant: Tenant) -> list[FollowupTarget]:
     """More places a finding (e.g. a weak indicator) can be turned into in one step
     (``toolkit.FollowupTarget``: a POST endpoint taking the finding's fields). The core
     offers a goal or an action of a joint plan."""
+
+
+@hookspec
+def indicator_work(tenant: Tenant, keys: list[tuple[str, str, str]]) -> list[IndicatorWork]:
+    """The plugin's work of the region aimed at any of these indicators (keys ``(indicator
+    set, set version, indicator id)``), one ``toolkit.IndicatorWork`` per piece of work and
+    indicator: its clusters, status and dates. The core measures every piece of work the
+    same way (``toolkit.Measurer``) and leaves the clusters doing other work on the same
+    indicator in the same window out of the others. Load it in bulk (a query or two)."""
 
 
 @hookspec

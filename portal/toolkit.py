@@ -63,6 +63,10 @@ from portal.imports.table import text as cell_text
 from portal.imports.web import check_upload
 from portal.imports.web import confirm as confirm_import
 from portal.imports.web import status as import_status
+from portal.improvement.effect import Effect, Movement, Window, effect, movements, window_of
+from portal.improvement.effect import Group as EffectGroup
+from portal.improvement.measure import Measured, Measurer, RoundValues
+from portal.improvement.work import IndicatorWork
 from portal.labels.scheme import (
     ClusterEvidence,
     EvidenceData,
@@ -104,6 +108,17 @@ _l = lazy_gettext
 
 __all__ = [
     "cached_page",
+    "Effect",
+    "EffectGroup",
+    "effect",
+    "IndicatorWork",
+    "Measured",
+    "Measurer",
+    "Movement",
+    "movements",
+    "RoundValues",
+    "Window",
+    "window_of",
     "Cluster",
     "ClusterRound",
     "ComparisonContext",

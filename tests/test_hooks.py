@@ -584,6 +584,63 @@ def test_hook_followup_targets(rec):
     assert ("followup", ("", "Weak spot", "", "", "", "")) in recorder.calls
 
 
+def test_hook_indicator_work(rec):
+    """A plugin's work on an indicator counts as the region's: it is listed with the core's
+    actions, and its clusters are left out of the others when another action is measured."""
+    from datetime import date, timedelta
+
+    from portal.clusters.models import Cluster
+    from portal.improvement.measure import Measurer
+    from portal.improvement.work import region_work
+    from portal.plans.services import create_action, create_plan
+    from portal.privacy.policy import values_view
+    from portal.tenancy import tenant_scope
+    from portal.tenancy.models import Tenant
+
+    app, _client, tenant, cluster, factory = rec
+    key = ("demo-set", "1", "strategy")
+    with app.test_request_context(), tenant_scope(tenant.id):
+        plan = create_plan(
+            None,
+            {"title": "Plan", "start_date": date(2020, 1, 1), "end_date": date(2021, 1, 1)},
+            tenant_id=tenant.id,
+            cluster=db.session.get(Cluster, cluster.id),
+        )
+        today = date.today()
+        action = create_action(
+            None,
+            plan,
+            {"title": "Ours", "status": "done", "due_date": today - timedelta(days=30)},
+        )
+        from portal.plans.models import ActionIndicator
+
+        db.session.add(
+            ActionIndicator(
+                tenant_id=tenant.id,
+                action_id=action.id,
+                indicator_set=key[0],
+                set_version=key[1],
+                indicator_id=key[2],
+            )
+        )
+        db.session.commit()
+        other = factory.cluster(tenant, "Ocean Tech")
+        recorder.RECORDED_WORK_CLUSTERS.clear()
+        recorder.RECORDED_WORK_CLUSTERS.add(other.id)
+        region = db.session.get(Tenant, tenant.id)
+        found = region_work(region, [key])
+        assert sorted((w.kind, w.title) for w in found) == [
+            ("action", "Ours"),
+            ("recorded", "Recorded work"),
+        ]
+        assert ("indicator_work", ("nordland", (key,))) in recorder.calls
+        measurer = Measurer(region, [key], view=values_view(None, region), work=found)
+        measured = measurer.measure(next(w for w in found if w.kind == "action"))
+        assert measured.window.over
+        assert measured.effect.reason == "no_data"  # no rounds yet: nothing to compare
+    recorder.RECORDED_WORK_CLUSTERS.clear()
+
+
 def test_hook_reminders(rec):
     from datetime import date
 

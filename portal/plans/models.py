@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -95,16 +97,33 @@ class Action(Versioned, TenantScoped, Timestamped, Base):
     workshop_id: Mapped[int | None] = mapped_column(
         ForeignKey("workshop.id", ondelete="SET NULL"), index=True
     )
+    # Effort, planned and spent (money in the region's currency): the measured baseline of
+    # what a cluster spends alone on an indicator (portal.improvement.effort).
+    planned_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
+    spent_hours: Mapped[Decimal | None] = mapped_column(Numeric(10, 1))
+    planned_money: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    spent_money: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
 
     owner: Mapped[User | None] = relationship()
     plan: Mapped[Plan] = relationship()
     clusters: Mapped[list[Cluster]] = relationship(
         secondary="action_cluster", viewonly=True, order_by="Cluster.name"
     )
+    # The indicators the action aims at (portal.improvement.models.ActionIndicator).
+    indicators: Mapped[list[ActionIndicator]] = relationship(
+        viewonly=True, order_by="ActionIndicator.id"
+    )
 
     __table_args__ = (
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
         CheckConstraint("weight > 0", name="weight_positive"),
+        CheckConstraint(
+            "(planned_hours IS NULL OR planned_hours >= 0)"
+            " AND (spent_hours IS NULL OR spent_hours >= 0)"
+            " AND (planned_money IS NULL OR planned_money >= 0)"
+            " AND (spent_money IS NULL OR spent_money >= 0)",
+            name="effort_not_negative",
+        ),
         # Progress and overdue figures of plans and programmes read this index alone.
         Index(
             "ix_plan_action_progress",
@@ -129,6 +148,26 @@ class ActionCluster(TenantScoped, Base):
     cluster_id: Mapped[int] = mapped_column(
         ForeignKey("cluster.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class ActionIndicator(TenantScoped, Base):
+    """An indicator an action aims to improve: one of the region's indicator sets (by id and
+    version, so the link keeps its meaning when a newer version of the set comes)."""
+
+    __tablename__ = "action_indicator"
+    __table_args__ = (UniqueConstraint("action_id", "indicator_set", "indicator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_action.id", ondelete="CASCADE"), index=True
+    )
+    indicator_set: Mapped[str] = mapped_column(String(100))
+    set_version: Mapped[str] = mapped_column(String(40))
+    indicator_id: Mapped[str] = mapped_column(String(100))
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.indicator_set, self.set_version, self.indicator_id)
 
 
 class ActionComment(TenantScoped, Timestamped, Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
@@ -31,6 +32,8 @@ from portal.plans.models import (
 )
 from portal.programmes.models import Programme
 
+EFFORT_FIELDS = ("planned_hours", "spent_hours", "planned_money", "spent_money")
+EFFORT_LIMIT = Decimal("1000000000")  # hours or money: beyond it, a typing error
 PLAN_FIELDS = ("title", "start_date", "end_date", "goals", "focus_areas")
 ACTION_FIELDS = (
     "title",
@@ -43,6 +46,7 @@ ACTION_FIELDS = (
     "priority",
     "weight",
     "workshop_id",
+    *EFFORT_FIELDS,
 )
 
 
@@ -265,12 +269,41 @@ def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
                 {"weight": [_("The weight is a number above 0 (1 is normal).")]},
             )
         values["weight"] = float(weight)
+    for name in EFFORT_FIELDS:
+        if name in values:
+            values[name] = _effort(name, values[name])
     if "title" in values:
         values["title"] = (values["title"] or "").strip()
         if not values["title"]:
             raise ServiceError(_("The title is missing."), {"title": [_("The title is missing.")]})
     _check_period(values.get("start_date"), values.get("due_date"), "due_date")
     return values
+
+
+def _effort(name: str, value: Any) -> Decimal | None:
+    """Hours or money: empty, or a number from 0 (hours to one decimal, money to cents)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or not 0 <= number < EFFORT_LIMIT:
+        message = _("Give a number from 0, or leave it empty.")
+        raise ServiceError(message, {name: [message]})
+    return number.quantize(Decimal("0.1") if name.endswith("hours") else Decimal("0.01"))
+
+
+def _indicator_changes(action: Action, keys: list | None, changes: dict[str, Any]) -> None:
+    """Link the action to ``keys`` (None: leave its links) and note the change."""
+    from portal.improvement.links import check_keys, set_action_indicators
+
+    if keys is None:
+        return
+    keys = check_keys(action.tenant_id, keys, keep=[link.key for link in action.indicators])
+    changed = set_action_indicators(action, keys)
+    if changed is not None:
+        changes["indicators"] = changed
 
 
 def set_action_clusters(action: Action, cluster_ids: list[int]) -> None:
@@ -281,8 +314,14 @@ def set_action_clusters(action: Action, cluster_ids: list[int]) -> None:
 
 
 def create_action(
-    user: User | None, plan: Plan, data: dict[str, Any], cluster_ids: list[int] | None = None
+    user: User | None,
+    plan: Plan,
+    data: dict[str, Any],
+    cluster_ids: list[int] | None = None,
+    indicator_keys: list | None = None,
 ) -> Action:
+    """A new action of the plan (``indicator_keys``: the indicators it aims at, see
+    ``portal.improvement.links``)."""
     if user is not None:
         require(user, "plan.manage", plan)
     values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
@@ -294,6 +333,7 @@ def create_action(
     if cluster_ids is None and plan.cluster_id is not None:
         cluster_ids = [plan.cluster_id]
     set_action_clusters(action, cluster_ids or [])
+    _indicator_changes(action, indicator_keys, {})
     db.session.commit()
     emit("action_saved", plan.tenant_id, action=action, created=True, changes={}, user=user)
     return action
@@ -306,6 +346,7 @@ def update_action(
     *,
     expected_version: Any = None,
     cluster_ids: list[int] | None = None,
+    indicator_keys: list | None = None,
 ) -> Action:
     """Change an action; refuse with the current values if someone saved since it was read
     (``expected_version``: the version the user read, or their form): also when the other save
@@ -328,6 +369,7 @@ def update_action(
             set_action_clusters(action, cluster_ids)
             if sorted(cluster_ids) != before:
                 changes["clusters"] = (before, sorted(cluster_ids))
+        _indicator_changes(action, indicator_keys, changes)
         db.session.commit()
     if changes:
         emit(
@@ -342,7 +384,10 @@ def update_action(
 
 
 def _cluster_ids(action: Action) -> dict[str, Any]:
-    return {"clusters": sorted(c.id for c in action.clusters)}
+    return {
+        "clusters": sorted(c.id for c in action.clusters),
+        "indicators": sorted("/".join(link.key) for link in action.indicators),
+    }
 
 
 def delete_action(user: User | None, action: Action) -> None:

@@ -248,6 +248,29 @@ def followup_targets(tenant):
 
 
 @hookimpl
+def indicator_work(tenant, keys):
+    from portal.toolkit import IndicatorWork
+
+    calls.append(("indicator_work", (tenant.slug, tuple(keys))))
+    return [
+        IndicatorWork(
+            "recorded",
+            7,
+            "Recorded work",
+            key,
+            frozenset(RECORDED_WORK_CLUSTERS),
+            "done",
+            None,
+            None,
+        )
+        for key in keys
+    ]
+
+
+RECORDED_WORK_CLUSTERS: set[int] = set()  # the clusters the recorded work names (tests set it)
+
+
+@hookimpl
 def reminders(tenant, today):
     from sqlalchemy import select
 

@@ -1,0 +1,1 @@
+"""The improvement loop: work aimed at indicators, its measured effect and effort."""

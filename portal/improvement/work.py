@@ -1,0 +1,129 @@
+"""The work of a region aimed at indicators, whoever keeps it: the core's plan actions and what
+plugins answer through the ``indicator_work`` hook (the joint plugin's joint actions).
+
+One query for the core's actions (and whatever each plugin's answer costs, a query or two),
+whatever the number of actions, clusters or indicators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.improvement.effect import Window, window
+
+IndicatorKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class IndicatorWork:
+    """One piece of work aimed at one indicator.
+
+    ``kind`` says whose it is ("action" for a plan's action; a plugin names its own, e.g.
+    "joint_action"); ``clusters``: the clusters doing it; ``left_early``: clusters that
+    took part and left before it ended (in neither group of its effect); ``endpoint`` and
+    ``args``: where the page of the work is (``url_for``)."""
+
+    kind: str
+    id: int
+    title: str
+    key: IndicatorKey
+    clusters: frozenset[int]
+    status: str
+    start_date: date | None
+    due_date: date | None
+    entered_on: date | None = None
+    changed_on: date | None = None
+    left_early: frozenset[int] = frozenset()
+    endpoint: str = ""
+    args: dict[str, Any] = field(default_factory=dict)
+    plan_id: int | None = None  # a plan's action: its plan
+    money_spent: Any = None  # Decimal or None: what the work cost (all its clusters)
+    hours_spent: Any = None
+
+    def window(self, today: date) -> Window:
+        return window(
+            self.start_date, self.due_date, self.status, self.entered_on, self.changed_on, today
+        )
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment is not None else None
+
+
+def plan_action_work(
+    keys: Iterable[IndicatorKey] | None = None,
+    *,
+    plan_ids: Iterable[int] | None = None,
+    cluster_id: int | None = None,
+) -> list[IndicatorWork]:
+    """The region's plan actions aimed at indicators (at ``keys``, of ``plan_ids``, or of
+    one cluster, when given; cancelled actions are no work): one query."""
+    from portal.plans.models import Action, ActionCluster, ActionIndicator, ActionStatus
+
+    stmt = (
+        select(Action, ActionIndicator, ActionCluster.cluster_id)
+        .join(ActionIndicator, ActionIndicator.action_id == Action.id)
+        .outerjoin(ActionCluster, ActionCluster.action_id == Action.id)
+        .where(Action.status != ActionStatus.CANCELLED)
+        .order_by(Action.id, ActionIndicator.id)
+    )
+    if keys is not None:
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        stmt = stmt.where(ActionIndicator.indicator_id.in_({k[2] for k in wanted}))
+    if plan_ids is not None:
+        stmt = stmt.where(Action.plan_id.in_(list(plan_ids) or [-1]))
+    if cluster_id is not None:
+        stmt = stmt.where(
+            Action.id.in_(
+                select(ActionCluster.action_id).where(ActionCluster.cluster_id == cluster_id)
+            )
+        )
+    found: dict[tuple[int, IndicatorKey], tuple[Any, set[int]]] = {}
+    for action, link, action_cluster in db.session.execute(stmt):
+        if keys is not None and link.key not in wanted:
+            continue
+        entry = found.setdefault((action.id, link.key), (action, set()))
+        if action_cluster is not None:
+            entry[1].add(action_cluster)
+    return [
+        IndicatorWork(
+            "action",
+            action.id,
+            action.title,
+            key,
+            frozenset(clusters),
+            str(action.status.value),
+            action.start_date,
+            action.due_date,
+            _day(action.created_at),
+            _day(action.updated_at),
+            endpoint="plans.action_detail",
+            args={"action_id": action.id},
+            plan_id=action.plan_id,
+            money_spent=action.spent_money,
+            hours_spent=action.spent_hours,
+        )
+        for (_action_id, key), (action, clusters) in found.items()
+    ]
+
+
+def region_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
+    """Every piece of work of the region aimed at any of ``keys``: the core's plan actions
+    and the answers of the plugins the region switched on."""
+    keys = sorted(set(keys))
+    if not keys:
+        return []
+    found = plan_action_work(keys)
+    host = current_app.extensions["portal_plugins"]
+    for answer in host.call("indicator_work", tenant_id=tenant.id, tenant=tenant, keys=keys):
+        found.extend(w for w in answer if w.key in keys)
+    return found
