@@ -35,6 +35,7 @@ from portal.benchmarking.comparisons import (
     first_rounds_after,
     forum_rounds,
     latest_rounds,
+    round_days,
     rounds_fingerprint,
 )
 from portal.benchmarking.indicators import Coverage, IndicatorSet
@@ -66,7 +67,7 @@ from portal.imports.web import status as import_status
 from portal.improvement.effect import Effect, Movement, Window, effect, movements, window_of
 from portal.improvement.effect import Group as EffectGroup
 from portal.improvement.measure import Measured, Measurer, RoundValues
-from portal.improvement.work import IndicatorWork
+from portal.improvement.work import IndicatorWork, region_work
 from portal.labels.scheme import (
     ClusterEvidence,
     EvidenceData,
@@ -112,6 +113,7 @@ __all__ = [
     "EffectGroup",
     "effect",
     "IndicatorWork",
+    "region_work",
     "Measured",
     "Measurer",
     "Movement",
@@ -151,6 +153,7 @@ __all__ = [
     "followup_targets",
     "joint_plans",
     "latest_rounds",
+    "round_days",
     "rounds_fingerprint",
     "FlaskForm",
     "UpToThisYear",

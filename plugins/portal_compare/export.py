@@ -156,7 +156,55 @@ def references_sheet(result, context) -> list[Sheet]:
     return [(_("References"), header, rows, {})]
 
 
+def forum_over_time_sheet(result, context) -> list[Sheet]:
+    """Per indicator between the two coordinated benchmarkings: clusters, the median and the
+    light shares before and after, and the work aimed at it."""
+    if result.before is None:
+        return []
+    header = [
+        _("Group"),
+        _("Indicator"),
+        _("Clusters in both"),
+        _("Median before"),
+        _("Median after"),
+        _("Green before (%)"),
+        _("Green after (%)"),
+        _("Red before (%)"),
+        _("Red after (%)"),
+        _("Moved"),
+        _("Work aimed at it"),
+    ]
+    words = {
+        "improved": _("improved"),
+        "declined": _("declined"),
+        "same": _("unchanged"),
+        "hidden": _("Fewer than %(k)d clusters: not shown", k=context.min_group),
+    }
+    rows = []
+    for row in result.indicators:
+        move = row.move
+        shown = move.before is not None
+        rows.append(
+            [
+                row.group,
+                row.name,
+                move.clusters,
+                move.before.median if shown else None,
+                move.after.median if shown else None,
+                row.share("before", "green") or None,
+                row.share("after", "green") or None,
+                row.share("before", "red") or None,
+                row.share("after", "red") or None,
+                words[move.direction],
+                len(row.work) + row.more_work,
+            ]
+        )
+    title = _("Forum %(before)s to %(after)s", before=result.before.key, after=result.after.key)
+    return [(title, header, rows, {})]
+
+
 WRITERS = {
+    "forum-over-time": forum_over_time_sheet,
     "over-time": over_time_sheet,
     "against-forum": against_forum_sheet,
     "scorecard": scorecard_sheets,

@@ -31,6 +31,7 @@ from portal.toolkit import (
     forum_rounds,
     pick_text,
 )
+from portal_compare.forum_over_time import forum_over_time
 from portal_compare.forumstats import ForumStats, forum_stats
 from portal_compare.stats import Summary, position, summarise
 
@@ -517,5 +518,13 @@ KINDS = (
         "compare/_references.html",
         scope="forum",
         order=40,
+    ),
+    ComparisonKind(
+        "forum-over-time",
+        _l("The forum over time"),
+        forum_over_time,
+        "compare/_forum_over_time.html",
+        scope="forum",
+        order=50,
     ),
 )

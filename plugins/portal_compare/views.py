@@ -62,7 +62,7 @@ from portal_compare.forumstats import PageState, read_page_state, remember_state
 from portal_compare.privacy import context_for
 from portal_compare.references import usable_references
 
-OWN_KINDS = frozenset({"over-time", "against-forum", "scorecard", "references"})
+OWN_KINDS = frozenset({"over-time", "against-forum", "scorecard", "references", "forum-over-time"})
 RESULTS_ID = "compare-results"  # the fragment htmx swaps
 MAX_REFERENCES = 10
 FOLLOWUP_LIMIT = 5  # weak indicators offered as follow-ups, per list
@@ -416,6 +416,17 @@ def _sort_options(indicator_set) -> list[tuple[str, str]]:
     return options
 
 
+def _wave_options() -> dict[str, str]:
+    """The two coordinated benchmarkings the forum over time compares (their first days, ISO;
+    anything else is ignored and the newest two are compared)."""
+    found = {}
+    for name in ("from_wave", "to_wave"):
+        value = request.args.get(name, "")[:10]
+        if len(value) == 10 and value[:4].isdigit() and value[5:7].isdigit():
+            found[name] = value
+    return found
+
+
 def _reference_ids() -> list[int]:
     found = []
     for value in request.args.getlist("ref"):
@@ -532,6 +543,9 @@ def _forum_page(template: str, report: bool = False):
         [t.id for t in targets],
         [k.id for k in kinds],
         date.today() if report else None,
+        _wave_options(),
+        # The forum over time shows the region's work too: any write may change it.
+        tenant.data_version if any(k.id == "forum-over-time" for k in kinds) else None,
         state=state,
     )
     if (cached := _not_modified(etag)) is not None:
@@ -545,10 +559,15 @@ def _forum_page(template: str, report: bool = False):
         tenant,
         indicator_set,
         locale=_locale(),
-        options={"sort": sort, "reference_ids": [r.id for r in chosen], "page": number},
+        options={
+            "sort": sort,
+            "reference_ids": [r.id for r in chosen],
+            "page": number,
+            **_wave_options(),
+        },
     )
     values = {"set": indicator_set.id, "version": indicator_set.version}
-    args = dict(values, sort=sort, ref=[r.id for r in chosen])
+    args = dict(values, sort=sort, ref=[r.id for r in chosen], **_wave_options())
     page_url = url_for("compare.forum", **args)
     if number and number > 1:
         page_url = url_for("compare.forum", **args, page=number)
@@ -626,6 +645,7 @@ def forum_xlsx():
             options={
                 "sort": request.args.get("sort", "name"),
                 "reference_ids": [i for i in _reference_ids() if i in usable],
+                **_wave_options(),
             },
         )
         remember_state(tenant.id, state)

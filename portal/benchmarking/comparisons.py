@@ -195,6 +195,21 @@ def cluster_rounds(cluster_id: int, indicator_set: str | None = None) -> list[Cl
     return _collect(rows)
 
 
+def round_days(indicator_set: str, set_version: str) -> list[tuple[int, date]]:
+    """``(cluster id, day)`` of every round of the tenant in one set version, oldest first
+    (when the forum was benchmarked, without the values): one query."""
+    rows = db.session.execute(
+        select(BenchmarkRound.cluster_id, BenchmarkRound.held_on)
+        .where(
+            BenchmarkRound.indicator_set == indicator_set,
+            BenchmarkRound.set_version == set_version,
+            BenchmarkRound.counts_as_evidence(),
+        )
+        .order_by(BenchmarkRound.held_on, BenchmarkRound.id)
+    )
+    return [(cluster_id, held_on) for cluster_id, held_on in rows]
+
+
 def rounds_fingerprint() -> str:
     """Changes whenever a round of the tenant is added, changed or deleted (for ETags)."""
     count, last_id, last_change = db.session.execute(

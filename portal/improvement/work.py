@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -46,6 +47,7 @@ class IndicatorWork:
     plan_id: int | None = None  # a plan's action: its plan
     money_spent: Any = None  # Decimal or None: what the work cost (all its clusters)
     hours_spent: Any = None
+    kind_name: Any = None  # what to call it on a page (translated lazily), e.g. "Joint action"
 
     def window(self, today: date) -> Window:
         return window(
@@ -111,6 +113,7 @@ def plan_action_work(
             plan_id=action.plan_id,
             money_spent=action.spent_money,
             hours_spent=action.spent_hours,
+            kind_name=_l("Action"),
         )
         for (_action_id, key), (action, clusters) in found.items()
     ]
