@@ -8,11 +8,12 @@ from types import SimpleNamespace
 
 from portal_joint.rollup import (
     action_progress,
-    effect,
     effort,
     programme_effort,
     programme_progress,
 )
+
+from portal.toolkit import Window, effect
 
 
 def part(
@@ -115,21 +116,27 @@ def test_hours_and_programme_sum():
 
 
 def test_effect_needs_two_clusters_with_before_and_after_in_each_group():
-    before = {1: 2.0, 2: 3.0, 3: 2.0, 4: 3.0, 5: 4.0}
-    after = {1: 4.0, 2: 4.0, 3: 2.0, 4: 3.0}
-    result = effect("engagement", date(2025, 1, 1), date(2025, 12, 31), before, after, {1, 2}, 2)
+    """The joint actions' effect is the core's (toolkit.effect): exact decimals."""
+    d = Decimal
+    span = Window(date(2025, 1, 1), date(2025, 12, 31))
+    before = {1: d(2), 2: d(3), 3: d(2), 4: d(3), 5: d(4)}
+    after = {1: d(4), 2: d(4), 3: d(2), 4: d(3)}
+    result = effect("engagement", span, before, after, {1, 2}, min_group=2)
     assert result.enough and result.reason == "ok"
-    assert result.participants.clusters == 2 and result.participants.change == 1.5
-    assert result.others.clusters == 2 and result.others.change == 0.0  # 5 has no "after"
-    thin = effect("engagement", date(2025, 1, 1), date(2025, 12, 31), before, after, {1}, 2)
-    assert not thin.enough and thin.reason == "too_few" and thin.participants.clusters == 1
-    early = effect("engagement", date(2025, 1, 1), None, before, after, {1, 2}, 2)
-    assert early.reason == "not_over" and early.participants.clusters == 0
-    empty = effect("engagement", date(2025, 1, 1), date(2025, 6, 1), {}, {}, {1, 2}, 2)
-    assert empty.participants.before is None and empty.reason == "too_few"
+    assert result.worked.clusters == 2 and result.worked.change == d("1.5")
+    assert result.others.clusters == 2 and result.others.change == 0  # 5 has no "after"
+    thin = effect("engagement", span, before, after, {1}, min_group=2)
+    assert not thin.enough and thin.reason == "too_few" and thin.worked.clusters == 1
+    early = effect("engagement", Window(date(2025, 1, 1), None), before, after, {1, 2}, min_group=2)
+    assert early.reason == "not_over" and early.worked.clusters == 0
+    # Nobody that did the work has both rounds: the core says "no data" (it said "too few").
+    empty = effect(
+        "engagement", Window(date(2025, 1, 1), date(2025, 6, 1)), {}, {}, {1, 2}, min_group=2
+    )
+    assert empty.worked.before is None and empty.reason == "no_data" and not empty.enough
     # Below the region's smallest group only the sizes are told: a mean of few clusters
     # would tell their values.
-    private = effect("engagement", date(2025, 1, 1), date(2025, 12, 31), before, after, {1, 2}, 3)
-    assert private.reason == "too_few" and private.participants.clusters == 2
-    assert (private.participants.before, private.participants.after) == (None, None)
+    private = effect("engagement", span, before, after, {1, 2}, min_group=3)
+    assert private.reason == "too_few" and private.worked.clusters == 2
+    assert (private.worked.before, private.worked.after) == (None, None)
     assert private.others.change is None and private.others.clusters == 2

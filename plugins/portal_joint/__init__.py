@@ -79,6 +79,14 @@ def followup_targets(tenant):
 
 
 @hookimpl
+def indicator_work(tenant, keys):
+    """The joint actions aimed at these indicators, measured by the core: two queries."""
+    from portal_joint.work import indicator_work as work
+
+    return work(keys)
+
+
+@hookimpl
 def plan_panels(plan, user):
     from portal_joint.flow_views import plan_panels as panels
 

@@ -1,42 +1,48 @@
-"""The effect of a joint action on its linked indicators, read from real benchmarking rounds.
+"""The effect of a joint action on its linked indicators, measured by the core's one method
+(``toolkit.Measurer``, the same as for a cluster's own actions; the page says the same):
 
-For each linked indicator the participants' values are compared with those of the clusters
-that did not take part (the arithmetic is :func:`portal_joint.rollup.effect`; the page says
-the same):
-
-* *before*: each cluster's newest round up to the day before the action started (the day it
-  was created when it has no start date);
-* *after*: each cluster's first round after the due date, once the action is done or its due
-  date has passed; before that the effect is "not over yet". A done action without a due date
-  is measured from the day it was last changed;
+* *before*: each cluster's newest confirmed round up to the day before the action started
+  (the day it was created when it has no start date);
+* *after*: each cluster's first confirmed round after the due date, once the action is done
+  or its due date has passed; before that the effect is "not over yet". A done action
+  without a due date is measured from the day it was last changed;
 * *participants*: the clusters taking part, including those that left on or after the due
   date; a cluster that left earlier counts in neither group (it neither did the action nor
   stayed out of it);
-* *others*: every other cluster of the region with a round before and after.
+* *others*: every other cluster of the region with a round before and after, except those
+  that worked on the same indicator in the same window by other actions (their own or other
+  joint actions);
+* privacy: the core's policy (``values_view``): a group's means are shown when it has the
+  region's smallest group of clusters or the viewer may see each of its clusters; the
+  others' only when both groups may be shown.
 
-Rounds are read with the toolkit's loaders: two queries per indicator set version, whatever the
-number of indicators, clusters or rounds.
+Queries: the region's work on the linked indicators (the core's plan actions, the joint
+actions: a query or two each) and the values (one query per indicator set version); none
+while the action is not over.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask_babel import get_locale
 
 from portal.toolkit import (
+    Effect,
+    Measurer,
     Tenant,
     current_tenant,
     current_user,
     db,
+    effect,
     find_indicator_set,
-    first_rounds_after,
-    latest_rounds,
     pick_text,
     values_view,
+    window_of,
 )
-from portal_joint.rollup import Effect, effect
+from portal_joint import work
 
 # The small chart: before on the left, after on the right, the scale's top and bottom.
 CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 110, 290, 18, 128
@@ -69,7 +75,7 @@ class EffectRow(NamedTuple):
         groups = [
             (key, group)
             for key, group in (
-                ("participants", self.effect.participants),
+                ("participants", self.effect.worked),
                 ("others", self.effect.others),
             )
             if group.clusters
@@ -77,18 +83,19 @@ class EffectRow(NamedTuple):
         if not groups:
             return None
         indicator = self.indicator
-        values = [v for _key, g in groups for v in (g.before, g.after)]
-        if indicator is not None:
-            low, high = min(indicator.minimum, *values), max(indicator.maximum, *values)
+        values = [Decimal(v) for _key, g in groups for v in (g.before, g.after)]
+        if indicator is not None:  # the scale is a definition's float: its written value
+            scale = Decimal(str(indicator.minimum)), Decimal(str(indicator.maximum))
+            low, high = min(scale[0], *values), max(scale[1], *values)
         else:
             low, high = min(values), max(values)
         if high == low:
             low, high = low - 1, high + 1
 
-        def y(value: float) -> float:
-            return round(
-                CHART_BOTTOM - (value - low) / (high - low) * (CHART_BOTTOM - CHART_TOP), 1
-            )
+        def y(value: Decimal) -> float:
+            """A drawing coordinate (pixels, not a score: a float is fine here)."""
+            share = (Decimal(value) - low) / (high - low)
+            return round(CHART_BOTTOM - float(share) * (CHART_BOTTOM - CHART_TOP), 1)
 
         lines = {
             key: {"before": g.before, "after": g.after, "y1": y(g.before), "y2": y(g.after)}
@@ -116,48 +123,6 @@ class EffectRow(NamedTuple):
         }
 
 
-def period(action: Any, today: date | None = None) -> tuple[date, date | None]:
-    """``(before_day, after_day)`` of a joint action; ``after_day`` None: not over yet."""
-    today = today or date.today()
-    if action.start_date is not None:
-        before_day = action.start_date - timedelta(days=1)
-    else:
-        created = getattr(action, "created_at", None)
-        before_day = created.date() if created is not None else today
-    status = str(action.status)
-    due = action.due_date
-    if due is not None and (status == "done" or due < today):
-        after_day = due
-    elif status == "done":
-        updated = getattr(action, "updated_at", None)
-        after_day = updated.date() if updated is not None else today
-    else:
-        return before_day, None
-    # An action entered after the fact (due before it was created): measure after creation.
-    return before_day, max(after_day, before_day)
-
-
-def taking_part(action: Any, after_day: date | None) -> tuple[set[int], set[int]]:
-    """``(participants, left_early)``: clusters taking part until ``after_day``, and those that
-    left before it."""
-    participants, left_early = set(), set()
-    for part in action.parts:
-        if part.left_on is None or (after_day is not None and part.left_on >= after_day):
-            participants.add(part.cluster_id)
-        else:
-            left_early.add(part.cluster_id)
-    return participants, left_early - participants
-
-
-def _values(rounds, indicator_id: str) -> dict[int, float]:
-    found = {}
-    for cluster_round in rounds:
-        value = cluster_round.values.get(indicator_id)
-        if value is not None and value[0] is not None:
-            found[cluster_round.cluster_id] = float(value[0])
-    return found
-
-
 def _name(link: Any, locale: str) -> str:
     indicator_set = find_indicator_set(link.indicator_set, link.set_version)
     indicator = indicator_set.indicator(link.indicator_id) if indicator_set is not None else None
@@ -166,47 +131,26 @@ def _name(link: Any, locale: str) -> str:
 
 def for_action(action: Any, today: date | None = None) -> list[EffectRow]:
     """``(linked indicator, indicator name, Effect)`` for each indicator linked to the action,
-    in the current language. At most two queries per indicator set version (none while the
-    action is not over)."""
-    before_day, after_day = period(action, today)
-    min_group = 0  # not over yet: nothing to show, nothing to read
-    if after_day is not None:
-        tenant = current_tenant() or db.session.get(Tenant, action.tenant_id)
-        min_group = values_view(current_user, tenant).min_group
-    participants, left_early = taking_part(action, after_day)
+    in the current language, for the current viewer (the action's parts and indicators
+    loaded). No query while the action is not over."""
+    today = today or date.today()
+    span = window_of(action, today)
     locale = str(get_locale() or "en")
-    loaded: dict[tuple[str, str], tuple[list, list]] = {}
-    rows = []
-    for link in action.indicators:
-        name = _name(link, locale)
-        if after_day is None:
-            rows.append(
-                EffectRow(
-                    link,
-                    name,
-                    effect(link.indicator_id, before_day, None, {}, {}, set(), min_group),
-                )
-            )
-            continue
-        key = (link.indicator_set, link.set_version)
-        if key not in loaded:
-            loaded[key] = (
-                latest_rounds(*key, on=before_day),
-                first_rounds_after(*key, after=after_day),
-            )
-        before_rounds, after_rounds = loaded[key]
-        before = _values(before_rounds, link.indicator_id)
-        after = _values(after_rounds, link.indicator_id)
-        for cluster_id in left_early:
-            before.pop(cluster_id, None)
-            after.pop(cluster_id, None)
-        rows.append(
+    pieces = work.of_action(action)
+    if not span.over or not pieces:
+        return [
             EffectRow(
                 link,
-                name,
-                effect(
-                    link.indicator_id, before_day, after_day, before, after, participants, min_group
-                ),
+                _name(link, locale),
+                effect(link.indicator_id, span, {}, {}, set(), min_group=0),
             )
-        )
-    return rows
+            for link in action.indicators
+        ]
+    tenant = current_tenant() or db.session.get(Tenant, action.tenant_id)
+    measurer = Measurer(
+        tenant, [p.key for p in pieces], view=values_view(current_user, tenant), today=today
+    )
+    return [
+        EffectRow(link, _name(link, locale), measurer.measure(piece).effect)
+        for link, piece in zip(action.indicators, pieces, strict=True)
+    ]

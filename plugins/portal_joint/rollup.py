@@ -1,5 +1,5 @@
-"""Progress, the value of working together, and the effect on indicators: pure functions of
-loaded joint actions and rounds (no database, no Flask), so every edge case is testable.
+"""Progress and the value of working together: pure functions of
+loaded joint actions (no database, no Flask), so every edge case is testable.
 
 How progress rolls up (the pages say the same):
 * a participating cluster's progress is what it reports (100 once its part is done);
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -140,77 +139,3 @@ def programme_effort(actions: Iterable[Any], unit: str) -> Effort:
         if str(action.status) != "cancelled":
             total = total + effort(action, unit)
     return total
-
-
-# --- effect on the linked indicators -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Group:
-    clusters: int  # with a value before and after
-    before: float | None  # mean
-    after: float | None
-    change: float | None  # mean of each cluster's change
-
-
-@dataclass(frozen=True)
-class Effect:
-    indicator_id: str
-    before_day: date  # rounds up to this day count as "before"
-    after_day: date | None  # rounds after this day count as "after"; None: not over yet
-    participants: Group
-    others: Group
-    enough: bool
-    reason: str  # "ok", "not_over", "too_few"
-    min_group: int = 0  # the smallest group whose means may be shown
-
-
-def _group(before: dict[int, float], after: dict[int, float], clusters: set[int]) -> Group:
-    both = [c for c in clusters if c in before and c in after]
-    if not both:
-        return Group(0, None, None, None)
-    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-    return Group(
-        len(both),
-        mean([before[c] for c in both]),
-        mean([after[c] for c in both]),
-        mean([after[c] - before[c] for c in both]),
-    )
-
-
-def effect(
-    indicator_id: str,
-    before_day: date,
-    after_day: date | None,
-    before: dict[int, float],
-    after: dict[int, float],
-    participants: set[int],
-    min_group: int,
-) -> Effect:
-    """``before``/``after``: cluster id -> value of the indicator in its newest round up to
-    ``before_day`` and its first round after ``after_day``. ``min_group``: the region's
-    smallest group (the core's privacy policy); unless both groups reach it, only their
-    sizes are told, never their means (a mean of one cluster is that cluster's value, and
-    one group's mean with the forum's gives away the other's)."""
-    if after_day is None:
-        empty = Group(0, None, None, None)
-        return Effect(indicator_id, before_day, None, empty, empty, False, "not_over", min_group)
-    everyone = set(before) | set(after)
-    ours = _group(before, after, participants)
-    theirs = _group(before, after, everyone - participants)
-    enough = ours.clusters >= min_group and theirs.clusters >= min_group
-    if not enough:
-        ours, theirs = (
-            Group(ours.clusters, None, None, None),
-            Group(theirs.clusters, None, None, None),
-        )
-    return Effect(
-        indicator_id,
-        before_day,
-        after_day,
-        ours,
-        theirs,
-        enough,
-        "ok" if enough else "too_few",
-        min_group,
-    )

@@ -1,0 +1,121 @@
+"""The joint actions as the core's work on indicators (``toolkit.IndicatorWork``): what the
+``indicator_work`` hook answers, so the core measures a joint action the same way as a
+cluster's own action, and leaves the participants of joint actions out of the "others" of
+other work on the same indicator in the same window.
+
+A joint action aimed at two indicators is two pieces of work. Its clusters are everyone who
+took part; those who left before its end (the due date, or the day a done action without a
+due date was last changed) are ``left_early``: in neither group of its effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from portal.toolkit import IndicatorWork, db
+from portal_joint.models import JointAction, JointStatus, LinkedIndicator, Participation
+
+IndicatorKey = tuple[str, str, str]
+KIND = "joint_action"
+
+
+def _day(moment: Any) -> date | None:
+    return moment.date() if moment is not None else None
+
+
+def end_of(action: Any) -> date | None:
+    """The day the joint action ends: its due date, or, done without one, the day it was last
+    changed (None: no end yet)."""
+    if action.due_date is not None:
+        return action.due_date
+    if str(action.status) == "done":
+        return _day(getattr(action, "updated_at", None))
+    return None
+
+
+def left_early(action: Any, parts: Iterable[Any]) -> frozenset[int]:
+    """The clusters that left before the end (leaving on the last day is taking part)."""
+    end = end_of(action)
+    return frozenset(
+        p.cluster_id for p in parts if p.left_on is not None and (end is None or p.left_on < end)
+    )
+
+
+def _spent(parts: list[Any], unit: str) -> Decimal | None:
+    figures = [getattr(p, f"{unit}_spent") for p in parts]
+    if not any(figures):
+        return None
+    return sum((Decimal(f or 0) for f in figures), Decimal(0))
+
+
+def pieces(action: Any, parts: list[Any], keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
+    """One piece of work per indicator key of a loaded joint action (no query)."""
+    clusters = frozenset(p.cluster_id for p in parts)
+    early = left_early(action, parts)
+    money, hours = _spent(parts, "money"), _spent(parts, "hours")
+    return [
+        IndicatorWork(
+            KIND,
+            action.id,
+            action.title,
+            key,
+            clusters,
+            str(action.status),
+            action.start_date,
+            action.due_date,
+            _day(action.created_at),
+            _day(action.updated_at),
+            left_early=early,
+            endpoint="joint.detail",
+            args={"action_id": action.id},
+            money_spent=money,
+            hours_spent=hours,
+        )
+        for key in keys
+    ]
+
+
+def of_action(action: JointAction) -> list[IndicatorWork]:
+    """The pieces of work of a joint action whose parts and indicators are loaded."""
+    keys = [(i.indicator_set, i.set_version, i.indicator_id) for i in action.indicators]
+    return pieces(action, list(action.parts), keys)
+
+
+def indicator_work(keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
+    """The region's joint actions (not cancelled) aimed at any of ``keys``: two queries (the
+    actions with their links, then their participants), whatever their number."""
+    wanted = set(keys)
+    if not wanted:
+        return []
+    rows = db.session.execute(
+        select(JointAction, LinkedIndicator)
+        .join(LinkedIndicator, LinkedIndicator.action_id == JointAction.id)
+        .where(
+            JointAction.status != JointStatus.CANCELLED,
+            LinkedIndicator.indicator_id.in_(sorted({k[2] for k in wanted})),
+        )
+        .order_by(JointAction.id, LinkedIndicator.id)
+    ).all()
+    linked: dict[int, tuple[JointAction, list[IndicatorKey]]] = {}
+    for action, link in rows:
+        key = (link.indicator_set, link.set_version, link.indicator_id)
+        if key in wanted:
+            linked.setdefault(action.id, (action, []))[1].append(key)
+    if not linked:
+        return []
+    parts: dict[int, list[Participation]] = {i: [] for i in linked}
+    for part in db.session.scalars(
+        select(Participation)
+        .where(Participation.action_id.in_(sorted(linked)))
+        .order_by(Participation.id)
+    ):
+        parts[part.action_id].append(part)
+    found: list[IndicatorWork] = []
+    for action_id, (action, action_keys) in linked.items():
+        found.extend(pieces(action, parts[action_id], action_keys))
+    return found
