@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
 from portal.imports import web as imports_web
 from portal.imports.service import Step
+from portal.improvement.summaries import cluster_summary
 from portal.locking import form_status, saving
 from portal.permissions import may, require
 from portal.plans.models import Plan
@@ -99,6 +101,7 @@ def detail(cluster_id: int):
         plans_progress=plans_progress([p.id for p in plans]),
         chart=chart,
         plugin_panels=panels_for("cluster_panels", cluster=cluster),
+        improvement=cluster_summary(cluster, current_user, date.today()),
         **members,
     )
 

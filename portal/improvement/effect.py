@@ -209,10 +209,23 @@ def movements(
         row = counts[key]
         row[0] += 1
         row[1] += status == "done"
-        if found is not None and found.worked.change is not None:
+        moved = direction(found, higher_is_better)
+        if moved is not None:
             row[2] += 1
-            change = found.difference if found.difference is not None else found.worked.change
-            change = change if higher_is_better else -change
-            row[3] += change > 0
-            row[4] += change < 0
+            row[3] += moved == IMPROVED
+            row[4] += moved == DECLINED
     return [Movement(key, *counts[key]) for key in order]
+
+
+IMPROVED, DECLINED, UNCHANGED = "improved", "declined", "unchanged"
+
+
+def direction(found: Effect | None, higher_is_better: bool) -> str | None:
+    """How the workers' value moved, the good way or not: IMPROVED, DECLINED or UNCHANGED
+    (against the others' change when that comparison is shown, else on its own); None when
+    the effect is not measured or not shown to the viewer."""
+    if found is None or found.worked.change is None:
+        return None
+    change = found.difference if found.difference is not None else found.worked.change
+    change = change if higher_is_better else -change
+    return IMPROVED if change > 0 else DECLINED if change < 0 else UNCHANGED

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import delete
 
 from portal.benchmarking.indicators import IndicatorSet, pick
 from portal.errors import ServiceError
@@ -118,15 +117,18 @@ def set_action_indicators(action, keys: list[IndicatorKey]) -> tuple[list, list]
     ``(before, after)`` as texts when they changed, else None. Does not commit."""
     from portal.plans.models import ActionIndicator
 
-    before = [link.key for link in action.indicators]
+    current = {link.key: link for link in action.indicators}
+    before = list(current)
     if sorted(before) == sorted(keys):
         return None
-    db.session.execute(
-        delete(ActionIndicator)
-        .where(ActionIndicator.action_id == action.id)
-        .execution_options(synchronize_session=False)
-    )
-    for indicator_set, version, indicator_id in keys:
+    # Through the session (not a bulk DELETE): a new link may get the id of a removed one,
+    # and the session must not still hold the removed one under that id. The removals are
+    # flushed first: a key of another version of the same indicator is unique per action.
+    for key, link in current.items():
+        if key not in keys:
+            db.session.delete(link)
+    db.session.flush()
+    for indicator_set, version, indicator_id in (k for k in keys if k not in current):
         db.session.add(
             ActionIndicator(
                 tenant_id=action.tenant_id,
@@ -139,3 +141,71 @@ def set_action_indicators(action, keys: list[IndicatorKey]) -> tuple[list, list]
     db.session.flush()
     db.session.expire(action, ["indicators"])
     return sorted(map(key_text, before)), sorted(map(key_text, keys))
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    """What a page says of a linked indicator: its names in the viewer's language and its
+    direction and scale (``known`` False: its set version is no longer installed, so only
+    its id is known)."""
+
+    key: IndicatorKey
+    name: str
+    group: str
+    set_title: str
+    higher_is_better: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    known: bool = True
+
+    @property
+    def value(self) -> str:
+        return key_text(self.key)
+
+    @property
+    def scale(self) -> tuple[float, float] | None:
+        return None if self.minimum is None else (self.minimum, self.maximum)
+
+
+def describe(keys: Iterable[IndicatorKey], locale: str) -> dict[IndicatorKey, IndicatorInfo]:
+    """Each key's indicator, named in ``locale`` (from the installed sets: no query)."""
+    from portal.benchmarking.services import find_set
+
+    found = {}
+    for key in keys:
+        indicator_set = find_set(key[0], key[1])
+        indicator = indicator_set.indicator(key[2]) if indicator_set is not None else None
+        if indicator is None:
+            found[key] = IndicatorInfo(key, key[2], "", f"{key[0]} {key[1]}", known=False)
+            continue
+        groups = {g.id: pick(g.name, locale) for g in indicator_set.groups}
+        found[key] = IndicatorInfo(
+            key,
+            pick(indicator.name, locale),
+            groups.get(indicator.group, indicator.group),
+            pick(indicator_set.title, locale) if indicator_set.title else indicator_set.id,
+            indicator.higher_is_better,
+            indicator.minimum,
+            indicator.maximum,
+        )
+    return found
+
+
+def keys_for_ids(tenant_id: int, indicator_ids: Iterable[str]) -> list[IndicatorKey]:
+    """The keys of indicators named by id alone (a label rule names ids): each in the newest
+    version of the first of the region's sets that has it; an id no set has is kept as a key
+    of no set, so that ``check_keys`` refuses it by name."""
+    offered: dict[str, IndicatorKey] = {}
+    for choice in choices(tenant_id, "en"):
+        offered.setdefault(choice.key[2], choice.key)
+    return [offered.get(i, ("?", "?", i)) for i in indicator_ids if i]
+
+
+def grouped(options: Iterable[IndicatorChoice]) -> list[tuple[str, str, list[IndicatorChoice]]]:
+    """Choices as (set title, group, choices) in their order: what a form's picker shows."""
+    found: list[tuple[str, str, list[IndicatorChoice]]] = []
+    for option in options:
+        if not found or found[-1][:2] != (option.set_title, option.group):
+            found.append((option.set_title, option.group, []))
+        found[-1][2].append(option)
+    return found

@@ -8,6 +8,7 @@ from wtforms import (
     DecimalField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -17,6 +18,9 @@ from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
 from portal.locking import VersionedForm
 from portal.settings.forms import MultiCheckboxField
 from portal.web.forms import strip
+
+EFFORT_FIELDS = ("planned_hours", "spent_hours", "planned_money", "spent_money")
+DECIMAL_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
 
 
 def _none_if_empty(value):
@@ -75,12 +79,58 @@ class ActionForm(VersionedForm, FlaskForm):
         validators=[Optional()],
         description=_l("The workshop where the action was decided, if it was."),
     )
+    # Checked by the services (portal.improvement.links.check_keys), as an import is: a wrong
+    # one is refused there with a message naming it.
+    indicators = SelectMultipleField(
+        _l("Indicators the action aims to improve"),
+        coerce=str,
+        validate_choice=False,
+        default=list,
+        description=_l(
+            "Its effect on them is measured from the benchmarking rounds before it starts and "
+            "after it ends."
+        ),
+    )
+    # Numbers as typed (a decimal comma too): the services check and round them.
+    planned_hours = StringField(_l("Hours planned"), filters=[strip], render_kw=DECIMAL_INPUT)
+    spent_hours = StringField(_l("Hours spent"), filters=[strip], render_kw=DECIMAL_INPUT)
+    planned_money = StringField(_l("Money planned"), filters=[strip], render_kw=DECIMAL_INPUT)
+    spent_money = StringField(_l("Money spent"), filters=[strip], render_kw=DECIMAL_INPUT)
 
-    def __init__(self, *args, people=(), cluster_choices=(), workshops=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        people=(),
+        cluster_choices=(),
+        workshops=(),
+        indicator_choices=(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.owner_id.choices = [("", _l("Nobody yet"))] + [(str(i), n) for i, n in people]
         self.clusters.choices = list(cluster_choices)
         self.workshop_id.choices = [("", _l("No workshop"))] + [(str(i), n) for i, n in workshops]
+        self.indicator_options = list(indicator_choices)
+        self.indicators.choices = [(o.value, o.name) for o in self.indicator_options]
+
+    def indicator_groups(self, locale: str) -> list:
+        """The picker's groups (set title, group, choices); indicators the action names that
+        the region no longer offers (their set switched off) come last, so they stay checked."""
+        from portal.improvement.links import IndicatorChoice, describe, grouped, parse_key
+
+        offered = {o.value for o in self.indicator_options}
+        kept = [k for k in map(parse_key, self.indicators.data or []) if k is not None]
+        kept = [k for k in kept if "/".join(k) not in offered]
+        extra = [
+            IndicatorChoice(key, str(_l("No longer offered")), info.set_title, info.name)
+            for key, info in describe(kept, locale).items()
+        ]
+        return grouped(self.indicator_options + extra)
+
+    def indicator_names(self, locale: str) -> dict[str, str]:
+        return {
+            o.value: o.name for _s, _g, options in self.indicator_groups(locale) for o in options
+        }
 
     def values(self) -> dict:
         return {
@@ -94,6 +144,7 @@ class ActionForm(VersionedForm, FlaskForm):
             "priority": self.priority.data,
             "weight": float(self.weight.data) if self.weight.data is not None else 1.0,
             "workshop_id": int(self.workshop_id.data) if self.workshop_id.data else None,
+            **{name: getattr(self, name).data for name in EFFORT_FIELDS},
         }
 
 

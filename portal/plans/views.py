@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -31,6 +31,8 @@ from portal.extensions import db
 from portal.files import services as files
 from portal.files.models import StoredFile
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
+from portal.improvement import links
+from portal.improvement.summaries import action_effects, plan_indicators
 from portal.locking import form_status, saving
 from portal.permissions import may, require
 from portal.plans import progress, services
@@ -255,6 +257,7 @@ def detail(plan_id: int):
         timeline_left_out=max(0, len(pagination.items) - TIMELINE_BARS),
         timeline_bars=TIMELINE_BARS,
         plugin_panels=panels_for("plan_panels", plan=plan),
+        indicators=plan_indicators(plan, current_user, filters.today),
     )
 
 
@@ -317,8 +320,13 @@ def _action_form(
         people=people,
         cluster_choices=cluster_choices(),
         workshops=_workshop_choices(keep=workshop_id),
+        indicator_choices=links.choices(plan.tenant_id, _locale()),
         **kwargs,
     )
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
 
 
 @bp.route("/plans/<int:plan_id>/actions/new", methods=["GET", "POST"])
@@ -331,7 +339,11 @@ def action_create(plan_id: int):
     if form.validate_on_submit():
         try:
             action = services.create_action(
-                current_user, plan, form.values(), form.clusters.data or []
+                current_user,
+                plan,
+                form.values(),
+                form.clusters.data or [],
+                indicator_keys=links.parse_texts(form.indicators.data or []),
             )
         except ServiceError as exc:
             show_service_error(form, exc)
@@ -339,7 +351,7 @@ def action_create(plan_id: int):
             flash(_("The action is added."), "success")
             return redirect(url_for("plans.action_detail", action_id=action.id))
     return render_template(
-        "plans/action_form.html", form=form, plan=plan, action=None, conflict=None
+        "plans/action_form.html", form=form, plan=plan, action=None, conflict=None, locale=_locale()
     ), (422 if form.errors else 200)
 
 
@@ -350,6 +362,7 @@ def _action(action_id: int) -> Action:
         selectinload(Action.plan),
         selectinload(Action.clusters),
         selectinload(Action.owner),
+        selectinload(Action.indicators),
     )
 
 
@@ -380,6 +393,7 @@ def action_detail(action_id: int):
         attachment_form=AttachmentForm(),
         people=dict(people),
         today=date.today(),
+        effects=action_effects(action, current_user, date.today()),
     )
 
 
@@ -393,6 +407,7 @@ def action_edit(action_id: int):
         form.workshop_id.data = str(action.workshop_id) if action.workshop_id else ""
         form.status.data, form.priority.data = action.status.value, action.priority.value
         form.clusters.data = [c.id for c in action.clusters]
+        form.indicators.data = [links.key_text(link.key) for link in action.indicators]
         form.version.data = action.version
     conflict = None
     if form.validate_on_submit():
@@ -403,6 +418,7 @@ def action_edit(action_id: int):
                 form.values(),
                 expected_version=form,
                 cluster_ids=form.clusters.data or [],
+                indicator_keys=links.parse_texts(form.indicators.data or []),
             )
         except ConflictError as exc:
             conflict = exc
@@ -419,6 +435,7 @@ def action_edit(action_id: int):
         action=action,
         conflict=conflict,
         people=dict(services.people_choices(action.tenant_id, everyone=True)),  # names shown
+        locale=_locale(),
     ), status
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from portal.clusters.models import Cluster
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
+from portal.improvement.summaries import programme_summary
 from portal.locking import form_status, saving
 from portal.permissions import require
 from portal.plans import progress
@@ -163,6 +164,7 @@ def detail(programme_id: int):
         timeline=_timeline(programme, overview, today),
         milestone_form=MilestoneForm(),
         plugin_panels=panels_for("programme_panels", programme=programme),
+        improvement=programme_summary(programme, current_user, today),
     )
 
 

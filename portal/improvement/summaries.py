@@ -1,0 +1,243 @@
+"""What the action, plan, cluster and programme pages say about the indicators the work aims
+at: ONE function per page (``action_effects``, ``plan_indicators``, ``cluster_summary``,
+``programme_summary``), so the HTML pages, their htmx fragments and an API answer the same.
+
+Each measures with :class:`portal.improvement.measure.Measurer` (the region's work on the
+same indicators, the confirmed rounds' values) for the viewer the privacy policy describes
+(``values_view``), and counts with :func:`portal.improvement.effect.movements`. Queries: the
+work of the page (one), the region's work on its indicators (one, plus what plugins' answers
+cost), the values (one per indicator set version), whatever the number of actions, rounds or
+clusters; none beyond the work when nothing is linked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import get_locale
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.improvement.chart import before_after
+from portal.improvement.effect import TOO_FEW, Movement, direction, movements
+from portal.improvement.links import IndicatorInfo, describe
+from portal.improvement.measure import Measured, Measurer
+from portal.improvement.work import IndicatorKey, IndicatorWork, plan_action_work
+from portal.privacy.policy import values_view
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _tenant(tenant_id: int) -> Any:
+    from portal.tenancy.models import Tenant
+
+    return db.session.get(Tenant, tenant_id)  # the request's region: no query
+
+
+def _hidden(measured: Measured) -> bool:
+    """Over, with the workers' rounds, but their values are not the viewer's to see."""
+    found = measured.effect
+    return found.reason == TOO_FEW and found.worked.clusters > 0 and found.worked.change is None
+
+
+# --- the action page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionEffect:
+    """The effect of one action on one of its indicators (``measured`` None: a cancelled
+    action is no work, nothing is measured)."""
+
+    info: IndicatorInfo
+    measured: Measured | None
+    moved: str | None  # effect.IMPROVED / DECLINED / UNCHANGED; None: not measured or shown
+    chart: dict[str, Any] | None
+    hidden: bool = False
+
+
+def action_effects(action: Any, user: Any, today: date) -> list[ActionEffect]:
+    """Per indicator the action aims at: its measured effect, as the viewer may see it."""
+    keys = [link.key for link in action.indicators]
+    if not keys:
+        return []
+    infos = describe(keys, _locale())
+    status = str(getattr(action.status, "value", action.status))
+    if status == "cancelled":
+        return [ActionEffect(infos[key], None, None, None) for key in keys]
+    tenant = _tenant(action.tenant_id)
+    measurer = Measurer(tenant, keys, view=values_view(user, tenant), today=today)
+    pieces = {w.key: w for w in measurer.work if w.kind == "action" and w.id == action.id}
+    rows = []
+    for key in keys:
+        info = infos[key]
+        measured = measurer.measure(pieces[key]) if key in pieces else None
+        found = measured.effect if measured is not None else None
+        chart = None
+        if found is not None and found.worked.change is not None:
+            lines = [("worked", found.worked.before, found.worked.after)]
+            lines.append(("others", found.others.before, found.others.after))
+            chart = before_after(lines, info.scale)
+        rows.append(
+            ActionEffect(
+                info,
+                measured,
+                direction(found, info.higher_is_better),
+                chart,
+                measured is not None and _hidden(measured),
+            )
+        )
+    return rows
+
+
+# --- plan, cluster and programme summaries --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkLine:
+    """One action aimed at an indicator, as a summary lists it."""
+
+    work: IndicatorWork
+    measured: Measured
+    moved: str | None
+
+
+@dataclass(frozen=True)
+class IndicatorSummary:
+    info: IndicatorInfo
+    movement: Movement  # actions, done, measured, improved, worsened
+    lines: list[WorkLine]
+    hidden: int  # measured but not the viewer's to see
+    history: dict[date, Decimal | None] | None = None  # the plan's cluster's value per round
+
+    @property
+    def not_measured(self) -> int:
+        return self.movement.actions - self.movement.measured - self.hidden
+
+    @property
+    def unchanged(self) -> int:
+        return self.movement.measured - self.movement.improved - self.movement.worsened
+
+
+def _summarise(
+    tenant_id: int, work: list[IndicatorWork], user: Any, today: date
+) -> tuple[list[IndicatorSummary], Measurer | None]:
+    if not work:
+        return [], None
+    keys = list(dict.fromkeys(w.key for w in work))
+    infos = describe(keys, _locale())
+    tenant = _tenant(tenant_id)
+    measurer = Measurer(tenant, keys, view=values_view(user, tenant), today=today)
+    by_key: dict[IndicatorKey, list[WorkLine]] = defaultdict(list)
+    for piece in work:
+        measured = measurer.measure(piece)
+        moved = direction(measured.effect, infos[piece.key].higher_is_better)
+        by_key[piece.key].append(WorkLine(piece, measured, moved))
+    counted = movements(
+        (line.work.key, line.work.status, line.measured.effect, infos[key].higher_is_better)
+        for key in keys
+        for line in by_key[key]
+    )
+    rows = [
+        IndicatorSummary(
+            infos[m.indicator_key],
+            m,
+            by_key[m.indicator_key],
+            sum(_hidden(line.measured) for line in by_key[m.indicator_key]),
+        )
+        for m in counted
+    ]
+    rows.sort(key=lambda row: (row.info.set_title, row.info.name.casefold()))
+    return rows, measurer
+
+
+@dataclass(frozen=True)
+class EffortTotals:
+    """Effort of a plan's actions, planned and spent (None: no action gives it)."""
+
+    planned_hours: Decimal | None = None
+    spent_hours: Decimal | None = None
+    planned_money: Decimal | None = None
+    spent_money: Decimal | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.planned_hours, self.spent_hours, self.planned_money, self.spent_money)
+        )
+
+
+def effort_totals(plan_id: int) -> EffortTotals:
+    """The sums over the plan's actions (cancelled ones too: what they cost was spent)."""
+    from portal.plans.models import Action
+
+    row = db.session.execute(
+        select(
+            func.sum(Action.planned_hours),
+            func.sum(Action.spent_hours),
+            func.sum(Action.planned_money),
+            func.sum(Action.spent_money),
+        ).where(Action.plan_id == plan_id)
+    ).one()
+    return EffortTotals(*(Decimal(str(v)) if v is not None else None for v in row))
+
+
+@dataclass(frozen=True)
+class PlanIndicators:
+    rows: list[IndicatorSummary]
+    effort: EffortTotals
+    # An individual plan: whether the viewer sees its cluster's values (None: a joint plan).
+    sees_values: bool | None = None
+    history_days: list[date] = field(default_factory=list)  # the cluster's rounds, oldest first
+
+
+def plan_indicators(plan: Any, user: Any, today: date) -> PlanIndicators:
+    """The indicators the plan's actions aim at, with the actions, their effects counted and
+    (an individual plan, for those who may see its cluster's values) the cluster's values in
+    each of its rounds; and the plan's effort, planned and spent."""
+    rows, measurer = _summarise(plan.tenant_id, plan_action_work(plan_ids=[plan.id]), user, today)
+    sees = None
+    days: list[date] = []
+    if plan.cluster_id is not None:
+        sees = values_view(user, _tenant(plan.tenant_id)).sees(plan.cluster_id)
+        if sees and measurer is not None:
+            rows = [
+                IndicatorSummary(
+                    r.info,
+                    r.movement,
+                    r.lines,
+                    r.hidden,
+                    dict(measurer.values.history(r.info.key, plan.cluster_id)),
+                )
+                for r in rows
+            ]
+            days = sorted({day for r in rows for day in r.history or ()})
+    return PlanIndicators(rows, effort_totals(plan.id), sees, days)
+
+
+def cluster_summary(cluster: Any, user: Any, today: date) -> list[IndicatorSummary]:
+    """The indicators the cluster's actions (of any plan it is responsible in) aim at: how
+    many are done and how the indicators moved."""
+    rows, _measurer = _summarise(
+        cluster.tenant_id, plan_action_work(cluster_id=cluster.id), user, today
+    )
+    return rows
+
+
+def programme_summary(programme: Any, user: Any, today: date) -> list[IndicatorSummary]:
+    """The same over every plan of the programme (its joint plan and its clusters' plans)."""
+    from portal.plans.models import Plan
+
+    plan_ids = db.session.scalars(select(Plan.id).where(Plan.programme_id == programme.id)).all()
+    if not plan_ids:
+        return []
+    rows, _measurer = _summarise(
+        programme.tenant_id, plan_action_work(plan_ids=plan_ids), user, today
+    )
+    return rows

@@ -1,0 +1,72 @@
+"""Building the improvement loop for tests: confirmed rounds of hand-picked values and plan
+actions aimed at indicators, so the pages' numbers can be checked exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import update
+
+from portal.benchmarking.models import BenchmarkRound, IndicatorValue
+from portal.extensions import db
+from portal.tenancy import tenant_scope
+from portal.tenancy.models import Tenant
+
+TODAY = date.today()
+SET = ("esca-gold", "2013")
+ENGAGEMENT = (*SET, "engagement")  # points 0-5, higher is better
+STRATEGY = (*SET, "strategy_process")
+BEFORE_DAY = TODAY - timedelta(days=500)  # a round before the actions start
+AFTER_DAY = TODAY - timedelta(days=50)  # a round after they end
+STARTS = TODAY - timedelta(days=400)
+DUE = TODAY - timedelta(days=100)
+
+
+def add_round(app, tenant_id: int, cluster_id: int, held_on: date, values: dict) -> int:
+    """A confirmed benchmarking of the ESCA set with ``values`` (indicator id -> number)."""
+    with app.test_request_context(), tenant_scope(tenant_id):
+        found = BenchmarkRound(
+            tenant_id=tenant_id,
+            cluster_id=cluster_id,
+            held_on=held_on,
+            indicator_set=SET[0],
+            set_version=SET[1],
+            assessor="Expert",
+            notes="",
+            confirmed_at=datetime.now(UTC),
+        )
+        db.session.add(found)
+        db.session.flush()
+        db.session.add_all(
+            IndicatorValue(
+                tenant_id=tenant_id,
+                round_id=found.id,
+                indicator_id=indicator_id,
+                value=value,
+                light="green",
+            )
+            for indicator_id, value in values.items()
+        )
+        db.session.commit()
+        return found.id
+
+
+def set_min_group(app, tenant_id: int, size: int) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(Tenant).where(Tenant.id == tenant_id).values(values_min_group=size)
+        )
+        db.session.commit()
+
+
+def add_action(app, tenant_id: int, plan_id: int, keys, clusters=None, **values) -> int:
+    """A plan action through the services, aimed at ``keys``."""
+    from portal.plans import services
+    from portal.plans.models import Plan
+
+    with app.test_request_context(), tenant_scope(tenant_id):
+        plan = db.session.get(Plan, plan_id)
+        data = {"title": "Member survey", "start_date": STARTS, "due_date": DUE}
+        data.update(values)
+        action = services.create_action(None, plan, data, clusters, indicator_keys=list(keys))
+        return action.id
