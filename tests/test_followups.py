@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.plans.models import Action, Plan
+from portal.plans.models import Action, ActionIndicator, Plan
 from portal.tenancy import unscoped
 from tests.conftest import login
 from tests.process_support import build_process
@@ -21,7 +21,8 @@ FINDING = {
 
 
 @pytest.fixture
-def process(app, world):
+def process(app, world, factory):
+    factory.enable_plugin(world["a"], "esca")  # the findings' indicators are the region's
     return build_process(app, world)
 
 
@@ -51,6 +52,11 @@ def test_a_finding_becomes_an_action_of_the_joint_plan(client, process, app):
     with app.app_context(), unscoped():
         action = db.session.scalar(select(Action).where(Action.title == "Private funding"))
     assert action.plan_id == process.joint_id
+    with app.app_context(), unscoped():
+        links = db.session.scalars(
+            select(ActionIndicator).where(ActionIndicator.action_id == action.id)
+        ).all()
+    assert [link.key for link in links] == [("esca-gold", "2013", "private_funds")]
     empty = client.post(
         "/nordland/followups/action",
         data={"plan_id": process.joint_id, "title": ""},
@@ -103,3 +109,16 @@ def test_another_regions_joint_plan_answers_404(client, process, app):
         response = client.post(f"/nordland/followups/{kind}", data={**FINDING, "plan_id": joint_id})
         assert response.status_code == 404 and SECRET not in response.get_data(as_text=True)
     assert "Private funding" not in _plan(app, joint_id).goals
+
+
+def test_a_finding_about_an_indicator_the_region_does_not_use_adds_nothing(client, process, app):
+    login(client, "coord@a.example")
+    response = client.post(
+        "/nordland/followups/action",
+        data={**FINDING, "indicator_id": "no_such_indicator", "plan_id": process.joint_id},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "is not an indicator of this region" in response.get_data(as_text=True)
+    with app.app_context(), unscoped():
+        assert db.session.scalar(select(Action).where(Action.title == "Private funding")) is None

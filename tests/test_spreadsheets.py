@@ -33,6 +33,11 @@ HEADER = [
     "priority",
     "weight",
     "workshop_id",
+    "indicators",
+    "planned_hours",
+    "spent_hours",
+    "planned_money",
+    "spent_money",
 ]
 
 

@@ -182,6 +182,7 @@ def award(cluster_id: int):
 @bp.route("/clusters/<int:cluster_id>/labels/to-action", methods=["POST"])
 def to_action(cluster_id: int):
     """An unmet rule becomes an action in the cluster's newest improvement plan."""
+    from portal.improvement.links import keys_for_ids
     from portal.plans import services as plans
 
     cluster = get_or_404(Cluster, cluster_id)
@@ -201,7 +202,11 @@ def to_action(cluster_id: int):
     )
     try:
         action = plans.create_action(
-            current_user, plan, {"title": title, "description": description}
+            current_user,
+            plan,
+            {"title": title, "description": description},
+            # The indicators the rule proposes: the action aims at them.
+            indicator_keys=keys_for_ids(cluster.tenant_id, request.form.getlist("indicator_id")),
         )
     except ServiceError as exc:
         db.session.rollback()

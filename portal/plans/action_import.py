@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Membership, User
 from portal.clusters.models import Cluster
+from portal.errors import ServiceError
 from portal.extensions import db
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
 from portal.imports.cells import code_lookup as _code_lookup
@@ -34,8 +35,10 @@ from portal.imports.table import (
 )
 from portal.imports.table import is_blank as _is_blank
 from portal.imports.table import text as _text
+from portal.improvement.links import check_keys, parse_texts
 from portal.permissions import ACTION_OWNER_ROLES
 from portal.plans.models import Action, ActionStatus, Plan, Priority
+from portal.plans.services import EFFORT_FIELDS, clean_effort
 from portal.plans.spreadsheets import (
     COLUMNS,
     MAX_ROWS,
@@ -59,6 +62,7 @@ class ParsedRow:
     values: dict[str, Any]
     cluster_ids: list[int] | None  # None: the file has no clusters column
     title: str = ""
+    indicator_keys: list | None = None  # None: the file has no indicators column
 
 
 @dataclass
@@ -173,6 +177,7 @@ class _Checker:
                     _("“%(email)s” is not a person of this region.", email=email),
                 )
         cluster_ids = self._clusters(line, cells)
+        indicator_keys = self._indicators(line, cells, action)
         for column in ("start_date", "due_date"):
             if column in cells:
                 if _is_blank(cells[column]):
@@ -201,7 +206,12 @@ class _Checker:
         if len(self.errors) != before:
             return None
         return ParsedRow(
-            line, action.id if action else None, values, cluster_ids, values.get("title", "")
+            line,
+            action.id if action else None,
+            values,
+            cluster_ids,
+            values.get("title", ""),
+            indicator_keys,
         )
 
     def _action(self, line: int, cells: dict[str, Any]) -> Action | None:
@@ -254,6 +264,19 @@ class _Checker:
                 ids.append(cluster_id)
         return ids
 
+    def _indicators(self, line: int, cells: dict[str, Any], action: Action | None) -> list | None:
+        """The indicators the row names, checked as the action form's are (the services'
+        functions): a wrong one is a problem of its row."""
+        if "indicators" not in cells:
+            return None
+        keep = [link.key for link in action.indicators] if action is not None else []
+        try:
+            keys = parse_texts(re.split(r"[;\n]", _text(cells["indicators"])))
+            return check_keys(self.plan.tenant_id, keys, keep=keep)
+        except ServiceError as exc:
+            self.error(line, "indicators", exc.message)
+            return None
+
     def _codes(self, line: int, cells: dict[str, Any], values: dict[str, Any]) -> None:
         for column, lookup, kind, labels in (
             ("status", self.statuses, ActionStatus, ACTION_STATUS_LABELS),
@@ -294,6 +317,13 @@ class _Checker:
                 values["weight"] = weight
             except ValueError:
                 self.error(line, "weight", _("The weight is a number above 0 (1 is normal)."))
+        for column in EFFORT_FIELDS:
+            if column in cells:
+                try:
+                    raw = None if _is_blank(cells[column]) else _text(cells[column])
+                    values[column] = clean_effort(column, raw)
+                except ServiceError as exc:
+                    self.error(line, column, exc.message)
         if "workshop_id" in cells:
             if _is_blank(cells["workshop_id"]):
                 values["workshop_id"] = None

@@ -29,6 +29,7 @@ from portal.events import apply_changes, emit
 from portal.extensions import db
 from portal.imports.service import Importer, check_and_write
 from portal.imports.table import Problem
+from portal.improvement.links import key_text, set_action_indicators
 from portal.permissions import require
 from portal.plans.action_import import ImportOutcome, ParsedRow, PreviewRow, check_file
 from portal.plans.models import Action, ActionCluster, Plan
@@ -52,6 +53,11 @@ def _details(action: Action | None, row: ParsedRow, names) -> list[tuple[str, An
         before = sorted(c.name for c in action.clusters) if action is not None else None
         if action is None or after != before:
             details.append(("clusters", before, after))
+    if row.indicator_keys is not None:
+        after = sorted(map(key_text, row.indicator_keys))
+        before = sorted(key_text(link.key) for link in action.indicators) if action else None
+        if (action is None and after) or (action is not None and after != before):
+            details.append(("indicators", before, after))
     return details
 
 
@@ -153,6 +159,10 @@ def _write(plan: Plan, rows: list[ParsedRow], checker) -> list[tuple[Action, boo
             if sorted(row.cluster_ids) != before:
                 _set_clusters(action, before, row.cluster_ids)
                 changes["clusters"] = (before, sorted(row.cluster_ids))
+        if row.indicator_keys is not None:
+            linked = set_action_indicators(action, row.indicator_keys)
+            if linked is not None:
+                changes["indicators"] = linked
         if changes:
             events.append((action, False, changes))
     db.session.flush()
@@ -163,6 +173,8 @@ def _write(plan: Plan, rows: list[ParsedRow], checker) -> list[tuple[Action, boo
             ActionCluster(tenant_id=plan.tenant_id, action_id=action.id, cluster_id=cluster_id)
             for cluster_id in ids
         )
+        if row.indicator_keys:
+            set_action_indicators(action, row.indicator_keys)
     db.session.commit()
     return [(action, True, {}) for action, _row in new] + events
 

@@ -101,12 +101,24 @@ def goal():
     return _back(plan)
 
 
+def _finding_indicators() -> list[tuple[str, str, str]]:
+    """The indicator the finding is about, when it names one (checked by the services)."""
+    key = tuple(
+        (request.form.get(name) or "").strip()[:100]
+        for name in ("indicator_set", "set_version", "indicator_id")
+    )
+    return [key] if all(key) else []
+
+
 @bp.route("/followups/action", methods=["POST"])
 def action():
     plan, title, description = _finding()
     try:
         created = services.create_action(
-            current_user, plan, {"title": title, "description": description}
+            current_user,
+            plan,
+            {"title": title, "description": description},
+            indicator_keys=_finding_indicators(),
         )
     except ServiceError as exc:
         db.session.rollback()

@@ -271,7 +271,7 @@ def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
         values["weight"] = float(weight)
     for name in EFFORT_FIELDS:
         if name in values:
-            values[name] = _effort(name, values[name])
+            values[name] = clean_effort(name, values[name])
     if "title" in values:
         values["title"] = (values["title"] or "").strip()
         if not values["title"]:
@@ -280,7 +280,7 @@ def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _effort(name: str, value: Any) -> Decimal | None:
+def clean_effort(name: str, value: Any) -> Decimal | None:
     """Hours or money: empty, or a number from 0 (hours to one decimal, money to cents)."""
     if value is None or value == "":
         return None

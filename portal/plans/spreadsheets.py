@@ -44,7 +44,13 @@ COLUMNS = (
     "priority",
     "weight",
     "workshop_id",
+    "indicators",  # set/version/indicator; ... (portal.improvement.links)
+    "planned_hours",
+    "spent_hours",
+    "planned_money",  # in the region's currency
+    "spent_money",
 )
+INDICATOR_SEPARATOR = "; "
 REQUIRED_COLUMNS = ("title",)
 MAX_ROWS = 5_000
 MAX_INT = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
@@ -64,7 +70,13 @@ XLSX_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_
 
 def plan_actions(plan: Plan) -> list[Action]:
     """The plan's actions with owner and clusters, in one query (plus two IN loads)."""
-    return list(db.session.scalars(actions_query(plan.id, ActionFilters(sort="due"))))
+    return list(
+        db.session.scalars(
+            actions_query(plan.id, ActionFilters(sort="due")).options(
+                selectinload(Action.indicators)
+            )
+        )
+    )
 
 
 def _number(value: float) -> int | float:
@@ -86,6 +98,11 @@ def action_row(action: Action) -> list[Any]:
         action.priority.value,
         _number(action.weight),
         action.workshop_id,
+        INDICATOR_SEPARATOR.join("/".join(link.key) for link in action.indicators),
+        action.planned_hours,
+        action.spent_hours,
+        action.planned_money,
+        action.spent_money,
     ]
 
 
