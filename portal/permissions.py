@@ -41,6 +41,8 @@ CLUSTER_ACTIONS = frozenset(
         "round.manage",
         "round.self_assess",
         "label.evidence",
+        # Assessments planned toward a label (the label calendar): planning, not evidence.
+        "label.plan",
     }
 )
 PLATFORM_ACTIONS = frozenset({"platform.admin", "tenant.create"})

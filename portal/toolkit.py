@@ -70,6 +70,7 @@ from portal.improvement.measure import Measured, Measurer, RoundValues
 from portal.improvement.work import IndicatorWork, region_work
 from portal.labels.scheme import (
     ClusterEvidence,
+    Earliest,
     EvidenceData,
     LabelData,
     LabelScheme,
@@ -159,6 +160,7 @@ __all__ = [
     "UpToThisYear",
     "IndicatorSet",
     "ClusterEvidence",
+    "Earliest",
     "EvidenceData",
     "LabelData",
     "LabelScheme",

@@ -338,3 +338,19 @@ def answer(_world, ids):
 
     db.session.expire_all()
     return questions.answers_row(ids["registration_id"]).answers[str(ids["question_id"])]
+
+
+def planned_assessment(world):
+    from datetime import timedelta
+
+    from portal.labels.planning import plan_assessment
+    from portal.labels.services import current_schemes
+
+    _enable(world, "esca")
+    planned = plan_assessment(
+        None,
+        _cluster(world),
+        {"scheme": "esca", "kind": "benchmarking", "planned_on": today() + timedelta(days=90)},
+        current_schemes(world["a"].id),
+    )
+    return {"id": planned.id, "cluster_id": world["c1"].id}

@@ -54,6 +54,7 @@ QUERY_KEYS = (
 )
 FIELDS = (*FORM, "file", "reason", "text", "on", "indicator_id", "shared", "min_group", "pending")
 FIELDS += ("note", "label", "options", "required", "q1", "q2")  # registration questions
+FIELDS += ("planned_on", "notes", "scheme", "kind", "level")  # planned assessments
 NUMBERS = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63).map(str),
     st.sampled_from(["0", "-1", "1e308", "nan", "inf", "1,5", "٣", "0x10", ""]),
@@ -102,6 +103,11 @@ def region(app, world, factory):
                     {"held_on": date.today() - timedelta(days=days)},
                     {i.id: (3.0, "") for i in indicator_set.indicators},
                 )
+        from portal.labels.planning import plan_assessment
+        from portal.labels.services import current_schemes
+
+        planned = {"scheme": "esca", "kind": "audit", "planned_on": date.today()}
+        plan_assessment(None, cluster, planned, current_schemes(world["a"].id))
     return world
 
 

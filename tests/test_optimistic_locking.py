@@ -52,6 +52,7 @@ ROUND = {"held_on": LATELY, "kind": "benchmarking", "v-{indicator}": "3"}
 JOINT = {"lead_user_id": "", "lead_cluster_id": ""}
 PART = {"part-{part_id}-status": "in_progress", "part-{part_id}-progress": "10"}
 FIGURES = {"year": "2020", "employees": "950"}
+PLANNED = {"scheme": "esca", "kind": "audit", "planned_on": SOON, "level": "gold"}
 
 TABLE = [
     Edit(
@@ -291,6 +292,17 @@ TABLE = [
         build.answer,
         role="member",
         get_url="/nordland/workshops/{id}",
+    ),
+    Edit(
+        "planned assessment",
+        "PlannedAssessment",
+        build.planned_assessment,
+        "/nordland/clusters/{cluster_id}/labels/planned/{id}/edit",
+        {**PLANNED, "notes": "Book Dr Aune"},
+        {**PLANNED, "notes": "Book Dr Berg"},
+        "Book Dr Aune",
+        "Book Dr Berg",
+        build.column("PlannedAssessment", "notes"),
     ),
 ]
 

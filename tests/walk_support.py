@@ -32,6 +32,7 @@ ID_SOURCES = {
     "figure_id": "facts_key_figure",
     "question_id": "registration_question",
     "request_id": "workshop_seat_request",
+    "planned_id": "planned_assessment",
 }
 SKIP = {"static", "auth.logout", "main.plugin_static"}
 

@@ -15,6 +15,11 @@ gold:   an audit round valid on the day in which every indicator is at or above 
         155), the share of that maximum counts: 124 of 155 is 80 %. Valid 24 months under
         the 2013 rules, 36 months under the 2020 rules.
 
+The label calendar asks each level when it can be reached at the earliest (``Level.earliest``):
+bronze and gold any day (a benchmarking, or an audit, can be held any day); silver
+``min_months`` after the oldest valid benchmarking, while that round is still valid (with no
+valid round, ``min_months`` after a first benchmarking held today).
+
 Scores are exact decimals, compared without rounding; shares are shown cut to one decimal
 toward the threshold's side (79.95 % shows as 79.9 %, not met).
 """
@@ -410,6 +415,35 @@ def gold_total(
     return RuleResult("total", title, Verdict.MET if met else Verdict.NOT_MET, reason)
 
 
+# --- when a level can be reached at the earliest (the label calendar) ----------------------
+
+
+def any_day(_evidence: ClusterEvidence, on: date) -> date:
+    """Bronze and gold rest on one benchmarking (an audit for gold) valid on the day: one can
+    be held any day, so their timing allows them from ``on`` on."""
+    return on
+
+
+def earliest_silver(
+    evidence: ClusterEvidence, on: date, min_months: int, validity: Validity
+) -> date | None:
+    """The first day on or after ``on`` on which two valid benchmarkings can be ``min_months``
+    apart: at once when a valid pair exists; else ``min_months`` after the oldest round valid
+    on ``on`` whose validity lasts until then (the second round held that day, the first still
+    valid); else, with no such round, ``min_months`` after a first benchmarking held on
+    ``on``, or None when the rounds' validity is too short to hold two that far apart."""
+    _first, second = _pair(evidence, on, min_months, validity)
+    if second is not None:
+        return on
+    for round_ in evidence.valid_rounds(SET_ID, on, validity):
+        day = max(on, add_months(round_.held_on, min_months))
+        if day <= validity.until(round_.held_on):
+            return day
+    day = add_months(on, min_months)
+    # A validity shorter than the months between the rounds never holds a pair.
+    return day if day <= validity.until(on) else None
+
+
 # --- the scheme -----------------------------------------------------------------------------
 
 
@@ -449,6 +483,7 @@ def build(
                 validity_months=rounds.months,
                 valid_from="round_month",
                 tone="bronze",
+                earliest=any_day,
             ),
             Level(
                 "silver",
@@ -460,6 +495,7 @@ def build(
                 ),
                 validity_months=24,
                 tone="silver",
+                earliest=partial(earliest_silver, **pair),
             ),
             Level(
                 "gold",
@@ -472,6 +508,7 @@ def build(
                 ),
                 validity_months=gold_validity_months,
                 tone="gold",
+                earliest=any_day,
             ),
         ),
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.db import Base, Timestamped
+from portal.locking import Versioned
 from portal.tenancy.scope import TenantScoped
 
 
@@ -59,3 +60,27 @@ class LabelEvidence(TenantScoped, Timestamped, Base):
     recorded_role: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     recorded_by: Mapped[User | None] = relationship()
+
+
+class PlannedAssessment(Versioned, TenantScoped, Timestamped, Base):
+    """An assessment a cluster plans toward a label (a benchmarking, an audit, an expert
+    review) on a day: what makes a renewal "planned" on the label calendar
+    (``portal.labels.calendar``). Planning is no evidence: rules never read it."""
+
+    __tablename__ = "planned_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster.id", ondelete="CASCADE"), index=True
+    )
+    scheme: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))  # "benchmarking", "audit", "expert_review"
+    planned_on: Mapped[date] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(40), default="", server_default="")  # aimed at
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    cluster: Mapped[Cluster] = relationship()
+    created_by: Mapped[User | None] = relationship()

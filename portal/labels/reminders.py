@@ -4,7 +4,12 @@ Lapsed labels are a known problem: a cluster's managers and the region's coordin
 6 months, 3 months and 1 month before a label expires, once at each stage (key
 ``label-expiry:<label id>:<stage>``), if they keep mail about labels about to lapse on. A label
 renewed by a later label of the same scheme and level (or higher) that expires later gets no
-reminder. Two queries per region, whatever the number of labels or people.
+reminder. Each reminder says whether a renewal is planned (an assessment planned on the label
+calendar on or before the label's latest renewal date, ``portal.labels.calendar``): when none
+is, it says so with the last day for the renewal's assessment and links to the calendar, where
+the people who can act plan one. One item per label and stage, not a second one, so a label
+lapsing with no renewal planned is not listed twice in one mail. Three queries per region,
+whatever the number of labels or people.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ from sqlalchemy.orm import joinedload
 from portal.accounts.models import Membership, MembershipCluster, Role, User
 from portal.digest import DigestItem, Found, receives_digest, reminder_link
 from portal.extensions import db
+from portal.labels.calendar import counts_as_renewal
+from portal.labels.calendar_data import as_data, planned_assessments
 from portal.labels.models import Label
 from portal.labels.registry import schemes
-from portal.labels.scheme import add_months
+from portal.labels.scheme import LabelData, LabelScheme, add_months
 from portal.mail.compose import recipient_locale
 from portal.tenancy.models import Tenant
 
@@ -54,6 +61,33 @@ def _names(label: Label) -> tuple[str, str]:
         return label.level, label.scheme
     level = entry[1].level(label.level)
     return (str(level.name) if level else label.level), str(entry[1].title)
+
+
+def _renewal(label: Label, planned, today: date):
+    """The first assessment planned in time to renew ``label`` (None: no renewal planned)."""
+    entry = schemes().get((label.scheme, label.scheme_version))
+    scheme = entry[1] if entry else LabelScheme(label.scheme, label.scheme_version, "", ())
+    data = LabelData(label.scheme, label.level, label.awarded_on, label.expires_on)
+    return next((p for p in planned if counts_as_renewal(scheme, p, data, today)), None)
+
+
+def _detail(label: Label, scheme: str, renewal) -> str:
+    from portal.labels.planning import KIND_LABELS
+
+    if renewal is not None:
+        return _(
+            "%(scheme)s. A renewal is planned: %(kind)s on %(day)s.",
+            scheme=scheme,
+            kind=KIND_LABELS.get(renewal.kind, renewal.kind),
+            day=format_date(renewal.planned_on, "long"),
+        )
+    return _(
+        "%(scheme)s. No renewal is planned: the cluster needs a new benchmarking or audit on "
+        "or before %(day)s. The label calendar shows what is missing; plan the assessment "
+        "there.",
+        scheme=scheme,
+        day=format_date(label.expires_on, "long"),
+    )
 
 
 def label_expiry_items(tenant: Tenant, today: date) -> Found:
@@ -95,11 +129,13 @@ def label_expiry_items(tenant: Tenant, today: date) -> Found:
         if role == Role.CLUSTER_MANAGER:
             managers.setdefault(cluster_id, {})[user.id] = user
     register = reminder_link("labels.register", tenant)
+    planned = planned_assessments({lbl.cluster_id for lbl in due})
     found = []
     for label in due:
         stage = _stage(label.expires_on, today)
         key = f"label-expiry:{label.id}:{stage}"
-        link = reminder_link("labels.path", tenant, cluster_id=label.cluster_id)
+        link = reminder_link("labels.calendar", tenant, cluster_id=label.cluster_id)
+        renewal = _renewal(label, as_data(planned.get(label.cluster_id, [])), today)
         for person in {**coordinators, **managers.get(label.cluster_id, {})}.values():
             with force_locale(recipient_locale(person, tenant)):
                 level, scheme = _names(label)
@@ -112,11 +148,7 @@ def label_expiry_items(tenant: Tenant, today: date) -> Found:
                         cluster=label.cluster.name,
                     ),
                     link=link,
-                    detail=_(
-                        "%(scheme)s. To keep it, the cluster needs a new benchmarking or audit "
-                        "in time; the path to the next label shows what is missing.",
-                        scheme=scheme,
-                    ),
+                    detail=_detail(label, scheme, renewal),
                     when=_("expires on %(day)s", day=format_date(label.expires_on, "long")),
                     key=key,
                     more_link=register,

@@ -229,6 +229,11 @@ class RuleResult:
 
 
 Rule = Callable[[ClusterEvidence, date], RuleResult]
+# The earliest day on or after ``on`` on which a level's timing can be met from the
+# evidence so far, if the assessments it still needs happen that day (None: not from this
+# evidence). A level that declares none leaves the label calendar saying the scheme does not
+# say (portal.labels.calendar).
+Earliest = Callable[[ClusterEvidence, date], date | None]
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,8 @@ class Level:
     valid_from: str = "award"
     # The badge's colour: one of LEVEL_TONES ("" = neutral).
     tone: str = ""
+    # When the level can be reached at the earliest (see ``Earliest``); optional.
+    earliest: Earliest | None = None
 
     @property
     def validity(self) -> Validity:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,17 +31,30 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
     self-assessment, never a draft); a corrected round is read as corrected. Values become
     exact decimals (a stored 3.1 is Decimal("3.1")); each piece of evidence keeps the day it
     happened (``recorded_on``), not the day it was typed in (``created_at``)."""
+    return clusters_evidence([cluster_id]).get(cluster_id, ClusterEvidence())
+
+
+def clusters_evidence(cluster_ids: Collection[int] | None) -> dict[int, ClusterEvidence]:
+    """``cluster_evidence`` of many clusters at once (None: every cluster of the tenant in
+    scope), by cluster id: the same four queries, whatever the number of clusters."""
+
+    def of(stmt, column):
+        return stmt if cluster_ids is None else stmt.where(column.in_(list(cluster_ids)))
+
     rounds = db.session.scalars(
-        select(BenchmarkRound)
-        .where(BenchmarkRound.cluster_id == cluster_id, BenchmarkRound.counts_as_evidence())
+        of(select(BenchmarkRound), BenchmarkRound.cluster_id)
+        .where(BenchmarkRound.counts_as_evidence())
         .options(selectinload(BenchmarkRound.values))
     ).all()
-    labels = db.session.scalars(select(Label).where(Label.cluster_id == cluster_id)).all()
-    evidence = db.session.scalars(
-        select(LabelEvidence).where(LabelEvidence.cluster_id == cluster_id)
-    ).all()
-    return ClusterEvidence(
-        rounds=tuple(
+    labels = db.session.scalars(of(select(Label), Label.cluster_id)).all()
+    evidence = db.session.scalars(of(select(LabelEvidence), LabelEvidence.cluster_id)).all()
+    found: dict[int, dict[str, list]] = {}
+
+    def bucket(cluster_id: int) -> dict[str, list]:
+        return found.setdefault(cluster_id, {"rounds": [], "labels": [], "evidence": []})
+
+    for r in rounds:
+        bucket(r.cluster_id)["rounds"].append(
             RoundData(
                 r.held_on,
                 r.indicator_set,
@@ -49,15 +63,23 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
                 r.audit,
                 str(r.kind),
             )
-            for r in rounds
-        ),
-        labels=tuple(
-            LabelData(lbl.scheme, lbl.level, lbl.awarded_on, lbl.expires_on) for lbl in labels
-        ),
-        evidence=tuple(
-            EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text, e.scheme) for e in evidence
-        ),
-    )
+        )
+    for lbl in labels:
+        bucket(lbl.cluster_id)["labels"].append(
+            LabelData(lbl.scheme, lbl.level, lbl.awarded_on, lbl.expires_on)
+        )
+    for e in evidence:
+        bucket(e.cluster_id)["evidence"].append(
+            EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text, e.scheme)
+        )
+    return {
+        cluster_id: ClusterEvidence(
+            rounds=tuple(parts["rounds"]),
+            labels=tuple(parts["labels"]),
+            evidence=tuple(parts["evidence"]),
+        )
+        for cluster_id, parts in found.items()
+    }
 
 
 def recorded_evidence(cluster_id: int) -> list[LabelEvidence]:

@@ -217,3 +217,7 @@ def to_action(cluster_id: int):
         "success",
     )
     return redirect(url_for("plans.action_detail", action_id=action.id))
+
+
+# The label calendar and the region's label risks add their routes to this blueprint.
+from portal.labels import calendar_views, risk_views  # noqa: E402, F401
