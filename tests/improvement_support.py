@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.extensions import db
@@ -70,3 +70,24 @@ def add_action(app, tenant_id: int, plan_id: int, keys, clusters=None, **values)
         data.update(values)
         action = services.create_action(None, plan, data, clusters, indicator_keys=list(keys))
         return action.id
+
+
+def locking_action(world) -> dict:
+    """An action of a region that uses the ESCA set (for the table of locked forms)."""
+    from tests import locking_support
+
+    locking_support._enable(world, "esca")
+    return locking_support.action(world)
+
+
+def linked_indicators(_world, ids) -> list[str]:
+    """The indicators the action aims at, as texts (``Edit.stored``)."""
+    db.session.expire_all()
+    from portal.plans.models import ActionIndicator
+
+    return sorted(
+        "/".join(link.key)
+        for link in db.session.scalars(
+            select(ActionIndicator).where(ActionIndicator.action_id == ids["id"])
+        )
+    )

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests import improvement_support as improvement
 from tests import locking_support as build
 from tests.conftest import ROLE_EMAILS, login
 
@@ -98,6 +99,19 @@ TABLE = [
         "Survey the members",
         "Ask the members",
         build.column("Action", "title"),
+    ),
+    Edit(
+        "action indicators",
+        "Action",
+        improvement.locking_action,
+        "/nordland/actions/{id}/edit",
+        {**ACTION, "title": "Member survey", "indicators": "esca-gold/2013/engagement"},
+        {**ACTION, "title": "Member survey", "indicators": "esca-gold/2013/cooperation"},
+        "Engagement of participants",
+        'value="esca-gold/2013/cooperation" checked',
+        improvement.linked_indicators,
+        expect_first=["esca-gold/2013/engagement"],
+        expect_second=["esca-gold/2013/cooperation"],
     ),
     Edit(
         "programme",
