@@ -66,6 +66,12 @@ from portal.imports.web import confirm as confirm_import
 from portal.imports.web import status as import_status
 from portal.improvement.effect import Effect, Movement, Window, effect, movements, window_of
 from portal.improvement.effect import Group as EffectGroup
+from portal.improvement.effort import Baseline as EffortBaseline
+from portal.improvement.effort import SpentAction
+from portal.improvement.effort import Tally as EffortTally
+from portal.improvement.effort import baseline as effort_baseline
+from portal.improvement.effort import tally as effort_tally
+from portal.improvement.effort_load import EffortBaselines
 from portal.improvement.measure import Measured, Measurer, RoundValues
 from portal.improvement.work import IndicatorWork, region_work
 from portal.labels.scheme import (
@@ -117,6 +123,12 @@ __all__ = [
     "region_work",
     "Measured",
     "Measurer",
+    "EffortBaseline",
+    "EffortBaselines",
+    "EffortTally",
+    "SpentAction",
+    "effort_baseline",
+    "effort_tally",
     "Movement",
     "movements",
     "RoundValues",

@@ -140,3 +140,45 @@ def test_effect_needs_two_clusters_with_before_and_after_in_each_group():
     assert private.reason == "too_few" and private.worked.clusters == 2
     assert (private.worked.before, private.worked.after) == (None, None)
     assert private.others.change is None and private.others.clusters == 2
+
+
+# --- effort saved against the measured baseline (the core's portal.improvement.effort) -----
+
+
+def test_effort_saved_against_the_measured_baseline_before_the_estimates():
+    from portal.improvement.effort import NONE, REGION, Baseline, Tally
+
+    measured = Baseline("money", REGION, Tally(3, 3, 3, Decimal(6000)))  # 2000 per cluster
+    a = action(
+        part(1, spent=1000, solo=9000, status="done"),
+        part(2, spent=1500, status="done"),
+        part(3, spent=500),  # not done: counts once it is
+    )
+    money = effort(a, "money", measured)
+    assert (money.source, money.measured.actions) == ("region", 3)
+    assert (money.estimated, money.pending, money.missing) == (2, 1, 0)
+    assert money.alone == 4000 and money.together_of_estimators == 2500
+    assert money.saved == 1500  # the estimate of 9000 is not used: a baseline exists
+    # no baseline: the clusters' estimates, as before
+    fallback = effort(a, "money", Baseline("money", NONE))
+    assert (fallback.source, fallback.alone, fallback.saved) == ("estimates", 9000, 8000)
+    assert effort(action(part(1, spent=10)), "money").source == "none"
+
+
+def test_the_baseline_with_nothing_spent_uses_the_budget_and_programmes_say_mixed():
+    from portal.improvement.effort import PUBLISHED, Baseline, Tally
+
+    measured = Baseline("hours", PUBLISHED, Tally(10, 8, 10, Decimal(400), 2))  # 40 each
+    planned = action(part(1), part(2), budget_h=50)
+    planned.id = 1
+    hours = effort(planned, "hours", measured)
+    assert (hours.basis, hours.source) == ("budget", "published")
+    assert hours.alone == 80 and hours.together_of_estimators == 50 and hours.saved == 30
+    guessed = action(part(3, hours=5, solo_h=20, status="done"), status="done")
+    guessed.id = 2
+    total = programme_effort([planned, guessed], "hours", {1: {"hours": measured}})
+    assert total.source == "mixed" and (total.count("published"), total.count("estimates")) == (
+        1,
+        1,
+    )
+    assert total.alone == 100 and total.saved == 45

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.toolkit import Programme, db
-from portal_joint import rollup
+from portal_joint import baselines, rollup
 from portal_joint.import_format import COLUMNS, PART_COLUMNS
 from portal_joint.models import JointAction, Participation
 
@@ -27,7 +27,8 @@ def header() -> list[str]:
 
 
 def actions_of(programme: Programme) -> list[JointAction]:
-    """The programme's joint actions with everything the rows need: four queries."""
+    """The programme's joint actions with everything the rows need: five queries (and two
+    for the measured baselines of their indicators, in ``rows``)."""
     return list(
         db.session.scalars(
             select(JointAction)
@@ -37,6 +38,7 @@ def actions_of(programme: Programme) -> list[JointAction]:
                 selectinload(JointAction.parts).selectinload(Participation.owner),
                 selectinload(JointAction.lead_user),
                 selectinload(JointAction.lead_cluster),
+                selectinload(JointAction.indicators),
             )
             .order_by(JointAction.due_date.is_(None), JointAction.due_date, JointAction.id)
         )
@@ -49,10 +51,23 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+CENT, TENTH = Decimal("0.01"), Decimal("0.1")
+
+
+def _rounded(value: Decimal | None, step: Decimal) -> Decimal | None:
+    """A measured baseline is a mean (e.g. 5400 / 7): to cents, or tenths of an hour."""
+    return None if value is None else value.quantize(step)
+
+
 def rows(actions: Iterable[JointAction]) -> list[list[Any]]:
+    actions = list(actions)
+    measured = baselines.for_actions(actions)
     out = []
     for action in actions:
         progress = rollup.action_progress(action).value
+        found = measured.get(action.id, {})
+        money = rollup.effort(action, "money", found.get("money"))
+        hours = rollup.effort(action, "hours", found.get("hours"))
         common = [
             action.id,
             action.title,
@@ -65,6 +80,10 @@ def rows(actions: Iterable[JointAction]) -> list[list[Any]]:
             _number(action.budget_money),
             _number(action.budget_hours),
             progress,
+            _number(_rounded(money.saved, CENT)),
+            _number(_rounded(hours.saved, TENTH)),
+            money.source,
+            hours.source,
         ]
         if not action.parts:
             out.append(common + [None] * len(PART_COLUMNS))

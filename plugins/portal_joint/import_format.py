@@ -16,6 +16,12 @@ ACTION_COLUMNS = (
     "budget_money",
     "budget_hours",
     "action_progress",  # computed from the contributions: exported, ignored on import
+    # The effort saved and what "alone" it compares with (region, published, estimates,
+    # none): computed, exported, ignored on import.
+    "effort_saved_money",
+    "effort_saved_hours",
+    "alone_basis_money",
+    "alone_basis_hours",
 )
 PART_COLUMNS = (
     "cluster",
@@ -32,7 +38,13 @@ PART_COLUMNS = (
 )
 COLUMNS = ACTION_COLUMNS + PART_COLUMNS
 REQUIRED = ("title",)
-READ_ONLY = ("action_progress",)
+READ_ONLY = (
+    "action_progress",
+    "effort_saved_money",
+    "effort_saved_hours",
+    "alone_basis_money",
+    "alone_basis_hours",
+)
 MAX_ROWS = 5_000
 TITLE_LIMIT = 200
 TEXT_LIMIT = 5_000

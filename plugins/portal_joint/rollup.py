@@ -11,11 +11,17 @@ How progress rolls up (the pages say the same):
 The value of working together, per joint action and per programme:
 * *together*: what the participants spent (money, hours; clusters that left included), or the
   shared budget while nothing is spent yet;
-* *alone*: the sum of the estimates of the participants that gave one (a zero counts, a
-  missing one does not), compared with what those same participants spent — counted once
-  their part (or the whole action) is done, as what they spent so far says nothing yet;
-  while nothing is spent, with their equal share of the budget (a plan, not a result);
-* *effort saved* = alone - together for those participants; none when nobody estimated.
+* *alone*: what clusters really spent on their own actions on the joint action's indicators
+  (the core's measured baseline, ``toolkit.EffortBaselines``: per cluster per action, from
+  this region, or with the regions that publish theirs), one such action per participant;
+  only where no baseline exists, the sum of the estimates of the participants that gave one
+  (a zero counts, a missing one does not). Compared with what those same participants spent,
+  counted once their part (or the whole action) is done, as what they spent so far says
+  nothing yet; while nothing is spent, with their equal share of the budget (a plan, not a
+  result);
+* *effort saved* = alone - together for those participants; none without a baseline or an
+  estimate. ``source`` says which "alone" was used: "region", "published", "estimates" or
+  "none" ("mixed" for a programme whose actions used several).
 """
 
 from __future__ import annotations
@@ -71,6 +77,9 @@ class Effort:
     alone: Decimal | None  # their estimates' sum; None when nobody estimated
     together_of_estimators: Decimal  # what the estimators spent (or their budget share)
     pending: int = 0  # estimators not counted yet: their part is not done
+    source: str = "none"  # what "alone" is: "region", "published", "estimates", "none", "mixed"
+    measured: Any = None  # the baseline's Tally (actions, clusters) when measured
+    sources: tuple[str, ...] = ()  # a programme: each counted action's source
 
     @property
     def saved(self) -> Decimal | None:
@@ -88,6 +97,8 @@ class Effort:
             else (self.alone or ZERO) + (other.alone or ZERO)
         )
         bases = {self.basis, other.basis} - {"none"}
+        sources = self.sources + other.sources
+        used = set(sources) - {"none"}
         return Effort(
             self.together + other.together,
             bases.pop() if len(bases) == 1 else ("mixed" if bases else "none"),
@@ -96,21 +107,35 @@ class Effort:
             alone,
             self.together_of_estimators + other.together_of_estimators,
             self.pending + other.pending,
+            used.pop() if len(used) == 1 else ("mixed" if used else "none"),
+            None,
+            sources,
         )
+
+    def count(self, source: str) -> int:
+        """How many of a programme's actions used this source."""
+        return self.sources.count(source)
 
 
 NO_EFFORT = Effort(ZERO, "none", 0, 0, None, ZERO, 0)
 
 
-def effort(action: Any, unit: str) -> Effort:
-    """``unit`` is "money" or "hours"."""
+def effort(action: Any, unit: str, baseline: Any = None) -> Effort:
+    """``unit`` is "money" or "hours"; ``baseline``: the measured baseline of that unit for
+    the action's indicators (``toolkit.EffortBaseline``), or None."""
     parts = list(action.parts)
     spent = {p.id: Decimal(getattr(p, f"{unit}_spent") or 0) for p in parts}
-    estimates = {
-        p.id: Decimal(getattr(p, f"solo_{unit}"))
-        for p in parts
-        if getattr(p, f"solo_{unit}") is not None
-    }
+    per_cluster = baseline.per_cluster if baseline is not None else None
+    if per_cluster is not None:
+        estimates = {p.id: Decimal(per_cluster) for p in parts}
+        source, measured = baseline.basis, baseline.tally
+    else:
+        estimates = {
+            p.id: Decimal(getattr(p, f"solo_{unit}"))
+            for p in parts
+            if getattr(p, f"solo_{unit}") is not None
+        }
+        source, measured = ("estimates" if estimates else "none"), None
     budget = getattr(action, f"budget_{unit}")
     pending = 0
     if any(spent.values()):
@@ -130,12 +155,30 @@ def effort(action: Any, unit: str) -> Effort:
     else:
         together, basis, of_estimators = ZERO, "none", ZERO
     alone = sum(estimates.values(), ZERO) if estimates else None
-    return Effort(together, basis, len(estimates), len(parts), alone, of_estimators, pending)
+    if alone is None:
+        source = "none"
+    return Effort(
+        together,
+        basis,
+        len(estimates),
+        len(parts),
+        alone,
+        of_estimators,
+        pending,
+        source,
+        measured,
+        (source,),
+    )
 
 
-def programme_effort(actions: Iterable[Any], unit: str) -> Effort:
+def programme_effort(
+    actions: Iterable[Any], unit: str, baselines: dict[int, dict[str, Any]] | None = None
+) -> Effort:
+    """The sum over the actions that are not cancelled; ``baselines``: action id -> unit ->
+    its measured baseline."""
     total = NO_EFFORT
     for action in actions:
         if str(action.status) != "cancelled":
-            total = total + effort(action, unit)
+            found = baselines.get(action.id, {}).get(unit) if baselines else None
+            total = total + effort(action, unit, found)
     return total

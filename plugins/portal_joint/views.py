@@ -46,7 +46,7 @@ from portal.toolkit import (
     to_xlsx,
     wants_fragment,
 )
-from portal_joint import charts, export, rollup, services
+from portal_joint import baselines, charts, export, rollup, services
 from portal_joint.blueprint import bp
 from portal_joint.forms import (
     JOINT_STATUS_LABELS,
@@ -195,8 +195,7 @@ def _board(
         "count": len(actions),
         "today": today,
         "progress": rollup.programme_progress(actions),
-        "money": rollup.programme_effort(actions, "money"),
-        "hours": rollup.programme_effort(actions, "hours"),
+        **_programme_effort(actions),
         "message": message,
         "error": error,
         "touched": touched,  # the card just moved (or not moved): marked on the board
@@ -450,8 +449,18 @@ def _joinable(action: JointAction) -> list[Cluster]:
     ]
 
 
+def _programme_effort(actions: list[JointAction]) -> dict[str, Any]:
+    found = baselines.for_actions(actions)
+    return {
+        "money": rollup.programme_effort(actions, "money", found),
+        "hours": rollup.programme_effort(actions, "hours", found),
+    }
+
+
 def _summary(action: JointAction) -> dict[str, Any]:
-    money, hours = rollup.effort(action, "money"), rollup.effort(action, "hours")
+    found = baselines.for_actions([action]).get(action.id, {})
+    money = rollup.effort(action, "money", found.get("money"))
+    hours = rollup.effort(action, "hours", found.get("hours"))
     return {
         "progress": rollup.action_progress(action),
         "money": money,

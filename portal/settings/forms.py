@@ -34,6 +34,14 @@ class TenantSettingsForm(VersionedForm, FlaskForm):
     )
     logo = FileField(_l("Logo (PNG, JPEG, WebP or GIF, at most 2 MB)"))
     remove_logo = BooleanField(_l("Remove the current logo"))
+    effort_baseline_shared = BooleanField(
+        _l("Share our measured effort baseline with other regions"),
+        description=_l(
+            "What our clusters spent on their own actions per indicator, only as totals over "
+            "at least our smallest group of clusters, so other regions' joint actions can "
+            "compare with it. Never a cluster's name or its own figures."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -38,6 +38,11 @@ class Tenant(Versioned, Timestamped, Base):
     values_min_group: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # Coordinators see the clusters' names in forum comparisons (else numbers).
     values_names_shown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Other regions may count this region's measured effort baseline (what its clusters spent
+    # on their own actions per indicator, only as aggregates; portal.improvement.effort).
+    effort_baseline_shared: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # Changes with every write to the tenant's data (portal.tenancy.versioning).
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

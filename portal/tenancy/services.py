@@ -129,6 +129,8 @@ def update_settings(
     tenant.default_locale = values["locale"]
     tenant.timezone = values["timezone"]
     tenant.accent_color = values["accent_color"]
+    if "effort_baseline_shared" in data:
+        tenant.effort_baseline_shared = bool(data["effort_baseline_shared"])
     db.session.commit()
     return tenant
 
