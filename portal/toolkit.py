@@ -64,8 +64,10 @@ from portal.imports.table import text as cell_text
 from portal.imports.web import check_upload
 from portal.imports.web import confirm as confirm_import
 from portal.imports.web import status as import_status
+from portal.improvement.chart import before_after as before_after_chart
 from portal.improvement.effect import Effect, Movement, Window, effect, movements, window_of
 from portal.improvement.effect import Group as EffectGroup
+from portal.improvement.effect import direction as effect_direction
 from portal.improvement.effort import Baseline as EffortBaseline
 from portal.improvement.effort import SpentAction
 from portal.improvement.effort import Tally as EffortTally
@@ -131,6 +133,8 @@ __all__ = [
     "effort_tally",
     "Movement",
     "movements",
+    "before_after_chart",
+    "effect_direction",
     "RoundValues",
     "Window",
     "window_of",
