@@ -210,6 +210,7 @@ def improvements(
         )
     improved = improved_indicators(evidence, on, min_months, validity)
     rounds = {"first": format_date(first.held_on), "second": format_date(second.held_on)}
+    compared = (first.held_on, second.held_on)
     if not improved:
         return RuleResult(
             "improvements",
@@ -238,6 +239,7 @@ def improvements(
                 **rounds,
             ),
             tuple(improved),
+            compared,
         )
     documented = {
         e.indicator_id
@@ -256,6 +258,7 @@ def improvements(
                 **rounds,
             ),
             tuple(improved),
+            compared,
         )
     return RuleResult(
         "improvements",
@@ -272,6 +275,7 @@ def improvements(
             **rounds,
         ),
         tuple(improved),
+        compared,
     )
 
 

@@ -394,4 +394,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 tenancy.set_plugin_enabled(None, tenant, plugin_name, True)
         host.call("demo_data", tenant_id=tenant.id, tenant=tenant)
     db.session.commit()
+    from portal.demo.story import load_story
+
+    load_story(nordland, date.today())  # builds on the plugins' rounds and joint actions
     return listing

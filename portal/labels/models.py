@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -58,8 +59,24 @@ class LabelEvidence(TenantScoped, Timestamped, Base):
     )
     # The role the person recorded it in ("assessor", "cluster_manager", ...; "system").
     recorded_role: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # What the data said on the day an improvement was documented from it (its two values,
+    # the work aimed at it, their measured effect: portal.labels.improvement_evidence).
+    data: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     recorded_by: Mapped[User | None] = relationship()
+
+    @property
+    def data_said(self) -> tuple[date, Decimal, Decimal, int] | None:
+        """From ``data``: the day, the two values and the pieces of work (None without)."""
+        rounds = (self.data or {}).get("rounds") or []
+        if len(rounds) != 2:
+            return None
+        return (
+            date.fromisoformat(self.data["on"]),
+            Decimal(rounds[0][1]),
+            Decimal(rounds[1][1]),
+            len(self.data.get("work") or ()),
+        )
 
 
 class PlannedAssessment(Versioned, TenantScoped, Timestamped, Base):

@@ -226,6 +226,9 @@ class RuleResult:
     verdict: Verdict
     reason: str
     indicators: tuple[str, ...] = ()  # indicators the rule proposes (e.g. improved ones)
+    # The days of the rounds the rule compared (e.g. the two benchmarkings of an
+    # improvement): "document an improvement" shows the indicators' values in them.
+    compared: tuple[date, ...] = ()
 
 
 Rule = Callable[[ClusterEvidence, date], RuleResult]

@@ -173,9 +173,11 @@ def record_evidence(
     text: str,
     indicator_id: str = "",
     on: date | None = None,
+    data: dict | None = None,
 ) -> LabelEvidence:
     """Record a piece of evidence that happened on ``on`` (default: today; never a day in the
-    future). When it was typed in is kept apart (``created_at``)."""
+    future). When it was typed in is kept apart (``created_at``); ``data``: what the data said
+    when it was written from it (``portal.labels.improvement_evidence``)."""
     from flask_babel import gettext as _
 
     from portal.errors import ServiceError
@@ -206,6 +208,7 @@ def record_evidence(
         recorded_on=on,
         recorded_by_id=user.id if user is not None else None,
         recorded_role=role_name(user, cluster.tenant_id),
+        data=data,
     )
     db.session.add(evidence)
     db.session.commit()

@@ -220,4 +220,4 @@ def to_action(cluster_id: int):
 
 
 # The label calendar and the region's label risks add their routes to this blueprint.
-from portal.labels import calendar_views, risk_views  # noqa: E402, F401
+from portal.labels import calendar_views, evidence_views, risk_views  # noqa: E402, F401

@@ -1,0 +1,57 @@
+"""The demo tells the improvement loop end to end (portal.demo.story): a cluster whose actions
+on three indicators show an effect and became its silver evidence, a coordinated
+benchmarking the forum over time compares, a label about to lapse with no renewal planned."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.clusters.models import Cluster
+from portal.extensions import db
+from portal.labels.models import LabelEvidence
+from portal.plans.models import Action, ActionIndicator
+from portal.tenancy import unscoped
+from portal.tenancy.models import Tenant
+
+PASSWORD = "cluster-forum-demo"
+
+
+def _names(app) -> list[str]:
+    with app.app_context(), unscoped():
+        return db.session.scalars(
+            select(Cluster.name)
+            .join(Tenant, Tenant.id == Cluster.tenant_id)
+            .where(Tenant.slug == "nordland")
+            .order_by(Cluster.name)
+        ).all()
+
+
+def test_the_demo_tells_the_improvement_loop(app, runner):
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    names = _names(app)
+    with app.app_context(), unscoped():
+        ready = db.session.scalar(select(Cluster).where(Cluster.name == names[1]))
+        evidence = db.session.scalars(
+            select(LabelEvidence).where(
+                LabelEvidence.cluster_id == ready.id, LabelEvidence.kind == "improvement"
+            )
+        ).all()
+        linked = db.session.scalar(select(func.count()).select_from(ActionIndicator))
+        actions = db.session.scalar(select(func.count()).select_from(Action))
+    # three improvements documented from the data, each with its action and a measured effect
+    assert len(evidence) == 3 and all(e.data for e in evidence)
+    measured = [w for e in evidence for w in e.data["work"] if w["reason"] == "ok"]
+    assert len(measured) >= 2
+    assert all(w["worked"][3] is not None and float(w["worked"][3]) > 0 for w in measured)
+    assert any("Monthly member meetings in every sub-region" in e.text for e in evidence)
+    client = app.test_client()
+    client.post("/login", data={"email": "coordinator@nordland.example", "password": PASSWORD})
+    forum = client.get("/nordland/compare/forum").get_data(as_text=True)
+    assert 'id="fot-table-caption"' in forum  # two coordinated benchmarkings compared
+    lapsing = client.get("/nordland/labels/risk?kind=no_renewal").get_data(as_text=True)
+    assert names[0] in lapsing
+    # idempotent: a second run adds no actions and no links
+    assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
+    with app.app_context(), unscoped():
+        assert db.session.scalar(select(func.count()).select_from(Action)) == actions
+        assert db.session.scalar(select(func.count()).select_from(ActionIndicator)) == linked
