@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.toolkit import IndicatorWork, db
+from portal.toolkit import IndicatorWork, _l, db
+from portal_joint.forms import JOINT_STATUS_LABELS
 from portal_joint.models import JointAction, JointStatus, LinkedIndicator, Participation
 
 IndicatorKey = tuple[str, str, str]
@@ -75,6 +76,8 @@ def pieces(action: Any, parts: list[Any], keys: Iterable[IndicatorKey]) -> list[
             args={"action_id": action.id},
             money_spent=money,
             hours_spent=hours,
+            kind_name=_l("Joint action"),
+            status_name=JOINT_STATUS_LABELS.get(str(action.status), str(action.status)),
         )
         for key in keys
     ]

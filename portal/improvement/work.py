@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.i18n import ACTION_STATUS_LABELS
 from portal.improvement.effect import Window, window
 
 IndicatorKey = tuple[str, str, str]
@@ -48,6 +49,7 @@ class IndicatorWork:
     money_spent: Any = None  # Decimal or None: what the work cost (all its clusters)
     hours_spent: Any = None
     kind_name: Any = None  # what to call it on a page (translated lazily), e.g. "Joint action"
+    status_name: Any = None  # its status in words (translated lazily)
 
     def window(self, today: date) -> Window:
         return window(
@@ -114,6 +116,7 @@ def plan_action_work(
             money_spent=action.spent_money,
             hours_spent=action.spent_hours,
             kind_name=_l("Action"),
+            status_name=ACTION_STATUS_LABELS.get(action.status.value, action.status.value),
         )
         for (_action_id, key), (action, clusters) in found.items()
     ]

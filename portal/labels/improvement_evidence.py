@@ -84,7 +84,7 @@ def _number(value: Decimal | None) -> str:
 
 def _work_line(measured: Measured) -> str:
     work, found = measured.work, measured.effect
-    status = ACTION_STATUS_LABELS.get(work.status, work.status)
+    status = work.status_name or ACTION_STATUS_LABELS.get(work.status, work.status)
     head = _(
         "%(kind)s “%(title)s” (%(status)s)",
         kind=work.kind_name or work.kind,
