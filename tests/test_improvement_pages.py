@@ -104,7 +104,8 @@ def test_an_outsider_never_sees_the_clusters_values(app, client, region, email):
     page = client.get(f"/nordland/actions/{region['action_id']}")
     assert page.status_code == 200
     html = _text(page)
-    assert "1 responsible cluster, 3 other clusters" in html  # the sizes are no secret
+    # Not even whether the cluster had rounds before and after (when it was assessed).
+    assert "responsible cluster" not in html and "No data yet" not in html
     assert "The cluster's own values are seen by its own people" in html
     assert "Effect on" not in html and "<svg" not in html
     assert "Improved" not in html and "Declined" not in html
@@ -332,3 +333,23 @@ def test_the_cluster_and_programme_pages_summarise(app, client, region):
     ]
     other = _text(client.get(f"/nordland/clusters/{region['c3'].id}"))
     assert "No action of the cluster aims at an indicator yet." in other
+
+
+@pytest.mark.parametrize("email", ["observer@a.example", "other@a.example"])
+def test_an_outsider_cannot_tell_a_cluster_without_rounds(app, client, region, email):
+    """A cluster with no round after the action reads the same to an outsider as one with."""
+    action_id = build.add_action(
+        app,
+        region["a"].id,
+        region["process"].plan_id,
+        [build.STRATEGY],  # nobody has a value of it
+        title="Strategy day",
+        status="done",
+    )
+    login(client, email)
+    html = _text(client.get(f"/nordland/actions/{action_id}"))
+    assert "No data yet" not in html
+    assert "The cluster's own values are seen by its own people" in html
+    coordinator = app.test_client()
+    login(coordinator, "coord@a.example")
+    assert "No data yet" in _text(coordinator.get(f"/nordland/actions/{action_id}"))

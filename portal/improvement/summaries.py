@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.improvement.chart import before_after
-from portal.improvement.effect import TOO_FEW, Movement, direction, movements
+from portal.improvement.effect import NO_DATA, TOO_FEW, Movement, direction, movements
 from portal.improvement.links import IndicatorInfo, describe
 from portal.improvement.measure import Measured, Measurer
 from portal.improvement.work import IndicatorKey, IndicatorWork, plan_action_work
@@ -40,10 +40,18 @@ def _tenant(tenant_id: int) -> Any:
     return db.session.get(Tenant, tenant_id)  # the request's region: no query
 
 
-def _hidden(measured: Measured) -> bool:
-    """Over, with the workers' rounds, but their values are not the viewer's to see."""
+def _hidden(measured: Measured, view: Any) -> bool:
+    """Over, but the workers' values are not the viewer's to see (too few of them, and not
+    the viewer's own): then not even whether they have rounds before and after is told (a
+    cluster's page keeps when it was assessed from outsiders too), so "no data" is hidden
+    as well."""
     found = measured.effect
-    return found.reason == TOO_FEW and found.worked.clusters > 0 and found.worked.change is None
+    if found.reason not in (TOO_FEW, NO_DATA) or found.worked.change is not None:
+        return False
+    clusters = measured.work.clusters
+    return bool(clusters) and not (
+        len(clusters) >= view.min_group or all(view.sees(c) for c in clusters)
+    )
 
 
 # --- the action page ----------------------------------------------------------------------
@@ -89,7 +97,7 @@ def action_effects(action: Any, user: Any, today: date) -> list[ActionEffect]:
                 measured,
                 direction(found, info.higher_is_better),
                 chart,
-                measured is not None and _hidden(measured),
+                measured is not None and _hidden(measured, measurer.view),
             )
         )
     return rows
@@ -148,7 +156,7 @@ def _summarise(
             infos[m.indicator_key],
             m,
             by_key[m.indicator_key],
-            sum(_hidden(line.measured) for line in by_key[m.indicator_key]),
+            sum(_hidden(line.measured, measurer.view) for line in by_key[m.indicator_key]),
         )
         for m in counted
     ]
