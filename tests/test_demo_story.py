@@ -4,12 +4,16 @@ benchmarking the forum over time compares, a label about to lapse with no renewa
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import func, select
 
 from portal.clusters.models import Cluster
 from portal.extensions import db
 from portal.labels.models import LabelEvidence
 from portal.plans.models import Action, ActionIndicator
+from portal.programmes.models import Programme
 from portal.tenancy import unscoped
 from portal.tenancy.models import Tenant
 
@@ -50,6 +54,15 @@ def test_the_demo_tells_the_improvement_loop(app, runner):
     assert 'id="fot-table-caption"' in forum  # two coordinated benchmarkings compared
     lapsing = client.get("/nordland/labels/risk?kind=no_renewal").get_data(as_text=True)
     assert names[0] in lapsing
+    # the joint press and media training's effort saved rests on a measured baseline
+    with app.app_context(), unscoped():
+        programme = db.session.scalar(
+            select(Programme.id).join(Tenant).where(Tenant.slug == "nordland")
+        )
+    exported = client.get(f"/nordland/joint/export.csv?programme={programme}").text
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    training = next(r for r in rows if r["title"] == "Joint press and media training")
+    assert training["alone_basis_money"] == "region" and float(training["effort_saved_money"]) > 0
     # idempotent: a second run adds no actions and no links
     assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
     with app.app_context(), unscoped():

@@ -9,8 +9,8 @@ it builds on the ESCA rounds and labels and the joint actions; idempotent):
   the indicator, done, with hours and money spent; its documented improvements are rewritten
   from the data (its two values, the action and its measured effect against the other
   clusters), as "document an improvement" does, and keep that data;
-* another cluster's own action on communication, with what it spent: with the silver-ready
-  cluster's it is the region's measured baseline for the joint branding action;
+* two clusters' own media work, done before the joint press and media training, with what
+  they spent: the region's measured baseline the training's effort saved is compared with;
 * the first cluster's bronze lapses within months and nobody plans its renewal (the ESCA
   demo's story): the label-risk list shows it.
 
@@ -164,14 +164,15 @@ def load_story(tenant: Tenant, today: date) -> None:
         plan = _own_plan(ready)
         if plan is not None:
             _work(plan, ready, first, second, WORK)
-        other = next((c for c in clusters[3:] if _own_plan(c) is not None), None)
-        if other is not None:
+        # What clusters spent alone on media work, before the joint press and media
+        # training: the measured baseline its effort saved is compared with.
+        for other in (c for c in (clusters[0], clusters[3]) if _own_plan(c) is not None):
             _work(
                 _own_plan(other),
                 other,
-                first,
-                second,
-                [("communication", "Social media campaign for the members", "90", "27000")],
+                add_months(first, -12),
+                add_months(first, -4),
+                [("media_recognition", "Press contacts and media work of our own", "90", "41000")],
             )
         db.session.commit()
         with force_locale(
