@@ -82,6 +82,34 @@ def select_timezone() -> str:
     return tenant.timezone if tenant is not None else "UTC"
 
 
+# Currencies a region can keep its amounts in: those of the European countries with cluster
+# programmes (and the US dollar for programmes that report in it).
+CURRENCIES = (
+    "EUR",
+    "NOK",
+    "DKK",
+    "SEK",
+    "ISK",
+    "CHF",
+    "GBP",
+    "PLN",
+    "CZK",
+    "HUF",
+    "RON",
+    "BGN",
+    "USD",
+)
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """``(code, "NOK – Norwegian krone")`` in the user's language."""
+    from babel.numbers import get_currency_name
+    from flask_babel import get_locale
+
+    locale = get_locale() or "en"
+    return [(code, f"{code} – {get_currency_name(code, locale=locale)}") for code in CURRENCIES]
+
+
 def language_choices() -> list[tuple[str, str]]:
     return [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
 

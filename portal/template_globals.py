@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_currency, get_locale
 from flask_login import current_user
 
 from portal.i18n import (
@@ -34,6 +36,15 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **path, **args)
 
 
+def format_money(value: Any, tenant: Any = None) -> str:
+    """An amount in the region's currency and the reader's language ("38 000,00 kr"); "–"
+    for none. The region is the request's unless given."""
+    if value is None or value == "":
+        return "–"
+    tenant = tenant if tenant is not None else g.get("tenant")
+    return format_currency(value, getattr(tenant, "currency", None) or "EUR")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         may=lambda action, obj=None: may(current_user, action, obj),
@@ -50,6 +61,7 @@ def init_app(app: Flask) -> None:
         label_badge=level_badge,
         scheme_title=scheme_title,
         MEMBER_TYPE_LABELS=MEMBER_TYPE_LABELS,
+        money=format_money,
     )
 
     @app.context_processor

@@ -288,7 +288,12 @@ def test_the_plan_page_lists_its_indicators_values_and_effort(app, client, regio
     assert re.findall(r'<td class="num">(.*?)</td>', values) == ["2", "4"]
     # The effort, planned and spent.
     effort = re.search(r'aria-labelledby="plan-effort-heading">(.*?)</table>', part).group(1)
-    assert re.findall(r'<td class="num">(.*?)</td>', effort) == ["10", "12.5", "–", "2,500.00"]
+    assert re.findall(r'<td class="num">(.*?)</td>', effort) == [
+        "10",
+        "12.5",
+        "–",
+        "€2,500.00",
+    ]  # EUR
 
 
 def test_an_outsider_sees_the_plans_indicators_but_not_the_values(app, client, region):

@@ -61,12 +61,12 @@ def test_measured_in_this_region_before_the_estimates(app, joint, factory):  # n
     _finish_parts(app, joint)
     page = _text(_client(app, "cluster_manager").get(f"/nordland/joint/actions/{joint.branding}"))
     assert "Alone: the clusters' estimates (no measured baseline yet)." in page
-    assert "5,000 saved" in page  # c1's estimate of 8,000 minus the 3,000 it spent
+    assert "€5,000.00 saved" in page  # c1's estimate of 8,000 minus the 3,000 it spent
     _own_actions(app, factory, joint.world["a"], ["Own A", "Own B", "Own C"], money="2500")
     page = _text(_client(app, "cluster_manager").get(f"/nordland/joint/actions/{joint.branding}"))
     assert "Alone: measured in this region, from 3 actions of 3 clusters." in page
     # two participants at 2,500 each alone: 5,000; together they spent 4,000
-    assert "1,000 saved" in page
+    assert "€1,000.00 saved" in page
 
 
 def test_too_few_clusters_or_running_actions_are_no_baseline(app, joint, factory):  # noqa: F811

@@ -98,6 +98,45 @@ def test_theme_keeps_the_accent_readable():
     assert "--brand-accent:#0b6e4f" in theme_css("javascript:alert(1)")
 
 
+def test_the_regions_currency_shows_on_every_amount(client, world, app):
+    """Amounts of money are in the region's currency, written in the reader's language; an
+    unknown currency is refused and changes nothing."""
+    from datetime import date
+
+    from portal.clusters.models import Cluster
+    from portal.plans import services as plans
+    from portal.tenancy import tenant_scope
+
+    login(client, "coord@a.example")
+    version = version_on(client, "/nordland/settings")
+    refused = client.post(
+        "/nordland/settings",
+        content_type="multipart/form-data",
+        data={**SETTINGS, "currency": "XYZ", "version": version},
+    )
+    assert refused.status_code == 422 and b"offered currencies" in refused.data
+    with app.app_context():
+        assert db.session.get(Tenant, world["a"].id).currency == "EUR"
+    saved = client.post(
+        "/nordland/settings",
+        content_type="multipart/form-data",
+        data={**SETTINGS, "currency": "NOK", "version": version},
+    )
+    assert saved.status_code == 302
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        plan = plans.create_plan(
+            None,
+            {"title": "Plan", "start_date": date(2026, 1, 1), "end_date": date(2026, 12, 31)},
+            tenant_id=world["a"].id,
+            cluster=db.session.get(Cluster, world["c1"].id),
+        )
+        action_id = plans.create_action(
+            None, plan, {"title": "Survey", "planned_money": "12500", "spent_money": "9000.5"}
+        ).id
+    page = client.get(f"/nordland/actions/{action_id}").get_data(as_text=True)
+    assert "kr\xa012\u202f500,00" in page or "12\xa0500,00\xa0kr" in page, page[-3000:]
+
+
 def test_only_coordinators_reach_settings(client, world):
     login(client, "manager@a.example")
     for url in (

@@ -48,8 +48,13 @@ def tenant_group() -> None:
 @click.option("--locale", default="en", show_default=True)
 @click.option("--timezone", default="Europe/Oslo", show_default=True)
 @click.option("--accent", default="#0b6e4f", show_default=True)
+@click.option(
+    "--currency", default="EUR", show_default=True, help="ISO 4217 code of its amounts of money."
+)
 @needs_database
-def tenant_create(slug: str, name: str, locale: str, timezone: str, accent: str) -> None:
+def tenant_create(
+    slug: str, name: str, locale: str, timezone: str, accent: str, currency: str
+) -> None:
     """Create the region SLUG called NAME."""
     try:
         tenant = tenancy.create_tenant(
@@ -59,6 +64,7 @@ def tenant_create(slug: str, name: str, locale: str, timezone: str, accent: str)
             default_locale=locale,
             timezone=timezone,
             accent_color=accent,
+            currency=currency.upper(),
         )
     except ServiceError as exc:
         sys.exit(_message(exc))

@@ -240,6 +240,9 @@ def _member_names(member_type: MemberType, count: int, rng: random.Random) -> li
     return names
 
 
+CURRENCY_OF = {"nb": "NOK", "da": "DKK"}
+
+
 def _get_or_create_tenant(slug, name, locale, tz, accent, description) -> Tenant:
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
@@ -251,6 +254,7 @@ def _get_or_create_tenant(slug, name, locale, tz, accent, description) -> Tenant
             timezone=tz,
             accent_color=accent,
             description=description,
+            currency=CURRENCY_OF.get(locale, "EUR"),
         )
     return tenant
 

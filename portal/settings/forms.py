@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ColorInput, ListWidget
 
-from portal.i18n import ROLE_LABELS, TIMEZONES, language_choices
+from portal.i18n import ROLE_LABELS, TIMEZONES, currency_choices, language_choices
 from portal.locking import VersionedForm
 from portal.web.forms import strip
 
@@ -24,6 +24,11 @@ class TenantSettingsForm(VersionedForm, FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
     default_locale = SelectField(_l("Default language"))
     timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    currency = SelectField(
+        _l("Currency"),
+        validate_choice=False,  # the service checks it (a form without it keeps the currency)
+        description=_l("Amounts of money (actions' budgets and spending) are in this currency."),
+    )
     accent_color = StringField(
         _l("Accent colour"),
         widget=ColorInput(),
@@ -46,6 +51,7 @@ class TenantSettingsForm(VersionedForm, FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.default_locale.choices = language_choices()
+        self.currency.choices = currency_choices()
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -31,6 +31,8 @@ class Tenant(Versioned, Timestamped, Base):
     default_locale: Mapped[str] = mapped_column(String(10), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
     accent_color: Mapped[str] = mapped_column(String(7), default="#0b6e4f")
+    # The currency amounts of money are kept and shown in (ISO 4217: one of CURRENCIES).
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Benchmark values (portal.privacy): aggregates of fewer clusters than this are never

@@ -15,6 +15,7 @@ from portal.accounts.models import User
 from portal.config import SUPPORTED_LOCALES
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.i18n import CURRENCIES
 from portal.permissions import require
 from portal.tenancy.branding import normalise_logo, validate_colour
 from portal.tenancy.models import Tenant, TenantPlugin
@@ -48,6 +49,8 @@ def _validate(values: dict[str, Any]) -> None:
             ZoneInfo(values["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
             errors["timezone"] = [_("Unknown time zone.")]
+    if "currency" in values and values["currency"] not in CURRENCIES:
+        errors["currency"] = [_("Choose one of the offered currencies.")]
     if "accent_color" in values:
         try:
             values["accent_color"] = validate_colour(values["accent_color"])
@@ -66,6 +69,7 @@ def create_tenant(
     timezone: str = "Europe/Oslo",
     accent_color: str = "#0b6e4f",
     description: str = "",
+    currency: str = "EUR",
 ) -> Tenant:
     if user is not None:
         require(user, "tenant.create")
@@ -83,13 +87,19 @@ def create_tenant(
             _("A region with this short name exists already."),
             {"slug": [_("This short name is taken.")]},
         )
-    values = {"locale": default_locale, "timezone": timezone, "accent_color": accent_color}
+    values = {
+        "locale": default_locale,
+        "timezone": timezone,
+        "accent_color": accent_color,
+        "currency": currency,
+    }
     _validate(values)
     tenant = Tenant(
         slug=slug,
         name=name.strip(),
         default_locale=default_locale,
         timezone=timezone,
+        currency=currency,
         accent_color=values["accent_color"],
         description=description.strip(),
     )
@@ -113,6 +123,8 @@ def update_settings(
         "timezone": data["timezone"],
         "accent_color": data["accent_color"],
     }
+    if data.get("currency"):
+        values["currency"] = data["currency"]
     _validate(values)
     if logo:
         try:
@@ -129,6 +141,8 @@ def update_settings(
     tenant.default_locale = values["locale"]
     tenant.timezone = values["timezone"]
     tenant.accent_color = values["accent_color"]
+    if "currency" in values:
+        tenant.currency = values["currency"]
     if "effort_baseline_shared" in data:
         tenant.effort_baseline_shared = bool(data["effort_baseline_shared"])
     db.session.commit()
