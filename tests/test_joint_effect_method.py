@@ -112,3 +112,25 @@ def test_the_hook_answers_a_piece_of_work_per_linked_indicator(app, forum):  # n
         assert (mine.endpoint, mine.args) == ("joint.detail", {"action_id": action.id})
         assert len(found) == 2
         assert joint_work.indicator_work([]) == []
+
+
+def test_the_cluster_and_programme_summaries_count_joint_actions(app, forum):  # noqa: F811
+    """A joint action is work of its programme and of each cluster taking part: the cluster
+    and programme pages count it with the plans' actions."""
+    from portal.improvement.summaries import cluster_summary, programme_summary
+    from portal.programmes.models import Programme
+
+    world, process, ids = forum
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        _action(process, ids, status="done")  # c1 and c2, on communication and services
+        _own_action(ids["c1"], start_date=date(2025, 4, 1), due_date=date(2025, 8, 1))
+        today = date.today()
+        c1 = cluster_summary(db.session.get(Cluster, ids["c1"]), None, today)
+        by_indicator = {row.info.key[2]: row.movement for row in c1}
+        assert by_indicator["communication"].actions == 2  # its own and the joint action
+        assert by_indicator["services"].actions == 1
+        c3 = cluster_summary(db.session.get(Cluster, ids["c3"]), None, today)
+        assert c3 == []  # it takes no part
+        programme = db.session.get(Programme, process.programme_id)
+        rows = {r.info.key[2]: r.movement for r in programme_summary(programme, None, today)}
+        assert rows["services"].actions == 1 and rows["services"].done == 1

@@ -76,6 +76,7 @@ def pieces(action: Any, parts: list[Any], keys: Iterable[IndicatorKey]) -> list[
             args={"action_id": action.id},
             money_spent=money,
             hours_spent=hours,
+            programme_id=action.programme_id,
             kind_name=_l("Joint action"),
             status_name=JOINT_STATUS_LABELS.get(str(action.status), str(action.status)),
         )

@@ -26,7 +26,13 @@ from portal.improvement.chart import before_after
 from portal.improvement.effect import NO_DATA, TOO_FEW, Movement, direction, movements
 from portal.improvement.links import IndicatorInfo, describe
 from portal.improvement.measure import Measured, Measurer
-from portal.improvement.work import IndicatorKey, IndicatorWork, plan_action_work
+from portal.improvement.work import (
+    IndicatorKey,
+    IndicatorWork,
+    every_key,
+    plan_action_work,
+    plugin_work,
+)
 from portal.privacy.policy import values_view
 
 
@@ -229,23 +235,28 @@ def plan_indicators(plan: Any, user: Any, today: date) -> PlanIndicators:
     return PlanIndicators(rows, effort_totals(plan.id), sees, days)
 
 
+def _plugins_work(tenant_id: int, keep) -> list[IndicatorWork]:
+    """The plugins' work of the region (joint actions, say) that ``keep`` wants."""
+    return [w for w in plugin_work(_tenant(tenant_id), every_key(tenant_id)) if keep(w)]
+
+
 def cluster_summary(cluster: Any, user: Any, today: date) -> list[IndicatorSummary]:
-    """The indicators the cluster's actions (of any plan it is responsible in) aim at: how
-    many are done and how the indicators moved."""
-    rows, _measurer = _summarise(
-        cluster.tenant_id, plan_action_work(cluster_id=cluster.id), user, today
-    )
+    """The indicators the cluster's actions (of any plan it is responsible in, and the
+    plugins' work it takes part in, e.g. joint actions) aim at: how many are done and how
+    the indicators moved."""
+    work = plan_action_work(cluster_id=cluster.id)
+    work += _plugins_work(cluster.tenant_id, lambda w: cluster.id in w.clusters)
+    rows, _measurer = _summarise(cluster.tenant_id, work, user, today)
     return rows
 
 
 def programme_summary(programme: Any, user: Any, today: date) -> list[IndicatorSummary]:
-    """The same over every plan of the programme (its joint plan and its clusters' plans)."""
+    """The same over every plan of the programme (its joint plan and its clusters' plans)
+    and the plugins' work of the programme (its joint actions)."""
     from portal.plans.models import Plan
 
     plan_ids = db.session.scalars(select(Plan.id).where(Plan.programme_id == programme.id)).all()
-    if not plan_ids:
-        return []
-    rows, _measurer = _summarise(
-        programme.tenant_id, plan_action_work(plan_ids=plan_ids), user, today
-    )
+    work = plan_action_work(plan_ids=plan_ids) if plan_ids else []
+    work += _plugins_work(programme.tenant_id, lambda w: w.programme_id == programme.id)
+    rows, _measurer = _summarise(programme.tenant_id, work, user, today)
     return rows

@@ -46,6 +46,7 @@ class IndicatorWork:
     endpoint: str = ""
     args: dict[str, Any] = field(default_factory=dict)
     plan_id: int | None = None  # a plan's action: its plan
+    programme_id: int | None = None  # the programme it belongs to, when a plugin's is one's
     money_spent: Any = None  # Decimal or None: what the work cost (all its clusters)
     hours_spent: Any = None
     kind_name: Any = None  # what to call it on a page (translated lazily), e.g. "Joint action"
@@ -122,14 +123,33 @@ def plan_action_work(
     ]
 
 
+def plugin_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
+    """The work the plugins the region switched on answer for ``keys``."""
+    keys = sorted(set(keys))
+    if not keys:
+        return []
+    found: list[IndicatorWork] = []
+    host = current_app.extensions["portal_plugins"]
+    for answer in host.call("indicator_work", tenant_id=tenant.id, tenant=tenant, keys=keys):
+        found.extend(w for w in answer if w.key in keys)
+    return found
+
+
 def region_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
     """Every piece of work of the region aimed at any of ``keys``: the core's plan actions
     and the answers of the plugins the region switched on."""
     keys = sorted(set(keys))
     if not keys:
         return []
-    found = plan_action_work(keys)
-    host = current_app.extensions["portal_plugins"]
-    for answer in host.call("indicator_work", tenant_id=tenant.id, tenant=tenant, keys=keys):
-        found.extend(w for w in answer if w.key in keys)
-    return found
+    return plan_action_work(keys) + plugin_work(tenant, keys)
+
+
+def every_key(tenant_id: int) -> list[IndicatorKey]:
+    """Every indicator of every version of the region's indicator sets (no query)."""
+    from portal.benchmarking.services import available_sets
+
+    return [
+        (indicator_set.id, indicator_set.version, indicator.id)
+        for indicator_set in available_sets(tenant_id)
+        for indicator in indicator_set.indicators
+    ]
