@@ -24,7 +24,6 @@ while the action is not over.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from flask_babel import get_locale
@@ -33,6 +32,7 @@ from portal.toolkit import (
     Effect,
     Measurer,
     Tenant,
+    before_after_chart,
     current_tenant,
     current_user,
     db,
@@ -43,10 +43,6 @@ from portal.toolkit import (
     window_of,
 )
 from portal_joint import work
-
-# The small chart: before on the left, after on the right, the scale's top and bottom.
-CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 110, 290, 18, 128
-LABEL_GAP = 14  # the least distance between two value labels on the same side
 
 
 class EffectRow(NamedTuple):
@@ -70,57 +66,15 @@ class EffectRow(NamedTuple):
 
     @property
     def chart(self) -> dict[str, Any] | None:
-        """Where the chart's lines go: the indicator's scale (or the values' range) mapped to
-        the drawing, one line per group with a value before and after; None without data."""
-        groups = [
-            (key, group)
-            for key, group in (
-                ("participants", self.effect.worked),
-                ("others", self.effect.others),
-            )
-            if group.clusters
-        ]
-        if not groups:
-            return None
+        """Where the chart's lines go (the core's drawing, ``toolkit.before_after_chart``): the
+        indicator's scale (or the values' range) mapped to the drawing, one line per group
+        with a value before and after; None without data."""
         indicator = self.indicator
-        values = [Decimal(v) for _key, g in groups for v in (g.before, g.after)]
-        if indicator is not None:  # the scale is a definition's float: its written value
-            scale = Decimal(str(indicator.minimum)), Decimal(str(indicator.maximum))
-            low, high = min(scale[0], *values), max(scale[1], *values)
-        else:
-            low, high = min(values), max(values)
-        if high == low:
-            low, high = low - 1, high + 1
-
-        def y(value: Decimal) -> float:
-            """A drawing coordinate (pixels, not a score: a float is fine here)."""
-            share = (Decimal(value) - low) / (high - low)
-            return round(CHART_BOTTOM - float(share) * (CHART_BOTTOM - CHART_TOP), 1)
-
-        lines = {
-            key: {"before": g.before, "after": g.after, "y1": y(g.before), "y2": y(g.after)}
-            for key, g in groups
-        }
-        for side in ("y1", "y2"):  # keep two labels on one side apart
-            label = f"label_{side}"
-            for line in lines.values():
-                line[label] = line[side] + 4
-            if len(lines) == 2:
-                ours, theirs = lines["participants"], lines["others"]
-                if abs(ours[side] - theirs[side]) < LABEL_GAP:
-                    upper, lower = sorted((ours, theirs), key=lambda line: line[side])
-                    middle = (upper[side] + lower[side]) / 2
-                    upper[label] = middle - LABEL_GAP / 2 + 4
-                    lower[label] = middle + LABEL_GAP / 2 + 4
-        return {
-            "low": low,
-            "high": high,
-            "y_low": CHART_BOTTOM,
-            "y_high": CHART_TOP,
-            "left": CHART_LEFT,
-            "right": CHART_RIGHT,
-            "lines": lines,
-        }
+        groups = (("participants", self.effect.worked), ("others", self.effect.others))
+        return before_after_chart(
+            [(key, g.before, g.after) for key, g in groups if g.clusters],
+            (indicator.minimum, indicator.maximum) if indicator is not None else None,
+        )
 
 
 def _name(link: Any, locale: str) -> str:
