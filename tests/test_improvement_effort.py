@@ -121,6 +121,7 @@ spent_actions = st.lists(
         st.frozensets(st.sampled_from([A, B, C]), min_size=1),
     ),
     max_size=25,
+    unique_by=lambda action: action.id,  # one action has one status and one cost
 )
 
 

@@ -111,20 +111,25 @@ def test_coordinator_documents_awards_and_finds_the_label(page, live_app, benchm
     silver = level(page, "Silver")
     expect(silver).to_have_attribute("open", "")
     for n, indicator in enumerate(IMPROVED):
-        rule = silver.locator("li.rule", has_text="Improvement on at least")
-        summary = rule.locator("summary", has_text="Document an improvement")
-        if n == 0:  # open the form by keyboard once; then by pointer
-            tab_to(page, summary)
-            page.keyboard.press("Enter")
+        rule = level(page, "Silver").locator("li.rule", has_text="Improvement on at least")
+        link = rule.get_by_role("button", name="Document an improvement")
+        if n == 0:  # follow the link by keyboard once; then by pointer
+            tab_to(page, link)
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
         else:
-            summary.click()
-        form = rule.locator("form")
-        expect(form).to_be_visible()
-        form.locator("select[name=indicator_id]").select_option(indicator)
+            with page.expect_navigation():
+                link.click()
+        # The page offers each improved indicator with its values, text written from them.
+        form = page.locator("article", has=page.locator(f"input[value='{indicator}']")).locator(
+            "form"
+        )
+        expect(form.locator("textarea[name=text]")).not_to_be_empty()
         form.locator("textarea[name=text]").fill(f"New member service for {indicator}; +20 %")
         with page.expect_navigation():
-            form.get_by_role("button", name="Record").click()
-        expect(page.locator(".flash-success")).to_contain_text("The evidence is recorded")
+            form.get_by_role("button", name="Record this improvement").click()
+        expect(page.locator(".flash-success")).to_contain_text("The improvement is documented")
+        silver = level(page, "Silver")
     expect(silver.locator("li.rule", has_text="Improvement on at least")).to_have_class(
         re.compile("rule-met")
     )
