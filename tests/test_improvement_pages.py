@@ -304,6 +304,8 @@ def test_an_outsider_sees_the_plans_indicators_but_not_the_values(app, client, r
     assert "plan-values-heading" not in part
     assert "over its rounds are its own" in part
     assert "1 not shown" in part and "improved" not in part
+    # the action's line says it is not shown, not that it was never measured
+    assert "Not shown (the cluster's own values)" in part and "Not measured yet" not in part
 
 
 def test_a_plan_without_links_says_how_to_add_them(app, client, world):

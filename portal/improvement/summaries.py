@@ -118,7 +118,7 @@ class WorkLine:
 
     work: IndicatorWork
     measured: Measured
-    moved: str | None
+    moved: str | None  # as ActionEffect.moved, or "hidden": its clusters' own values
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,11 @@ def _summarise(
     by_key: dict[IndicatorKey, list[WorkLine]] = defaultdict(list)
     for piece in work:
         measured = measurer.measure(piece)
-        moved = direction(measured.effect, infos[piece.key].higher_is_better)
+        moved = (
+            "hidden"  # the viewer may not learn even whether it was measured
+            if _hidden(measured, measurer.view)
+            else direction(measured.effect, infos[piece.key].higher_is_better)
+        )
         by_key[piece.key].append(WorkLine(piece, measured, moved))
     counted = movements(
         (line.work.key, line.work.status, line.measured.effect, infos[key].higher_is_better)
