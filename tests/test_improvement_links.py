@@ -148,3 +148,50 @@ def test_an_unmet_label_rule_made_an_action_aims_at_its_indicators(app, client, 
     assert response.status_code == 302 and "/actions/" in response.headers["Location"]
     _id, keys, _effort = _action(app, "Silver: Improvements on three indicators")
     assert keys == [build.ENGAGEMENT, (*build.SET, "services")]
+
+
+def test_the_actions_history_says_which_indicators_and_clusters_changed(app, world, process):
+    """Links hang on the action: changing them is the action's change, in its own history
+    entry, with the indicators and the clusters named, not only a new version."""
+    from portal.audit.models import AuditEntry
+    from portal.plans import services as plans
+    from portal.tenancy import tenant_scope
+
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        action = db.session.scalars(select(Action)).first()
+        plans.update_action(
+            None,
+            action,
+            {},
+            indicator_keys=[("esca-gold", "2013", "engagement")],
+            cluster_ids=[world["c1"].id, world["c2"].id],
+        )
+        entry = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "plan_action", AuditEntry.object_id == action.id)
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        assert entry.changes["indicators"] == [[], ["esca-gold/2013/engagement"]]
+        assert entry.changes["clusters"][1] == ["Arctic Minerals", "Helgeland Health"]
+        # nothing noted stays behind for a later change
+        plans.update_action(None, action, {"title": "Renamed"})
+        last = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == "plan_action", AuditEntry.object_id == action.id)
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        assert "indicators" not in last.changes and last.changes["title"][1] == "Renamed"
+
+
+def test_the_action_page_shows_the_link_change_in_its_history(app, client, world, process):
+    from portal.plans import services as plans
+    from portal.tenancy import tenant_scope
+
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        action = db.session.scalars(select(Action)).first()
+        plans.update_action(None, action, {}, indicator_keys=[("esca-gold", "2013", "services")])
+        action_id = action.id
+    login(client, "coord@a.example")
+    page = client.get(f"/nordland/actions/{action_id}").get_data(as_text=True)
+    history = page[page.index('id="history-heading"') :]
+    assert "<code>indicators</code> – → esca-gold/2013/services" in history

@@ -56,9 +56,20 @@ def _tenant_id_of(obj: Any) -> int | None:
     return getattr(obj, "tenant_id", None) or current_tenant_id()
 
 
+NOTED = "_audit_noted"  # an object's changes of related rows, for its own entry
+
+
+def note_change(obj: Any, key: str, before: Any, after: Any) -> None:
+    """Record in ``obj``'s own audit entry of this flush a change of rows that hang on it
+    (its clusters, its indicators; ``before`` and ``after`` as JSON can hold them): its
+    history then says what changed, not only that its version went up. Call before the flush
+    that writes ``obj``."""
+    obj.__dict__.setdefault(NOTED, {})[key] = [before, after]
+
+
 def _changes(obj: Any, kind: str) -> dict[str, Any]:
     state = inspect(obj)
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = dict(obj.__dict__.pop(NOTED, None) or {})
     for attr in state.mapper.column_attrs:
         key = attr.key
         if key in SECRET_FIELDS or key in {"created_at", "updated_at"}:
@@ -103,7 +114,12 @@ def _audit_flush(session: Session, flush_context) -> None:
         for obj in objs:
             if getattr(obj, "__tablename__", None) in NOT_AUDITED:
                 continue
-            if kind == "update" and not session.is_modified(obj, include_collections=False):
+            noted = NOTED in obj.__dict__  # its related rows changed (note_change)
+            if (
+                kind == "update"
+                and not noted
+                and not session.is_modified(obj, include_collections=False)
+            ):
                 continue
             row = _row(obj, kind)
             if kind == "update" and not row["changes"]:

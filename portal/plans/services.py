@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Membership, User
 from portal.audit.models import AuditEntry
+from portal.audit.services import note_change
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.events import apply_changes, emit
@@ -294,16 +295,40 @@ def clean_effort(name: str, value: Any) -> Decimal | None:
     return number.quantize(Decimal("0.1") if name.endswith("hours") else Decimal("0.01"))
 
 
+def _checked_keys(action: Action, keys: list | None) -> list | None:
+    """The indicator keys to link, checked (None: leave the action's links as they are)."""
+    from portal.improvement.links import check_keys
+
+    if keys is None:
+        return None
+    return check_keys(action.tenant_id, keys, keep=[link.key for link in action.indicators])
+
+
 def _indicator_changes(action: Action, keys: list | None, changes: dict[str, Any]) -> None:
-    """Link the action to ``keys`` (None: leave its links) and note the change."""
-    from portal.improvement.links import check_keys, set_action_indicators
+    """Link the action to ``keys`` (checked; None: leave its links) and note the change."""
+    from portal.improvement.links import set_action_indicators
 
     if keys is None:
         return
-    keys = check_keys(action.tenant_id, keys, keep=[link.key for link in action.indicators])
     changed = set_action_indicators(action, keys)
     if changed is not None:
         changes["indicators"] = changed
+
+
+def _note_related(action: Action, cluster_ids: list[int] | None, keys: list | None) -> None:
+    """Put the changes of the action's clusters and indicators in its own history entry:
+    noted before anything is written, so the flush that writes the action carries them."""
+    from portal.improvement.links import key_text
+
+    if cluster_ids is not None:
+        before = sorted(c.id for c in action.clusters)
+        if sorted(cluster_ids) != before:
+            note_change(action, "clusters", *_cluster_names(before, cluster_ids))
+    if keys is not None:
+        before_keys = sorted(key_text(link.key) for link in action.indicators)
+        after_keys = sorted(key_text(key) for key in keys)
+        if before_keys != after_keys:
+            note_change(action, "indicators", before_keys, after_keys)
 
 
 def set_action_clusters(action: Action, cluster_ids: list[int]) -> None:
@@ -333,7 +358,7 @@ def create_action(
     if cluster_ids is None and plan.cluster_id is not None:
         cluster_ids = [plan.cluster_id]
     set_action_clusters(action, cluster_ids or [])
-    _indicator_changes(action, indicator_keys, {})
+    _indicator_changes(action, _checked_keys(action, indicator_keys), {})
     db.session.commit()
     emit("action_saved", plan.tenant_id, action=action, created=True, changes={}, user=user)
     return action
@@ -363,13 +388,15 @@ def update_action(
             _check_owner(values["owner_id"], action.tenant_id, current=action.owner_id)
         if "workshop_id" in values:
             _check_workshop(values["workshop_id"], action.tenant_id, current=action.workshop_id)
+        keys = _checked_keys(action, indicator_keys)
+        _note_related(action, cluster_ids, keys)
         changes = apply_changes(action, values)
         if cluster_ids is not None:
             before = sorted(c.id for c in action.clusters)
             set_action_clusters(action, cluster_ids)
             if sorted(cluster_ids) != before:
                 changes["clusters"] = (before, sorted(cluster_ids))
-        _indicator_changes(action, indicator_keys, changes)
+        _indicator_changes(action, keys, changes)
         db.session.commit()
     if changes:
         emit(
@@ -381,6 +408,16 @@ def update_action(
             user=user,
         )
     return action
+
+
+def _cluster_names(before: list[int], after: list[int]) -> tuple[list[str], list[str]]:
+    """The clusters' names (for the history), in one query."""
+    names = dict(
+        db.session.execute(
+            select(Cluster.id, Cluster.name).where(Cluster.id.in_(set(before) | set(after)))
+        ).all()
+    )
+    return sorted(names.get(i, str(i)) for i in before), sorted(names.get(i, str(i)) for i in after)
 
 
 def _cluster_ids(action: Action) -> dict[str, Any]:
