@@ -149,6 +149,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.benchmarking.import_views import bp as round_import_bp
     from portal.benchmarking.views import bp as benchmarking_bp
     from portal.clusters.views import bp as clusters_bp
+    from portal.labels.public_views import bp as public_register_bp
     from portal.labels.views import bp as labels_bp
     from portal.main.views import bp as main_bp
     from portal.plans.followups import bp as followups_bp
@@ -172,6 +173,7 @@ def _register_blueprints(app: Flask, host) -> None:
         spreadsheets_bp,
         benchmarking_bp,
         labels_bp,
+        public_register_bp,
         round_import_bp,
         followups_bp,
     ):

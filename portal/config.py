@@ -49,6 +49,10 @@ def load_config(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": (
             {"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {}
         ),
+        # Each address's requests to the public label register (pages, downloads, feeds).
+        "PUBLIC_REGISTER_RATE_LIMIT": env.get(
+            "PORTAL_PUBLIC_REGISTER_RATE_LIMIT", "120 per minute;2000 per hour"
+        ),
         "LOGIN_RATE_LIMIT": env.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         # Failed sign-ins (portal.accounts.throttle): per account and address, per address,
         # and per account (which only makes the pairs that failed stricter).

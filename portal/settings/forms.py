@@ -47,6 +47,18 @@ class TenantSettingsForm(VersionedForm, FlaskForm):
             "compare with it. Never a cluster's name or its own figures."
         ),
     )
+    register_published = BooleanField(
+        _l("Publish our label register"),
+        description=_l(
+            "Anyone may see, without an account, which of our clusters hold which label: the "
+            "level, the scheme and its version, when it was awarded and until when it is valid. "
+            "Never a cluster's values, evidence or people."
+        ),
+    )
+    register_scores_published = BooleanField(
+        _l("Publish the labels' scores too"),
+        description=_l("Only while the register is published."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,6 +45,12 @@ class Tenant(Versioned, Timestamped, Base):
     effort_baseline_shared: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Anyone may read the region's label register (cluster, level, scheme, dates) without an
+    # account (portal.labels.public_register); the scores only with the second switch.
+    register_published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    register_scores_published: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # Changes with every write to the tenant's data (portal.tenancy.versioning).
     data_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

@@ -36,6 +36,7 @@ RESERVED_SLUGS = frozenset(
         "hello",
         "api",
         "health",
+        "register",
     }
 )
 
@@ -145,6 +146,9 @@ def update_settings(
         tenant.currency = values["currency"]
     if "effort_baseline_shared" in data:
         tenant.effort_baseline_shared = bool(data["effort_baseline_shared"])
+    for switch in ("register_published", "register_scores_published"):
+        if switch in data:
+            setattr(tenant, switch, bool(data[switch]))
     db.session.commit()
     return tenant
 
