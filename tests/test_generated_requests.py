@@ -46,6 +46,8 @@ QUERY_KEYS = (
     "programme",
     "next",
     "tab",
+    "region",
+    "lang",
     "_external",
     "_scheme",
     "_anchor",
@@ -156,3 +158,47 @@ def test_every_post_route_with_generated_form_bodies(app, region, role):
     assert len(urls) > 60
     for _rule, url in urls:
         _post_examples(client, url)()
+
+
+def _public_register_urls(app, slug: str) -> list[str]:
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        return [
+            adapter.build(rule.endpoint, {"region": slug} if "region" in rule.arguments else {})
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("public_register.")
+        ]
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_public_register_with_generated_query_strings(app, region, signed_in):
+    """The public label register's pages, downloads and feeds: published (with scores),
+    unpublished and unknown regions, anonymous and signed in."""
+    from portal.labels.models import Label
+    from portal.tenancy.models import Tenant
+
+    with app.test_request_context():
+        db.session.get(Tenant, region["a"].id).register_published = True
+        db.session.get(Tenant, region["a"].id).register_scores_published = True
+        with tenant_scope(region["a"].id):
+            db.session.add(
+                Label(
+                    cluster_id=region["c1"].id,
+                    scheme="esca",
+                    scheme_version="2013",
+                    level="gold",
+                    awarded_on=date.today() - timedelta(days=20),
+                    expires_on=date.today() + timedelta(days=40),
+                    score=71.25,
+                )
+            )
+            db.session.commit()
+    client = app.test_client()
+    if signed_in:
+        login(client, ROLE_EMAILS["observer"])
+    urls = [
+        u for slug in ("nordland", "bravo", "nowhere") for u in _public_register_urls(app, slug)
+    ]
+    assert len(set(urls)) == 4 + 3 * 4  # the platform's four, and four of each region
+    for url in dict.fromkeys(urls):
+        _get_examples(client, url)()
