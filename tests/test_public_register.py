@@ -250,3 +250,16 @@ def test_fixed_queries(client, register, app, url):
     with count_queries(app) as many:
         assert client.get(url).status_code == 200
     assert len(few) == len(many) <= 3, (few, many)
+
+
+def test_each_address_is_rate_limited(make_app):
+    from tests.conftest import Factory
+
+    app = make_app({"RATELIMIT_ENABLED": True, "PUBLIC_REGISTER_RATE_LIMIT": "3 per minute"})
+    region = Factory(app).tenant("limited", "Limited Region")
+    _publish(app, region)
+    client = app.test_client()
+    answers = [client.get("/register/limited/labels.json").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    # One budget per address for the whole register, not one per URL.
+    assert client.get("/register/limited/").status_code == 429

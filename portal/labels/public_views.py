@@ -38,6 +38,10 @@ def _rate_limit() -> str:
     return current_app.config["PUBLIC_REGISTER_RATE_LIMIT"]
 
 
+# One budget per address for every page, download and feed of the register.
+rate_limited = limiter.shared_limit(_rate_limit, scope="public-register")
+
+
 def _regions(region: str | None) -> list[Tenant]:
     if region is None:
         return register.published_regions()
@@ -230,48 +234,48 @@ def _feed(region: str | None):
 
 
 @bp.route("/")
-@limiter.limit(_rate_limit)
+@rate_limited
 def platform_page():
     return _page(None)
 
 
 @bp.route("/labels.csv")
-@limiter.limit(_rate_limit)
+@rate_limited
 def platform_csv():
     return _csv(None)
 
 
 @bp.route("/labels.json")
-@limiter.limit(_rate_limit)
+@rate_limited
 def platform_json():
     return _json(None)
 
 
 @bp.route("/feed.atom")
-@limiter.limit(_rate_limit)
+@rate_limited
 def platform_feed():
     return _feed(None)
 
 
 @bp.route("/<region>/")
-@limiter.limit(_rate_limit)
+@rate_limited
 def region_page(region: str):
     return _page(region)
 
 
 @bp.route("/<region>/labels.csv")
-@limiter.limit(_rate_limit)
+@rate_limited
 def region_csv(region: str):
     return _csv(region)
 
 
 @bp.route("/<region>/labels.json")
-@limiter.limit(_rate_limit)
+@rate_limited
 def region_json(region: str):
     return _json(region)
 
 
 @bp.route("/<region>/feed.atom")
-@limiter.limit(_rate_limit)
+@rate_limited
 def region_feed(region: str):
     return _feed(region)
