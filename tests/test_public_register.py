@@ -210,6 +210,8 @@ def test_etag_and_cache_headers(client, register, app):
         etag = first.headers["ETag"]
         again = client.get(url.format("nordland"), headers={"If-None-Match": etag})
         assert again.status_code == 304, url
+        weakened = client.get(url.format("nordland"), headers={"If-None-Match": f"W/{etag}"})
+        assert weakened.status_code == 304, url
     etag = client.get("/register/nordland/labels.json").headers["ETag"]
     _label(app, register["a"], register["c1"], "bronze", awarded_days_ago=1, valid_days=30)
     changed = client.get("/register/nordland/labels.json", headers={"If-None-Match": etag})

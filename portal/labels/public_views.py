@@ -76,7 +76,8 @@ def _cacheable(response: Response, etag: str) -> Response:
 
 
 def _not_modified(etag: str) -> Response | None:
-    if etag in request.if_none_match:
+    # Weak comparison (RFC 9110 13.1.2): a proxy that compresses the body weakens the tag.
+    if request.if_none_match.contains_weak(etag):
         return _cacheable(Response(status=304), etag)
     return None
 
