@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from defusedxml import ElementTree
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.labels.models import Label
@@ -18,6 +19,7 @@ from tests.conftest import count_queries, login
 ATOM = "{http://www.w3.org/2005/Atom}"
 TODAY = date.today()
 SECRET_TEXTS = ("Comment-8q7w", "Evidence-5k2m", "Label-note-3x9z", "Round-note-6v4b")
+ROUND_VALUE = 4.321  # every indicator of the cluster's round: a number found nowhere else
 
 
 def _publish(app, tenant, published=True, scores=False):
@@ -65,7 +67,7 @@ def register(app, world, factory):
             cluster,
             indicator_set,
             {"held_on": TODAY - timedelta(days=40), "notes": SECRET_TEXTS[3]},
-            {i.id: (3.0, SECRET_TEXTS[0]) for i in indicator_set.indicators},
+            {i.id: (ROUND_VALUE, SECRET_TEXTS[0]) for i in indicator_set.indicators},
         )
         labels.record_evidence(None, cluster, "esca", "expert_review", SECRET_TEXTS[1])
         db.session.commit()
@@ -158,11 +160,17 @@ def test_nothing_but_the_labels_leaves(client, register, app):
     for slug in ("nordland", "bravo"):
         for url in ALL_URLS:
             body = client.get(url.format(slug)).get_data(as_text=True)
-            for secret in SECRET_TEXTS + ("coord@a.example", "Coord"):
+            for secret in (*SECRET_TEXTS, "4.321", "4,321", "4.32", "coord@a.example", "Coord"):
                 assert secret not in body, (url, secret)
     for url in ("/register/", "/register/labels.csv", "/register/labels.json"):
         body = client.get(url).get_data(as_text=True)
-        assert all(secret not in body for secret in SECRET_TEXTS)
+        assert all(secret not in body for secret in (*SECRET_TEXTS, "4.321", "4.32"))
+    # The numbers are there (the region's members see them): only the register leaves.
+    from portal.benchmarking.models import IndicatorValue
+
+    with app.test_request_context(), tenant_scope(register["a"].id):
+        stored = db.session.scalars(select(IndicatorValue.value)).all()
+    assert stored and {float(v) for v in stored} == {ROUND_VALUE}
     # An anonymous answer carries no session (shared caches keep it).
     response = client.get("/register/nordland/")
     assert "Set-Cookie" not in response.headers and "csrf" not in response.get_data(as_text=True)
