@@ -36,6 +36,9 @@ def create_app(
     _init_translations(app, host)
     _init_extensions(app)
     _register_blueprints(app, host)
+    from portal.api.setup import init_api
+
+    init_api(app, host)  # its token check runs before the tenant check (init_tenant_urls)
     _init_templates(app, host)
 
     from portal.tenancy.web import init_tenant_urls
@@ -62,6 +65,7 @@ def create_app(
 def _import_models() -> None:
     # Importing registers every core table in the shared metadata.
     import portal.accounts.models
+    import portal.api.models
     import portal.audit.models
     import portal.benchmarking.models
     import portal.clusters.models

@@ -16,6 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
     from flask import Blueprint
+    from flask_smorest import Blueprint as ApiBlueprint
 
     from portal.accounts.models import User
     from portal.benchmarking.comparisons import ComparisonKind
@@ -47,6 +48,13 @@ def plugin_info() -> dict[str, str]:
 def blueprints() -> list[Blueprint]:
     """Flask blueprints to register. Use ``toolkit.TenantBlueprint`` for pages under
     ``/<tenant>/``; those answer 404 in tenants that have not switched the plugin on."""
+
+
+@hookspec
+def api_blueprints() -> list[ApiBlueprint]:
+    """``toolkit.ApiBlueprint``s (flask-smorest) mounted in the JSON API with
+    ``url_prefix="/api/v1/<tenant>/..."``: their schemas and operations appear in
+    ``/api/v1/openapi.json``; callers need a token of the region, where the plugin is on."""
 
 
 @hookspec

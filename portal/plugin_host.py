@@ -28,6 +28,7 @@ WIRING_HOOKS = frozenset(
     {
         "plugin_info",
         "blueprints",
+        "api_blueprints",
         "template_folders",
         "static_folders",
         "translation_folders",

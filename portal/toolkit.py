@@ -22,9 +22,12 @@ from flask_babel import (
     ngettext,
 )
 from flask_login import current_user, login_required
+from flask_smorest import Blueprint as ApiBlueprint
+from flask_smorest import abort as api_abort
 from flask_wtf import FlaskForm
 
 from portal.accounts.models import Role, User
+from portal.api.problems import ProblemSchema
 from portal.benchmarking.comparisons import (
     ClusterRound,
     ComparisonContext,
@@ -117,6 +120,9 @@ _ = gettext
 _l = lazy_gettext
 
 __all__ = [
+    "ApiBlueprint",
+    "ProblemSchema",
+    "api_abort",
     "cached_page",
     "Effect",
     "EffectGroup",

@@ -202,3 +202,51 @@ def test_the_public_register_with_generated_query_strings(app, region, signed_in
     assert len(set(urls)) == 4 + 3 * 4  # the platform's four, and four of each region
     for url in dict.fromkeys(urls):
         _get_examples(client, url)()
+
+
+API_FIELDS = ("title", "status", "progress", "due_date", "priority", "owner_id", "version")
+API_VALUES = st.one_of(
+    VALUES,
+    st.none(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
+)
+API_BODIES = st.one_of(
+    st.dictionaries(st.sampled_from(API_FIELDS), API_VALUES, max_size=4),
+    st.sampled_from([[], "text", 1, None]),
+)
+IF_MATCH = st.sampled_from([None, "*", '"stale"', "", 'W/"x"', "garbage,,"])
+
+
+def _api_examples(client, url, headers):
+    @BOUNDED
+    @given(query=QUERIES, body=API_BODIES, if_match=IF_MATCH)
+    @example(query=[("page", "99999"), ("per_page", "100")], body={}, if_match="*")
+    def call(query, body, if_match):
+        sent = dict(headers, **({"If-Match": if_match} if if_match is not None else {}))
+        response = client.get(url, query_string=query, headers=sent)
+        _check(response, "GET", url)
+        if response.status_code >= 400:
+            assert response.mimetype == "application/problem+json", (url, response.status_code)
+        patch = client.patch(url, json=body, headers=sent)
+        _check(patch, "PATCH", url)
+        assert patch.mimetype == "application/problem+json" or patch.status_code == 200
+
+    return call
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_EMAILS))
+def test_every_api_operation_with_generated_requests(app, region, role):
+    from tests.api_support import bearer, make_token
+
+    client = app.test_client()
+    headers = bearer(make_token(app, ROLE_EMAILS[role], "nordland", scopes=("read", "write")))
+    urls = [
+        (rule, url)
+        for rule, url in region_urls(app, region["a"].id, "nordland", every_combination=False)
+        if rule.rule.startswith("/api/")
+    ]
+    assert len(urls) >= 4
+    for _rule, url in urls:
+        _api_examples(client, url, headers)()

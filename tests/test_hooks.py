@@ -77,6 +77,20 @@ def test_hook_blueprints(rec):
     assert other.get("/other/recorder/").status_code == 404  # switched off there
 
 
+def test_hook_api_blueprints(rec):
+    from tests.api_support import bearer, make_token
+
+    app, client, *_ = rec
+    token = make_token(app, "coord@a.example", "nordland")
+    answer = client.get("/api/v1/nordland/recorder/ping", headers=bearer(token))
+    assert answer.status_code == 200 and answer.json == {"plugin": "recorder"}
+    assert client.get("/api/v1/nordland/recorder/ping").status_code == 401
+    assert "/api/v1/{tenant}/recorder/ping" in client.get("/api/v1/openapi.json").json["paths"]
+    other = make_token(app, "coord@other.example", "other")
+    # Switched off in the other region: not there.
+    assert client.get("/api/v1/other/recorder/ping", headers=bearer(other)).status_code == 404
+
+
 def test_hook_template_folders(rec):
     _app, client, _tenant, cluster, _ = rec
     assert (

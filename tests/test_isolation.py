@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api_support import bearer, make_token
 from tests.conftest import ROLE_EMAILS, login
 from tests.isolation_support import (
     FORM,
@@ -17,6 +18,15 @@ from tests.isolation_support import (
     snapshot,
     urls_for_rule,
 )
+
+
+def api_request(app, role: str, rule, tokens: dict) -> dict | None:
+    """For a rule of the JSON API: the role's token (made once) and a JSON body; else None."""
+    if not rule.rule.startswith("/api/"):
+        return None
+    if role not in tokens:
+        tokens[role] = make_token(app, ROLE_EMAILS[role], "nordland", scopes=("read", "write"))
+    return {"headers": bearer(tokens[role], **{"If-Match": "*"}), "json": {"title": "Changed"}}
 
 
 @pytest.fixture
@@ -36,6 +46,7 @@ def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
     client = app.test_client()
     login(client, ROLE_EMAILS[role])
     checked = 0
+    tokens: dict = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP_ENDPOINTS:
             continue
@@ -45,11 +56,18 @@ def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
                 app.url_map.bind("localhost").build(rule.endpoint, values, force_external=False)
                 for values in urls_for_rule(rule, world["a"].slug, foreign, own)
             ]
+        # The JSON API: with a read-and-write token of the role's own region.
+        api = api_request(app, role, rule, tokens)
         for url in urls:
-            for method in ("GET", "POST"):
+            for method in ("GET", "POST", "PATCH"):
                 if method not in rule.methods:
                     continue
-                response = client.open(url, method=method, data=FORM if method == "POST" else None)
+                if api:
+                    response = client.open(url, method=method, **api)
+                else:
+                    response = client.open(
+                        url, method=method, data=FORM if method == "POST" else None
+                    )
                 checked += 1
                 assert response.status_code < 500, (method, url, response.status_code)
                 body = response.get_data().decode("utf-8", errors="replace")  # exports are binary
@@ -66,17 +84,24 @@ def test_another_tenants_pages_answer_404(app, world, walk_setup, role):
     foreign, _own, before = walk_setup
     client = app.test_client()
     login(client, ROLE_EMAILS[role])
+    tokens: dict = {}
     for rule in app.url_map.iter_rules():
         if "tenant" not in rule.arguments:
             continue
+        api = api_request(app, role, rule, tokens)
         with app.test_request_context():
             for values in urls_for_rule(rule, foreign.slug, foreign, foreign.natural):
                 url = app.url_map.bind("localhost").build(rule.endpoint, values)
-                for method in sorted(rule.methods & {"GET", "POST"}):
-                    response = client.open(
-                        url, method=method, data=FORM if method == "POST" else None
-                    )
-                    assert response.status_code == 404, (method, url, response.status_code)
+                for method in sorted(rule.methods & {"GET", "POST", "PATCH"}):
+                    if api:
+                        # A token of one region counts in no other: 401, whatever the id.
+                        response = client.open(url, method=method, **api)
+                        assert response.status_code == 401, (method, url, response.status_code)
+                    else:
+                        response = client.open(
+                            url, method=method, data=FORM if method == "POST" else None
+                        )
+                        assert response.status_code == 404, (method, url, response.status_code)
                     assert SECRET not in response.get_data().decode("utf-8", errors="replace")
     with app.test_request_context():
         assert snapshot(foreign.id) == before

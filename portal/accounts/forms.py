@@ -2,8 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from portal.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from portal.i18n import language_choices
@@ -60,3 +67,22 @@ class ProfileForm(FlaskForm):
 
 class AcceptInvitationForm(NewPasswordForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+
+
+class TokenForm(FlaskForm):
+    """A personal access token of the JSON API (portal.api.tokens checks the values again)."""
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("What it is for, e.g. the dashboard that will use it."),
+    )
+    region = SelectField(_l("Region"), validators=[DataRequired()])
+    scope = SelectField(
+        _l("May"),
+        choices=[("read", _l("Read")), ("write", _l("Read and write"))],
+        default="read",
+    )
+    days = IntegerField(
+        _l("Valid for (days)"), default=90, validators=[DataRequired(), NumberRange(1, 365)]
+    )

@@ -167,6 +167,9 @@ def init_sessions(app: Flask) -> None:
     @app.before_request
     def _load_user_first():
         # The last-seen write commits: let it happen before the view writes anything.
+        # The JSON API knows its caller by a token only (portal.api.setup), never a cookie.
+        if request.path.startswith("/api/"):
+            return
         if request.endpoint and request.endpoint.rsplit(".", 1)[-1] != "static":
             from flask_login import current_user
 

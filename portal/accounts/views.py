@@ -211,11 +211,22 @@ def profile():
         if not password_form.errors:
             return redirect(url_for("auth.profile"))
     status = 422 if form.errors or password_form.errors else 200
+    return profile_page(form, password_form, status=status)
+
+
+def profile_page(form=None, password_form=None, *, status=200, **tokens_context):
+    """The profile page with its forms (those sent keep their input and errors)."""
+    from portal.accounts.token_views import tokens_context as api_tokens
+
+    if form is None:
+        form = ProfileForm(obj=current_user, prefix="profile", formdata=None)
+        form.mail.data = sorted(MAIL_KINDS.keys() - opted_out(current_user))
     return render_template(
         "auth/profile.html",
         form=form,
-        password_form=password_form,
+        password_form=password_form or ChangePasswordForm(prefix="password", formdata=None),
         sessions=sessions.sessions_of(current_user),
+        **api_tokens(**tokens_context),
     ), status
 
 
@@ -279,3 +290,7 @@ def _back_to() -> str | None:
     if referrer.netloc != request.host:
         return None
     return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+
+
+# Its routes are on this blueprint (the profile page's tokens).
+import portal.accounts.token_views  # noqa: E402, F401

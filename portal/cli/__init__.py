@@ -28,6 +28,7 @@ def register_app_commands(app: Flask, host) -> None:
     from portal.cli.reminders import reminders_command
     from portal.cli.rounds import rounds_group
     from portal.cli.serve import serve_command
+    from portal.cli.tokens import token_group
     from portal.cli.worker import worker_command
 
     for command in (
@@ -41,6 +42,7 @@ def register_app_commands(app: Flask, host) -> None:
         reminders_command,
         rounds_group,
         labels_group,
+        token_group,
         worker_command,
     ):
         app.cli.add_command(command)

@@ -49,9 +49,20 @@ def _clean(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 # --- reading ----------------------------------------------------------------------------
 
 
-def clusters_with_counts(search: str | None = None) -> Select:
+CLUSTER_SORTS = {
+    "name": (func.lower(Cluster.name), Cluster.id),
+    "-name": (func.lower(Cluster.name).desc(), Cluster.id.desc()),
+    "sector": (func.lower(Cluster.sector), func.lower(Cluster.name), Cluster.id),
+}
+
+
+def clusters_with_counts(
+    search: str | None = None, *, sector: str | None = None, sort: str | None = None
+) -> Select:
     """Clusters with their member count, in one query. The count is a correlated subquery
-    (by the cluster index), so a page of clusters counts only its own members."""
+    (by the cluster index), so a page of clusters counts only its own members. ``sector``
+    keeps one sector (any case); ``sort`` is a key of ``CLUSTER_SORTS`` (by name when not
+    given), always ending on the id so that pages keep a stable order."""
     member_count = (
         select(func.count(MemberOrganisation.id))
         .where(MemberOrganisation.cluster_id == Cluster.id)
@@ -59,7 +70,10 @@ def clusters_with_counts(search: str | None = None) -> Select:
         .scalar_subquery()
         .label("member_count")
     )
-    stmt = select(Cluster, member_count).order_by(Cluster.name)
+    order = CLUSTER_SORTS.get(sort, (Cluster.name,))
+    stmt = select(Cluster, member_count).order_by(*order)
+    if sector:
+        stmt = stmt.where(func.lower(Cluster.sector) == sector.strip().lower())
     if search:
         like = f"%{search.strip().lower()}%"
         stmt = stmt.where(

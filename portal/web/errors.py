@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.api.problems import is_api_request, problem, problem_from_exception
 from portal.errors import ConflictError
 from portal.extensions import db
 
@@ -18,6 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def _render(status: int, title: str, message: str, rows=None):
+    if is_api_request():
+        return problem(status, message, title=title)
     template = "errors/fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
     return render_template(
         template, status=status, title=title, message=message, rows=rows or []
@@ -70,6 +73,8 @@ def init_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         db.session.rollback()
+        if is_api_request():
+            return problem_from_exception(exc)
         if exc.code == 404:
             return _render(
                 404,

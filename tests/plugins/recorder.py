@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import marshmallow as ma
 from flask import Blueprint
 
-from portal.toolkit import MigrationBranch, NavItem, Panel, TenantBlueprint, hookimpl
+from portal.toolkit import (
+    ApiBlueprint,
+    MigrationBranch,
+    NavItem,
+    Panel,
+    TenantBlueprint,
+    hookimpl,
+)
 
 HERE = Path(__file__).parent
 calls: list[tuple[str, tuple]] = []
@@ -28,6 +36,19 @@ def plain():
     return "plain page"
 
 
+api_bp = ApiBlueprint("recorder_api", __name__, url_prefix="/api/v1/<tenant>/recorder")
+
+
+class PingSchema(ma.Schema):
+    plugin = ma.fields.String(required=True)
+
+
+@api_bp.route("/ping")
+@api_bp.response(200, PingSchema)
+def ping():
+    return {"plugin": "recorder"}
+
+
 @click.command("recorder-hello")
 def hello():
     click.echo("hello from the recorder")
@@ -41,6 +62,11 @@ def plugin_info():
 @hookimpl
 def blueprints():
     return [bp, plain_bp]
+
+
+@hookimpl
+def api_blueprints():
+    return [api_bp]
 
 
 @hookimpl
