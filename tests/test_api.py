@@ -209,3 +209,41 @@ def test_another_regions_action_is_not_found(app, world, factory, client, token)
     action_id = foreign.natural.get("action_id")
     answer = client.get(f"/api/v1/nordland/actions/{action_id}", headers=bearer(token))
     assert answer.status_code == 404
+
+
+def test_a_crash_answers_a_problem_that_tells_nothing(app, world, client, token, monkeypatch):
+    from portal.clusters import services
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("SECRET-INTERNALS")
+
+    monkeypatch.setattr(services, "clusters_with_counts", crash)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    answer = client.get("/api/v1/nordland/clusters", headers=bearer(token))
+    assert answer.status_code == 500 and answer.mimetype == "application/problem+json"
+    assert (
+        "SECRET" not in answer.get_data(as_text=True) and "Traceback" not in answer.json["detail"]
+    )
+
+
+def test_an_unsupported_method_is_a_problem(app, world, client, token):
+    answer = client.delete(f"/api/v1/nordland/clusters/{world['c1'].id}", headers=bearer(token))
+    assert answer.status_code == 405 and answer.mimetype == "application/problem+json"
+
+
+def test_query_counts_are_small(app, world, factory, client, token, capsys):
+    """The numbers behind the fixed-count tests (printed for the report)."""
+    process = build_process(app, world, actions=3)
+    urls = {
+        "clusters": "/api/v1/nordland/clusters",
+        "cluster": f"/api/v1/nordland/clusters/{world['c1'].id}",
+        "actions": f"/api/v1/nordland/plans/{process.plan_id}/actions",
+        "action": f"/api/v1/nordland/actions/{process.action_ids[0]}",
+    }
+    client.get(urls["clusters"], headers=bearer(token))
+    for name, url in urls.items():
+        with count_queries(app) as statements:
+            assert client.get(url, headers=bearer(token)).status_code == 200
+        with capsys.disabled():
+            print(f"\n{name}: {len(statements)} queries")
+        assert len(statements) <= 8, statements

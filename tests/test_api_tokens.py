@@ -249,3 +249,22 @@ def test_cli_creates_lists_and_revokes(app, world, runner, client):
     token_id = listed.output.split("\t", 1)[0]
     assert runner.invoke(args=["token", "revoke", token_id]).exit_code == 0
     assert "revoked" in runner.invoke(args=["token", "list"]).output
+
+
+def test_the_platform_role_stays_off_when_the_owner_is_loaded_again(app, world):
+    """A commit expires the token owner's row; loaded again it still has no platform role
+    for the rest of the API request (nothing is written)."""
+    from flask import g
+
+    with app.test_request_context():
+        admin = db.session.scalar(select(User).where(User.email == "admin@portal.example"))
+        g.api_user_id = admin.id
+        db.session.expire(admin)
+        assert admin.is_platform_admin is False
+        db.session.expunge_all()
+        again = db.session.scalar(select(User).where(User.id == g.api_user_id))
+        assert again.is_platform_admin is False
+        db.session.commit()
+    with app.app_context():
+        stored = db.session.scalar(select(User).where(User.email == "admin@portal.example"))
+        assert stored.is_platform_admin is True
