@@ -94,6 +94,13 @@ def test_published_regions_count_only_when_they_share(app, joint, factory):  # n
     page = _text(client.get(url))
     assert "Alone: measured with published regions, from 5 actions of 5 clusters" in page
     assert "(1 other region)" in page and "Bravo 1" not in page
+    with app.app_context():  # amounts in another currency are not comparable
+        db.session.get(Tenant, bravo.id).currency = "DKK"
+        db.session.commit()
+    assert "estimates (no measured baseline yet)" in _text(client.get(url))
+    with app.app_context():
+        db.session.get(Tenant, bravo.id).currency = "EUR"
+        db.session.commit()
     with app.app_context():  # fewer than bravo's smallest group (5): not counted
         db.session.get(Tenant, bravo.id).values_min_group = 6
         db.session.commit()

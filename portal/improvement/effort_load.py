@@ -91,7 +91,8 @@ def own_spending(keys: Iterable[IndicatorKey]) -> list[SpentAction]:
 
 def published_spending(tenant: Any, keys: Iterable[IndicatorKey]) -> list[tuple[str, Published]]:
     """Per other region that shares its baseline and per indicator of ``keys``: its own
-    actions' spending summed, in both units (one query; aggregates only)."""
+    actions' spending summed, in both units (one query; aggregates only). Money counts only
+    from regions that keep their amounts in this region's currency."""
     from portal.plans.models import (
         Action,
         ActionCluster,
@@ -153,6 +154,7 @@ def published_spending(tenant: Any, keys: Iterable[IndicatorKey]) -> list[tuple[
             select(
                 per_action.c.tenant_id,
                 Tenant.values_min_group,
+                Tenant.currency,
                 per_action.c.indicator_set,
                 per_action.c.set_version,
                 per_action.c.indicator_id,
@@ -163,14 +165,17 @@ def published_spending(tenant: Any, keys: Iterable[IndicatorKey]) -> list[tuple[
             .group_by(
                 per_action.c.tenant_id,
                 Tenant.values_min_group,
+                Tenant.currency,
                 per_action.c.indicator_set,
                 per_action.c.set_version,
                 per_action.c.indicator_id,
             )
         ).all()
     found = []
-    for region_id, min_group, indicator_set, version, indicator_id, *figures in rows:
+    for region_id, min_group, currency, indicator_set, version, indicator_id, *figures in rows:
         for index, unit in enumerate(UNITS):
+            if unit == "money" and currency != tenant.currency:
+                continue  # amounts in another currency are not comparable
             actions, clusters, pairs, total = figures[index * 4 : index * 4 + 4]
             if pairs:
                 key = (indicator_set, version, indicator_id)
