@@ -102,13 +102,6 @@ def _chosen(found: list[Wave], options: dict[str, Any]) -> tuple[Wave, Wave]:
     return before, after
 
 
-def _ran(work) -> tuple[date | None, date | None]:
-    end = work.due_date
-    if end is None and work.status == "done":
-        end = work.changed_on
-    return work.start_date or work.entered_on, end
-
-
 def forum_over_time(context: ComparisonContext) -> ForumOverTime:
     indicator_set = context.indicator_set
     set_id, version = indicator_set.id, indicator_set.version
@@ -128,7 +121,7 @@ def forum_over_time(context: ComparisonContext) -> ForumOverTime:
     work = region_work(context.tenant, keys)
     by_indicator: dict[str, list] = {}
     for piece in work:
-        if between.overlaps(*_ran(piece)):
+        if between.overlaps(*piece.ran()):
             by_indicator.setdefault(piece.key[2], []).append(piece)
     measurer = Measurer(  # reads the values of the indicators worked on only
         context.tenant,

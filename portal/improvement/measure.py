@@ -98,14 +98,6 @@ class RoundValues:
         return found
 
 
-def _ran(work: IndicatorWork) -> tuple[date | None, date | None]:
-    """From when to when a piece of work ran (None at the end: still running, or unknown)."""
-    end = work.due_date
-    if end is None and work.status == "done":
-        end = work.changed_on
-    return work.start_date or work.entered_on, end
-
-
 @dataclass(frozen=True)
 class Measured:
     work: IndicatorWork
@@ -144,7 +136,7 @@ class Measurer:
         for other in self._by_key.get(piece.key, ()):
             if (other.kind, other.id) == (piece.kind, piece.id):
                 continue
-            if span.overlaps(*_ran(other)):
+            if span.overlaps(*other.ran()):
                 left_out |= other.clusters - piece.clusters
         return Measured(
             piece,

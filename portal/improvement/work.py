@@ -52,6 +52,13 @@ class IndicatorWork:
     kind_name: Any = None  # what to call it on a page (translated lazily), e.g. "Joint action"
     status_name: Any = None  # its status in words (translated lazily)
 
+    def ran(self) -> tuple[date | None, date | None]:
+        """From when to when it ran (None at the end: still running, or unknown)."""
+        end = self.due_date
+        if end is None and self.status == "done":
+            end = self.changed_on
+        return self.start_date or self.entered_on, end
+
     def window(self, today: date) -> Window:
         return window(
             self.start_date, self.due_date, self.status, self.entered_on, self.changed_on, today
