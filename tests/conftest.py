@@ -47,9 +47,11 @@ from sqlalchemy import MetaData, create_engine, event, text  # noqa: E402
 
 import portal.accounts.services as _accounts  # noqa: E402
 from portal import create_app  # noqa: E402
+from tests import routing_cache  # noqa: E402
 
 _accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("not-a-real-password")
+routing_cache.install()  # an app per test, its URL rules compiled once a run
 
 # In CI the generated examples are the same each run: a failure there reproduces exactly.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
@@ -138,7 +140,7 @@ def _empty_postgres(url: str) -> None:
                 text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
             ).scalars()
             _EMPTY_POSTGRES[names] = "; ".join(
-                [f'DELETE FROM "{t}"' for t in tables]
+                [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (names from the catalog)
                 + [f'ALTER SEQUENCE "{s}" RESTART' for s in sequences]
             )
         conn.exec_driver_sql(_EMPTY_POSTGRES[names])
