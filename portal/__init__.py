@@ -30,6 +30,9 @@ def create_app(
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    from portal.web.converters import init_converters
+
+    init_converters(app)  # before any route is added
 
     _import_models()
     host = _init_plugins(app, plugins)
