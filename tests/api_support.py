@@ -25,3 +25,13 @@ def make_token(app, email: str, slug: str, scopes=("read",), days: int = 90, nam
 def bearer(token, **headers) -> dict:
     secret = token.secret if hasattr(token, "secret") else token
     return {"Authorization": f"Bearer {secret}", **headers}
+
+
+def role_headers(app, slug: str = "nordland", **extra) -> dict[str, dict]:
+    """A read-and-write token of every role of the test world's first region, as headers."""
+    from tests.conftest import ROLE_EMAILS
+
+    return {
+        role: bearer(make_token(app, email, slug, scopes=("read", "write")), **extra)
+        for role, email in ROLE_EMAILS.items()
+    }

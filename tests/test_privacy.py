@@ -350,3 +350,72 @@ def test_the_cluster_page_tells_outsiders_nothing_of_its_rounds(app, world, plan
     page = _text(outsider.get(f"/nordland/clusters/{planted['c2']}"))
     assert "the latest on" not in page and "No benchmarking round yet" not in page
     assert "seen by its own people" in page
+
+
+def _api_urls(app, world, planted) -> list[str]:
+    """Every GET operation of the JSON API with the region's own ids, and its lists asked
+    for c2 (so that a page of one shows c2's values, were they leaked)."""
+    urls = [url for _rule, url in region_urls(app, world["a"].id, "nordland") if "/api/" in url]
+    c2 = planted["c2"]
+    return urls + [
+        f"/api/v1/nordland/rounds?cluster_id={c2}",
+        f"/api/v1/nordland/rounds?cluster_id={c2}&kind=self_assessment",
+        f"/api/v1/nordland/clusters/{c2}/labels",
+    ]
+
+
+def _api_texts(app, role: str, urls) -> dict[str, str]:
+    """Each URL's answer to a token of the role."""
+    from tests.api_support import bearer, make_token
+
+    client = app.test_client()
+    headers = bearer(make_token(app, ROLE_EMAILS[role], "nordland"))
+    texts = {}
+    for url in urls:
+        response = client.get(url, headers=headers)
+        assert response.status_code < 500, url
+        texts[url] = _text(response)
+    return texts
+
+
+def _api_leaks(texts: dict[str, str]) -> dict[str, list[str]]:
+    found = {url: _found(text) + [m for m in WORKINGS if m in text] for url, text in texts.items()}
+    return {url: markers for url, markers in found.items() if markers}
+
+
+@pytest.mark.parametrize("role", ["cluster_manager", "observer"])
+def test_the_api_shows_no_value_outside_the_circle(app, world, planted, role):
+    """Every API operation that can carry a cluster's values (rounds, label checks, label
+    scores) obeys the policy: c1's manager and the observer get none of c2's."""
+    _add_workings(app, world)
+    urls = _api_urls(app, world, planted)
+    assert len(urls) > 15
+    assert _api_leaks(_api_texts(app, role, urls)) == {}
+
+
+@pytest.mark.parametrize("role", ["coordinator", "member"])
+def test_the_api_shows_the_values_to_the_circle(app, world, planted, role):
+    """The walk can fail: c2's own circle finds the markers, its workings too."""
+    _add_workings(app, world)
+    leaks = _api_leaks(_api_texts(app, role, _api_urls(app, world, planted)))
+    one = f"/api/v1/nordland/rounds/{planted['r2']}"
+    assert "the value" in leaks[one] and MARKERS[0] in leaks[one]
+    assert (
+        WORKINGS[0]
+        in leaks[f"/api/v1/nordland/rounds?cluster_id={planted['c2']}&kind=self_assessment"]
+    )
+
+
+def test_a_shared_report_shows_the_observers_evidence_not_workings_in_the_api(app, world, planted):
+    """c2 shares its report with the observers: the API shows them its confirmed rounds
+    and never its self-assessments or drafts."""
+    _add_workings(app, world)
+    with app.app_context():
+        _make_manager_of_c2(world)
+    manager = app.test_client()
+    login(manager, ROLE_EMAILS["cluster_manager"])
+    share = f"/nordland/clusters/{planted['c2']}/values/sharing"
+    assert manager.post(share, data={"shared": "1"}).status_code == 302
+    leaks = _api_leaks(_api_texts(app, "observer", _api_urls(app, world, planted)))
+    assert "the value" in leaks[f"/api/v1/nordland/rounds/{planted['r2']}"]
+    assert not [m for found in leaks.values() for m in found if m in WORKINGS]

@@ -3,14 +3,17 @@ optimistic locking (If-Match), over the plans' services."""
 
 from __future__ import annotations
 
-from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
-from flask_smorest import abort as api_abort
 from sqlalchemy.orm import selectinload
 
-from portal.api.schemas import ActionArgsSchema, ActionPageSchema, ActionPatchSchema, ActionSchema
-from portal.errors import ConflictError, ServiceError
+from portal.api.helpers import service_errors
+from portal.api.schemas.actions import (
+    ActionArgsSchema,
+    ActionPageSchema,
+    ActionPatchSchema,
+    ActionSchema,
+)
 from portal.extensions import db
 from portal.permissions import require
 from portal.plans import services
@@ -26,7 +29,7 @@ blp = Blueprint(
 )
 
 
-def _etag_data(action: Action) -> dict:
+def etag_data(action: Action) -> dict:
     # The stored version: any change of the action (or its clusters) moves it on.
     return {"action": action.id, "version": action.version}
 
@@ -67,7 +70,7 @@ def get_action(action_id: int):
     """One action; its ETag names the version to send back in If-Match when changing it."""
     action = _action(action_id)
     require(current_user, "action.view", action)
-    blp.set_etag(_etag_data(action))
+    blp.set_etag(etag_data(action))
     return action
 
 
@@ -85,16 +88,10 @@ def patch_action(data: dict, action_id: int):
     """Change the status, progress, title or due date (the `write` scope, and a role that
     may edit the action). Checked like the plan's forms; If-Match must name the version read."""
     action = _action(action_id)
-    blp.check_etag(_etag_data(action))
-    try:
+    blp.check_etag(etag_data(action))
+    # A ConflictError: someone saved between the If-Match check and this write (412).
+    with service_errors():
         services.update_action(current_user, action, data, expected_version=action.version)
-    except ConflictError:
-        # Someone saved between the If-Match check and this write.
-        db.session.rollback()
-        abort(412)
-    except ServiceError as exc:
-        db.session.rollback()
-        api_abort(422, message=exc.message, errors=exc.field_errors or None)
     db.session.refresh(action)
-    blp.set_etag(_etag_data(action))
+    blp.set_etag(etag_data(action))
     return action

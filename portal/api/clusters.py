@@ -1,4 +1,5 @@
-"""Clusters in the JSON API: the clusters page's list and a cluster, over its services."""
+"""Clusters in the JSON API: the clusters page's list and a cluster, and a cluster's member
+organisations, over the clusters' services."""
 
 from __future__ import annotations
 
@@ -6,18 +7,27 @@ from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from portal.api.schemas import ClusterArgsSchema, ClusterPageSchema, ClusterSchema
+from portal.api.helpers import documented, page_body, paged
+from portal.api.schemas.clusters import (
+    ClusterArgsSchema,
+    ClusterPageSchema,
+    ClusterSchema,
+    MemberArgsSchema,
+    MemberPageSchema,
+    MemberSchema,
+)
 from portal.clusters import services
-from portal.clusters.models import Cluster
+from portal.clusters.models import Cluster, MemberOrganisation
 from portal.extensions import db
 from portal.permissions import require
+from portal.tenancy import get_or_404
 from portal.web.pagination import paginate
 
 blp = Blueprint(
     "api_clusters",
     __name__,
     url_prefix="/api/v1/<tenant>",
-    description="The region's clusters.",
+    description="The region's clusters and their member organisations.",
 )
 
 
@@ -31,29 +41,18 @@ def _row(cluster: Cluster, member_count: int) -> dict:
 @blp.route("/clusters")
 @blp.arguments(ClusterArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, ClusterPageSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@documented(blp, 422)
 def list_clusters(page: int, per_page: int, q: str, sector: str, sort: str):
     """The clusters of the region, filtered and sorted like the clusters page (two queries)."""
     require(current_user, "cluster.view")
     stmt = services.clusters_with_counts(q.strip() or None, sector=sector or None, sort=sort)
     result = paginate(stmt, page, per_page, scalars=False)
-    return {
-        "items": [_row(cluster, count) for cluster, count in result.items],
-        "page": result.page,
-        "per_page": result.per_page,
-        "total": result.total,
-        "pages": result.pages,
-    }
+    return page_body(result, lambda item: _row(*item))
 
 
 @blp.route("/clusters/<int:cluster_id>")
 @blp.response(200, ClusterSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@documented(blp)
 def get_cluster(cluster_id: int):
     """One cluster of the region (another region's id: 404)."""
     row = db.session.execute(
@@ -63,3 +62,26 @@ def get_cluster(cluster_id: int):
         abort(404)
     require(current_user, "cluster.view", row[0])
     return _row(row[0], row[1])
+
+
+@blp.route("/clusters/<int:cluster_id>/members")
+@blp.arguments(MemberArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, MemberPageSchema)
+@documented(blp, 422)
+def list_members(cluster_id: int, page: int, per_page: int, q: str, type: str):
+    """The cluster's member organisations by name, filtered like the cluster page's list
+    (words in name or city, kind of organisation; two queries)."""
+    cluster = get_or_404(Cluster, cluster_id)
+    require(current_user, "member.view", cluster)
+    return paged(services.members_query(cluster, q.strip(), type), page, per_page)
+
+
+@blp.route("/clusters/<int:cluster_id>/members/<int:member_id>")
+@blp.response(200, MemberSchema)
+@documented(blp)
+def get_member(cluster_id: int, member_id: int):
+    """One member organisation of the cluster."""
+    cluster = get_or_404(Cluster, cluster_id)
+    member = get_or_404(MemberOrganisation, member_id, belongs_to={"cluster_id": cluster.id})
+    require(current_user, "member.view", member)
+    return member

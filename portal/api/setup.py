@@ -53,10 +53,17 @@ def _token_rate_key() -> str:
 
 
 def _core_blueprints() -> list[flask_smorest.Blueprint]:
-    from portal.api.actions import blp as actions_blp
-    from portal.api.clusters import blp as clusters_blp
+    from portal.api import actions, clusters, labels, plans, programmes, rounds, workshops
 
-    return [clusters_blp, actions_blp]
+    return [
+        clusters.blp,
+        programmes.blp,
+        plans.blp,
+        actions.blp,
+        workshops.blp,
+        rounds.blp,
+        labels.blp,
+    ]
 
 
 def init_api(app: Flask, host) -> PortalApi:

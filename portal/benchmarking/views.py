@@ -15,6 +15,7 @@ from portal.benchmarking import services
 from portal.benchmarking.forms import KIND_LABELS, CorrectionForm, RoundForm
 from portal.benchmarking.indicators import IndicatorSet, pick
 from portal.benchmarking.models import BenchmarkRound, RoundKind
+from portal.benchmarking.reading import cluster_reading, offered_set
 from portal.clusters.models import Cluster
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
@@ -47,11 +48,12 @@ def rounds(cluster_id: int):
         "locale": _locale(),
         "shared_with_observers": shared,
     }
-    if not may(current_user, "round.view", cluster):
+    reading = cluster_reading(current_user, cluster)
+    if not reading.values:
         # The privacy policy: this viewer sees aggregates only, never this cluster's values.
         return render_template("benchmarking/rounds_hidden.html", **context)
     # A sharing choice shows the cluster's evidence; its own circle sees its workings too.
-    workings = may(current_user, "round.workings", cluster)
+    workings = reading.workings
     grids = services.cluster_grids(cluster.id, evidence_only=not workings)
     comparison, reordered = None, False
     old_id, new_id = request.args.get("old", type=int), request.args.get("new", type=int)
@@ -193,8 +195,10 @@ def show_service_error_fields(form, exc: ServiceError, errors: dict) -> None:
 def round_create(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "round.manage", cluster)
-    indicator_set = services.find_set(request.args.get("set", ""), request.args.get("version", ""))
-    if indicator_set is None or indicator_set not in services.available_sets(g.tenant.id):
+    indicator_set = offered_set(
+        g.tenant.id, request.args.get("set", ""), request.args.get("version", "")
+    )
+    if indicator_set is None:
         abort(404)
     form = RoundForm()
     _offer_kinds(form, cluster, None)

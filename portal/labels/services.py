@@ -149,6 +149,58 @@ def check(
     )
 
 
+def path_checks(user: Any, cluster: Any, on: date) -> list[Check] | None:
+    """The "path to the next label" of the cluster on ``on``, one check per current scheme,
+    for a viewer the privacy policy shows the cluster's values (the verdicts quote them and
+    its evidence); None for anyone else. Awarded labels are not part of it: they are public
+    in the region (:func:`cluster_labels`)."""
+    from portal.permissions import may
+
+    if not may(user, "round.view", cluster):
+        return None
+    evidence = cluster_evidence(cluster.id)  # once for every scheme
+    return [
+        check(scheme, cluster.id, on, evidence) for scheme in current_schemes(cluster.tenant_id)
+    ]
+
+
+def cluster_labels_query(cluster_id: int):
+    """The labels a cluster was awarded, newest first (ties by id)."""
+    return (
+        select(Label)
+        .where(Label.cluster_id == cluster_id)
+        .order_by(Label.awarded_on.desc(), Label.id.desc())
+    )
+
+
+def cluster_labels(cluster_id: int) -> list[Label]:
+    return list(db.session.scalars(cluster_labels_query(cluster_id)))
+
+
+def register_query(filters: Any, today: date):
+    """The region's label register (the labels page and the JSON API), filtered like the
+    public register (``public_register.Filters``: status, expiring within, level, scheme),
+    newest expiry first, then by id."""
+    from sqlalchemy.orm import joinedload
+
+    from portal.labels.scheme import add_months
+
+    stmt = select(Label).options(joinedload(Label.cluster))
+    if filters.status == "current":
+        stmt = stmt.where(Label.expires_on >= today)
+    elif filters.status == "expired":
+        stmt = stmt.where(Label.expires_on < today)
+    if filters.within:
+        stmt = stmt.where(
+            Label.expires_on >= today, Label.expires_on <= add_months(today, filters.within)
+        )
+    if filters.level:
+        stmt = stmt.where(Label.level == filters.level)
+    if filters.scheme:
+        stmt = stmt.where(Label.scheme == filters.scheme)
+    return stmt.order_by(Label.expires_on.desc(), Label.id)
+
+
 def current_schemes_all_versions(tenant_id: int) -> list[LabelScheme]:
     """Every version of each scheme whose plugin the tenant switched on."""
     from flask import current_app

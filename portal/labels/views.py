@@ -9,7 +9,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal.benchmarking.services import indicator_names
 from portal.clusters.models import Cluster
@@ -17,9 +16,8 @@ from portal.errors import ServiceError
 from portal.extensions import db
 from portal.i18n import ROLE_LABELS
 from portal.labels import services
-from portal.labels.models import Label
+from portal.labels.public_register import parse_filters
 from portal.labels.registry import schemes
-from portal.labels.scheme import add_months
 from portal.permissions import may, require
 from portal.plans.models import Plan, PlanKind
 from portal.tenancy import get_or_404
@@ -34,32 +32,16 @@ bp = Blueprint("labels", __name__, url_prefix="/<tenant>")
 def register():
     require(current_user, "label.view", g.tenant)
     today = date.today()
-    stmt = (
-        select(Label).options(joinedload(Label.cluster)).order_by(Label.expires_on.desc(), Label.id)
-    )
-    status = request.args.get("status", "")
-    if status == "current":
-        stmt = stmt.where(Label.expires_on >= today)
-    elif status == "expired":
-        stmt = stmt.where(Label.expires_on < today)
-    within = request.args.get("within", type=int)
-    if within in (3, 6, 12):
-        stmt = stmt.where(Label.expires_on >= today, Label.expires_on <= add_months(today, within))
-    level = request.args.get("level", "")[:40]
-    if level:
-        stmt = stmt.where(Label.level == level)
-    scheme = request.args.get("scheme", "")[:100]
-    if scheme:
-        stmt = stmt.where(Label.scheme == scheme)
-    pagination = paginate(stmt, *page_args())
+    filters = parse_filters(request.args)
+    pagination = paginate(services.register_query(filters, today), *page_args())
     return render_template(
         "labels/register.html",
         pagination=pagination,
         today=today,
-        status=status,
-        within=within,
-        level=level,
-        scheme=scheme,
+        status=filters.status,
+        within=filters.within,
+        level=filters.level,
+        scheme=filters.scheme,
         scheme_options=services.current_schemes(g.tenant.id),
     )
 
@@ -81,23 +63,17 @@ def path(cluster_id: int):
     on = date.today()
     # Awarded labels are public; the rules' verdicts quote the cluster's values and evidence,
     # which the privacy policy shows only to those who may see them.
-    sees_values = may(current_user, "round.view", cluster)
-    checks, recorded, drafts = [], [], 0
+    checks = services.path_checks(current_user, cluster, on)
+    sees_values = checks is not None
+    recorded, drafts = [], 0
     if sees_values:
         recorded = services.recorded_evidence(cluster.id)
         drafts = services.rounds_not_counted(cluster.id)
-        evidence = services.cluster_evidence(cluster.id)  # once for every scheme
-        checks = [
-            services.check(scheme, cluster.id, on, evidence)
-            for scheme in services.current_schemes(g.tenant.id)
-        ]
-    labels = db.session.scalars(
-        select(Label).where(Label.cluster_id == cluster.id).order_by(Label.awarded_on.desc())
-    ).all()
+    labels = services.cluster_labels(cluster.id)
     return render_template(
         "labels/path.html",
         cluster=cluster,
-        checks=checks,
+        checks=checks or [],
         labels=labels,
         today=on,
         sees_values=sees_values,

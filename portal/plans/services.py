@@ -247,6 +247,25 @@ def _check_workshop(workshop_id: int | None, tenant_id: int, current: int | None
         raise ServiceError(message, {"workshop_id": [message]})
 
 
+def _check_clusters(cluster_ids: list[int] | None, tenant_id: int) -> None:
+    """Responsible clusters are clusters of the region (the form offers no others; a caller
+    without a form, the JSON API, is told which are not)."""
+    if not cluster_ids:
+        return
+    known = set(
+        db.session.scalars(
+            select(Cluster.id).where(Cluster.id.in_(cluster_ids), Cluster.tenant_id == tenant_id)
+        )
+    )
+    unknown = sorted(set(cluster_ids) - known)
+    if unknown:
+        message = _(
+            "There is no cluster with the id %(ids)s in this region.",
+            ids=", ".join(str(i) for i in unknown[:10]),
+        )
+        raise ServiceError(message, {"cluster_ids": [message]})
+
+
 def _clean_action(values: dict[str, Any]) -> dict[str, Any]:
     if "status" in values and values["status"] is not None:
         values["status"] = ActionStatus(values["status"])
@@ -352,6 +371,7 @@ def create_action(
     values = _clean_action({k: data[k] for k in ACTION_FIELDS if k in data})
     _check_owner(values.get("owner_id"), plan.tenant_id)
     _check_workshop(values.get("workshop_id"), plan.tenant_id)
+    _check_clusters(cluster_ids, plan.tenant_id)
     action = Action(tenant_id=plan.tenant_id, plan_id=plan.id, **values)
     db.session.add(action)
     db.session.flush()
@@ -388,6 +408,7 @@ def update_action(
             _check_owner(values["owner_id"], action.tenant_id, current=action.owner_id)
         if "workshop_id" in values:
             _check_workshop(values["workshop_id"], action.tenant_id, current=action.workshop_id)
+        _check_clusters(cluster_ids, action.tenant_id)
         keys = _checked_keys(action, indicator_keys)
         _note_related(action, cluster_ids, keys)
         changes = apply_changes(action, values)

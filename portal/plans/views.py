@@ -35,7 +35,7 @@ from portal.improvement import links
 from portal.improvement.summaries import action_effects, plan_indicators
 from portal.locking import form_status, saving
 from portal.permissions import may, require
-from portal.plans import progress, services
+from portal.plans import listing, progress, services
 from portal.plans.forms import ActionForm, AttachmentForm, CommentForm, PlanForm, QuickEditForm
 from portal.plans.models import Action, ActionComment, Plan
 from portal.plugin_panels import panels_for
@@ -65,7 +65,7 @@ MY_WORK_WORKSHOPS = 10
 @bp.route("/plans/")
 def index():
     require(current_user, "plan.view")
-    plans = db.session.scalars(services.plan_options(select(Plan))).all()
+    plans = db.session.scalars(listing.plans_query()).all()
     programmes = dict(db.session.execute(select(Programme.id, Programme.name)).all())
     return render_template(
         "plans/index.html",

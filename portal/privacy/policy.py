@@ -193,6 +193,32 @@ def may_see_values(user: Any, obj: Any, *, workings: bool = False) -> bool:
     return view.sees_workings(cluster_id) if workings else view.sees(cluster_id)
 
 
+def rounds_clause(view: ValuesView) -> Any:
+    """The SQL condition of the rounds whose values ``view`` may see (lists over many
+    clusters, as :meth:`ValuesView.sees` and :meth:`ValuesView.sees_workings` decide one):
+    every round of a cluster whose workings it sees; the evidence (confirmed benchmarkings
+    and audits) of the other clusters it sees; nothing else."""
+    from sqlalchemy import and_, or_, true
+
+    from portal.benchmarking.models import BenchmarkRound
+
+    if view.workings_all:
+        return true()
+    seen = (
+        true() if view.sees_all else BenchmarkRound.cluster_id.in_(sorted(view.visible_cluster_ids))
+    )
+    own = sorted(c for c in view.own_cluster_ids if view.sees_workings(c))
+    return or_(and_(seen, BenchmarkRound.counts_as_evidence()), BenchmarkRound.cluster_id.in_(own))
+
+
+def round_shown(view: ValuesView, round_: Any) -> bool:
+    """Whether ``view`` may see this round's values (the one-round case of
+    :func:`rounds_clause`)."""
+    if view.sees_workings(round_.cluster_id):
+        return True
+    return view.sees(round_.cluster_id) and round_.locked
+
+
 def forget_kept(app) -> None:
     """Drop the choices kept across requests (tests that count queries)."""
     app.extensions.get(KEPT, {}).clear()

@@ -8,7 +8,6 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from portal.clusters.models import Cluster
 from portal.errors import ConflictError, ServiceError
@@ -18,7 +17,7 @@ from portal.locking import form_status, saving
 from portal.permissions import require
 from portal.plans import progress
 from portal.plugin_panels import panels_for
-from portal.programmes import services
+from portal.programmes import listing, services
 from portal.programmes.forms import GoalForm, MilestoneForm, ParticipantForm, ProgrammeForm
 from portal.programmes.models import Milestone, Programme, ProgrammeCluster
 from portal.tenancy import get_or_404
@@ -38,18 +37,10 @@ def _form_values(form) -> dict:
 @bp.route("/")
 def index():
     require(current_user, "programme.view")
-    counts = (
-        select(ProgrammeCluster.programme_id, func.count().label("n"))
-        .group_by(ProgrammeCluster.programme_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Programme, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.programme_id == Programme.id)
-        .order_by(Programme.start_date.desc(), Programme.id)
-    ).all()
+    today = date.today()
+    rows = db.session.execute(listing.programmes_query(today=today)).all()
     done = progress.programmes_progress([p.id for p, _n in rows])
-    return render_template("programmes/index.html", rows=rows, progress=done, today=date.today())
+    return render_template("programmes/index.html", rows=rows, progress=done, today=today)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -245,3 +245,21 @@ def answers_by_registration(registration_ids: list[int]) -> dict[int, dict[str, 
         )
     )
     return {registration_id: answers or {} for registration_id, answers in rows}
+
+
+def checked_answers(workshop_id: int, given: dict[str, Any]) -> dict[str, str]:
+    """Answers to the workshop's questions checked exactly as the register form checks them
+    (required, one of the options, length), for a caller without a form (the JSON API);
+    keyed by question id. Refused with the form's messages, keyed ``q<id>``."""
+    from werkzeug.datastructures import MultiDict
+
+    from portal.workshops.registration_forms import answers_form
+
+    formdata = MultiDict(
+        (f"q{key}", "" if value is None else str(value)) for key, value in given.items()
+    )
+    form = answers_form(questions_of(workshop_id), formdata=formdata, meta={"csrf": False})
+    if not form.validate():
+        errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+        raise ServiceError(next(iter(errors.values()))[0], errors)
+    return form.answers()

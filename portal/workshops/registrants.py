@@ -17,6 +17,7 @@ from portal.accounts.models import Membership, MembershipCluster, User
 from portal.clusters.models import Cluster
 from portal.extensions import db
 from portal.i18n import REGISTRATION_STATUS_LABELS
+from portal.permissions import may, require
 from portal.web.pagination import Page, paginate
 from portal.workshops import questions as qs
 from portal.workshops.models import Registration, RegistrationStatus, Workshop
@@ -196,3 +197,25 @@ def minutes_with_attendance(workshop: Workshop) -> str | None:
         rest = minutes[end + len(END) :].lstrip("\n")
         return minutes[:start] + marked + (f"\n{rest}" if rest else "")
     return f"{minutes}\n\n{marked}" if minutes else marked
+
+
+def registrants_for(user: User, workshop: Workshop, page: int, per_page: int) -> tuple[Page, bool]:
+    """One page of the registrants as the workshop page shows them to ``user``, and whether
+    in full: the workshop's managers see e-mail, clusters and answers; everyone else who may
+    view the workshop sees who is registered or waiting (names and status)."""
+    require(user, "workshop.view", workshop)
+    if may(user, "workshop.manage", workshop):
+        return registrants_page(workshop, page, per_page), True
+    found = paginate(_registrants_query(workshop.id), page, per_page, scalars=False)
+    found.items = [Registrant(reg, name, "") for reg, name, _email in found.items]
+    return found, False
+
+
+def own_registrant(user: User, workshop: Workshop) -> Registrant | None:
+    """The person's own registration (any status) with their answers, or None."""
+    rows = db.session.execute(
+        select(Registration, User.name, User.email)
+        .join(User, User.id == Registration.user_id)
+        .where(Registration.workshop_id == workshop.id, Registration.user_id == user.id)
+    ).all()
+    return _complete(rows)[0] if rows else None

@@ -5,8 +5,7 @@ plus calendar files and the programme's calendar feed."""
 from __future__ import annotations
 
 import hmac
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -23,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
@@ -41,7 +40,7 @@ from portal.tenancy import get_or_404
 from portal.tenancy.web import public_in_tenant
 from portal.web.forms import show_service_error
 from portal.web.pagination import page_args, paginate
-from portal.workshops import closing, services
+from portal.workshops import closing, listing, services
 from portal.workshops.forms import (
     AgendaItemForm,
     AttendanceForm,
@@ -64,7 +63,7 @@ bp = Blueprint("workshops", __name__, url_prefix="/<tenant>/workshops")
 
 def _today() -> date:
     """Today where the region is."""
-    return datetime.now(ZoneInfo(g.tenant.timezone)).date()
+    return listing.region_today(g.tenant)
 
 
 def _is_over(workshop: Workshop) -> bool:
@@ -83,43 +82,14 @@ def _detail_url(workshop: Workshop, anchor: str = "") -> str:
 # --- the list -----------------------------------------------------------------------------
 
 
-def _registered_counts(workshop_ids: list[int]) -> dict[int, int]:
-    """Seats taken per workshop, in one query."""
-    if not workshop_ids:
-        return {}
-    rows = db.session.execute(
-        select(Registration.workshop_id, func.count())
-        .where(
-            Registration.workshop_id.in_(workshop_ids),
-            Registration.status == RegistrationStatus.REGISTERED,
-        )
-        .group_by(Registration.workshop_id)
-    )
-    return dict(rows.all())
-
-
 @bp.route("/")
 def index():
     require(current_user, "workshop.view")
     today = _today()
-    listing = select(Workshop, Programme.name).outerjoin(
-        Programme, Programme.id == Workshop.programme_id
-    )
-    upcoming = db.session.execute(
-        listing.where(Workshop.day >= today).order_by(
-            Workshop.day, Workshop.start_time, Workshop.id
-        )
-    ).all()
+    upcoming = db.session.execute(listing.workshops_query(today, "upcoming")).all()
     page, per_page = page_args(default_per_page=20)
-    past = paginate(
-        listing.where(Workshop.day < today).order_by(
-            Workshop.day.desc(), Workshop.start_time.desc(), Workshop.id.desc()
-        ),
-        page,
-        per_page,
-        scalars=False,
-    )
-    counts = _registered_counts([w.id for w, _name in list(upcoming) + list(past.items)])
+    past = paginate(listing.workshops_query(today, "past"), page, per_page, scalars=False)
+    counts = listing.registered_counts([w.id for w, _name in list(upcoming) + list(past.items)])
     return render_template(
         "workshops/index.html", upcoming=upcoming, past=past, counts=counts, today=today
     )
