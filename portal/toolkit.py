@@ -27,7 +27,13 @@ from flask_smorest import abort as api_abort
 from flask_wtf import FlaskForm
 
 from portal.accounts.models import Role, User
+from portal.api.helpers import documented as api_documented
+from portal.api.helpers import found_first as api_found_first
+from portal.api.helpers import page_body as api_page_body
+from portal.api.helpers import paged as api_paged
+from portal.api.helpers import service_errors as api_service_errors
 from portal.api.problems import ProblemSchema
+from portal.api.schemas.common import PageArgsSchema, PageSchema, page_schema
 from portal.benchmarking.comparisons import (
     ClusterRound,
     ComparisonContext,
@@ -123,6 +129,14 @@ __all__ = [
     "ApiBlueprint",
     "ProblemSchema",
     "api_abort",
+    "PageArgsSchema",
+    "PageSchema",
+    "page_schema",
+    "api_page_body",
+    "api_paged",
+    "api_service_errors",
+    "api_documented",
+    "api_found_first",
     "cached_page",
     "Effect",
     "EffectGroup",
