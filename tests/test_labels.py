@@ -470,3 +470,35 @@ def test_scores_from_the_database_are_exact(app, world, factory):
         assert "124 of 155 points (80.0 %)" in gold.results[1].reason
         loaded = cluster_evidence(cluster.id).rounds[0]
         assert loaded.values["engagement"][0] == Decimal("3.2")
+
+
+def test_the_register_shows_a_score_only_to_who_may_see_the_clusters_values(
+    client, benchmarked, app
+):
+    """A label is public; its score is the cluster's own value (the privacy policy's call,
+    as in the API)."""
+    with app.test_request_context(), tenant_scope(benchmarked["a"].id):
+        db.session.add(
+            Label(
+                tenant_id=benchmarked["a"].id,
+                cluster_id=benchmarked["c1"].id,
+                scheme="esca",
+                scheme_version="2013",
+                level="gold",
+                awarded_on=date(2019, 1, 1),
+                expires_on=date(2021, 1, 1),
+                score=Decimal("123.5"),
+            )
+        )
+        db.session.commit()
+    shown = {}
+    for email in ("coord@a.example", "observer@a.example", "manager@a.example"):
+        login(client, email)
+        shown[email] = "123.5" in client.get("/nordland/labels/").get_data(as_text=True)
+        client.post("/logout")
+    # The manager's cluster is c1: its own circle sees its score; an observer does not.
+    assert shown == {
+        "coord@a.example": True,
+        "observer@a.example": False,
+        "manager@a.example": True,
+    }

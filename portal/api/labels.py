@@ -37,8 +37,7 @@ blp = Blueprint(
 
 
 def _label_row(label: Label, view) -> dict:
-    # A label's score is the cluster's own value: shown as the privacy policy says.
-    shown = view.sees(label.cluster_id) and label.score is not None
+    score = view.label_score(label)
     return {
         "id": label.id,
         "cluster_id": label.cluster_id,
@@ -48,7 +47,7 @@ def _label_row(label: Label, view) -> dict:
         "level": label.level,
         "awarded_on": label.awarded_on,
         "expires_on": label.expires_on,
-        "score": Decimal(str(label.score)) if shown else None,
+        "score": Decimal(str(score)) if score is not None else None,
     }
 
 

@@ -20,6 +20,7 @@ from portal.labels.public_register import parse_filters
 from portal.labels.registry import schemes
 from portal.permissions import may, require
 from portal.plans.models import Plan, PlanKind
+from portal.privacy.policy import values_view
 from portal.tenancy import get_or_404
 from portal.web.page_cache import cached_page
 from portal.web.pagination import page_args, paginate
@@ -43,6 +44,7 @@ def register():
         level=filters.level,
         scheme=filters.scheme,
         scheme_options=services.current_schemes(g.tenant.id),
+        values=values_view(current_user, g.tenant),
     )
 
 

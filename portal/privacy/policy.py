@@ -75,6 +75,11 @@ class ValuesView:
             cluster_id is not None and cluster_id in self.own_cluster_ids and self.sees(cluster_id)
         )
 
+    def label_score(self, label: Any) -> Any:
+        """A label's score, or None: the label is public, its score is the cluster's own
+        value (the region's published register shows scores only when it publishes them)."""
+        return label.score if self.sees(label.cluster_id) else None
+
     def group_shown(self, count: int) -> bool:
         """Whether an aggregate over ``count`` clusters may be shown to this viewer."""
         return count >= self.min_group
