@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import http
 import os
+import threading
 
 import flask_smorest
 from flask import Blueprint, Flask, abort, g, has_request_context, render_template, request
@@ -29,6 +30,34 @@ class PortalApi(flask_smorest.Api):
     which would also answer the HTML pages' errors in JSON."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    # The document is written when it is first read, not when the app is built: building it
+    # cost half of create_app (every worker at start, every test), and most apps never serve it.
+    @property
+    def spec(self):
+        pending = self.__dict__.get("_undocumented")
+        if pending:
+            with self.__dict__["_document_lock"]:
+                spec = self.__dict__["_spec"]
+                while pending:
+                    blp, name, parameters = pending.pop(0)
+                    blp.register_views_in_doc(
+                        self, self._app, spec, name=name, parameters=parameters
+                    )
+                    spec.tag({"name": name, "description": blp.description})
+        return self.__dict__.get("_spec")
+
+    @spec.setter
+    def spec(self, value) -> None:
+        self.__dict__["_spec"] = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """The routes now (as flask-smorest does), their part of the document later."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self.__dict__.setdefault("_document_lock", threading.RLock())
+        self.__dict__.setdefault("_undocumented", []).append((blp, name, parameters))
 
     def _register_error_handlers(self):
         pass
