@@ -81,6 +81,8 @@ def _import_models() -> None:
     import portal.privacy.models
     import portal.programmes.models
     import portal.tenancy.models
+    import portal.webhooks.models
+    import portal.webhooks.recording  # its flush listener records events as deliveries
     import portal.workshops.models
     import portal.workshops.notices
     import portal.workshops.registration_models  # noqa: F401
@@ -165,6 +167,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.privacy.views import bp as privacy_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.settings.views import bp as settings_bp
+    from portal.webhooks.views import bp as webhooks_bp
     from portal.workshops.views import bp as workshops_bp
 
     for bp in (
@@ -173,6 +176,7 @@ def _register_blueprints(app: Flask, host) -> None:
         main_bp,
         clusters_bp,
         settings_bp,
+        webhooks_bp,
         privacy_bp,
         programmes_bp,
         workshops_bp,

@@ -101,6 +101,16 @@ def load_config(instance_path: Path) -> dict:
         ],
         "MAIL_CLAIM_SECONDS": float(env.get("PORTAL_MAIL_CLAIM_SECONDS", 300)),
         "MAIL_TIMEOUT": float(env.get("PORTAL_SMTP_TIMEOUT", 20)),
+        # Webhooks (portal.webhooks): where they may send, how long a try waits, the retries.
+        "WEBHOOK_ALLOW_HTTP": _bool(env.get("PORTAL_WEBHOOK_ALLOW_HTTP")),
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": _bool(env.get("PORTAL_WEBHOOK_ALLOW_PRIVATE_TARGETS")),
+        "WEBHOOK_TIMEOUT": float(env.get("PORTAL_WEBHOOK_TIMEOUT", 10)),
+        "WEBHOOK_MAX_ATTEMPTS": int(env.get("PORTAL_WEBHOOK_MAX_ATTEMPTS", 8)),
+        "WEBHOOK_BACKOFF_SECONDS": float(env.get("PORTAL_WEBHOOK_BACKOFF_SECONDS", 30)),
+        "WEBHOOK_BACKOFF_MAX_SECONDS": float(env.get("PORTAL_WEBHOOK_BACKOFF_MAX_SECONDS", 21600)),
+        "WEBHOOK_CLAIM_SECONDS": float(env.get("PORTAL_WEBHOOK_CLAIM_SECONDS", 120)),
+        # Without a broker: no new try starts after the request once this is spent.
+        "WEBHOOK_INLINE_SECONDS": float(env.get("PORTAL_WEBHOOK_INLINE_SECONDS", 5)),
         "PASSWORD_RESET_MAX_AGE": 3600 * 2,
         "INVITATION_MAX_AGE": 3600 * 24 * 14,
         "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL"),

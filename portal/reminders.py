@@ -8,6 +8,8 @@ schedule's ``portal.reminders.daily`` task):
   are registered for, labels of their clusters about to lapse (6, 3 and 1 months before;
   ``portal.labels.reminders``) and what plugins add through the ``reminders`` hook (e.g. the
   joint actions' news), each section as they chose in their mail settings;
+* the region's webhooks get "label expiring" for each label in the same window, once per
+  label and stage (``portal.webhooks.expiring``);
 * workshops whose day is past are ended (``end_workshop``: plugins get ``workshop_ended``),
   but only once they are over by the real clock: a workshop ends on its day at its end time in
   the region's time zone, whatever day the run takes as today (``--today``). With a broker
@@ -30,7 +32,7 @@ number of actions or people: everything is loaded in batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date
 
 from flask import current_app, g
@@ -54,6 +56,7 @@ COUNTS = (
     "already_sent",  # items reminded of before
     "workshops_ended",
     "conflicts",  # items another run claimed first (that region's batch is rolled back)
+    "webhook_label_expiring",  # "label expiring" events queued for the region's webhooks
 )
 
 
@@ -65,10 +68,15 @@ def _remind_tenant(
     *,
     dry_run: bool,
     planned: list[Planned] | None,
+    expiry_webhooks: Collection[int] = (),
 ) -> None:
     from portal.workshops.closing import end_workshop, workshops_over
 
     send_digests(tenant, today, days, counts, dry_run=dry_run, planned=planned)
+    if not dry_run and tenant.id in expiry_webhooks:
+        from portal.webhooks.expiring import queue_label_expiring
+
+        counts["webhook_label_expiring"] += queue_label_expiring(tenant, today)
     if dry_run:
         for workshop in workshops_over(tenant, before=today):
             counts["workshops_ended"] += 1
@@ -105,11 +113,22 @@ def send_reminders(
         with unscoped():
             tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.id)))
     base_url = current_app.config.get("PORTAL_BASE_URL") or "http://127.0.0.1:5000"
+    from portal.webhooks.expiring import regions_with_expiry_webhooks
+
+    expiry_webhooks = set() if dry_run else regions_with_expiry_webhooks()
     with current_app.test_request_context(base_url=base_url):
         g.cli_actor = "send-reminders"
         for tenant in tenants:
             with tenant_scope(tenant.id):
-                _remind_tenant(tenant, today, days, counts, dry_run=dry_run, planned=planned)
+                _remind_tenant(
+                    tenant,
+                    today,
+                    days,
+                    counts,
+                    dry_run=dry_run,
+                    planned=planned,
+                    expiry_webhooks=expiry_webhooks,
+                )
             counts["tenants"] += 1
             if on_tenant is not None:
                 on_tenant(tenant)

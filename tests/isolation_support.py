@@ -170,6 +170,7 @@ def seed_other_tenant(app, slug: str = "zulu") -> SimpleNamespace:
             db.session.commit()
             _seed_process_rows(tenant.id, cluster.id, user.id, next_id, natural)
             _seed_plugin_rows(tenant.id, cluster.id, next_id, natural)
+            _seed_webhook_rows(tenant.id, next_id, natural)
             db.session.commit()
         all_ids = sorted(
             {
@@ -451,6 +452,37 @@ def _seed_registration_rows(tenant_id, user_id, workshop_id, registration_id, ne
     )
     db.session.flush()
     natural.update(question_id=question.id, request_id=asked.id)
+
+
+def _seed_webhook_rows(tenant_id, next_id, natural) -> None:
+    """A webhook of the foreign tenant with one delivery in its log (never sent: the row is
+    written as given up)."""
+    from portal.webhooks.models import Webhook, WebhookDelivery
+
+    webhook = Webhook(
+        id=next_id("webhook"),
+        tenant_id=tenant_id,
+        url="https://93.184.215.14/secret",
+        description=SECRET,
+        events=["action.done"],
+        active=False,
+        signing_secret="whsec_" + "A" * 44,
+    )
+    db.session.add(webhook)
+    db.session.flush()
+    delivery = WebhookDelivery(
+        id=next_id("webhook_delivery"),
+        tenant_id=tenant_id,
+        webhook_id=webhook.id,
+        event_type="action.done",
+        event_id="evt_secret",
+        payload={"type": "action.done", "data": {"title": SECRET}},
+        status="failed",
+        attempts=8,
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    natural.update(webhook_id=webhook.id, delivery_id=delivery.id)
 
 
 def _seed_plugin_rows(tenant_id, cluster_id, next_id, natural) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from tests import improvement_support as improvement
 from tests import locking_support as build
+from tests import webhook_support as webhooks
 from tests.conftest import ROLE_EMAILS, login
 
 
@@ -317,6 +318,17 @@ TABLE = [
         "Book Dr Aune",
         "Book Dr Berg",
         build.column("PlannedAssessment", "notes"),
+    ),
+    Edit(
+        "webhook",
+        "Webhook",
+        webhooks.locking_webhook,
+        "/nordland/settings/webhooks/{id}",
+        {"url": "https://93.184.215.14/north", "events": ["action.done"], "active": "y"},
+        {"url": "https://93.184.215.14/south", "events": ["action.done"], "active": "y"},
+        "https://93.184.215.14/north",
+        "https://93.184.215.14/south",
+        build.column("Webhook", "url"),
     ),
 ]
 

@@ -33,6 +33,8 @@ ID_SOURCES = {
     "question_id": "registration_question",
     "request_id": "workshop_seat_request",
     "planned_id": "planned_assessment",
+    "webhook_id": "webhook",
+    "delivery_id": "webhook_delivery",
 }
 SKIP = {"static", "auth.logout", "main.plugin_static"}
 

@@ -21,9 +21,24 @@ from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.tenancy.scope import current_tenant_id
 
-SECRET_FIELDS = frozenset({"password_hash", "logo_png", "session_version"})
+SECRET_FIELDS = frozenset(
+    {
+        "password_hash",
+        "logo_png",
+        "session_version",
+        "signing_secret",  # a webhook's (portal.webhooks)
+        "previous_signing_secret",
+    }
+)
 NOT_AUDITED = frozenset(
-    {"audit_entry", "outbox_message", "plugin_incident", "reminder_sent", "pending_import"}
+    {
+        "audit_entry",
+        "outbox_message",
+        "plugin_incident",
+        "reminder_sent",
+        "pending_import",
+        "webhook_delivery",
+    }
 )
 
 

@@ -10,6 +10,8 @@ Two modes, one outbox (:mod:`portal.mail`):
   delivered in this process right after it (when its app context ends), and a timer thread
   sweeps what failed and closes the workshops that are over (every 15 minutes, as the
   schedule does). The demo needs nothing.
+
+Webhook deliveries (:mod:`portal.webhooks`) take the same two ways, with their own outbox.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flask import Flask, current_app, g, has_app_context
 
 log = logging.getLogger(__name__)
 DUE = "portal_outbox_due"
+WEBHOOKS_DUE = "portal_webhooks_due"
 EXTENSION = "portal_jobs"
 
 
@@ -37,13 +40,19 @@ def init_jobs(app: Flask) -> None:
     @app.teardown_appcontext
     def _deliver_what_was_committed(_exc=None) -> None:
         ids = g.pop(DUE, None)
-        if ids:
+        webhook_ids = g.pop(WEBHOOKS_DUE, None)
+        if ids or webhook_ids:
             # What the request left uncommitted is dropped first, as Flask-SQLAlchemy's own
             # teardown would: the delivery's commits must never write it.
             from portal.extensions import db
 
             db.session.remove()
+        if ids:
             hand_over(sorted(ids))
+        if webhook_ids:
+            from portal.webhooks.delivery import hand_over as hand_over_webhooks
+
+            hand_over_webhooks(sorted(webhook_ids))
 
 
 def broker(app: Flask | None = None):
@@ -55,6 +64,12 @@ def queue_delivery(ids: Iterable[int]) -> None:
     """Deliver these outbox messages once the current app context ends (after its commit)."""
     if has_app_context():
         g.setdefault(DUE, set()).update(ids)
+
+
+def queue_webhooks(ids: Iterable[int]) -> None:
+    """Deliver these webhook deliveries once the current app context ends (after its commit)."""
+    if has_app_context():
+        g.setdefault(WEBHOOKS_DUE, set()).update(ids)
 
 
 def hand_over(ids: list[int]) -> None:
@@ -108,6 +123,7 @@ CLOSE_EVERY = 15 * 60  # seconds: the schedule's "close-ended-workshops"
 
 def _sweep_forever(app: Flask, every: float, stop: threading.Event) -> None:
     from portal.mail.delivery import sweep
+    from portal.webhooks.delivery import sweep as sweep_webhooks
     from portal.workshops.closing import close_ended
 
     closed_at = 0.0
@@ -115,8 +131,9 @@ def _sweep_forever(app: Flask, every: float, stop: threading.Event) -> None:
         try:
             with app.app_context():
                 sweep()
+                sweep_webhooks()
                 if time.monotonic() - closed_at >= CLOSE_EVERY:
                     closed_at = time.monotonic()
                     close_ended()  # idempotent: several processes may run it
         except Exception:  # noqa: BLE001 - keep sweeping
-            log.exception("outbox sweep or closing workshops failed")
+            log.exception("outbox sweep, webhook sweep or closing workshops failed")

@@ -52,6 +52,10 @@ def make_celery(app: Flask) -> Celery:
                 "task": "portal.mail.sweep",
                 "schedule": float(config.get("OUTBOX_SWEEP_SECONDS") or 60),
             },
+            "webhook-sweep": {
+                "task": "portal.webhooks.sweep",
+                "schedule": float(config.get("OUTBOX_SWEEP_SECONDS") or 60),
+            },
             "daily-reminders": {
                 "task": "portal.reminders.daily",
                 "schedule": crontab(minute=0, hour=int(config.get("REMINDERS_HOUR", 6))),
@@ -76,6 +80,10 @@ def _register_tasks(celery: Celery) -> None:
         from portal.mail.delivery import deliver as deliver_messages
 
         return deliver_messages([int(message_id)])
+
+    from portal.webhooks.tasks import register_tasks as register_webhook_tasks
+
+    register_webhook_tasks(celery)
 
     @celery.task(name="portal.mail.sweep", shared=False)
     def sweep() -> dict[str, int]:
