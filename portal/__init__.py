@@ -166,6 +166,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.plans.views import bp as plans_bp
     from portal.privacy.views import bp as privacy_bp
     from portal.programmes.views import bp as programmes_bp
+    from portal.reports.views import bp as reports_bp
     from portal.settings.views import bp as settings_bp
     from portal.webhooks.views import bp as webhooks_bp
     from portal.workshops.views import bp as workshops_bp
@@ -179,6 +180,7 @@ def _register_blueprints(app: Flask, host) -> None:
         webhooks_bp,
         privacy_bp,
         programmes_bp,
+        reports_bp,
         workshops_bp,
         plans_bp,
         spreadsheets_bp,

@@ -141,6 +141,13 @@ def programme_panels(programme: Programme, user: User) -> list[Panel]:
 
 
 @hookspec
+def programme_report_sections(programme: Programme, user: User, today: date) -> list[Panel]:
+    """Sections of a programme's progress report for its funders (the page and its PDF):
+    printable, no forms. Keep each to a fixed number of queries; what rests on a cluster's
+    own values only as ``values_view`` allows ``user``."""
+
+
+@hookspec
 def workshop_panels(workshop: Workshop, user: User) -> list[Panel]:
     """Panels on a workshop page. Keep each to a fixed number of queries."""
 

@@ -113,6 +113,8 @@ from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv
 from portal.privacy.policy import ValuesView, values_view
 from portal.privacy.pseudonyms import cluster_pseudonyms
 from portal.programmes.models import Programme, ProgrammeCluster
+from portal.reports.audience import report_audience
+from portal.reports.pdf import pdf_response
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.web.forms import UpToThisYear
@@ -264,6 +266,8 @@ __all__ = [
     "User",
     "ValuesView",
     "values_view",
+    "pdf_response",
+    "report_audience",
     "_",
     "_l",
     "current_tenant",

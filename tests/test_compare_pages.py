@@ -561,11 +561,11 @@ def _xlsx(response):
 def test_the_printable_reports(app, client, compared):
     login(client, "coord@a.example")
     page = _text(_get(client, f"/nordland/compare/clusters/{compared['c1'].id}/report"))
-    assert 'class="cmp-cover"' in page and "Nordland Forum" in page
+    assert 'class="report-cover"' in page and "Nordland Forum" in page
     assert "Benchmarking report" in page and "Arctic Minerals" in page
     assert date.today().strftime("%Y") in page and "cmp-followup" not in page
     assert '<details class="cmp-table" open' in page  # tables are printed
-    assert "cmp-cover-logo" not in page  # no logo yet
+    assert "report-cover-logo" not in page  # no logo yet
     forum = _text(_get(client, "/nordland/compare/forum/report"))
     assert "Regional cluster excellence scorecard" in forum and 'id="cmp-hm-t"' in forum
     assert "Portfolio report of Nordland Forum" in forum
@@ -578,7 +578,7 @@ def test_the_printable_reports(app, client, compared):
         tenant.logo_updated_at = datetime(2026, 1, 2, tzinfo=UTC)
         db.session.commit()
     forum = _text(_get(client, "/nordland/compare/forum/report"))
-    assert re.search(r'<img class="cmp-cover-logo" src="/nordland/logo\?v=\d+" alt="Logo of', forum)
+    assert re.search(r'<img class="report-cover-logo" src="/nordland/logo\?v=\d+" alt="Logo of', forum)
 
 
 def test_the_cluster_excel_file(client, compared):

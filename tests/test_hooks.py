@@ -415,6 +415,15 @@ def test_hook_programme_panels(rec_process):
     ).get_data(as_text=True)
 
 
+def test_hook_programme_report_sections(rec_process):
+    from datetime import date
+
+    _app, client, _tenant, ids = rec_process
+    page = client.get(f"/nordland/programmes/{ids['programme']}/report").get_data(as_text=True)
+    assert "Recorder report section" in page
+    assert f"on {date.today().isoformat()}" in page
+
+
 def test_hook_workshop_panels(rec_process):
     _app, client, _tenant, ids = rec_process
     assert "Recorder workshop panel" in client.get(

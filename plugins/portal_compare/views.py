@@ -48,6 +48,7 @@ from portal.toolkit import (
     joint_plans,
     latest_rounds,
     may,
+    pdf_response,
     pick_text,
     render_template,
     require,
@@ -239,7 +240,7 @@ def _not_modified(etag: str) -> Response | None:
     return response
 
 
-def _cached(etag: str, body: str) -> Response:
+def _cached(etag: str, body: str | Response) -> Response:
     response = make_response(body)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -321,7 +322,7 @@ def _cluster_setup(cluster_id: int):
     return tenant, cluster, sets, indicator_set, set_rounds, round_id
 
 
-def _cluster_page(cluster_id: int, template: str, report: bool = False):
+def _cluster_page(cluster_id: int, template: str, report: bool = False, pdf: bool = False):
     tenant, cluster, sets, indicator_set, set_rounds, round_id = _cluster_setup(cluster_id)
     kinds = _kinds(tenant, "cluster", indicator_set) if indicator_set else []
     etag = _etag(
@@ -361,12 +362,16 @@ def _cluster_page(cluster_id: int, template: str, report: bool = False):
         "shown": shown,
         "results_id": RESULTS_ID,
         "report_url": url_for("compare.cluster_report", cluster_id=cluster.id, **args),
+        "pdf_url": url_for("compare.cluster_report_pdf", cluster_id=cluster.id, **args),
         "xlsx_url": url_for("compare.cluster_xlsx", cluster_id=cluster.id, **args),
         "page_url": url_for("compare.cluster", cluster_id=cluster.id, **args),
         "today": date.today(),
     }
     if not report and wants_fragment(RESULTS_ID):
         return _cached(etag, render_template("compare/_cluster_results.html", **data))
+    if pdf:
+        name = (tenant.slug, cluster.name, indicator_set.id if indicator_set else "", "report")
+        return _cached(etag, pdf_response(render_template(template, **data), *name))
     return _cached(etag, render_template(template, **data))
 
 
@@ -379,6 +384,12 @@ def cluster(cluster_id: int):
 @bp.route("/clusters/<int:cluster_id>/report")
 def cluster_report(cluster_id: int):
     return _cluster_page(cluster_id, "compare/cluster_report.html", report=True)
+
+
+@bp.route("/clusters/<int:cluster_id>/report.pdf")
+def cluster_report_pdf(cluster_id: int):
+    """The printable report as a PDF file: the same page, rendered by the core."""
+    return _cluster_page(cluster_id, "compare/cluster_report.html", report=True, pdf=True)
 
 
 @bp.route("/clusters/<int:cluster_id>/comparisons.xlsx")
@@ -502,7 +513,7 @@ def _page_number() -> int:
     return max(int(value), 1)
 
 
-def _forum_page(template: str, report: bool = False):
+def _forum_page(template: str, report: bool = False, pdf: bool = False):
     tenant = current_tenant()
     require(current_user, "compare.view", tenant)
     sets = indicator_sets_for(tenant.id)
@@ -522,7 +533,8 @@ def _forum_page(template: str, report: bool = False):
         }
 
     if indicator_set is None:
-        return render_template(template, **page_data())
+        html = render_template(template, **page_data())
+        return pdf_response(html, tenant.slug, _("forum"), "report") if pdf else html
     sort = request.args.get("sort", "name")
     number = None if report else _page_number()
     wanted = _reference_ids()
@@ -608,10 +620,14 @@ def _forum_page(template: str, report: bool = False):
         page=page,
         page_url=page_url,
         report_url=url_for("compare.forum_report", **args),
+        pdf_url=url_for("compare.forum_report_pdf", **args),
         xlsx_url=url_for("compare.forum_xlsx", **args),
     )
     if not report and wants_fragment(RESULTS_ID):
         return _cached(etag, render_template("compare/_forum_results.html", **data))
+    if pdf:
+        name = (tenant.slug, _("forum"), indicator_set.id, "report")
+        return _cached(etag, pdf_response(render_template(template, **data), *name))
     return _cached(etag, render_template(template, **data))
 
 
@@ -624,6 +640,12 @@ def forum():
 @bp.route("/forum/report")
 def forum_report():
     return _forum_page("compare/forum_report.html", report=True)
+
+
+@bp.route("/forum/report.pdf")
+def forum_report_pdf():
+    """The forum's printable report as a PDF file: the same page, rendered by the core."""
+    return _forum_page("compare/forum_report.html", report=True, pdf=True)
 
 
 @bp.route("/forum/comparisons.xlsx")

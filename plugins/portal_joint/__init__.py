@@ -183,3 +183,13 @@ def programme_panels(programme, user):
             order=40,
         )
     ]
+
+
+@hookimpl
+def programme_report_sections(programme, user, today):
+    """The programme's joint actions and the effort saved, for its progress report."""
+    if not may(user, "joint.view", programme):
+        return None
+    from portal_joint.report import sections
+
+    return sections(programme, today)

@@ -171,8 +171,8 @@ def test_coordinator_sorts_the_scorecard_and_follows_up_a_lag(page, live_app, fo
 def test_the_printable_forum_report(page, forum, screenshots):
     sign_in(page, "coord@a.example")
     page.goto(f"/nordland/compare/forum/report?ref={forum[2]}")
-    expect(page.locator(".cmp-cover h1")).to_have_text("Regional cluster excellence scorecard")
-    expect(page.locator(".cmp-cover")).to_contain_text("Nordland Forum")
+    expect(page.locator(".report-cover h1")).to_have_text("Regional cluster excellence scorecard")
+    expect(page.locator(".report-cover")).to_contain_text("Nordland Forum")
     page.emulate_media(media="print")
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator(".cmp-followup")).to_have_count(0)
@@ -195,7 +195,7 @@ def test_manager_sees_the_own_cluster_against_the_forum(page, forum, screenshots
     page.screenshot(path=str(screenshots / "compare-cluster.png"), **SHOT)
     with page.expect_navigation():
         page.get_by_role("button", name="Printable report").click()
-    expect(page.locator(".cmp-cover")).to_contain_text("Arctic Minerals")
+    expect(page.locator(".report-cover")).to_contain_text("Arctic Minerals")
     page.emulate_media(media="print")
     pdf = page.pdf(print_background=True, prefer_css_page_size=True)
     (screenshots / "compare-cluster-report.pdf").write_bytes(pdf)

@@ -150,6 +150,12 @@ def programme_panels(programme, user):
 
 
 @hookimpl
+def programme_report_sections(programme, user, today):
+    where = f"{programme.name} on {today.isoformat()}"
+    return [Panel("Recorder report section", "recorder/panel.html", {"where": where})]
+
+
+@hookimpl
 def workshop_panels(workshop, user):
     return [Panel("Recorder workshop panel", "recorder/panel.html", {"where": workshop.title})]
 
