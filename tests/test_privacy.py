@@ -36,6 +36,7 @@ EXTRA_URLS = (
     "/nordland/clusters/{c2}/rounds?old={r1}&new={r2}",
     "/nordland/compare/clusters/{c2}?set=esca-gold&version=2013",
     "/nordland/compare/clusters/{c2}/report?set=esca-gold&version=2013",
+    "/nordland/compare/clusters/{c2}/report.pdf?set=esca-gold&version=2013",
     "/nordland/compare/clusters/{c2}/comparisons.xlsx?set=esca-gold&version=2013",
     "/nordland/compare/forum?set=esca-gold&version=2013",
     "/nordland/compare/forum/report?set=esca-gold&version=2013",
@@ -48,12 +49,17 @@ VALUE_PAGES = (
     "/nordland/clusters/{c2}/rounds",
     "/nordland/compare/clusters/{c2}?set=esca-gold&version=2013",
     "/nordland/compare/clusters/{c2}/comparisons.xlsx?set=esca-gold&version=2013",
+    "/nordland/compare/clusters/{c2}/report.pdf?set=esca-gold&version=2013",
 )
 
 
 def _text(response) -> str:
-    """The body as text; the cells and strings of a workbook too."""
+    """The body as text; the cells and strings of a workbook, the text of a PDF too."""
     data = response.get_data()
+    if data[:5] == b"%PDF-":
+        from pypdf import PdfReader
+
+        return " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
     if data[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return " ".join(
