@@ -588,6 +588,7 @@ def _seed_joint_rows(tenant_id, cluster_id, next_id, natural) -> None:
     )
     db.session.flush()
     natural["action_id"] = action.id
+    natural["joint_action_id"] = action.id  # the JSON API's name for it
     natural["part_id"] = part.id
 
 

@@ -410,6 +410,10 @@ def test_the_api_shows_the_values_to_the_circle(app, world, planted, role):
         WORKINGS[0]
         in leaks[f"/api/v1/nordland/rounds?cluster_id={planted['c2']}&kind=self_assessment"]
     )
+    joint = [url for url in leaks if "/api/v1/nordland/joint/actions/" in url]
+    if "joint" in app.extensions["portal_plugins"].plugins:
+        # The joint action of c2 alone: its effect (c2's own values) shown to c2's circle.
+        assert any("the value" in leaks[url] for url in joint), sorted(leaks)
 
 
 def test_a_shared_report_shows_the_observers_evidence_not_workings_in_the_api(app, world, planted):

@@ -23,6 +23,7 @@ ID_SOURCES = {
     "workshop_id": "workshop",
     "file_id": "stored_file",
     "part_id": "joint_participation",
+    "joint_action_id": "joint_action",
     "message_id": "outbox_message",
     "portfolio_id": "compare_reference",
     "invitation_id": "invitation",

@@ -35,6 +35,13 @@ def blueprints():
 
 
 @hookimpl
+def api_blueprints():
+    from portal_compare.api import blp
+
+    return [blp]
+
+
+@hookimpl
 def template_folders():
     return [str(HERE / "templates")]
 

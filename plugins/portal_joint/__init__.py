@@ -33,6 +33,13 @@ def blueprints():
 
 
 @hookimpl
+def api_blueprints():
+    from portal_joint.api import blp
+
+    return [blp]
+
+
+@hookimpl
 def template_folders():
     return [str(HERE / "templates")]
 

@@ -1,6 +1,6 @@
 """Joint actions: the one place that validates, checks permissions, writes and notifies.
 
-Pages, htmx fragments and (later) the JSON API all call these. A stale ``version`` (someone
+Pages, htmx fragments and the JSON API all call these. A stale ``version`` (someone
 else saved first) raises ``ConflictError``; bad input raises ``ServiceError`` with messages
 per field; nothing is written then.
 """
@@ -66,19 +66,10 @@ HOURS_LIMIT = Decimal("1000000")
 
 def board(programme_id: int | None = None) -> list[JointAction]:
     """Joint actions with their participants, leads and linked indicators: four queries,
-    whatever the number of actions or participants."""
-    stmt = (
-        select(JointAction)
-        .options(
-            selectinload(JointAction.parts).selectinload(Participation.cluster),
-            selectinload(JointAction.indicators),
-            selectinload(JointAction.lead_cluster),
-        )
-        .order_by(JointAction.due_date.is_(None), JointAction.due_date, JointAction.id)
-    )
-    if programme_id is not None:
-        stmt = stmt.where(JointAction.programme_id == programme_id)
-    return list(db.session.scalars(stmt))
+    whatever the number of actions or participants (the JSON API pages the same query)."""
+    from portal_joint.listing import ActionFilters, actions_query
+
+    return list(db.session.scalars(actions_query(ActionFilters(programme_id=programme_id))))
 
 
 def promised_by(cluster_id: int) -> list[Participation]:

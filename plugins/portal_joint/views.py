@@ -46,7 +46,7 @@ from portal.toolkit import (
     to_xlsx,
     wants_fragment,
 )
-from portal_joint import baselines, charts, export, rollup, services
+from portal_joint import baselines, charts, export, listing, rollup, services
 from portal_joint.blueprint import bp
 from portal_joint.forms import (
     JOINT_STATUS_LABELS,
@@ -141,7 +141,7 @@ def _programme_clusters(programme_id: int) -> list[Cluster]:
 
 
 def _overdue(action: JointAction, today: date) -> bool:
-    return bool(action.due_date and action.due_date < today and action.status not in CLOSED)
+    return listing.overdue(action, today)
 
 
 def _action(action_id: int) -> JointAction:
@@ -184,7 +184,7 @@ def _board(
             Card(
                 action,
                 rollup.action_progress(action),
-                sum(1 for p in action.parts if p.left_on is None),
+                listing.participants(action),
                 _overdue(action, today),
                 may(current_user, "joint.manage", action),
             )
@@ -458,19 +458,13 @@ def _programme_effort(actions: list[JointAction]) -> dict[str, Any]:
 
 
 def _summary(action: JointAction) -> dict[str, Any]:
-    found = baselines.for_actions([action]).get(action.id, {})
-    money = rollup.effort(action, "money", found.get("money"))
-    hours = rollup.effort(action, "hours", found.get("hours"))
-    return {
-        "progress": rollup.action_progress(action),
-        "money": money,
-        "hours": hours,
-        "picture": charts.effort_picture({"money": money, "hours": hours}),
-    }
+    figures = listing.summary(action)  # the API's joint action answers the same figures
+    units = {"money": figures["money"], "hours": figures["hours"]}
+    return {**figures, "picture": charts.effort_picture(units)}
 
 
 def _sorted_parts(action: JointAction) -> list[Participation]:
-    return sorted(action.parts, key=lambda p: (p.left_on is not None, p.cluster.name.lower(), p.id))
+    return listing.sorted_parts(action)
 
 
 @bp.route("/actions/<int:action_id>")
