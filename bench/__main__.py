@@ -158,6 +158,8 @@ def _env(db: Database, page_cache: str) -> dict[str, str]:
         "PORTAL_UPLOAD_DIR": str(db.folder / "uploads"),
         # Each run signs in once; the default limit would not notice, but a long scale run might.
         "PORTAL_LOGIN_RATE_LIMIT": "1000 per minute",
+        # The API operations are loaded with one token: its limit would measure 429s.
+        "PORTAL_API_RATE_LIMIT": "10000000 per minute",
     }
 
 
@@ -169,6 +171,7 @@ def _page_entry(item: pages.Resolved) -> dict:
         "path": item.path,
         "endpoint": page.endpoint,
         "expected_status": page.expected_status,
+        "token": page.token,
         "target": page.target,
         "status": "skipped" if item.skipped else "ok",
         "notes": [item.skipped] if item.skipped else [],
@@ -212,11 +215,21 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
 
         # Queries per request, in-process, on the same database and as the same user.
         client = queries.signed_in_client(app, region.coordinator_email, region.password)
+        # The API operations: the coordinator's token, the same in-process and under wrk.
+        authorization = ""
+        if any(r.page.token and not r.skipped for r in resolved):
+            authorization = queries.api_token(app, region.coordinator_email, region.tenant_slug)
+        settings = {**settings, "authorization": authorization}
         for r in resolved:
             if r.skipped:
                 continue
             counted = queries.measure(
-                client, app, r.path, r.page.expected_status, r.page.etag_revisit
+                client,
+                app,
+                r.path,
+                r.page.expected_status,
+                r.page.etag_revisit,
+                authorization if r.page.token else "",
             )
             entries[r.page.key]["in_process"] = counted
             entries[r.page.key]["queries"] = counted.get("queries")
@@ -263,8 +276,13 @@ def _one_run(run: int, srv: server.Server, active, entries, region, settings) ->
     browser.sign_in(region.coordinator_email, region.password)
     etags: dict[str, str] = {}
     # Check each page once, signed in (and let a first visit set what it sets in the session).
+    authorization = settings.get("authorization", "")
+
+    def token_of(r) -> dict:
+        return {"Authorization": authorization} if r.page.token else {}
+
     for r in active:
-        status, headers, _ = browser.get(r.path)
+        status, headers, _ = browser.get(r.path, token_of(r))
         if r.page.etag_revisit:
             etags[r.page.key] = headers.get("etag", "")
             status, headers, _ = browser.get(r.path, {"If-None-Match": etags[r.page.key]})
@@ -273,7 +291,7 @@ def _one_run(run: int, srv: server.Server, active, entries, region, settings) ->
                 {"run": run + 1, "problems": [f"answered {status} before the load"]}
             )
     for r in active:
-        status, headers, _ = browser.get(r.path)
+        status, headers, _ = browser.get(r.path, token_of(r))
         notes = entries[r.page.key]["notes"]
         if (
             headers.get("cookie-changed")
@@ -289,7 +307,9 @@ def _one_run(run: int, srv: server.Server, active, entries, region, settings) ->
             continue
         url = srv.base + r.path
         common = {
-            "cookie": cookie,
+            # An API operation carries its token and no session: a cookie opens no API.
+            "cookie": "" if r.page.token else cookie,
+            "authorization": authorization if r.page.token else "",
             "connections": settings["connections"],
             "threads": settings["threads"],
             "expect": r.page.expected_status,

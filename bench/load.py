@@ -38,6 +38,7 @@ def run_wrk(
     expect: int = 200,
     if_none_match: str | None = None,
     timeout_s: int = 30,
+    authorization: str = "",
 ) -> dict:
     """Load ``url`` for ``seconds``; the summary the Lua ``done`` hook printed, as a dict."""
     path = wrk_path()
@@ -48,6 +49,7 @@ def run_wrk(
         "BENCH_COOKIE": cookie,
         "BENCH_EXPECT": str(expect),
         "BENCH_IF_NONE_MATCH": if_none_match or "",
+        "BENCH_AUTHORIZATION": authorization,
     }
     command = [
         path,

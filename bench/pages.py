@@ -29,6 +29,9 @@ class Page:
     # Revisit with If-None-Match (the ETag of a first response) and expect 304.
     etag_revisit: bool = False
     tenant: bool = True
+    # A JSON API operation: called with the coordinator's personal access token (Bearer),
+    # not the session cookie.
+    token: bool = False
 
     @property
     def expected_status(self) -> int:
@@ -53,6 +56,8 @@ PAGES: tuple[Page, ...] = (
         SCORECARD_ARGS,
         etag_revisit=True,
     ),
+    Page("api_clusters", "API: clusters list (token)", "api_clusters.list_clusters", token=True),
+    Page("api_plans", "API: plans list (token)", "api_plans.list_plans", token=True),
     Page(HELLO, "/hello (yardstick)", "main.hello", target=None, tenant=False),
 )
 

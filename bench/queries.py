@@ -57,10 +57,30 @@ def signed_in_client(app, email: str, password: str):
     return client
 
 
-def measure(client, app, path: str, expected: int, etag_revisit: bool) -> dict:
-    """One warm-up request, then one counted request of ``path`` (and a few more timed)."""
-    first = client.get(path)
-    headers = {}
+def api_token(app, email: str, tenant_slug: str) -> str:
+    """A read token of the user in the region, made by the portal's own service: the
+    ``Authorization`` header of the API operations."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.api import tokens
+    from portal.extensions import db
+    from portal.tenancy.models import Tenant
+
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+        made = tokens.create_token(user, tenant, "bench", ["read"], 30)
+        return f"Bearer {made.secret}"
+
+
+def measure(
+    client, app, path: str, expected: int, etag_revisit: bool, authorization: str = ""
+) -> dict:
+    """One warm-up request, then one counted request of ``path`` (and a few more timed);
+    ``authorization``: an API operation's token header."""
+    headers = {"Authorization": authorization} if authorization else {}
+    first = client.get(path, headers=headers)
     if etag_revisit:
         etag = first.headers.get("ETag")
         if not etag:

@@ -3,6 +3,11 @@
 -- response must have, 200 or 304), BENCH_IF_NONE_MATCH (optional ETag to revisit with).
 
 wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE") or ""
+-- An API operation: BENCH_AUTHORIZATION is "Bearer cfp_..." (then BENCH_COOKIE is empty).
+local authorization = os.getenv("BENCH_AUTHORIZATION") or ""
+if authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
 local etag = os.getenv("BENCH_IF_NONE_MATCH") or ""
 if etag ~= "" then
   wrk.headers["If-None-Match"] = etag
