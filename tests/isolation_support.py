@@ -6,6 +6,7 @@ import itertools
 from types import SimpleNamespace
 
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from portal.extensions import db
 
@@ -598,7 +599,7 @@ def urls_for_rule(rule, tenant_slug: str, foreign: SimpleNamespace, own: dict[st
     int_args = [
         a
         for a in rule.arguments
-        if a not in fixed and rule._converters[a].__class__.__name__ == "IntegerConverter"
+        if a not in fixed and isinstance(rule._converters[a], IntegerConverter)
     ]
     base = {}
     for arg in rule.arguments:

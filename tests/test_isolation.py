@@ -6,6 +6,7 @@ New pages are covered automatically: the walk reads the app's URL map.
 from __future__ import annotations
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.api_support import bearer, make_token
 from tests.conftest import ROLE_EMAILS, login
@@ -50,7 +51,7 @@ def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP_ENDPOINTS:
             continue
-        has_ids = any(type(c).__name__ == "IntegerConverter" for c in rule._converters.values())
+        has_ids = any(isinstance(c, IntegerConverter) for c in rule._converters.values())
         with app.test_request_context():
             urls = [
                 app.url_map.bind("localhost").build(rule.endpoint, values, force_external=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from portal.extensions import db
 
@@ -62,7 +63,7 @@ def int_arguments(rule) -> list[str]:
     return [
         a
         for a in rule.arguments
-        if a not in fixed and type(rule._converters[a]).__name__ == "IntegerConverter"
+        if a not in fixed and isinstance(rule._converters[a], IntegerConverter)
     ]
 
 
