@@ -578,7 +578,9 @@ def test_the_printable_reports(app, client, compared):
         tenant.logo_updated_at = datetime(2026, 1, 2, tzinfo=UTC)
         db.session.commit()
     forum = _text(_get(client, "/nordland/compare/forum/report"))
-    assert re.search(r'<img class="report-cover-logo" src="/nordland/logo\?v=\d+" alt="Logo of', forum)
+    assert re.search(
+        r'<img class="report-cover-logo" src="/nordland/logo\?v=\d+" alt="Logo of', forum
+    )
 
 
 def test_the_cluster_excel_file(client, compared):
