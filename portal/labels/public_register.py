@@ -156,6 +156,12 @@ def _filtered(regions: list[Tenant], filters: Filters, today: date) -> Select:
     stmt = _published(_columns(), regions)
     if filters.region:
         stmt = stmt.where(Tenant.slug == filters.region)
+    return filtered_labels(stmt, filters, today)
+
+
+def filtered_labels(stmt: Select, filters: Filters, today: date) -> Select:
+    """The register's filters (status, expiring within, level, scheme) and its order, newest
+    expiry first, then by id: the public register and the region's own alike."""
     if filters.status == "current":
         stmt = stmt.where(Label.expires_on >= today)
     elif filters.status == "expired":

@@ -183,22 +183,9 @@ def register_query(filters: Any, today: date):
     newest expiry first, then by id."""
     from sqlalchemy.orm import joinedload
 
-    from portal.labels.scheme import add_months
+    from portal.labels.public_register import filtered_labels
 
-    stmt = select(Label).options(joinedload(Label.cluster))
-    if filters.status == "current":
-        stmt = stmt.where(Label.expires_on >= today)
-    elif filters.status == "expired":
-        stmt = stmt.where(Label.expires_on < today)
-    if filters.within:
-        stmt = stmt.where(
-            Label.expires_on >= today, Label.expires_on <= add_months(today, filters.within)
-        )
-    if filters.level:
-        stmt = stmt.where(Label.level == filters.level)
-    if filters.scheme:
-        stmt = stmt.where(Label.scheme == filters.scheme)
-    return stmt.order_by(Label.expires_on.desc(), Label.id)
+    return filtered_labels(select(Label).options(joinedload(Label.cluster)), filters, today)
 
 
 def current_schemes_all_versions(tenant_id: int) -> list[LabelScheme]:
