@@ -313,3 +313,14 @@ def test_the_fetcher_answers_only_the_portals_own_files(app):
             with pytest.raises((RefusedURL, ValueError)):
                 fetcher.fetch(refused)
         assert fetcher.fetch("data:text/plain,hello").read() == b"hello"
+
+
+def test_weasyprint_leaves_damaged_uploads_refused():
+    """WeasyPrint's import lets Pillow accept truncated images process-wide; the portal
+    undoes it, or after the first report an upload's damaged image would pass its check."""
+    from PIL import ImageFile
+
+    from portal.reports.pdf import load_weasyprint
+
+    load_weasyprint()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

@@ -54,8 +54,19 @@ def local_fetcher(host: str, fetched: list[str] | None = None):
     return _fetcher_class()(host, fetched)
 
 
+def load_weasyprint() -> None:
+    """Import WeasyPrint, and undo what its import does to Pillow: it lets every image
+    loader accept truncated images (``ImageFile.LOAD_TRUNCATED_IMAGES``), so the uploads'
+    check would pass damaged images for the rest of the process."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 @functools.cache
 def _fetcher_class():
+    load_weasyprint()
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalFetcher(URLFetcher):
@@ -181,6 +192,7 @@ def render_pdf(html: str, *, fetched: list[str] | None = None) -> bytes:
     """The PDF of ``html`` (a whole page as the portal renders it), inside a request of the
     portal: its addresses are answered from disk (``LocalFetcher``). ``fetched`` collects the
     paths that were answered (for tests)."""
+    load_weasyprint()
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
