@@ -24,6 +24,8 @@ def init_security_headers(app: Flask) -> None:
     @app.before_request
     def _refuse_nul_bytes():
         # No database stores NUL in text (PostgreSQL refuses it): say so clearly, early.
+        if any("\x00" in k + v for k, v in request.args.items(multi=True)):
+            abort(400)
         if request.method == "POST" and any("\x00" in v for v in request.form.values()):
             abort(400)
 
