@@ -18,7 +18,8 @@ class PendingImport(TenantScoped, Base):
     can confirm it, once, before ``expires_at``."""
 
     __tablename__ = "pending_import"
-    affects_pages = False  # no page shows pending imports to anyone but their uploader
+    # The region's front page shows the uploader their imports to confirm: a new one must
+    # renew the cached pages (portal.web.page_cache), so it counts as a change of the region.
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)

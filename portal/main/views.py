@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal.accounts.models import Membership
-from portal.clusters import services as cluster_services
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.extensions import db
-from portal.i18n import MEMBER_TYPE_LABELS
+from portal.main.front_page import OBJECT_LABELS, front_page
 from portal.permissions import require
 from portal.plugin_panels import panels_for
 from portal.tenancy.branding import theme_css
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import unscoped
-from portal.web.charts import bars
 from portal.web.page_cache import cached_page
 
 bp = Blueprint("main", __name__)
@@ -63,8 +63,8 @@ def favicon():
 @bp.route("/<tenant>/")
 @cached_page
 def dashboard():
+    """The region's front page, per role (portal.main.front_page gathers what it shows)."""
     require(current_user, "tenant.view", g.tenant)
-    rows = db.session.execute(cluster_services.clusters_with_counts().limit(60)).all()
     # Two counts by the tenant index, not a join of every member to its cluster.
     totals = db.session.execute(
         select(
@@ -72,13 +72,12 @@ def dashboard():
             select(func.count(MemberOrganisation.id)).scalar_subquery(),
         )
     ).one()
-    chart = bars([(MEMBER_TYPE_LABELS[t.value], n) for t, n in cluster_services.composition()])
     return render_template(
         "main/dashboard.html",
-        rows=rows,
+        page=front_page(current_user, g.tenant, date.today()),
+        object_labels=OBJECT_LABELS,
         cluster_count=totals[0],
         member_count=totals[1],
-        chart=chart,
         plugin_panels=panels_for("dashboard_panels", tenant=g.tenant),
     )
 
