@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, insert, select
@@ -51,6 +51,7 @@ from werkzeug.routing import BuildError
 
 from portal.accounts.models import Membership, User
 from portal.extensions import db
+from portal.formatting import format_date
 from portal.mail.compose import recipient_locale
 from portal.mail.preferences import receives
 from portal.plans.models import OPEN_STATUSES, Action, ReminderSent

@@ -48,7 +48,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import Integer, event, inspect
 from sqlalchemy.exc import InvalidRequestError
@@ -59,6 +58,7 @@ from wtforms import HiddenField
 
 from portal.errors import ConflictError
 from portal.extensions import db
+from portal.formatting import format_date, format_datetime
 
 # Columns a conflict never shows: bookkeeping, not what anyone typed.
 HIDDEN_COLUMNS = frozenset({"id", "tenant_id", "version", "created_at", "updated_at"})

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_currency, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
+from portal import formatting
 from portal.i18n import (
     ACTION_STATUS_LABELS,
     AUDIT_ACTION_LABELS,
@@ -37,15 +38,12 @@ def url_with(**changes) -> str:
 
 
 def format_money(value: Any, tenant: Any = None) -> str:
-    """An amount in the region's currency and the reader's language ("38 000,00 kr"); "–"
-    for none. The region is the request's unless given."""
-    if value is None or value == "":
-        return "–"
-    tenant = tenant if tenant is not None else g.get("tenant")
-    return format_currency(value, getattr(tenant, "currency", None) or "EUR")
+    """An amount in the region's currency and the reader's language (portal.formatting)."""
+    return formatting.format_money(value, tenant)
 
 
 def init_app(app: Flask) -> None:
+    formatting.init_app(app)
     app.jinja_env.globals.update(
         may=lambda action, obj=None: may(current_user, action, obj),
         tenant_navigation=tenant_navigation,

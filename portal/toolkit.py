@@ -14,8 +14,6 @@ from flask import Blueprint, current_app, g
 from flask import render_template as render_template
 from flask_babel import force_locale as in_locale
 from flask_babel import (
-    format_date,
-    format_datetime,
     format_decimal,
     gettext,
     lazy_gettext,
@@ -34,6 +32,7 @@ from portal.api.helpers import paged as api_paged
 from portal.api.helpers import service_errors as api_service_errors
 from portal.api.problems import ProblemSchema
 from portal.api.schemas.common import PageArgsSchema, PageSchema, page_schema
+from portal.audit.words import FieldWords, register_history_words
 from portal.benchmarking.comparisons import (
     ClusterRound,
     ComparisonContext,
@@ -55,6 +54,7 @@ from portal.db import Timestamped
 from portal.digest import DigestItem, Reminder, receives_digest, reminder_footer, reminder_link
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
+from portal.formatting import format_date, format_datetime, format_money
 from portal.imports.cells import parse_date, parse_float, parse_int
 from portal.imports.service import Importer
 from portal.imports.service import Step as ImportStep
@@ -276,6 +276,9 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_decimal",
+    "format_money",
+    "FieldWords",
+    "register_history_words",
     "get_or_404",
     "hookimpl",
     "is_htmx",

@@ -249,12 +249,12 @@ def test_the_cluster_over_time_and_against_the_forum(client, compared):
     assert "Since the round before: ▲ 3 improved, ▼ 1 declined, = 27 the same." in page
     assert 'id="cmp-ot-t"' in page and 'id="cmp-af-t"' in page  # both charts, titled
     assert "▲ improved" in page and "▼ declined" in page
-    assert "The round of Mar 1, 2025 against the newest full round of 1 other cluster." in page
+    assert "The round of 1 Mar 2025 against the newest full round of 1 other cluster." in page
     # the forum (c2 alone, min_group 2 is not reached by one other cluster): not shown
     assert "Fewer than 2 clusters: not shown" in page
     # the newest round is the default; an older one can be picked
     older = _text(_get(client, f"/nordland/compare/clusters/{c1}?round=999999"))
-    assert "The round of Mar 1, 2025" in older
+    assert "The round of 1 Mar 2025" in older
 
 
 def test_the_forum_beside_the_cluster_once_the_group_is_big_enough(app, client, compared):

@@ -125,13 +125,13 @@ def test_a_digest_lists_the_news_and_the_joint_actions_due(app, forum):
     assert counts["digests"] == 1 and counts["plugin"] == 3  # the news and two actions due
     ((to, subject, body),) = _mails(app)
     assert to == "manager@a.example"
-    assert subject == f"Your digest of {format_date(TOMORROW, 'long', 'en')}: 3 reminders"
+    assert subject == f"Your digest of {format_date(TOMORROW, 'long', 'en_GB')}: 3 reminders"
     assert "News about your joint actions\n" in body
     assert "- The status of “Member services” is now Planned." in body
     assert f"http://127.0.0.1:5000/nordland/joint/actions/{far}" in body
     assert "Joint actions due within 7 days or overdue\n" in body
     assert body.index("News about") < body.index("Joint actions due within")
-    day = format_date(TODAY + timedelta(days=3), "long", "en")
+    day = format_date(TODAY + timedelta(days=3), "long", "en_GB")
     assert f"- Joint branding ({day})\n  http" in body
     assert f"/nordland/joint/actions/{due}" in body
     assert "- Joint survey (" in body and "Overdue: not done yet" in body

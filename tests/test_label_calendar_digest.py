@@ -77,8 +77,8 @@ def test_a_label_lapsing_with_no_renewal_planned_says_so_to_those_who_can_act(ap
     bodies = _bodies(app)
     coordinator = bodies["coord@a.example"]
     assert coordinator.count("No renewal is planned") == 1
-    assert format_date(c2_bronze, "long", locale="en") in coordinator
-    planned_day = format_date(TODAY + timedelta(days=20), "long", locale="en")
+    assert format_date(c2_bronze, "long", locale="en_GB") in coordinator
+    planned_day = format_date(TODAY + timedelta(days=20), "long", locale="en_GB")
     assert f"A renewal is planned: Benchmarking on {planned_day}" in coordinator
     assert f"/nordland/clusters/{cal.c2}/labels/calendar" in coordinator
     assert "No renewal is planned" in bodies["manager2@a.example"]  # c2's manager

@@ -42,7 +42,7 @@ def test_the_calendar_shows_rule_reasons_only_to_those_who_see_the_values(
     response = _page(client, email, f"/nordland/clusters/{cal.c1}/labels/calendar")
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    expiry = format_date(cal.expires, "medium", locale="en")
+    expiry = format_date(cal.expires, "medium", locale="en_GB")
     assert "Latest renewal date" in body and expiry in body  # labels are public
     assert "Silver plan" in body  # the plan's projected finish is on the timeline
     assert "<svg viewBox" in body and "The timeline as a table" in body

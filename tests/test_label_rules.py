@@ -167,7 +167,7 @@ def test_bronze_needs_a_round_valid_on_the_day():
     evidence = ClusterEvidence(rounds=(_round(date(2024, 5, 2)),))
     verdicts, result = _verdicts(evidence, date(2025, 1, 1), "bronze")
     assert verdicts == [MET] and result.eligible
-    assert "valid until Apr 30, 2026" in result.results[0].reason
+    assert "valid until 30 Apr 2026" in result.results[0].reason
     # A round after the day of the check does not count.
     verdicts, _ = _verdicts(evidence, date(2024, 5, 1), "bronze")
     assert verdicts == [NOT_MET]
@@ -176,7 +176,7 @@ def test_bronze_needs_a_round_valid_on_the_day():
     verdicts, result = _verdicts(evidence, date(2026, 5, 1), "bronze")
     assert verdicts == [NOT_MET]
     assert result.results[0].reason == (
-        "The newest benchmarking, on May 2, 2024, was valid until Apr 30, 2026. "
+        "The newest benchmarking, on 2 May 2024, was valid until 30 Apr 2026. "
         "A new benchmarking is needed."
     )
 
@@ -202,12 +202,12 @@ def test_silver_needs_rounds_twelve_months_apart_and_names_them():
     verdicts, result = _verdicts(ClusterEvidence(rounds=(first, short)), on, "silver")
     assert verdicts[0] == NOT_MET
     assert result.results[0].reason == (
-        "The rounds on Mar 15, 2024 and Mar 14, 2025 are 11 months apart; the second may be "
-        "held on or after Mar 15, 2025."
+        "The rounds on 15 Mar 2024 and 14 Mar 2025 are 11 months apart; the second may be "
+        "held on or after 15 Mar 2025."
     )
     verdicts, result = _verdicts(ClusterEvidence(rounds=(first, exact_)), on, "silver")
     assert verdicts[0] == MET
-    assert result.results[0].reason == "Rounds on Mar 15, 2024 and Mar 15, 2025, 12 months apart."
+    assert result.results[0].reason == "Rounds on 15 Mar 2024 and 15 Mar 2025, 12 months apart."
     # A leap day: 29 Feb 2024 and 28 Feb 2025 are 12 months apart.
     leap = ClusterEvidence(rounds=(_round(date(2024, 2, 29)), _round(date(2025, 2, 28))))
     verdicts, result = _verdicts(leap, date(2025, 3, 1), "silver")
@@ -225,8 +225,8 @@ def test_silver_needs_benchmarkings_still_valid_on_the_day():
     verdicts, result = _verdicts(evidence, date(2016, 5, 2), "silver")
     assert verdicts == [NOT_MET, NOT_MET, NEEDS]
     assert result.results[0].reason == (
-        "The first round was on May 4, 2015; the second may be held on or after May 4, 2016. "
-        "The round on Apr 10, 2014 no longer counts: it was valid until Mar 31, 2016."
+        "The first round was on 4 May 2015; the second may be held on or after 4 May 2016. "
+        "The round on 10 Apr 2014 no longer counts: it was valid until 31 Mar 2016."
     )
     assert "no two valid benchmarkings" in result.results[1].reason
     # Once both lapsed, a new benchmarking is needed.
@@ -249,7 +249,7 @@ def test_silver_improvements_name_the_rounds_and_the_indicators():
     improvements = result.results[1]
     assert improvements.indicators == ("engagement", "concentration", "services")  # for machines
     assert improvements.reason == (
-        "Between the rounds on Mar 15, 2024 and Apr 1, 2025, 3 indicators improved: "
+        "Between the rounds on 15 Mar 2024 and 1 Apr 2025, 3 indicators improved: "
         "Engagement of participants, Geographical concentration, Activities and services. "
         "Document what the cluster did and the effect for at least 3 of them (0 so far)."
     )
@@ -274,7 +274,7 @@ def test_silver_with_too_few_improvements_names_them():
     verdicts, result = _verdicts(evidence, date(2025, 3, 1), "silver")
     assert verdicts[1] == NOT_MET
     assert result.results[1].reason == (
-        "Between the rounds on Jan 10, 2024 and Feb 1, 2025, 2 indicators improved: "
+        "Between the rounds on 10 Jan 2024 and 1 Feb 2025, 2 indicators improved: "
         "Engagement of participants, Activities and services. 3 are needed."
     )
 
@@ -296,7 +296,7 @@ def test_backdated_evidence_counts_from_the_day_it_happened():
     verdicts, result = _verdicts(old_review, date(2025, 6, 1), "silver")
     assert verdicts == [MET, MET, NEEDS]
     assert "record a review made on or after that day" in result.results[2].reason
-    assert "Apr 1, 2025" in result.results[2].reason
+    assert "1 Apr 2025" in result.results[2].reason
 
 
 @PROPERTY
@@ -439,7 +439,7 @@ def test_one_decimal_values_adding_up_to_120_of_150_are_gold(monkeypatch):
     verdicts, result = _verdicts(_audit_of(values), on, "gold")
     assert verdicts == [MET, MET] and result.eligible
     assert result.results[1].reason == (
-        "In the audit of Aug 1, 2025: 120 of 150 points (80.0 %); at least 80.0 % is needed."
+        "In the audit of 1 Aug 2025: 120 of 150 points (80.0 %); at least 80.0 % is needed."
     )
     lower = [*values[:-1], values[-1] - Decimal("0.1")]
     verdicts, result = _verdicts(_audit_of(lower), on, "gold")
@@ -508,7 +508,7 @@ def test_gold_minimums_name_every_indicator_below_its_minimum():
     minimums = result.results[0]
     assert minimums.indicators == ("engagement", "private_funds", "services")
     assert minimums.reason == (
-        "In the audit of Aug 1, 2025, 3 indicators are below their minimum or have no value: "
+        "In the audit of 1 Aug 2025, 3 indicators are below their minimum or have no value: "
         "Engagement of participants: 2 (minimum 3); Share of private funds: 2.9 (minimum 3); "
         "Activities and services: no value."
     )
@@ -527,7 +527,7 @@ def test_an_audit_counts_inside_its_window_only():
     verdicts, result = _verdicts(evidence, date(2025, 5, 1), "gold")
     assert verdicts == [NOT_MET, NOT_MET]
     assert result.results[0].reason == (
-        "The newest audit, on May 10, 2023, was valid until Apr 30, 2025. A new audit is needed."
+        "The newest audit, on 10 May 2023, was valid until 30 Apr 2025. A new audit is needed."
     )
     # an audit after the day of the check is not there yet
     assert _verdicts(evidence, date(2023, 5, 9), "gold")[1].results[0].reason == (

@@ -212,7 +212,7 @@ def test_due_soon_and_overdue_actions(app, region):
     mails = _mails(app)
     assert [m[0] for m in mails] == ["coord@a.example", "member@a.example"]  # by due date
     late_mail = mails[0]
-    day = format_date(TODAY, "long", locale="en")
+    day = format_date(TODAY, "long", locale="en_GB")
     assert late_mail[1] == f"Your digest of {day}: 1 reminder"
     assert "Overdue\n-------\n- Book the venue (" in late_mail[2]
     assert "Plan: Growth plan" in late_mail[2]
@@ -447,7 +447,7 @@ def test_a_dry_run_sends_nothing_and_changes_nothing(app, region, rec):
     result = runner.invoke(args=["send-reminders", "--dry-run"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    day = format_date(TODAY, "long", locale="en")
+    day = format_date(TODAY, "long", locale="en_GB")
     at = lines.index(f"[nordland] would send to coord@a.example: Your digest of {day}: 2 reminders")
     assert lines[at + 1 : at + 3] == [  # one digest with both
         "    - Overdue: Book the venue",
@@ -658,7 +658,7 @@ def test_managers_and_coordinators_hear_at_6_3_and_1_months(app, region, manager
     assert recipients == ["coord@a.example", "manager@a.example"]
     body = _mails(app)[0][2]
     assert "Labels about to lapse\n" in body
-    assert "The Bronze label of Arctic Minerals (expires on May 10, 2027)" in body
+    assert "The Bronze label of Arctic Minerals (expires on 10 May 2027)" in body
     assert f"/nordland/clusters/{region.cluster.id}/labels" in body
     assert _send(app, date(2026, 12, 1))["label_expiry"] == 0  # once per stage
     assert _send(app, date(2027, 2, 10))["label_expiry"] == 2  # 3 months

@@ -80,8 +80,9 @@ def check_as_dict(tenant: Tenant, cluster: Cluster, result: Check) -> dict[str, 
 def as_text(data: dict[str, Any]) -> str:
     """The check for people, in the language in force: the labels held on the day with their
     expiry, then each level with each rule's verdict and reason."""
-    from flask_babel import format_date
     from flask_babel import gettext as _
+
+    from portal.formatting import format_date
 
     def day(iso: str) -> str:
         return format_date(date.fromisoformat(iso))

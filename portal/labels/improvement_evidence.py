@@ -18,11 +18,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from portal.benchmarking.indicators import pick
 from portal.benchmarking.services import find_set
+from portal.formatting import format_date
 from portal.i18n import ACTION_STATUS_LABELS
 from portal.improvement.measure import Measured, Measurer
 from portal.improvement.work import IndicatorKey, region_work

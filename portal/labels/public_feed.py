@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, time
 
 from feedgen.feed import FeedGenerator
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 
+from portal.formatting import format_date
 from portal.labels.public_register import FEED_EXPIRING_MONTHS, PublicLabel
 from portal.labels.registry import level_badge, scheme_title
 from portal.labels.scheme import add_months

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from portal.accounts.models import Membership, MembershipCluster, Role, User
 from portal.digest import DigestItem, Found, receives_digest, reminder_link
 from portal.extensions import db
+from portal.formatting import format_date
 from portal.labels.calendar import counts_as_renewal
 from portal.labels.calendar_data import as_data, planned_assessments
 from portal.labels.models import Label

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, g, render_template, request
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.formatting import format_date
 from portal.labels import calendar_data, services
 from portal.labels.calendar import RISKS, Risk
 from portal.labels.scheme import add_months

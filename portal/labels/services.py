@@ -266,10 +266,10 @@ def award(
     """Award a level after checking every rule on that day (a past day for a real award of
     that day: only what happened up to it counts); records who decided. A label that would
     expire on or before its own day is refused."""
-    from flask_babel import format_date
     from flask_babel import gettext as _
 
     from portal.errors import ServiceError
+    from portal.formatting import format_date
     from portal.permissions import require
 
     if user is not None:
@@ -321,5 +321,8 @@ def award(
         notes=(notes or "").strip(),
     )
     db.session.add(label)
+    from portal.notifications.producers import label_awarded
+
+    label_awarded(label, user)
     db.session.commit()
     return label

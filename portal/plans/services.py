@@ -13,8 +13,8 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Membership, User
-from portal.audit.models import AuditEntry
 from portal.audit.services import note_change
+from portal.audit.words import EntryWords, object_history
 from portal.clusters.models import Cluster
 from portal.errors import ServiceError
 from portal.events import apply_changes, emit
@@ -500,20 +500,10 @@ def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -
     return comment
 
 
-def history(action: Action, limit: int = 100) -> list[AuditEntry]:
-    """Who changed what, when: the audit log of this action."""
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.tenant_id == action.tenant_id,
-                AuditEntry.object_type == "plan_action",
-                AuditEntry.object_id == action.id,
-            )
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        )
-    )
+def history(action: Action, limit: int = 100) -> list[EntryWords]:
+    """Who changed what, when: the action's changes in the audit log, in words (refused
+    attempts are no part of it)."""
+    return object_history(action.tenant_id, "plan_action", action.id, limit)
 
 
 MY_WORK_LIST = 5

@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -30,6 +30,7 @@ from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.files import services as files
 from portal.files.models import StoredFile
+from portal.formatting import format_date
 from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
 from portal.improvement import links
 from portal.improvement.summaries import action_effects, plan_indicators

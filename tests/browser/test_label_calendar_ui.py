@@ -25,7 +25,7 @@ def cal(live_app, world, factory):
 
 
 def _medium(day) -> str:
-    return format_date(day, "medium", locale="en")
+    return format_date(day, "medium", locale="en_GB")
 
 
 def test_a_manager_plans_a_renewal_on_the_label_calendar(page, cal, screenshots):

@@ -145,7 +145,7 @@ def test_coordinator_documents_awards_and_finds_the_label(page, live_app, benchm
     expect(silver.locator(":scope > summary")).to_contain_text("all rules met")
     expect(
         silver.locator("li.rule", has_text="Review by an ESCA-certified expert")
-    ).to_contain_text(f"Reviewed on {format_date(happened, locale='en')}.")
+    ).to_contain_text(f"Reviewed on {format_date(happened, locale='en_GB')}.")
     page.screenshot(path=str(screenshots / "labels-path-silver-eligible.png"), full_page=True)
 
     # Award silver with the keyboard.

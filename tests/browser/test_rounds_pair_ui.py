@@ -51,7 +51,7 @@ def test_a_reversed_pair_is_compared_older_to_newer(page, rounds_of_c1, screensh
     with page.expect_navigation():
         page.get_by_role("button", name="Show what changed").click()
     expect(page.locator("#changes-heading")).to_have_text(
-        "What changed from Mar 1, 2024 to Mar 1, 2025"
+        "What changed from 1 Mar 2024 to 1 Mar 2025"
     )
     notice = page.locator("#pair-reordered")
     expect(notice).to_be_visible()
