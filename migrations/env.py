@@ -20,6 +20,10 @@ plugin_tables = set(config.attributes.get("plugin_tables", ()))
 
 
 def include_object(obj, name, type_, reflected, compare_to):
+    from portal.search.schema import is_fulltext_internal
+
+    if is_fulltext_internal(obj, name, type_, reflected, compare_to):
+        return False  # the search index's full-text part: in the migration only
     table = obj if type_ == "table" else getattr(obj, "table", None)
     table_name = name if type_ == "table" else getattr(table, "name", "")
     if table_name and table_name.startswith("alembic_version"):

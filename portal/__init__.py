@@ -80,6 +80,8 @@ def _import_models() -> None:
     import portal.plugin_incidents
     import portal.privacy.models
     import portal.programmes.models
+    import portal.search.indexing  # its flush listener keeps the search index current
+    import portal.search.models
     import portal.tenancy.models
     import portal.webhooks.models
     import portal.webhooks.recording  # its flush listener records events as deliveries
@@ -167,6 +169,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.privacy.views import bp as privacy_bp
     from portal.programmes.views import bp as programmes_bp
     from portal.reports.views import bp as reports_bp
+    from portal.search.views import bp as search_bp
     from portal.settings.views import bp as settings_bp
     from portal.webhooks.views import bp as webhooks_bp
     from portal.workshops.views import bp as workshops_bp
@@ -188,6 +191,7 @@ def _register_blueprints(app: Flask, host) -> None:
         labels_bp,
         public_register_bp,
         round_import_bp,
+        search_bp,
         followups_bp,
     ):
         app.register_blueprint(bp)

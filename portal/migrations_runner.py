@@ -98,6 +98,10 @@ def differences() -> list:
 
 
 def _ignore_version_tables(obj, name, type_, reflected, compare_to):
+    from portal.search.schema import is_fulltext_internal
+
+    if is_fulltext_internal(obj, name, type_, reflected, compare_to):
+        return False  # the search index's full-text part: in the migration only
     return not (type_ == "table" and name and name.startswith("alembic_version"))
 
 

@@ -27,6 +27,7 @@ def register_app_commands(app: Flask, host) -> None:
     from portal.cli.plugins import plugins_group
     from portal.cli.reminders import reminders_command
     from portal.cli.rounds import rounds_group
+    from portal.cli.search import search_group
     from portal.cli.serve import serve_command
     from portal.cli.tokens import token_group
     from portal.cli.worker import worker_command
@@ -41,6 +42,7 @@ def register_app_commands(app: Flask, host) -> None:
         plugin_group,
         reminders_command,
         rounds_group,
+        search_group,
         labels_group,
         token_group,
         worker_command,
