@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Membership, Role, User
+from portal.audit.filters import log_csv, log_page
 from portal.audit.models import AuditEntry
 from portal.audit.services import record_event
 from portal.errors import ServiceError
@@ -160,18 +161,21 @@ def outbox_retry(message_id: int):
 
 @bp.route("/audit")
 def audit():
-    page, per_page = page_args(default_per_page=50)
-    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    action = request.args.get("action") or None
-    if action:
-        stmt = stmt.where(AuditEntry.action == action)
-    pagination = paginate(stmt, page, per_page)
-    actions = db.session.scalars(
-        select(AuditEntry.action).distinct().order_by(AuditEntry.action)
-    ).all()
-    return render_template(
-        "admin/audit.html", pagination=pagination, action=action, actions=actions
+    return log_page(
+        _all_entries(),
+        list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action))),
+        list(db.session.scalars(select(AuditEntry.object_type).distinct())),
+        "admin/audit.html",
     )
+
+
+@bp.route("/audit.csv")
+def audit_csv():
+    return log_csv(_all_entries())
+
+
+def _all_entries():
+    return select(AuditEntry)
 
 
 @bp.route("/people")

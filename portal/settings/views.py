@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Invitation, Membership, Role
+from portal.audit.filters import log_csv, log_page
 from portal.audit.models import AuditEntry
 from portal.audit.services import tenant_entries_query
 from portal.clusters.services import cluster_choices
@@ -32,7 +33,6 @@ from portal.settings.forms import InviteForm, MembershipForm, TenantSettingsForm
 from portal.tenancy import get_or_404
 from portal.tenancy import services as tenancy
 from portal.web.forms import show_service_error
-from portal.web.pagination import page_args, paginate
 
 bp = Blueprint("settings", __name__, url_prefix="/<tenant>")
 
@@ -213,15 +213,23 @@ def invitation_revoke(invitation_id: int):
 @bp.route("/audit")
 def audit():
     require(current_user, "tenant.audit", g.tenant)
-    page, per_page = page_args(default_per_page=50)
-    action = request.args.get("action") or None
-    pagination = paginate(tenant_entries_query(g.tenant.id, action), page, per_page)
-    actions = db.session.scalars(
-        select(AuditEntry.action)
-        .where(AuditEntry.tenant_id == g.tenant.id)
-        .distinct()
-        .order_by(AuditEntry.action)
-    ).all()
-    return render_template(
-        "settings/audit.html", pagination=pagination, action=action, actions=actions
+    return log_page(
+        tenant_entries_query(g.tenant.id),
+        _distinct(AuditEntry.action),
+        _distinct(AuditEntry.object_type),
+        "settings/audit.html",
+    )
+
+
+@bp.route("/audit.csv")
+def audit_csv():
+    require(current_user, "tenant.audit", g.tenant)
+    return log_csv(tenant_entries_query(g.tenant.id))
+
+
+def _distinct(column) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(column).where(AuditEntry.tenant_id == g.tenant.id).distinct().order_by(column)
+        )
     )
