@@ -158,7 +158,13 @@ def test_new_writes_a_plugin_skeleton(runner, workdir):
     # Catalogs extracted from the Python files and the template, translated and compiled.
     pot = (package / "translations/messages.pot").read_text()
     assert 'msgid "Example label"' in pot and 'msgid "Label register"' in pot
-    expected = {"nb": "Eksempelmerke", "da": "Eksempelmærke", "it": "Label di esempio"}
+    expected = {
+        "nb": "Eksempelmerke",
+        "da": "Eksempelmærke",
+        "it": "Label di esempio",
+        "sv": "Exempelmärkning",
+        "de": "Beispiel-Label",
+    }
     for locale, text in expected.items():
         folder = package / "translations" / locale / "LC_MESSAGES"
         with open(folder / "messages.po", "rb") as po:
@@ -217,7 +223,7 @@ def test_the_skeletons_translations_keep_their_placeholders():
     for text, by_locale in translations.items():
         if text.startswith("_"):
             continue
-        assert set(by_locale) == {"nb", "da", "it"}, text
+        assert set(by_locale) == {"nb", "da", "it", "sv", "de"}, text
         for locale, translated in by_locale.items():
             assert sorted(placeholder.findall(translated)) == sorted(placeholder.findall(text))
             shown = translated % {} if placeholder.search(text) is None else translated
@@ -372,7 +378,7 @@ def test_the_walkthrough_runs_as_written(tmp_path):
 
     # The scheme's messages as people see them, in every language: no placeholder or doubled
     # percent sign left over.
-    for locale in ("en", "nb", "da", "it"):
+    for locale in ("en", "nb", "da", "it", "sv", "de"):
         shown = shell(
             f"portal labels check nordland 'Lofoten Seafood Innovation' --scheme regional "
             f"--locale {locale}",

@@ -32,7 +32,7 @@ from portal import __version__
 SKELETON = Path(__file__).parent / "plugin_skeleton"
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 MAX_NAME_LENGTH = 40
-LOCALES = ("nb", "da", "it")
+LOCALES = ("nb", "da", "it", "sv", "de")
 
 # skeleton file -> path in the new plugin's folder (itself a template)
 FILES = {

@@ -240,7 +240,7 @@ def _member_names(member_type: MemberType, count: int, rng: random.Random) -> li
     return names
 
 
-CURRENCY_OF = {"nb": "NOK", "da": "DKK"}
+CURRENCY_OF = {"nb": "NOK", "da": "DKK", "sv": "SEK"}
 
 
 def _get_or_create_tenant(slug, name, locale, tz, accent, description) -> Tenant:
