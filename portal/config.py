@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-SUPPORTED_LOCALES = ("en", "nb", "da", "it")
+SUPPORTED_LOCALES = ("en", "nb", "da", "it", "sv", "de")
 
 
 def _secret_key(instance_path: Path) -> str:

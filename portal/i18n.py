@@ -14,6 +14,8 @@ LANGUAGE_NAMES = {
     "nb": "Norsk bokmål",
     "da": "Dansk",
     "it": "Italiano",
+    "sv": "Svenska",
+    "de": "Deutsch",
 }
 
 TIMEZONES = (

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL="${PYBABEL:-pybabel}"
-LOCALES=(nb da it)
+LOCALES=(nb da it sv de)
 
 catalogs() {
   # name  source folders (space separated)  translations folder

@@ -499,7 +499,7 @@ def test_the_wheel_carries_the_entry_point_the_package_and_the_catalogs(tmp_path
     assert "[portal.plugins]" in entry and "arena = portal_arena" in entry
     assert "Requires-Dist: cluster-forum-portal" in metadata
     assert {"portal_arena/__init__.py", "portal_arena/scheme.py"} <= names
-    for locale in ("nb", "da", "it"):
+    for locale in ("nb", "da", "it", "sv", "de"):
         assert f"portal_arena/translations/{locale}/LC_MESSAGES/messages.mo" in names
     # Its own package only: the core is a dependency, not a passenger.
     assert not any(n.startswith(("portal/", "portal_esca/")) for n in names)
