@@ -34,11 +34,12 @@ PANEL_IDS = {
         "fp-lapsing",
         "fp-waiting",
         "fp-activity",
+        "fp-clusters",
     ),
-    "cluster_manager": ("fp-plans", "fp-work", "fp-labels", "fp-invited"),
-    "member": ("fp-work", "fp-invited", "fp-programmes"),
-    "observer": ("fp-programmes", "fp-register"),
-    "assessor": ("fp-rounds", "fp-planned", "fp-lapsing", "fp-imports"),
+    "cluster_manager": ("fp-plans", "fp-work", "fp-labels", "fp-invited", "fp-clusters"),
+    "member": ("fp-work", "fp-invited", "fp-programmes", "fp-clusters"),
+    "observer": ("fp-programmes", "fp-register", "fp-clusters"),
+    "assessor": ("fp-rounds", "fp-planned", "fp-lapsing", "fp-imports", "fp-clusters"),
 }
 ALL_IDS = {i for ids in PANEL_IDS.values() for i in ids}
 
@@ -194,8 +195,9 @@ def test_assessor_sees_rounds_to_confirm(app, world, region):
 @pytest.mark.parametrize("role", sorted(PANEL_IDS))
 def test_empty_region_shows_empty_states(app, world, role):
     html = _page(app, ROLE_EMAILS[role])
-    # Every panel but the activity (making the clusters was activity) says it has nothing.
-    quiet = [p for p in PANEL_IDS[role] if p != "fp-activity"]
+    # Every panel but the clusters and the activity (making them was activity) says it has
+    # nothing.
+    quiet = [p for p in PANEL_IDS[role] if p not in ("fp-activity", "fp-clusters")]
     assert html.count('class="empty-state"') >= len(quiet)
     assert "Bravo" not in html
 

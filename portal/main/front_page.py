@@ -26,6 +26,7 @@ from portal.audit.models import AuditEntry
 from portal.audit.services import tenant_entries_query
 from portal.benchmarking.models import BenchmarkRound, RoundKind
 from portal.clusters.models import Cluster
+from portal.clusters.services import clusters_with_counts
 from portal.extensions import db
 from portal.imports.models import PendingImport
 from portal.labels import calendar_data
@@ -51,12 +52,21 @@ LAPSING_MONTHS = 6  # "lapsing soon": within so many months, no renewal planned
 ACTIVITY_KINDS = ("create", "update", "delete")
 # What the roles see first (an administrator without a membership sees the coordinator's).
 PANELS = {
-    "coordinator": ("programmes", "workshops", "overdue", "lapsing", "waiting", "activity"),
-    "cluster_manager": ("plans", "work", "label_steps", "invited"),
-    "member": ("work", "invited", "programmes"),
-    "observer": ("programmes", "register"),
-    "assessor": ("rounds", "planned", "lapsing", "imports"),
+    "coordinator": (
+        "programmes",
+        "workshops",
+        "overdue",
+        "lapsing",
+        "waiting",
+        "activity",
+        "clusters",
+    ),
+    "cluster_manager": ("plans", "work", "label_steps", "invited", "clusters"),
+    "member": ("work", "invited", "programmes", "clusters"),
+    "observer": ("programmes", "register", "clusters"),
+    "assessor": ("rounds", "planned", "lapsing", "imports", "clusters"),
 }
+CLUSTERS_SHOWN = 8
 
 
 @dataclass
@@ -370,7 +380,14 @@ def _planned(user, tenant, page: FrontPage) -> dict:
     }
 
 
+def _clusters(user, tenant, page: FrontPage) -> dict:
+    """The forum's clusters by name, with their member counts (the full list links on)."""
+    rows = db.session.execute(clusters_with_counts().limit(CLUSTERS_SHOWN)).all()
+    return {"clusters": Panel([tuple(row) for row in rows], len(rows))}
+
+
 GATHER = {
+    "clusters": _clusters,
     "programmes": _programmes,
     "workshops": _workshops,
     "overdue": _overdue,
