@@ -76,6 +76,7 @@ def _import_models() -> None:
     import portal.imports.models
     import portal.labels.models
     import portal.mail.models
+    import portal.notifications.models
     import portal.plans.models
     import portal.plugin_incidents
     import portal.privacy.models
@@ -163,6 +164,8 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.labels.public_views import bp as public_register_bp
     from portal.labels.views import bp as labels_bp
     from portal.main.views import bp as main_bp
+    from portal.notifications.views import bp as notifications_bp
+    from portal.notifications.views import settings_bp as notification_settings_bp
     from portal.plans.followups import bp as followups_bp
     from portal.plans.spreadsheet_views import bp as spreadsheets_bp
     from portal.plans.views import bp as plans_bp
@@ -193,6 +196,8 @@ def _register_blueprints(app: Flask, host) -> None:
         round_import_bp,
         search_bp,
         followups_bp,
+        notifications_bp,
+        notification_settings_bp,
     ):
         app.register_blueprint(bp)
     with app.app_context():

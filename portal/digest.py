@@ -356,12 +356,14 @@ def send_digests(
     """One digest per person of the region with anything new today (see the module)."""
     from portal.labels.reminders import label_expiry_items
     from portal.mail.services import store_together
+    from portal.notifications.delivery import digest_items as notification_items
 
     found = (
         action_items(tenant, today, days)
         + workshop_items(tenant, today)
         + label_expiry_items(tenant, today)
         + plugin_items(tenant, today)
+        + notification_items(tenant, today)
     )
     sent = _already_sent([item for _person, item in found]) if found else set()
     people: dict[int, User] = {}

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from portal.digest import DigestItem
     from portal.improvement.work import IndicatorWork
     from portal.labels.scheme import LabelScheme
+    from portal.notifications.kinds import NotificationKind
     from portal.plans.followups import FollowupTarget
     from portal.plans.models import Action, Plan
     from portal.programmes.models import Programme
@@ -110,6 +111,16 @@ def indicator_work(tenant: Tenant, keys: list[tuple[str, str, str]]) -> list[Ind
     indicator: its clusters, status and dates. The core measures every piece of work the
     same way (``toolkit.Measurer``) and leaves the clusters doing other work on the same
     indicator in the same window out of the others. Load it in bulk (a query or two)."""
+
+
+@hookspec
+def notification_kinds() -> list[NotificationKind]:
+    """The plugin's kinds of notification (``toolkit.NotificationKind``): an id prefixed with
+    the plugin's name, a label for the people's notification settings, how it reads in the
+    reader's language from its stored parameters, its default delivery ("email", "digest" or
+    "app") and, for a subject type of its own, a loader of its subjects' titles and pages (one
+    query for many). Read once at start-up for every installed plugin; the plugin posts
+    through ``toolkit.post_notification``."""
 
 
 @hookspec

@@ -36,6 +36,7 @@ WIRING_HOOKS = frozenset(
         "migration_branches",
         "indicator_sets",
         "label_schemes",
+        "notification_kinds",
         "tenant_created",
     }
 )

@@ -53,6 +53,7 @@ COUNTS = (
     "workshop",
     "label_expiry",
     "plugin",
+    "notification",  # notifications whose people chose the digest for their kind
     "already_sent",  # items reminded of before
     "workshops_ended",
     "conflicts",  # items another run claimed first (that region's batch is rolled back)

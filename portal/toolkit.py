@@ -107,6 +107,10 @@ from portal.labels.scheme import (
 from portal.locking import Versioned, VersionedForm, check_version, form_status, saving
 from portal.mail.compose import compose, notify
 from portal.mail.preferences import receives as receives_mail
+from portal.notifications.kinds import NotificationKind
+from portal.notifications.kinds import Subject as NotificationSubject
+from portal.notifications.services import notify as post_notification
+from portal.notifications.services import watchers
 from portal.permissions import may, require, role_in
 from portal.plans.followups import FINDING_FIELDS, FollowupTarget, followup_targets, joint_plans
 from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name, to_csv, to_xlsx
@@ -172,6 +176,10 @@ __all__ = [
     "receives_digest",
     "receives_mail",
     "notify",
+    "post_notification",
+    "NotificationKind",
+    "NotificationSubject",
+    "watchers",
     "compose",
     "reminder_link",
     "in_locale",

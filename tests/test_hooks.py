@@ -691,3 +691,19 @@ def test_hook_reminders(rec):
     assert counts["plugin"] == 2 and counts["digests"] == 2
     assert again["plugin"] == 0 and again["digests"] == 0  # told today: left out
     assert ("reminders", ("nordland", "2026-11-23")) in recorder.calls
+
+
+def test_hook_notification_kinds(app, world, factory):
+    """The joint plugin registers its kinds; they word its notices and are offered on the
+    people's notification settings page."""
+    from portal.notifications.kinds import kinds
+
+    with app.test_request_context():
+        registered = kinds()
+        status = registered["joint.status"]
+        assert status.subject_type == "joint_action" and status.default == "digest"
+        assert "Joint" in status.text({"detail": "done"}, "Joint branding", "")
+    client = app.test_client()
+    login(client, "member@a.example")
+    page = client.get("/profile/notifications").get_data(as_text=True)
+    assert "Joint actions: a status changed" in page and 'name="kind-joint.status"' in page

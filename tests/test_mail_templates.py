@@ -37,6 +37,7 @@ SAMPLES = {
     "password_reset": {"name": "Ingrid", "reset_link": "https://portal.example/reset/T"},
     "invitation": {"inviter": "Ola", "accept_link": "https://portal.example/accept/T"},
     "mention": {"author": "Ola", "title": "Joint branding", "body": "See @Ingrid"},
+    "notification": {"text": "Ola made you the owner of the action “Survey”.", "excerpt": "x"},
     "seat_from_waiting_list": {"workshop": WORKSHOP, "with_calendar": True},
     "seat_request_declined": {"workshop": WORKSHOP, "decline_reason": "The room is full."},
     "workshop_invitation": {"workshop": WORKSHOP_HERE, "with_calendar": True},

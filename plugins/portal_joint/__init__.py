@@ -122,6 +122,13 @@ def reminders(tenant, today):
 
 
 @hookimpl
+def notification_kinds():
+    from portal_joint.digest import notification_kinds as kinds
+
+    return kinds()
+
+
+@hookimpl
 def demo_data(tenant):
     from portal_joint.demo import load
 

@@ -1,39 +1,34 @@
-"""Notices in words, and the joint actions' sections of the daily digest (the ``reminders``
-hook).
+"""Notices in words (the joint actions' kinds of the core's notification centre), and the
+joint actions' section of the daily digest (the ``reminders`` hook).
 
-A notice is stored as a kind and a detail (:class:`portal_joint.models.JointNotice`) and worded
-here, in the reader's language, for the notices page and for the digest.
+A notice is posted through the core (``toolkit.post_notification``) as a kind
+(``joint.status``, ``joint.joined``, ``joint.left``, ``joint.changed``) with its detail and
+the action's title as parameters, and worded here, in the reader's language, when the core
+lists it, mails it or puts it into the daily digest (as each person chose for the kind; by
+default in the digest, as the plugin's own notices were before they moved into the core).
 
-The core sends each person one digest a day per region (``portal.digest``); this plugin adds two
-sections to it, for the people of the region who keep the digest on and have not had that day's
-digest yet (``receives_digest``):
+The digest section of this plugin: the joint actions a person takes part in (as lead, as
+the owner of a cluster's part, or as a manager of a participating cluster) that are due
+within 7 days or overdue, and neither done nor cancelled: each once when it comes due (key
+``joint-due:<action id>:<due date>``) and once when it is overdue
+(``joint-overdue:<action id>:<due date>``), as the core does with plan actions.
 
-* "News about your joint actions": their notices not told yet, up to the start of the day (so a
-  second run on the same day finds nothing new to mark; what happens later in the day goes into
-  the next day's digest);
-* the joint actions they take part in (as lead, as the owner of a cluster's part, or as a
-  manager of a participating cluster) that are due within 7 days or overdue, and neither done
-  nor cancelled: each once when it comes due (key ``joint-due:<action id>:<due date>``) and
-  once when it is overdue (``joint-overdue:<action id>:<due date>``), as the core does with plan
-  actions.
-
-The notices in a digest are marked (``digested_on``) by the hook itself, in the same
-transaction in which the core then claims the digest and its items and writes the mail: if
-another run claimed them first, the transaction is rolled back and the marks with it.
-
-Every read is a batch: the number of queries does not grow with actions, notices or people.
+Every read is a batch: the number of queries does not grow with actions or people.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from flask import url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.toolkit import (
     DigestItem,
+    NotificationKind,
+    NotificationSubject,
     User,
     _,
     _l,
@@ -44,7 +39,7 @@ from portal.toolkit import (
     receives_digest,
     reminder_link,
 )
-from portal_joint.models import JointAction, JointNotice, JointStatus
+from portal_joint.models import JointAction, JointStatus
 
 DUE_WITHIN_DAYS = 7
 CLOSED = (JointStatus.DONE, JointStatus.CANCELLED)
@@ -86,11 +81,6 @@ def notice_text(kind: str, detail: str, title: str) -> str:
     return _("“%(title)s” was changed.", title=title)
 
 
-def _day_start(today: date) -> datetime:
-    """The start of ``today`` by the server's clock (the clock ``today`` itself comes from)."""
-    return datetime.combine(today, time.min).astimezone().astimezone(UTC)
-
-
 def due_for_people(today: date) -> dict[int, list[JointAction]]:
     """The open joint actions due within 7 days or overdue, by the people taking part in
     them: three queries."""
@@ -118,21 +108,9 @@ def due_for_people(today: date) -> dict[int, list[JointAction]]:
     return found
 
 
-def _items(tenant, today, person, notices, due) -> list[DigestItem]:
+def _items(tenant, today, person, due) -> list[DigestItem]:
     """A person's items, in their language (the caller's ``in_locale``)."""
     items = []
-    heading = _("News about your joint actions")
-    more = reminder_link("joint.notices", tenant)
-    for notice, title in notices:
-        items.append(
-            DigestItem(
-                person.id,
-                heading,
-                notice_text(notice.kind, notice.detail, title),
-                link=reminder_link("joint.detail", tenant, action_id=notice.action_id),
-                more_link=more,
-            )
-        )
     heading = _("Joint actions due within %(num)d days or overdue", num=DUE_WITHIN_DAYS)
     more = reminder_link("joint.index", tenant)
     for action in due:
@@ -154,40 +132,50 @@ def _items(tenant, today, person, notices, due) -> list[DigestItem]:
 
 
 def reminders(tenant, today: date) -> list[DigestItem]:
-    """The digest items of the people who have news or joint actions due; marks the notices
-    it hands over."""
+    """The digest items of the people who have joint actions due (the notices go into the
+    digest through the core's notification centre)."""
     due = due_for_people(today)
-    cutoff = _day_start(today)
-    rows = db.session.execute(
-        select(JointNotice, JointAction.title)
-        .join(JointAction, JointAction.id == JointNotice.action_id)
-        .where(JointNotice.digested_on.is_(None), JointNotice.created_at < cutoff)
-        .order_by(JointNotice.created_at, JointNotice.id)
-    ).all()
-    news: dict[int, list[tuple[JointNotice, str]]] = defaultdict(list)
-    for notice, title in rows:
-        news[notice.user_id].append((notice, title))
-    wanted = set(due) | set(news)
-    if not wanted:
+    if not due:
         return []
     people = db.session.scalars(
-        select(User).where(User.id.in_(wanted), receives_digest(tenant, today)).order_by(User.id)
+        select(User).where(User.id.in_(set(due)), receives_digest(tenant, today)).order_by(User.id)
     ).all()
-    found, told = [], []
+    found = []
     for person in people:
         with in_locale(person.locale or tenant.default_locale or "en"):
-            found += _items(tenant, today, person, news.get(person.id, []), due.get(person.id, []))
-        if person.id in news:
-            told.append(person.id)
-    if told:  # committed (or rolled back) with the core's claims and the digests
-        db.session.execute(
-            update(JointNotice)
-            .where(
-                JointNotice.user_id.in_(told),
-                JointNotice.digested_on.is_(None),
-                JointNotice.created_at < cutoff,
-            )
-            .values(digested_on=today)
-            .execution_options(synchronize_session=False)
-        )
+            found += _items(tenant, today, person, due.get(person.id, []))
     return found
+
+
+# --- the kinds of notification ------------------------------------------------------------
+
+
+def load_joint_actions(ids) -> dict[int, NotificationSubject]:
+    """Titles and pages of joint actions, for the notifications listed: one query."""
+    rows = db.session.execute(
+        select(JointAction.id, JointAction.title).where(JointAction.id.in_(sorted(ids)))
+    ).all()
+    return {
+        action_id: NotificationSubject(title, url_for("joint.detail", action_id=action_id))
+        for action_id, title in rows
+    }
+
+
+def _kind(kind: str, label) -> NotificationKind:
+    return NotificationKind(
+        f"joint.{kind}",
+        label,
+        lambda params, title, actor: notice_text(kind, params.get("detail", ""), title),
+        default="digest",
+        subject_type="joint_action",
+        load_subjects=load_joint_actions,
+    )
+
+
+def notification_kinds() -> list[NotificationKind]:
+    return [
+        _kind("status", _l("Joint actions: a status changed")),
+        _kind("joined", _l("Joint actions: a cluster joined")),
+        _kind("left", _l("Joint actions: a cluster left")),
+        _kind("changed", _l("Joint actions: details changed")),
+    ]

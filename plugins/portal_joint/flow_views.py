@@ -14,12 +14,12 @@ by the first instead of making another.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select
 
 from portal.toolkit import (
     Panel,
@@ -35,14 +35,12 @@ from portal.toolkit import (
     get_or_404,
     joint_plans,
     may,
-    page_args,
-    render_template,
     require,
 )
 from portal_joint import services
 from portal_joint.blueprint import bp
-from portal_joint.digest import notice_text, status_label
-from portal_joint.models import JointAction, JointNotice, JointStatus, Participation
+from portal_joint.digest import status_label
+from portal_joint.models import JointAction, JointStatus, Participation
 
 CLOSED = (JointStatus.DONE, JointStatus.CANCELLED)
 DASHBOARD_DAYS = 14
@@ -219,17 +217,6 @@ def from_workshop():
 # --- notices ------------------------------------------------------------------------------
 
 
-def unread_count(user_id: int) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(JointNotice.id)).where(
-                JointNotice.user_id == user_id, JointNotice.read_at.is_(None)
-            )
-        )
-        or 0
-    )
-
-
 def due_soon(user, tenant, days: int = DASHBOARD_DAYS, today: date | None = None, limit=None):
     """Open joint actions due within ``days`` (or overdue) that the person leads, owns a part
     of, or in which one of their clusters takes part: two queries."""
@@ -256,54 +243,16 @@ def due_soon(user, tenant, days: int = DASHBOARD_DAYS, today: date | None = None
 
 @bp.route("/notices")
 def notices():
-    tenant = current_tenant()
-    require(current_user, "joint.view", tenant)
-    page, per_page = page_args(50)
-    mine = JointNotice.user_id == current_user.id
-    total = db.session.scalar(select(func.count(JointNotice.id)).where(mine)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    rows = db.session.execute(
-        select(JointNotice, JointAction.title)
-        .join(JointAction, JointAction.id == JointNotice.action_id)
-        .where(mine)
-        .order_by(JointNotice.created_at.desc(), JointNotice.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    items = [
-        SimpleNamespace(
-            notice=notice,
-            text=notice_text(notice.kind, notice.detail, title),
-            unread=notice.read_at is None,
-        )
-        for notice, title in rows
-    ]
-    pager = SimpleNamespace(
-        page=page, pages=pages, has_prev=page > 1, has_next=page < pages, total=total
-    )
-    return render_template(
-        "joint/notices.html",
-        items=items,
-        pager=pager,
-        unread=unread_count(current_user.id),
-        due=due_soon(current_user, tenant),
-        today=date.today(),
-    )
+    """Moved: the notices are the core's notifications now (its page lists them)."""
+    require(current_user, "joint.view", current_tenant())
+    return redirect(url_for("notifications.index"), 301)
 
 
 @bp.route("/notices/read", methods=["POST"])
 def notices_read():
+    """Moved: marking read happens on the core's notifications page."""
     require(current_user, "joint.view", current_tenant())
-    db.session.execute(
-        update(JointNotice)
-        .where(JointNotice.user_id == current_user.id, JointNotice.read_at.is_(None))
-        .values(read_at=datetime.now(UTC))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    flash(_("All notifications are marked as read."), "success")
-    return redirect(url_for("joint.notices"))
+    return redirect(url_for("notifications.read_all"), 307)
 
 
 # --- panels on the core's pages -----------------------------------------------------------
@@ -319,7 +268,6 @@ def dashboard_panels(tenant, user) -> list[Panel]:
             _l("Joint actions"),
             "joint/_dashboard_panel.html",
             {
-                "unread": unread_count(user.id),
                 "due": due[:DASHBOARD_LIMIT],
                 "more": len(due) > DASHBOARD_LIMIT,
                 "days": DASHBOARD_DAYS,

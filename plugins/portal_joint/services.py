@@ -8,7 +8,7 @@ per field; nothing is written then.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,11 +25,11 @@ from portal.toolkit import (
     db,
     find_indicator_set,
     people_of,
+    post_notification,
     require,
 )
 from portal_joint.models import (
     JointAction,
-    JointNotice,
     JointStatus,
     LinkedIndicator,
     Participation,
@@ -379,19 +379,18 @@ def people_to_tell(action: JointAction) -> set[int]:
 
 
 def _notify(action: JointAction, actor, kind: str, detail: str) -> None:
-    now = datetime.now(UTC)
-    actor_id = getattr(actor, "id", None)
-    for user_id in sorted(people_to_tell(action) - {actor_id}):
-        db.session.add(
-            JointNotice(
-                tenant_id=action.tenant_id,
-                user_id=user_id,
-                action_id=action.id,
-                kind=kind,
-                detail=detail[:200],
-                created_at=now,
-            )
-        )
+    """Tell the people of a joint action through the core's notification centre (kinds
+    ``joint.<kind>``, registered in ``portal_joint.digest.NOTIFICATION_KINDS``); in the
+    caller's transaction."""
+    post_notification(
+        people_to_tell(action),
+        f"joint.{kind}",
+        tenant_id=action.tenant_id,
+        subject_type="joint_action",
+        subject_id=action.id,
+        actor=actor,
+        params={"detail": detail[:200], "title": action.title},
+    )
 
 
 # --- a programme's summary (its page's panel) ----------------------------------------------

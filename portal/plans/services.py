@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -456,9 +455,7 @@ def delete_action(user: User | None, action: Action) -> None:
 
 
 def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -> ActionComment:
-    from portal.accounts.services import external_url
-    from portal.mail.compose import notify
-    from portal.tenancy.models import Tenant
+    from portal.notifications.producers import comment_added
 
     require(user, "action.comment", action)
     body = (body or "").strip()
@@ -482,20 +479,9 @@ def add_comment(user: User, action: Action, body: str, mention_ids: list[int]) -
         mentioned=",".join(u.email for u in mentioned),
     )
     db.session.add(comment)
-    link = external_url("plans.action_detail", action_id=action.id)
-    tenant = db.session.get(Tenant, action.tenant_id)
-    for person in mentioned:
-        notify(
-            person,
-            "mentions",
-            "mention",
-            tenant=tenant,
-            author=user.name,
-            title=action.title,
-            body=body,
-            link=link,
-            reason=_l("You get this mail because someone mentioned you in a comment."),
-        )
+    # The people mentioned and the action's followers (the notification centre; mailed as
+    # each person chose).
+    comment_added(user, action, comment, list(mentioned))
     db.session.commit()
     return comment
 

@@ -23,7 +23,7 @@ from portal.tenancy.models import Tenant
 from portal.workshops import comms
 
 # When a workshop is over and closing it: portal.workshops.closing (kept importable here).
-from portal.workshops.closing import end_workshop, ends_at  # noqa: F401
+from portal.workshops.closing import end_workshop, ends_at, has_begun, zone_of  # noqa: F401
 from portal.workshops.models import (
     AgendaItem,
     Registration,
@@ -172,6 +172,9 @@ def invite(
             )
             added += 1
     comms.send_invitations(workshop)  # those not invited by mail yet
+    from portal.notifications.producers import workshop_invited
+
+    workshop_invited(workshop, user)  # and in the notification centre
     db.session.commit()
     return added
 
@@ -316,8 +319,11 @@ def _fill_free_seats(workshop: Workshop, user: User | None) -> list[Registration
 
 
 def mark_attendance(user: User | None, workshop: Workshop, attended_ids: set[int]) -> None:
+    """Who attended, from the registered; nobody before the workshop has begun (region's clock)."""
     if user is not None:
         require(user, "workshop.manage", workshop)
+    if attended_ids and not has_begun(workshop, zone_of(workshop.tenant_id)):
+        raise ServiceError(_("Attendance can be marked once the workshop has begun."))
     registrations = db.session.scalars(
         select(Registration).where(
             Registration.workshop_id == workshop.id,
