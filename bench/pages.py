@@ -47,6 +47,7 @@ PAGES: tuple[Page, ...] = (
     Page("my_work", "my work", "plans.my_work"),
     Page("cluster", "cluster page", "clusters.detail", {"cluster_id": Ref("cluster_id")}),
     Page("labels", "label register", "labels.register"),
+    Page("search", "search the region", "search.results", {"q": "cluster"}),
     Page("label_risk", "label risk page", "labels.risk"),
     Page("scorecard", "portfolio scorecard", "compare.forum", SCORECARD_ARGS, target=0.05),
     Page(

@@ -628,6 +628,12 @@ def _build(app, scale: Scale, rng: random.Random) -> Region:
 
     if engine.dialect.name == "postgresql":
         _move_sequences(engine, db.metadata)
+    # The rows above went in as bulk inserts, which the search index's flush listener does
+    # not see: the index is written as `portal search reindex` writes it.
+    from portal.search.indexing import rebuild
+
+    counts["search_entry"] = rebuild(db.session, t)
+    db.session.commit()
     if engine.dialect.name == "postgresql":
         # As autovacuum would after a bulk load: statistics, and the visibility map that
         # index-only scans need.
