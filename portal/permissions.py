@@ -93,8 +93,12 @@ PROCESS_ACTIONS = frozenset(
         "action.comment",
     }
 )
+# A comment on an action: its author edits and deletes it (while they may comment at all and
+# no coordinator hid it); coordinators hide and show it again (not edit what others wrote).
+COMMENT_ACTIONS = frozenset({"comment.edit", "comment.delete", "comment.hide"})
 CORE_ACTIONS = (
-    READ_ACTIONS
+    COMMENT_ACTIONS
+    | READ_ACTIONS
     | COORDINATOR_ACTIONS
     | CLUSTER_ACTIONS
     | PLATFORM_ACTIONS
@@ -179,6 +183,8 @@ def _core_rule(membership: Membership, action: str, obj: Any) -> bool:
         return role == Role.CLUSTER_MANAGER and _cluster_id_of(obj) in membership.cluster_ids
     if action in ASSESSOR_ONLY_ACTIONS:
         return role == Role.ASSESSOR
+    if action in COMMENT_ACTIONS:
+        return _comment_rule(membership, action, obj)
     if role == Role.COORDINATOR:
         return True
     if role == Role.ASSESSOR:
@@ -188,6 +194,17 @@ def _core_rule(membership: Membership, action: str, obj: Any) -> bool:
     if action in PROCESS_ACTIONS:
         return _process_rule(membership, action, obj)
     return False
+
+
+def _comment_rule(membership: Membership, action: str, obj: Any) -> bool:
+    if action == "comment.hide":
+        return membership.role == Role.COORDINATOR
+    if membership.role in {Role.OBSERVER, Role.ASSESSOR}:
+        return False  # they may not comment, so they keep no comment of their own to change
+    mine = obj is not None and getattr(obj, "author_id", None) == membership.user_id
+    if action == "comment.edit":
+        return mine and getattr(obj, "hidden_at", None) is None
+    return mine
 
 
 def _manages_plan(membership: Membership, plan: Any) -> bool:

@@ -354,3 +354,17 @@ def planned_assessment(world):
         current_schemes(world["a"].id),
     )
     return {"id": planned.id, "cluster_id": world["c1"].id}
+
+
+def comment(world):
+    """A comment of the member's on an action (the author edits it)."""
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.extensions import db
+    from portal.plans import services
+
+    action = services.create_action(None, _plan(world), {"title": "Member survey"})
+    member = db.session.scalar(select(User).where(User.email == "member@a.example"))
+    written = services.add_comment(member, action, "Ask in March", [])
+    return {"id": written.id, "action_id": action.id}

@@ -332,6 +332,21 @@ TABLE = [
     ),
 ]
 
+TABLE.append(
+    Edit(
+        "comment",
+        "ActionComment",
+        build.comment,
+        "/nordland/actions/{action_id}/comments/{id}/edit",
+        {"body": "Ask in April"},
+        {"body": "Ask in May"},
+        "Ask in April",
+        "Ask in May",
+        build.column("ActionComment", "body"),
+        role="member",
+    )
+)
+
 # Models with a version column that no form edits, and why.
 NOT_EDITED: dict[str, str] = {}
 

@@ -174,3 +174,13 @@ class AttachmentForm(FlaskForm):
         _l("File (PDF, Word, Excel, PowerPoint, PNG or JPEG)"),
         validators=[FileRequired(_l("Choose a file."))],
     )
+
+
+class CommentEditForm(VersionedForm, FlaskForm):
+    """The author's edit of their comment (its version: no lost update)."""
+
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=5000)])
+
+
+class CommentHideForm(VersionedForm, FlaskForm):
+    """A coordinator hides a comment or shows it again."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     CheckConstraint,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -170,7 +171,10 @@ class ActionIndicator(TenantScoped, Base):
         return (self.indicator_set, self.set_version, self.indicator_id)
 
 
-class ActionComment(TenantScoped, Timestamped, Base):
+class ActionComment(Versioned, TenantScoped, Timestamped, Base):
+    """A comment on an action. Its author edits (``edited_at``) or deletes it; a coordinator
+    hides it (``hidden_at``, ``hidden_by``): others then see that a coordinator hid it."""
+
     __tablename__ = "action_comment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,8 +187,14 @@ class ActionComment(TenantScoped, Timestamped, Base):
     body: Mapped[str] = mapped_column(Text)
     # E-mail addresses of the people mentioned (and told), comma separated.
     mentioned: Mapped[str] = mapped_column(String(2000), default="")
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
 
 
 class ReminderSent(TenantScoped, Base):

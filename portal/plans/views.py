@@ -375,8 +375,8 @@ def action_detail(action_id: int):
     comments = db.session.scalars(
         select(ActionComment)
         .where(ActionComment.action_id == action.id)
-        .options(selectinload(ActionComment.author))
-        .order_by(ActionComment.created_at)
+        .options(joinedload(ActionComment.author), joinedload(ActionComment.hidden_by))
+        .order_by(ActionComment.created_at, ActionComment.id)
     ).all()
     attachments = db.session.scalars(
         select(StoredFile).where(StoredFile.action_id == action.id).order_by(StoredFile.created_at)
@@ -590,3 +590,7 @@ def my_work():
         day_labels={d: format_date(d, "medium") for d in days},
         status_labels={code: str(label) for code, label in ACTION_STATUS_LABELS.items()},
     )
+
+
+# The comments' own routes (edit, delete, hide) live beside these, on the same blueprint.
+import portal.plans.comment_views  # noqa: E402, F401
