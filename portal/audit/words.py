@@ -178,12 +178,11 @@ def _person_ids(entries: Iterable[AuditEntry]) -> set[int]:
 
 
 def people_names(ids: Iterable[int]) -> dict[int, str]:
-    """Names of the people with these ids, in one query."""
+    """Names of the people with these ids, in one query (asked even for none, so that a
+    page's query count does not depend on who did what)."""
     from portal.accounts.models import User
 
     ids = sorted(set(ids))
-    if not ids:
-        return {}
     rows = db.session.execute(select(User.id, User.name, User.email).where(User.id.in_(ids)))
     return {row.id: row.name or row.email for row in rows}
 
