@@ -4,7 +4,7 @@ URL needs (``id`` is the object's)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 
 def run(app, world, function, *args):
@@ -243,6 +243,7 @@ def workshop_with_two_registered(world):
     from portal.workshops.models import Registration, RegistrationStatus
 
     created = _workshop(world)
+    created.day = today() - timedelta(days=1)  # it has begun: attendance can be marked
     ids = {"id": created.id}
     for key, email in (("observer", "observer@a.example"), ("member", "member@a.example")):
         user_id = db.session.scalar(select(User.id).where(User.email == email))

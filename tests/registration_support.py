@@ -264,3 +264,13 @@ def grow(app, tenant_id, wid, n, asked, start=0):
                 )
             )
         db.session.commit()
+
+
+def begin(app, wid) -> None:
+    """The workshop held yesterday: it has begun (attendance can be marked), registration is
+    over. Set after people registered, as the real clock would move on."""
+    with app.test_request_context(), unscoped():
+        workshop = db.session.get(Workshop, wid)
+        with tenant_scope(workshop.tenant_id):
+            workshop.day = date.today() - timedelta(days=1)
+            db.session.commit()

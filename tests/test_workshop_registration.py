@@ -17,6 +17,7 @@ from tests.registration_support import (
     add_question,
     answers_of,
     ask_four_questions,
+    begin,
     good_answers,
     grow,
     make_workshop,
@@ -217,6 +218,7 @@ def test_registrants_and_attendance_download_with_answers(app, world, client, as
     assert ["Online", "Vegetarian", "Afternoon", "Benchmarking"] in [r[6:] for r in sheet]
 
     member_id = registration_id(app, wid, "member@a.example")
+    begin(app, wid)  # attendance is marked once the workshop has begun
     version = version_on(client, f"/nordland/workshops/{wid}")
     client.post(
         f"/nordland/workshops/{wid}/attendance", data={"attended": [member_id], "version": version}
@@ -255,6 +257,7 @@ def test_attendance_is_copied_into_the_minutes(app, world, client, asked):
     login(client, "member@a.example")
     client.post(f"/nordland/workshops/{wid}/register", data=good_answers(asked))
     client.post("/logout")
+    begin(app, wid)  # attendance is marked once the workshop has begun
     login(client, "coord@a.example")
     url = f"/nordland/workshops/{wid}/attendance/minutes"
     version = version_on(client, f"/nordland/workshops/{wid}", "version")

@@ -23,6 +23,7 @@ from portal.workshops.models import AgendaItem, Registration, Workshop, Workshop
 from tests.conftest import Factory, count_queries, login
 from tests.data.uploads import corpus as upload_corpus
 from tests.locking_support import version_on
+from tests.registration_support import begin
 
 PDF = upload_corpus.pdf()  # a real one: uploads are parsed
 
@@ -342,7 +343,27 @@ def test_attendance_marking(client, world, app):
     login(client, "member@a.example")
     client.post(f"/nordland/workshops/{wid}/register")
     client.post("/logout")
+    # Before the workshop begins, attendance is not offered, and a post of it is refused.
     login(client, "coord@a.example")
+    page = client.get(f"/nordland/workshops/{wid}").get_data(as_text=True)
+    assert 'name="attended"' not in page
+    assert "Attendance can be marked once the workshop has begun." in page
+    with app.app_context(), unscoped():
+        early_reg = db.session.scalar(
+            select(Registration.id).where(
+                Registration.workshop_id == wid,
+                Registration.user_id == _user_id(app, "member@a.example"),
+            )
+        )
+    version = version_on(client, f"/nordland/workshops/{wid}", "version")
+    refused = client.post(
+        f"/nordland/workshops/{wid}/attendance",
+        data={"attended": [early_reg], "version": version},
+    )
+    assert refused.status_code == 422
+    assert "Attendance can be marked once the workshop has begun." in refused.get_data(as_text=True)
+    assert not _registrations(app, wid)["member@a.example"][1]  # nothing marked
+    begin(app, wid)
     with app.app_context(), unscoped():
         member_reg = db.session.scalar(
             select(Registration.id).where(

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     g,
     redirect,
@@ -84,7 +83,9 @@ def create():
     elif request.args.get("programme_id", type=int):
         programme = get_or_404(Programme, request.args.get("programme_id", type=int))
     else:
-        abort(404)
+        from portal.plans.chooser import plan_chooser
+
+        return plan_chooser(g.tenant)
     require(current_user, "plan.create", cluster if cluster is not None else programme)
     form = PlanForm()
     if request.method == "GET" and programme is not None:

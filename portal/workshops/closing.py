@@ -37,6 +37,16 @@ def zone_of(tenant_id: int) -> str:
     return (tenant.timezone if tenant is not None else None) or "UTC"
 
 
+def starts_at(workshop: Workshop, tz: str) -> datetime:
+    """The moment the workshop begins: its day and start time in the time zone ``tz``."""
+    return datetime.combine(workshop.day, workshop.start_time, tzinfo=ZoneInfo(tz))
+
+
+def has_begun(workshop: Workshop, tz: str) -> bool:
+    """Begun by the real clock: attendance can be marked from then on, never before."""
+    return starts_at(workshop, tz) <= datetime.now(UTC)
+
+
 def is_over(workshop: Workshop, tz: str) -> bool:
     """Over by the real clock: its day and end time, in the region's time zone, have passed."""
     return ends_at(workshop, tz) <= datetime.now(UTC)

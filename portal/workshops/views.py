@@ -304,6 +304,7 @@ def _render_detail(workshop: Workshop, status: int = 200, **forms):
         "decided": _decided(workshop),
         "minutes_html": services.render_minutes(workshop.minutes_md),
         "is_over": _is_over(workshop),
+        "has_begun": closing.has_begun(workshop, g.tenant.timezone),
         "today": _today(),
         "plugin_panels": panels_for("workshop_panels", workshop=workshop),
         "agenda_form": forms.get("agenda_form") or AgendaItemForm(formdata=None, prefix="agenda"),
@@ -469,6 +470,10 @@ def attendance(workshop_id: int):
                 services.mark_attendance(current_user, workshop, set(form.attended.data or []))
         except ConflictError as exc:
             return _render_detail(workshop, 409, attendance_form=form, attendance_conflict=exc)
+        except ServiceError as exc:  # not begun yet: nothing is marked
+            db.session.rollback()
+            form.attended.errors = [*form.attended.errors, exc.message]
+            return _render_detail(workshop, 422, attendance_form=form)
         flash(_("The attendance is saved."), "success")
         return redirect(_detail_url(workshop, "attendance"))
     return _render_detail(workshop, 422, attendance_form=form)
