@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -43,7 +44,7 @@ from portal.programmes.models import Milestone, Programme
 from portal.tenancy import get_or_404
 from portal.web import timeline
 from portal.web.forms import show_service_error
-from portal.web.htmx import is_htmx, wants_fragment
+from portal.web.htmx import announce, is_htmx, wants_fragment
 from portal.web.page_cache import cached_page
 from portal.web.pagination import Page, page_args, paginate
 from portal.workshops.models import Registration, RegistrationStatus, Workshop
@@ -172,6 +173,7 @@ def _rows_context(plan: Plan, actions: list[Action]) -> dict:
             "status_of": _("Status of %(title)s"),
             "progress_of": _("Progress of %(title)s in percent"),
             "save": _("Save"),
+            "select": _("Select %(title)s"),
             "overdue": _("overdue"),
             "high": str(PRIORITY_LABELS["high"]),
         },
@@ -242,6 +244,7 @@ def detail(plan_id: int):
         "today": filters.today,
         **_rows_context(plan, pagination.items),
     }
+    context.update(bulk_views.bulk_context(plan, context["editable"]))
     if wants_fragment("actions"):
         return render_template("plans/_actions.html", **context)
     programme = db.session.get(Programme, plan.programme_id) if plan.programme_id else None
@@ -475,14 +478,20 @@ def action_quick(action_id: int):
             flash(_("The changes are saved."), "success")
         return redirect(request.referrer or url_for("plans.detail", plan_id=action.plan_id))
     db.session.refresh(action)
-    return render_template(
-        "plans/_action_row.html",
-        action=action,
-        plan=action.plan,
-        error=error,
-        today=date.today(),
-        **_rows_context(action.plan, [action]),
-    ), status
+    response = make_response(
+        render_template(
+            "plans/_action_row.html",
+            action=action,
+            plan=action.plan,
+            error=error,
+            today=date.today(),
+            **_rows_context(action.plan, [action]),
+        ),
+        status,
+    )
+    if not error:  # an error is said by the row itself (role="alert")
+        announce(response, _("%(title)s: the changes are saved.", title=action.title))
+    return response
 
 
 @bp.route("/actions/<int:action_id>/delete", methods=["POST"])
@@ -595,3 +604,6 @@ def my_work():
 
 # The comments' own routes (edit, delete, hide) live beside these, on the same blueprint.
 import portal.plans.comment_views  # noqa: E402, F401
+
+# The bulk edit's route is on this blueprint (plans.bulk_edit), in its own module.
+from portal.plans import bulk_views  # noqa: E402

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request
+import json
+
+from flask import Response, request
 
 
 def is_htmx() -> bool:
@@ -12,3 +14,10 @@ def is_htmx() -> bool:
 def wants_fragment(target_id: str) -> bool:
     """True when htmx asked for the element ``target_id`` (not a boosted page load)."""
     return is_htmx() and request.headers.get("HX-Target") == target_id
+
+
+def announce(response: Response, message: str) -> Response:
+    """Have the page's polite live region say ``message`` (already translated) after the swap
+    (portal/static/a11y.js); ASCII-escaped JSON, as a header must be."""
+    response.headers["HX-Trigger"] = json.dumps({"portal:announce": str(message)})
+    return response

@@ -182,7 +182,7 @@ def test_coordinator_moves_a_joint_action_on_the_board(
     # The timeline of the same programme.
     with page.expect_navigation():
         page.get_by_role("button", name="Timeline").click()
-    expect(page.locator("figure.joint-timeline svg[role=img]")).to_be_visible()
+    expect(page.locator("figure.joint-timeline svg[role=group]")).to_be_visible()
     # One of the four has no dates: it is in the table only.
     assert page.locator("figure.joint-timeline svg a rect").count() == 3
     page.screenshot(path=str(screenshots / "joint-timeline.png"), full_page=True)

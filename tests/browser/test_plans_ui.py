@@ -61,7 +61,7 @@ def test_inline_status_change_swaps_only_the_row(page, live_app, process, screen
 def test_timeline_picture_links_to_actions(page, process, screenshots):
     sign_in(page, "observer@a.example")
     page.goto(f"/nordland/plans/{process.plan_id}")
-    svg = page.locator("figure.timeline svg[role=img]")
+    svg = page.locator("figure.timeline svg[role=group]")
     expect(svg).to_be_visible()
     bars = svg.locator("a rect")
     assert bars.count() == 4
@@ -79,7 +79,7 @@ def test_search_filters_the_actions_in_place(page, process):
     page.evaluate("window.__marker = 'still here'")
     rows = page.locator("#actions tbody tr")
     expect(rows).to_have_count(4)
-    page.get_by_label("Search").fill("Action 002")
+    page.get_by_label("Search", exact=True).fill("Action 002")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Action 002")
     assert page.evaluate("window.__marker") == "still here"

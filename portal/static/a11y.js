@@ -1,0 +1,43 @@
+// Keyboard and screen-reader help for htmx pages (no inline script: the CSP allows 'self').
+// After a swap, focus goes to what changed when the user acted inside it (their own control
+// was replaced), never while they type elsewhere; a server message in the response's
+// HX-Trigger header ({"portal:announce": "..."}) is read out by the polite live region of
+// base.html. The plan's "select all" box ticks the rows (without JavaScript the server reads it).
+(function () {
+  "use strict";
+
+  function announce(text) {
+    var region = document.getElementById("live-region");
+    if (!region || !text) return;
+    region.textContent = "";
+    // A new text node after a pause: screen readers announce a change, not a repeat.
+    window.setTimeout(function () { region.textContent = text; }, 60);
+  }
+
+  document.addEventListener("portal:announce", function (event) {
+    var detail = event.detail || {};
+    announce(typeof detail === "string" ? detail : detail.value);
+  });
+
+  // After the settle: htmx has put the focus back on the same control in the new content by
+  // then, if it could. Focus inside what changed (or lost with the old content) moves to the
+  // changed element itself; focus elsewhere (a search box being typed in) stays.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    var changed = target && target.id ? document.getElementById(target.id) : target;
+    if (!changed || !document.contains(changed)) return;
+    var active = document.activeElement;
+    var elsewhere = active && active !== document.body && document.contains(active);
+    if (elsewhere && !changed.contains(active)) return;
+    if (!changed.hasAttribute("tabindex")) changed.setAttribute("tabindex", "-1");
+    changed.focus({ preventScroll: false });
+  });
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-select-all]")) return;
+    var form = box.getAttribute("form");
+    document.querySelectorAll('input[type=checkbox][name=selected][form="' + form + '"]')
+      .forEach(function (row) { row.checked = box.checked; });
+  });
+})();
