@@ -45,7 +45,7 @@ def test_demo_users_can_sign_in(app, runner):
     )
     assert response.status_code == 302
     page = client.get("/nordland/", follow_redirects=True)
-    assert "Lofoten Seafood Innovation" in page.get_data(as_text=True)
+    assert "Lofoten Sjømatinnovasjon" in page.get_data(as_text=True)
 
 
 def test_tenant_create(app, runner):
@@ -152,7 +152,7 @@ def test_plugins_list(app, runner, factory):
 def test_plugin_cli_command_with_progress(app, runner):
     runner.invoke(args=["demo", "--no-serve"])
     result = runner.invoke(args=["facts", "summary", "nordland"])
-    assert result.exit_code == 0 and "Arctic Minerals Cluster\t2025" in result.output
+    assert result.exit_code == 0 and "Arktisk Mineralklynge\t2025" in result.output
     assert runner.invoke(args=["facts", "summary", "nowhere"]).exit_code != 0
 
 

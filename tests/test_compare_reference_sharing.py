@@ -285,8 +285,8 @@ def test_demo_adds_two_reference_portfolios_per_esca_region_once(app, runner):
         (slug, name, source, clusters, False)
         for slug in ("midtjylland", "nordland")
         for name, source, clusters in (
-            ("Danish clusters 2016 (29)", "clusters", 29),
-            ("Norwegian clusters 2016 (28)", "aggregates", 28),
+            ("Danske klynger 2016 (29)", "clusters", 29),
+            ("Norske klynger 2016 (28)", "aggregates", 28),
         )
     ]
     danish, norwegian = portfolios[2][5], portfolios[3][5]
@@ -300,4 +300,4 @@ def test_demo_adds_two_reference_portfolios_per_esca_region_once(app, runner):
         "/login", data={"email": "coordinator@nordland.example", "password": "cluster-forum-demo"}
     )
     page = client.get("/nordland/compare/references/").get_data(as_text=True)
-    assert "Danish clusters 2016 (29)" in page and "Norwegian clusters 2016 (28)" in page
+    assert "Danske klynger 2016 (29)" in page and "Norske klynger 2016 (28)" in page

@@ -47,7 +47,7 @@ def test_the_demo_tells_the_improvement_loop(app, runner):
     measured = [w for e in evidence for w in e.data["work"] if w["reason"] == "ok"]
     assert len(measured) >= 2
     assert all(w["worked"][3] is not None and float(w["worked"][3]) > 0 for w in measured)
-    assert any("Monthly member meetings in every sub-region" in e.text for e in evidence)
+    assert any("Månedlige medlemsmøter i hver delregion" in e.text for e in evidence)
     client = app.test_client()
     client.post("/login", data={"email": "coordinator@nordland.example", "password": PASSWORD})
     forum = client.get("/nordland/compare/forum").get_data(as_text=True)
@@ -61,10 +61,47 @@ def test_the_demo_tells_the_improvement_loop(app, runner):
         )
     exported = client.get(f"/nordland/joint/export.csv?programme={programme}").text
     rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
-    training = next(r for r in rows if r["title"] == "Joint press and media training")
+    training = next(r for r in rows if r["title"] == "Felles presse- og medietrening")
     assert training["alone_basis_money"] == "region" and float(training["effort_saved_money"]) > 0
     # idempotent: a second run adds no actions and no links
     assert runner.invoke(args=["demo", "--no-serve"]).exit_code == 0
     with app.app_context(), unscoped():
         assert db.session.scalar(select(func.count()).select_from(Action)) == actions
         assert db.session.scalar(select(func.count()).select_from(ActionIndicator)) == linked
+
+
+def test_the_demo_speaks_its_regions_language(app, runner):
+    """The Norwegian region's demo data reads Norwegian, the Danish one's Danish, and the
+    sign-in table names the roles in words."""
+    from portal.plans.models import Plan
+    from portal.workshops.models import Workshop
+
+    result = runner.invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    table = result.output.split("Sign in at", 1)[1]
+    assert "Cluster manager" in table and "Coordinator" in table and "Platform admin" in table
+    assert "cluster_manager" not in table and "platform admin" not in table
+    with app.app_context(), unscoped():
+
+        def texts(model, column, slug):
+            return db.session.scalars(
+                select(column).join(Tenant, Tenant.id == model.tenant_id).where(Tenant.slug == slug)
+            ).all()
+
+        nordland = texts(Cluster, Cluster.name, "nordland")
+        sectors = texts(Cluster, Cluster.sector, "nordland")
+        plans = texts(Plan, Plan.title, "nordland")
+        workshops = texts(Workshop, Workshop.title, "nordland")
+        programmes = texts(Programme, Programme.name, "nordland")
+        danish = texts(Cluster, Cluster.name, "midtjylland")
+        danish_sectors = texts(Cluster, Cluster.sector, "midtjylland")
+    assert "Lofoten Sjømatinnovasjon" in nordland and "Arktisk Mineralklynge" in nordland
+    assert "Sjømat og havbruk" in sectors
+    assert "Felles plan mot sølv" in plans and any(p.endswith(": mot sølv") for p in plans)
+    assert "Mot sølv: felles og egne planer" in workshops
+    assert all(p.startswith("Nordland klyngeforum") for p in programmes)
+    assert sorted(danish) == ["Fødevareklynge Midtjylland", "Vindsystemer Danmark"]
+    assert "Vindenergi" in danish_sectors
+    english = ("Cluster", "toward silver", "Seafood", "Kick-off", "Joint ", "Wind ")
+    for text in nordland + sectors + plans + workshops + programmes + danish + danish_sectors:
+        assert not any(word in text for word in english), text

@@ -248,14 +248,14 @@ def test_the_demo_has_joint_actions_and_an_effect_to_show(app, runner):
     first = joint_actions()
     titles = [a[0] for a in first]
     assert titles == [
-        "Joint branding and communication",
-        "Economically sustainable member services",
-        "Joint press and media training",
+        "Felles merkevare og kommunikasjon",
+        "Økonomisk bærekraftige medlemstjenester",
+        "Felles presse- og medietrening",
     ]
     branding, member_services, media = first
     assert branding[1:3] == ("in_progress", "workshop")
     assert len(branding[3]) == 5 and [p for p in branding[3] if p[1]] == [
-        ("Nordland Maritime", True)
+        ("Nordland Maritime Næringer", True)
     ]
     assert member_services[1] == "planned"
     assert member_services[4] == ["services", "member_satisfaction"]
@@ -266,7 +266,7 @@ def test_the_demo_has_joint_actions_and_an_effect_to_show(app, runner):
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "nordland"))
         with tenant_scope(tenant.id):
             action = db.session.scalar(
-                select(JointAction).where(JointAction.title == "Joint press and media training")
+                select(JointAction).where(JointAction.title == "Felles presse- og medietrening")
             )
             (row,) = effects.for_action(action)
             assert row.effect.reason == "ok"

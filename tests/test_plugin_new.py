@@ -380,7 +380,7 @@ def test_the_walkthrough_runs_as_written(tmp_path):
     # percent sign left over.
     for locale in ("en", "nb", "da", "it", "sv", "de"):
         shown = shell(
-            f"portal labels check nordland 'Lofoten Seafood Innovation' --scheme regional "
+            f"portal labels check nordland 'Lofoten Sjømatinnovasjon' --scheme regional "
             f"--locale {locale}",
             workdir,
             f"the scheme in {locale}",

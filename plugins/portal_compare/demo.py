@@ -1,9 +1,9 @@
 """Demo data (idempotent): the default comparison settings, and in each demo region with the
 ESCA gold indicator set two reference portfolios, as in the real forum's scorecard:
 
-* "Danish clusters 2016 (29)": values of 29 anonymous clusters (seeded random), imported
+* "Danske klynger 2016 (29)": values of 29 anonymous clusters (seeded random), imported
   as per-cluster rows and aggregated on import;
-* "Norwegian clusters 2016 (28)": per-indicator aggregates of 28 clusters.
+* "Norske klynger 2016 (28)": per-indicator aggregates of 28 clusters.
 
 Both go through the same import code as an uploaded file. A portfolio that exists already
 is left alone.
@@ -23,8 +23,8 @@ from portal_compare.reference_import import AGGREGATE_COLUMNS, import_reference
 from portal_compare.stats import LIGHTS, summarise
 
 SET_ID, SET_VERSION = "esca-gold", "2013"
-DANISH = "Danish clusters 2016 (29)"
-NORWEGIAN = "Norwegian clusters 2016 (28)"
+DANISH = "Danske klynger 2016 (29)"  # reads the same in Norwegian and Danish
+NORWEGIAN = "Norske klynger 2016 (28)"
 
 
 def _value(indicator, rng: random.Random, centre: float) -> float:

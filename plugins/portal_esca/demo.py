@@ -34,6 +34,36 @@ from portal.toolkit import (
 )
 
 ASSESSOR = "ESCA expert (demo)"
+# The demo's notes in its region's language (the Norwegian and the Danish region).
+WORDS = {
+    "nb": {
+        "assessor": "ESCA-ekspert (demo)",
+        "workshops": "Felles verksteder med medlemmene om temaet; målt i medlemsundersøkelsen.",
+        "review": "Anbefalt for sølvmerket etter evalueringsmøtet.",
+        "own": "Vår egen vurdering før neste benchmarking.",
+        "annual": "Dokumentert i årsrapporten.",
+        "silver": "Sølvmerket anbefales.",
+        "typo": "Skrivefeil i revisjonsrapporten: mediedekning fikk 2, ikke 3.",
+    },
+    "da": {
+        "assessor": "ESCA-ekspert (demo)",
+        "workshops": "Fælles workshops med medlemmerne om emnet; målt i medlemsundersøgelsen.",
+        "review": "Anbefalet til sølvmærket efter evalueringsmødet.",
+        "own": "Vores egen vurdering før næste benchmarking.",
+        "annual": "Dokumenteret i årsrapporten.",
+        "silver": "Sølvmærket anbefales.",
+        "typo": "Tastefejl i revisionsrapporten: mediedækning fik 2, ikke 3.",
+    },
+}
+WORDS["en"] = {
+    "assessor": ASSESSOR,
+    "workshops": "Joint workshops with the members on this topic; measured in the member survey.",
+    "review": "Recommended for silver after the review meeting.",
+    "own": "Our own scoring before the next benchmarking.",
+    "annual": "Documented in the annual report.",
+    "silver": "Silver recommended.",
+    "typo": "Typing error in the audit report: media recognition scored 2, not 3.",
+}
 
 
 def _values(indicator_set, rng: random.Random, base: int, spread=(0, 1)) -> dict[str, float]:
@@ -43,7 +73,8 @@ def _values(indicator_set, rng: random.Random, base: int, spread=(0, 1)) -> dict
     }
 
 
-def _bronze_expiring(cluster, indicator_set, scheme, today: date, rng) -> None:
+def _bronze_expiring(cluster, indicator_set, scheme, today: date, rng, words: dict) -> None:
+    ASSESSOR = words["assessor"]  # noqa: N806 - the region's word for the demo's expert
     held_on = add_months(today, -20).replace(day=1)
     save_round(
         cluster,
@@ -66,7 +97,8 @@ def _bronze_expiring(cluster, indicator_set, scheme, today: date, rng) -> None:
     )
 
 
-def _silver_eligible(cluster, indicator_set, scheme, today: date, rng) -> None:
+def _silver_eligible(cluster, indicator_set, scheme, today: date, rng, words: dict) -> None:
+    ASSESSOR = words["assessor"]  # noqa: N806 - the region's word for the demo's expert
     first_day = add_months(today, -15).replace(day=1)
     first = _values(indicator_set, rng, 3, (-1, 0, 0))
     save_round(cluster, indicator_set, first_day, first, assessor=ASSESSOR)
@@ -81,7 +113,7 @@ def _silver_eligible(cluster, indicator_set, scheme, today: date, rng) -> None:
             cluster,
             scheme.id,
             "improvement",
-            "Joint workshops with the members on this topic; measured in the member survey.",
+            words["workshops"],
             indicator_id=indicator_id,
             on=today - timedelta(days=20),
         )
@@ -89,7 +121,7 @@ def _silver_eligible(cluster, indicator_set, scheme, today: date, rng) -> None:
         cluster,
         scheme.id,
         "expert_review",
-        "Recommended for silver after the review meeting.",
+        words["review"],
         on=today - timedelta(days=10),
     )
     # The team's own scoring last month, for its plan: a self-assessment, never evidence.
@@ -99,11 +131,12 @@ def _silver_eligible(cluster, indicator_set, scheme, today: date, rng) -> None:
         add_months(today, -1).replace(day=1),
         {k: min(5.0, v + 1) for k, v in second.items()},
         kind="self_assessment",
-        notes="Our own scoring before the next benchmarking.",
+        notes=words["own"],
     )
 
 
-def _close_to_gold(cluster, indicator_set, scheme, today: date, rng) -> None:
+def _close_to_gold(cluster, indicator_set, scheme, today: date, rng, words: dict) -> None:
+    ASSESSOR = words["assessor"]  # noqa: N806 - the region's word for the demo's expert
     first_day = add_months(today, -30).replace(day=1)
     first = _values(indicator_set, rng, 3, (0, 0, 1))
     save_round(cluster, indicator_set, first_day, first, assessor=ASSESSOR)
@@ -116,7 +149,7 @@ def _close_to_gold(cluster, indicator_set, scheme, today: date, rng) -> None:
             cluster,
             scheme.id,
             "improvement",
-            "Documented in the annual report.",
+            words["annual"],
             indicator_id=indicator_id,
             on=second_day + timedelta(days=10),
         )
@@ -124,7 +157,7 @@ def _close_to_gold(cluster, indicator_set, scheme, today: date, rng) -> None:
         cluster,
         scheme.id,
         "expert_review",
-        "Silver recommended.",
+        words["silver"],
         on=second_day + timedelta(days=20),
     )
     award_label(cluster, scheme, "silver", second_day + timedelta(days=30))
@@ -140,9 +173,7 @@ def _close_to_gold(cluster, indicator_set, scheme, today: date, rng) -> None:
     )
     # The expert found a typo in the report: media recognition was 2, not 3.
     audit["media_recognition"] = 2.0
-    correct_round(
-        audited, audit, "Typing error in the audit report: media recognition scored 2, not 3."
-    )
+    correct_round(audited, audit, words["typo"])
 
 
 STORIES = (_bronze_expiring, _silver_eligible, _close_to_gold)
@@ -161,4 +192,5 @@ def load(tenant, today: date | None = None) -> None:
         for story, cluster in zip(STORIES, clusters, strict=False):
             if cluster_evidence(cluster.id).rounds:
                 continue
-            story(cluster, indicator_set, scheme, today, rng)
+            words = WORDS.get(tenant.default_locale, WORDS["en"])
+            story(cluster, indicator_set, scheme, today, rng, words)

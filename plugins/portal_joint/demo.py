@@ -1,11 +1,11 @@
 """Demo joint actions (idempotent), in the demo region's first programme, if it has one:
 
-* "Joint branding and communication", decided at the kick-off workshop, in progress: four
+* "Felles merkevare og kommunikasjon" (joint branding), decided at the kick-off workshop, in progress: four
   clusters with their contributions (progress, money and hours spent, what doing it alone
   would have cost; one gave no estimate), and one cluster that left;
-* "Economically sustainable member services", planned, linked to the ESCA indicators
+* "Økonomisk bærekraftige medlemstjenester" (member services), planned, linked to the ESCA indicators
   "services" and "member_satisfaction";
-* "Joint press and media training", done, due months ago and linked to "media recognition",
+* "Felles presse- og medietrening" (media training), done, due months ago and linked to "media recognition",
   so the effect section has rounds before and after to compare. The ESCA demo gives three
   clusters rounds; two of them did not take part. Two participants get a round before and
   one after the training here (only when they have no round in the set yet), so each group
@@ -40,13 +40,13 @@ from portal_joint import services
 from portal_joint.models import JointAction
 
 SET_ID, SET_VERSION = "esca-gold", "2013"
-BRANDING = "Joint branding and communication"
-SERVICES = "Economically sustainable member services"
-MEDIA = "Joint press and media training"
+BRANDING = "Felles merkevare og kommunikasjon"
+SERVICES = "Økonomisk bærekraftige medlemstjenester"
+MEDIA = "Felles presse- og medietrening"
 LEAD_EMAIL = "manager@nordland.example"
 COORDINATOR_EMAIL = "coordinator@nordland.example"
 MEMBER_EMAIL = "member@nordland.example"
-ASSESSOR = "ESCA expert (demo)"
+ASSESSOR = "ESCA-ekspert (demo)"
 
 
 class _Region:
@@ -100,15 +100,15 @@ def _take_part(action, region: _Region, specs, joined_on: date) -> dict[int, obj
 
 def _branding(region: _Region, today: date) -> None:
     start = today - timedelta(days=100)
-    lead_cluster = region.cluster("Arctic Minerals Cluster", 1)
+    lead_cluster = region.cluster("Arktisk Mineralklynge", 1)
     workshop = region.workshop
     action = services.create_action(
         None,
         region.programme,
         {
             "title": BRANDING,
-            "aim": "One visual profile, common web pages and a shared press list for the forum "
-            "clusters: members and partners see one regional brand.",
+            "aim": "Én visuell profil, felles nettsider og en felles presseliste for klyngene i "
+            "forumet: medlemmer og partnere ser én regional merkevare.",
             "lead_user_id": region.person_id(LEAD_EMAIL),
             "lead_cluster_id": lead_cluster.id if lead_cluster else None,
             "start_date": start,
@@ -127,10 +127,10 @@ def _branding(region: _Region, today: date) -> None:
         region,
         [
             (
-                "Arctic Minerals Cluster",
+                "Arktisk Mineralklynge",
                 1,
                 {
-                    "tasks": "Visual profile and the common web pages.",
+                    "tasks": "Visuell profil og de felles nettsidene.",
                     "owner_id": lead,
                     "status": "in_progress",
                     "progress": 60,
@@ -141,10 +141,10 @@ def _branding(region: _Region, today: date) -> None:
                 },
             ),
             (
-                "Helgeland Health Tech",
+                "Helgeland Helseteknologi",
                 3,
                 {
-                    "tasks": "Member stories and photos.",
+                    "tasks": "Medlemshistorier og bilder.",
                     "owner_id": member,
                     "status": "in_progress",
                     "progress": 40,
@@ -155,10 +155,10 @@ def _branding(region: _Region, today: date) -> None:
                 },
             ),
             (
-                "Lofoten Seafood Innovation",
+                "Lofoten Sjømatinnovasjon",
                 4,
                 {
-                    "tasks": "Shared press list and press releases.",
+                    "tasks": "Felles presseliste og pressemeldinger.",
                     "status": "in_progress",
                     "progress": 30,
                     "hours_spent": "45",
@@ -166,10 +166,10 @@ def _branding(region: _Region, today: date) -> None:
                 },  # no estimate of doing it alone
             ),
             (
-                "Polar Life Science",
+                "Polar Livsvitenskap",
                 6,
                 {
-                    "tasks": "Translations and the English pages.",
+                    "tasks": "Oversettelser og de engelske sidene.",
                     "owner_id": lead,
                     "status": "in_progress",
                     "progress": 50,
@@ -187,10 +187,10 @@ def _branding(region: _Region, today: date) -> None:
         region,
         [
             (
-                "Nordland Maritime",
+                "Nordland Maritime Næringer",
                 5,
                 {
-                    "tasks": "Trade fair stand.",
+                    "tasks": "Messestand.",
                     "status": "blocked",
                     "progress": 10,
                     "hours_spent": "12",
@@ -211,8 +211,8 @@ def _services(region: _Region, today: date) -> None:
         region.programme,
         {
             "title": SERVICES,
-            "aim": "A common catalogue of member services with prices that cover their cost, "
-            "so each cluster offers more without paying for it alone.",
+            "aim": "En felles katalog over medlemstjenester med priser som dekker kostnadene, "
+            "slik at hver klynge tilbyr mer uten å betale alt alene.",
             "lead_user_id": region.person_id(COORDINATOR_EMAIL),
             "start_date": today + timedelta(days=20),
             "due_date": today + timedelta(days=200),
@@ -228,9 +228,9 @@ def _services(region: _Region, today: date) -> None:
         action,
         region,
         [
-            ("Bodø Energy Cluster", 2, {"tasks": "Survey of today's services and prices."}),
-            ("Helgeland Health Tech", 3, {"tasks": "Service catalogue draft."}),
-            ("Polar Life Science", 6, {"tasks": "Pricing model.", "solo_hours": "250"}),
+            ("Bodø Energiklynge", 2, {"tasks": "Kartlegging av dagens tjenester og priser."}),
+            ("Helgeland Helseteknologi", 3, {"tasks": "Utkast til tjenestekatalog."}),
+            ("Polar Livsvitenskap", 6, {"tasks": "Prismodell.", "solo_hours": "250"}),
         ],
         today,
     )
@@ -263,9 +263,9 @@ def _rounds_for(region: _Region, clusters, today: date, media=(2.0, 4.0)) -> Non
 
 def _media(region: _Region, today: date) -> None:
     start, due = add_months(today, -13), add_months(today, -4)
-    helgeland = region.cluster("Helgeland Health Tech", 3)
-    lofoten = region.cluster("Lofoten Seafood Innovation", 4)
-    polar = region.cluster("Polar Life Science", 6)
+    helgeland = region.cluster("Helgeland Helseteknologi", 3)
+    lofoten = region.cluster("Lofoten Sjømatinnovasjon", 4)
+    polar = region.cluster("Polar Livsvitenskap", 6)
     # Three participants: the region's smallest group, so the effect may be shown.
     participants = [c for c in (helgeland, lofoten, polar) if c is not None]
     if region.esca is not None:
@@ -273,7 +273,7 @@ def _media(region: _Region, today: date) -> None:
         # One more cluster that stayed out, so that the others reach the region's smallest
         # group (three in Nordland) beside the label demo's clusters; the label demo tells
         # its stories with the first clusters by name, which must have no rounds yet.
-        maritime = region.cluster("Nordland Maritime", 5)
+        maritime = region.cluster("Nordland Maritime Næringer", 5)
         if maritime is not None and maritime not in participants:
             _rounds_for(region, [maritime], today, media=(3.0, 2.5))
     action = services.create_action(
@@ -281,7 +281,7 @@ def _media(region: _Region, today: date) -> None:
         region.programme,
         {
             "title": MEDIA,
-            "aim": "Two days of media training for the cluster teams, with a journalist.",
+            "aim": "To dager medietrening for klyngeteamene, med en journalist.",
             "lead_user_id": region.person_id(COORDINATOR_EMAIL),
             "lead_cluster_id": helgeland.id if helgeland else None,
             "start_date": start,
@@ -299,17 +299,17 @@ def _media(region: _Region, today: date) -> None:
         region,
         [
             (
-                "Helgeland Health Tech",
+                "Helgeland Helseteknologi",
                 3,
                 {**done, "hours_spent": "40", "money_spent": "30000", "solo_money": "55000"},
             ),
             (
-                "Polar Life Science",
+                "Polar Livsvitenskap",
                 6,
                 {**done, "hours_spent": "30", "money_spent": "25000", "solo_money": "45000"},
             ),
             (
-                "Lofoten Seafood Innovation",
+                "Lofoten Sjømatinnovasjon",
                 4,
                 {**done, "hours_spent": "35", "money_spent": "30000", "solo_money": "50000"},
             ),

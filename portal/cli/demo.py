@@ -23,12 +23,24 @@ def demo_command(serve: bool, host: str, port: int) -> None:
     with app.test_request_context(base_url=f"http://{host}:{port}"):
         users = load_demo()
         _index_demo()
+        rows = [(email, role_in_words(role), region) for email, role, region in users]
     click.echo(f"\nSign in at http://{host}:{port} with any of these (password: {DEMO_PASSWORD}):")
-    for email, role, region in users:
-        click.echo(f"  {email:<36} {role:<16} {region}")
+    for email, role, region in rows:
+        click.echo(f"  {email:<36} {role:<22} {region}")
     click.echo("")
     if serve:
         serve_app(app, host, port, workers=2)
+
+
+def role_in_words(role: str) -> str:
+    """A demo user's role as people say it (translated), not its code."""
+    from flask_babel import gettext as _
+
+    from portal.i18n import ROLE_LABELS
+
+    if role == "platform_admin":
+        return _("Platform admin")
+    return str(ROLE_LABELS.get(role, role))
 
 
 def _index_demo() -> None:

@@ -24,13 +24,13 @@ DEMO_PASSWORD = "cluster-forum-demo"  # noqa: S105 - printed for the demo users 
 T = MemberType
 NORDLAND_CLUSTERS = [
     {
-        "name": "Arctic Minerals Cluster",
-        "sector": "Mining and minerals",
+        "name": "Arktisk Mineralklynge",
+        "sector": "Gruvedrift og mineraler",
         "programme_level": "Arena Pro",
         "founded_year": 2012,
         "city": "Mo i Rana",
-        "description": "Mineral extraction, processing and supplier companies working on "
-        "sustainable mining in Northern Norway.",
+        "description": "Utvinning, foredling og leverandører som arbeider for bærekraftig "
+        "gruvedrift i Nord-Norge.",
         "mix": {
             T.COMPANY_SME: 24,
             T.COMPANY_LARGE: 6,
@@ -41,12 +41,12 @@ NORDLAND_CLUSTERS = [
         },
     },
     {
-        "name": "Helgeland Health Tech",
-        "sector": "Health technology",
+        "name": "Helgeland Helseteknologi",
+        "sector": "Helseteknologi",
         "programme_level": "Arena",
         "founded_year": 2014,
         "city": "Mosjøen",
-        "description": "Welfare and health technology for municipalities and hospitals.",
+        "description": "Velferds- og helseteknologi for kommuner og sykehus.",
         "mix": {
             T.COMPANY_SME: 30,
             T.COMPANY_LARGE: 2,
@@ -57,12 +57,12 @@ NORDLAND_CLUSTERS = [
         },
     },
     {
-        "name": "Lofoten Seafood Innovation",
-        "sector": "Seafood and aquaculture",
+        "name": "Lofoten Sjømatinnovasjon",
+        "sector": "Sjømat og havbruk",
         "programme_level": "GCE",
         "founded_year": 2009,
         "city": "Svolvær",
-        "description": "Fisheries, aquaculture and seafood processing with their suppliers.",
+        "description": "Fiskeri, havbruk og sjømatforedling med leverandørene sine.",
         "mix": {
             T.COMPANY_SME: 36,
             T.COMPANY_LARGE: 9,
@@ -73,12 +73,12 @@ NORDLAND_CLUSTERS = [
         },
     },
     {
-        "name": "Bodø Energy Cluster",
-        "sector": "Renewable energy",
+        "name": "Bodø Energiklynge",
+        "sector": "Fornybar energi",
         "programme_level": "Arena",
         "founded_year": 2015,
         "city": "Bodø",
-        "description": "Hydropower, wind and grid companies building the region's energy future.",
+        "description": "Vannkraft-, vind- og nettselskaper som bygger regionens energiframtid.",
         "mix": {
             T.COMPANY_SME: 18,
             T.COMPANY_LARGE: 5,
@@ -88,12 +88,12 @@ NORDLAND_CLUSTERS = [
         },
     },
     {
-        "name": "Nordland Maritime",
-        "sector": "Maritime industries",
+        "name": "Nordland Maritime Næringer",
+        "sector": "Maritim næring",
         "programme_level": "Arena Pro",
         "founded_year": 2011,
         "city": "Sandnessjøen",
-        "description": "Shipyards, offshore services and maritime technology suppliers.",
+        "description": "Verft, offshoretjenester og leverandører av maritim teknologi.",
         "mix": {
             T.COMPANY_SME: 27,
             T.COMPANY_LARGE: 4,
@@ -103,12 +103,12 @@ NORDLAND_CLUSTERS = [
         },
     },
     {
-        "name": "Polar Life Science",
-        "sector": "Life science",
+        "name": "Polar Livsvitenskap",
+        "sector": "Livsvitenskap",
         "programme_level": "Arena",
         "founded_year": 2016,
         "city": "Bodø",
-        "description": "Marine bioprospecting, biotech start-ups and research partners.",
+        "description": "Marin bioprospektering, bioteknologiske gründere og forskningspartnere.",
         "mix": {
             T.COMPANY_SME: 15,
             T.UNIVERSITY: 2,
@@ -118,33 +118,33 @@ NORDLAND_CLUSTERS = [
         },
     },
     {
-        "name": "Arctic Experience Tourism",
-        "sector": "Tourism",
+        "name": "Arktisk Eventyrturisme",
+        "sector": "Reiseliv",
         "programme_level": "Arena",
         "founded_year": 2013,
         "city": "Narvik",
-        "description": "Nature-based tourism companies developing year-round Arctic experiences.",
+        "description": "Naturbaserte reiselivsbedrifter som utvikler arktiske opplevelser hele året.",
         "mix": {T.COMPANY_SME: 40, T.PUBLIC_BODY: 6, T.UNIVERSITY: 1, T.USER_ORGANISATION: 2},
     },
 ]
 
 MIDTJYLLAND_CLUSTERS = [
     {
-        "name": "Jutland Food Cluster",
-        "sector": "Food and agriculture",
-        "programme_level": "National cluster",
+        "name": "Fødevareklynge Midtjylland",
+        "sector": "Fødevarer og landbrug",
+        "programme_level": "National klynge",
         "founded_year": 2014,
         "city": "Aarhus",
-        "description": "Food producers, agritech and research in Central Denmark.",
+        "description": "Fødevareproducenter, agritech og forskning i Midtjylland.",
         "mix": {T.COMPANY_SME: 20, T.COMPANY_LARGE: 5, T.UNIVERSITY: 2, T.PUBLIC_BODY: 3},
     },
     {
-        "name": "Wind Systems Denmark",
-        "sector": "Wind energy",
-        "programme_level": "National cluster",
+        "name": "Vindsystemer Danmark",
+        "sector": "Vindenergi",
+        "programme_level": "National klynge",
         "founded_year": 2010,
         "city": "Herning",
-        "description": "The supply chain of the wind industry.",
+        "description": "Vindindustriens leverandørkæde.",
         "mix": {T.COMPANY_SME: 25, T.COMPANY_LARGE: 8, T.UNIVERSITY: 1, T.RESEARCH_INSTITUTE: 2},
     },
 ]
@@ -275,7 +275,7 @@ def _load_clusters(tenant: Tenant, specs: list[dict], seed: int) -> dict[str, Cl
                     programme_level=spec["programme_level"],
                     founded_year=spec["founded_year"],
                     website=f"https://{slug}.example",
-                    contact_name="Cluster manager",
+                    contact_name="Klyngeleder",  # the same word in Norwegian and Danish
                     contact_email=f"post@{slug}.example",
                 )
                 db.session.add(cluster)
@@ -310,11 +310,11 @@ def load_demo() -> list[tuple[str, str, str]]:
     """Load (or complete) the demo; return (e-mail, role, region) for each demo user."""
     nordland = _get_or_create_tenant(
         "nordland",
-        "Nordland Cluster Forum",
+        "Nordland klyngeforum",
         "nb",
         "Europe/Oslo",
         "#00507d",
-        "The county's meeting place for its most mature business clusters.",
+        "Fylkets møteplass for de mest modne næringsklyngene.",
     )
     midtjylland = _get_or_create_tenant(
         "midtjylland",
@@ -322,7 +322,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         "da",
         "Europe/Copenhagen",
         "#8a1538",
-        "Central Denmark's cluster forum.",
+        "Midtjyllands forum for erhvervsklynger.",
     )
     # A forum of seven clusters: aggregates of three may be shown (the region's choice).
     nordland.values_min_group = 3
@@ -338,7 +338,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             "Erik Nilsen",
             nordland,
             Role.CLUSTER_MANAGER,
-            ["Arctic Minerals Cluster", "Polar Life Science"],
+            ["Arktisk Mineralklynge", "Polar Livsvitenskap"],
             False,
         ),
         (
@@ -346,7 +346,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             "Kari Berg",
             nordland,
             Role.MEMBER,
-            ["Helgeland Health Tech"],
+            ["Helgeland Helseteknologi"],
             False,
         ),
         (
@@ -381,7 +381,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             ids = [n_clusters[c].id for c in cluster_names]
             accounts.grant_role(tenant, user, role, ids)
         listing.append(
-            (email, role.value if role else "platform admin", tenant.slug if tenant else "all")
+            (email, role.value if role else "platform_admin", tenant.slug if tenant else "all")
         )
     db.session.commit()
 

@@ -30,7 +30,7 @@ and the forum saw the *Regional Cluster Excellence Scorecard* comparing the seve
 29 Danish and 28 Norwegian clusters.
 
 ### Decisions
-1. A joint communication and branding action, led by Arctic Minerals Cluster.
+1. A joint communication and branding action, led by Arktisk Mineralklynge.
 2. Each cluster writes an individual plan toward silver or gold before its bronze label expires.
 3. Work together on economically sustainable member services.
 """
@@ -87,25 +87,25 @@ def load_process(tenant: Tenant, today: date) -> None:
         programme = programmes.create_programme(
             None,
             {
-                "name": "Nordland Cluster Forum " + f"{start.year}–{start.year + 2}",
-                "description": "The county's joint improvement programme toward silver and gold labels.",
+                "name": "Nordland klyngeforum " + f"{start.year}–{start.year + 2}",
+                "description": "Fylkets felles utviklingsprogram mot sølv- og gullmerket.",
                 "start_date": start,
                 "end_date": date(start.year + 2, 12, 31),
             },
             tenant.id,
         )
         goals = [
-            "Silver label before the bronze label expires",
-            "Gold audit in the autumn",
-            "Second bronze benchmarking, then silver",
+            "Sølvmerket før bronsemerket går ut",
+            "Gullrevisjon til høsten",
+            "Ny bronsebenchmarking, deretter sølv",
         ]
         for i, cluster in enumerate(clusters):
             programmes.add_participant(None, programme, cluster, goals[i % len(goals)])
         for title, kind, offset in (
-            ("Coordinated bronze benchmarking", MilestoneKind.BENCHMARKING, -200),
-            ("Kick-off workshop", MilestoneKind.WORKSHOP, -150),
-            ("Silver applications", MilestoneKind.LABEL_APPLICATION, 120),
-            ("Bronze labels expire", MilestoneKind.LABEL_EXPIRY, 400),
+            ("Koordinert bronsebenchmarking", MilestoneKind.BENCHMARKING, -200),
+            ("Oppstartsverksted", MilestoneKind.WORKSHOP, -150),
+            ("Søknader om sølvmerket", MilestoneKind.LABEL_APPLICATION, 120),
+            ("Bronsemerkene går ut", MilestoneKind.LABEL_EXPIRY, 400),
         ):
             programmes.add_milestone(
                 None,
@@ -116,13 +116,13 @@ def load_process(tenant: Tenant, today: date) -> None:
             None,
             {
                 "programme_id": programme.id,
-                "title": "Kick-off: benchmarking results",
+                "title": "Oppstart: resultatene fra benchmarkingen",
                 "day": today - timedelta(days=150),
                 "start_time": time(9, 30),
                 "end_time": time(15, 30),
                 "location": "Bodø, Stormen konserthus",
                 "capacity": 30,
-                "description": "Individual benchmarking reports and the regional scorecard.",
+                "description": "Klyngenes benchmarkingrapporter og regionens resultatkort.",
             },
             tenant.id,
         )
@@ -130,14 +130,14 @@ def load_process(tenant: Tenant, today: date) -> None:
             None,
             {
                 "programme_id": programme.id,
-                "title": "Toward silver: joint and individual plans",
+                "title": "Mot sølv: felles og egne planer",
                 "day": today + timedelta(days=21),
                 "start_time": time(10),
                 "end_time": time(15),
                 "location": "Mo i Rana",
                 "online_url": "https://meet.example/nordland-forum",
                 "capacity": 12,
-                "description": "Each cluster presents its plan; we agree on joint actions.",
+                "description": "Hver klynge legger fram planen sin; vi blir enige om felles tiltak.",
             },
             tenant.id,
         )
@@ -147,7 +147,7 @@ def load_process(tenant: Tenant, today: date) -> None:
                 workshop,
                 {
                     "start_time": workshop.start_time,
-                    "title": "Welcome",
+                    "title": "Velkommen",
                     "presenter": "Ingrid Johansen",
                 },
             )
@@ -156,8 +156,8 @@ def load_process(tenant: Tenant, today: date) -> None:
                 workshop,
                 {
                     "start_time": time(11),
-                    "title": "Benchmarking results",
-                    "presenter": "ESCA expert",
+                    "title": "Resultatene fra benchmarkingen",
+                    "presenter": "ESCA-ekspert",
                 },
             )
             workshops.invite(None, workshop, cluster_ids=[c.id for c in clusters])
@@ -174,8 +174,8 @@ def load_process(tenant: Tenant, today: date) -> None:
         db.session.commit()
         workshops.set_minutes(None, past, MINUTES)
         for name, data in (
-            ("Regional scorecard.xlsx", _scorecard_xlsx(clusters)),
-            ("Benchmarking report.pdf", _tiny_pdf("Benchmarking report - Nordland")),
+            ("Regionalt resultatkort.xlsx", _scorecard_xlsx(clusters)),
+            ("Benchmarkingrapport.pdf", _tiny_pdf("Benchmarkingrapport - Nordland")),
         ):
             files.store(
                 FileStorage(io.BytesIO(data), filename=name),
@@ -189,19 +189,25 @@ def load_process(tenant: Tenant, today: date) -> None:
         joint = plans.create_plan(
             None,
             {
-                "title": "Joint plan toward silver",
+                "title": "Felles plan mot sølv",
                 "start_date": programme.start_date,
                 "end_date": programme.end_date,
-                "goals": "Faster improvement with less effort per cluster.",
-                "focus_areas": "Communication and branding; sustainable member services; joint innovation projects",
+                "goals": "Raskere forbedring med mindre innsats per klynge.",
+                "focus_areas": "Kommunikasjon og merkevare; bærekraftige medlemstjenester; felles innovasjonsprosjekter",
             },
             tenant_id=tenant.id,
             programme=programme,
         )
         for title, status, progress, offset, owner in (
-            ("Joint communication and branding", ActionStatus.IN_PROGRESS, 40, 60, manager),
-            ("Common member-service catalogue", ActionStatus.PLANNED, 0, 140, coordinator),
-            ("Joint innovation project call", ActionStatus.BLOCKED, 10, -5, coordinator),
+            ("Felles kommunikasjon og merkevare", ActionStatus.IN_PROGRESS, 40, 60, manager),
+            ("Felles katalog over medlemstjenester", ActionStatus.PLANNED, 0, 140, coordinator),
+            (
+                "Felles utlysning av innovasjonsprosjekter",
+                ActionStatus.BLOCKED,
+                10,
+                -5,
+                coordinator,
+            ),
         ):
             plans.create_action(
                 None,
@@ -221,7 +227,7 @@ def load_process(tenant: Tenant, today: date) -> None:
             plan = plans.create_plan(
                 None,
                 {
-                    "title": f"{cluster.name}: toward silver",
+                    "title": f"{cluster.name}: mot sølv",
                     "start_date": programme.start_date,
                     "end_date": programme.end_date,
                     "goals": goals[i % len(goals)],
@@ -232,14 +238,18 @@ def load_process(tenant: Tenant, today: date) -> None:
             plan.programme_id = programme.id
             for j, (title, status, progress) in enumerate(
                 (
-                    ("Member satisfaction survey", ActionStatus.DONE, 100),
-                    ("Document three improved indicators", ActionStatus.IN_PROGRESS, 30 + 10 * i),
-                    ("Update the strategy and action plan", ActionStatus.PLANNED, 0),
+                    ("Medlemsundersøkelse", ActionStatus.DONE, 100),
+                    (
+                        "Dokumentere tre forbedrede indikatorer",
+                        ActionStatus.IN_PROGRESS,
+                        30 + 10 * i,
+                    ),
+                    ("Oppdatere strategien og handlingsplanen", ActionStatus.PLANNED, 0),
                 )
             ):
                 owner = (
                     manager
-                    if cluster.name in {"Arctic Minerals Cluster", "Polar Life Science"}
+                    if cluster.name in {"Arktisk Mineralklynge", "Polar Livsvitenskap"}
                     else member
                 )
                 plans.create_action(

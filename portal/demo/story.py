@@ -40,11 +40,11 @@ from portal.tenancy import tenant_scope
 from portal.tenancy.models import Tenant
 
 SET_ID, SET_VERSION = "esca-gold", "2013"
-ASSESSOR = "ESCA expert (demo)"
+ASSESSOR = "ESCA-ekspert (demo)"
 WORK = (
-    ("engagement", "Monthly member meetings in every sub-region", "160", "38000"),
-    ("services", "Service catalogue built with the members", "220", "61000"),
-    ("communication", "Newsletter and website relaunch", "120", "42000"),
+    ("engagement", "Månedlige medlemsmøter i hver delregion", "160", "38000"),
+    ("services", "Tjenestekatalog laget sammen med medlemmene", "220", "61000"),
+    ("communication", "Nytt nyhetsbrev og nye nettsider", "120", "42000"),
 )
 
 
@@ -82,7 +82,7 @@ def _coordinated_benchmarking(indicator_set, clusters, days, rng) -> None:
                 None,
                 cluster,
                 indicator_set,
-                {"held_on": day, "assessor": ASSESSOR, "notes": "Coordinated benchmarking"},
+                {"held_on": day, "assessor": ASSESSOR, "notes": "Koordinert benchmarking"},
                 values,
             )
 
@@ -172,7 +172,7 @@ def load_story(tenant: Tenant, today: date) -> None:
                 other,
                 add_months(first, -12),
                 add_months(first, -4),
-                [("media_recognition", "Press contacts and media work of our own", "90", "41000")],
+                [("media_recognition", "Egne pressekontakter og eget mediearbeid", "90", "41000")],
             )
         db.session.commit()
         with force_locale(
