@@ -72,6 +72,7 @@ def _import_models() -> None:
     import portal.audit.models
     import portal.benchmarking.models
     import portal.clusters.models
+    import portal.files.lifecycle  # stored objects deleted after their rows' commit
     import portal.files.models
     import portal.imports.models
     import portal.labels.models

@@ -79,6 +79,18 @@ def load_config(instance_path: Path) -> dict:
         "FILE_MAX_BYTES": int(env.get("PORTAL_MAX_FILE_BYTES", 20 * 1024 * 1024)),
         "FILE_MAX_PIXELS": int(env.get("PORTAL_MAX_IMAGE_PIXELS", 50_000_000)),
         "UPLOAD_DIR": env.get("PORTAL_UPLOAD_DIR") or str(instance_path / "uploads"),
+        # Where uploads are kept (portal.files.storage): "local" (UPLOAD_DIR) or "s3" (a bucket
+        # of S3-compatible object storage; credentials the standard boto way, AWS_* or ~/.aws).
+        "STORAGE_BACKEND": env.get("PORTAL_STORAGE", "local"),
+        "S3_BUCKET": env.get("PORTAL_S3_BUCKET"),
+        "S3_ENDPOINT_URL": env.get("PORTAL_S3_ENDPOINT_URL"),
+        "S3_REGION": env.get("PORTAL_S3_REGION") or env.get("AWS_REGION"),
+        "S3_PREFIX": env.get("PORTAL_S3_PREFIX", ""),
+        # "path" for most self-hosted servers (MinIO, Ceph), "virtual" or "auto" for AWS.
+        "S3_ADDRESSING_STYLE": env.get("PORTAL_S3_ADDRESSING", "auto"),
+        # Above 0: downloads redirect to a presigned address valid this many seconds.
+        "S3_PRESIGNED_SECONDS": int(env.get("PORTAL_S3_PRESIGNED_SECONDS", 0)),
+        "S3_TIMEOUT": float(env.get("PORTAL_S3_TIMEOUT", 10)),
         "MAIL_SERVER": env.get("PORTAL_SMTP_HOST"),
         "MAIL_PORT": int(env.get("PORTAL_SMTP_PORT", 587)),
         "MAIL_USERNAME": env.get("PORTAL_SMTP_USER"),

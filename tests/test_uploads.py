@@ -1,13 +1,14 @@
 """Uploads are what they claim: the corpus of tests/data/uploads through the real upload routes
-of attachments (plan actions) and materials (workshops); a stored file missing on this host's
-disk is a 404; CSV downloads name their charset once."""
+of attachments (plan actions) and materials (workshops), on both storage backends (a local
+folder, and S3 on a real S3-compatible server); a stored file whose object is missing is a
+404; CSV downloads name their charset once."""
 
 from __future__ import annotations
 
 import html
 import io
+import shutil
 from datetime import date, time, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -17,13 +18,26 @@ from werkzeug.wrappers import Response
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.files.models import StoredFile
+from portal.files.storage import storage
 from portal.plans.spreadsheets import CSV_MIME
 from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import login
 from tests.data.uploads.corpus import build
 from tests.process_support import build_process
+from tests.storage_support import (  # noqa: F401 - the fixtures `backend`, `s3_server`
+    backend_fixture,
+    read_object,
+    s3_server_fixture,
+    stored_keys,
+)
 
 CORPUS = build()
+
+
+@pytest.fixture
+def app(make_app, backend):
+    """Each test on both storage backends."""
+    return make_app(backend)
 
 
 @pytest.fixture
@@ -49,7 +63,6 @@ def place(app, world):
         process=process,
         attachments=(f"/nordland/actions/{process.action_ids[0]}/attachments", "manager@a.example"),
         materials=(f"/nordland/workshops/{workshop_id}/materials", "coord@a.example"),
-        upload_dir=Path(app.config["UPLOAD_DIR"]),
     )
 
 
@@ -65,10 +78,6 @@ def _upload(client, url: str, data: bytes, name: str):
 def _stored(app) -> list[StoredFile]:
     with app.app_context(), unscoped():
         return list(db.session.scalars(select(StoredFile).order_by(StoredFile.id)))
-
-
-def _files_on_disk(folder: Path) -> list[Path]:
-    return sorted(folder.iterdir()) if folder.exists() else []
 
 
 @pytest.mark.parametrize("name", list(CORPUS))
@@ -87,12 +96,13 @@ def test_the_corpus_through_the_upload_routes(client, app, place, name):
             assert response.status_code == (200 if target == "attachments" else 422), target
             assert case.refused in page, (target, page[:300])
     stored = _stored(app)
-    on_disk = _files_on_disk(place.upload_dir)
+    kept = stored_keys(app)
     if case.refused:
-        assert stored == [] and on_disk == []
+        assert stored == [] and kept == []
         return
     assert [s.content_type for s in stored] == [case.stored_as] * 2
-    assert [path.read_bytes() for path in on_disk] == [case.data] * 2
+    assert sorted(s.storage_key for s in stored) == kept
+    assert [read_object(app, key) for key in kept] == [case.data] * 2
     for target, row in zip(("attachments", "materials"), stored, strict=True):
         url, email = getattr(place, target)
         login(client, email)
@@ -116,18 +126,20 @@ def test_a_refusal_is_in_the_users_language(client, app, place):
 
 
 @pytest.mark.parametrize("target", ["attachments", "materials"])
-def test_a_file_kept_on_another_host_is_not_found_here(client, app, place, target):
-    """The row exists (the upload went to another host's disk): 404, not 500."""
+def test_a_file_whose_object_is_gone_is_not_found(client, app, place, target):
+    """The row exists, its object does not (removed by hand, or a local folder of another
+    host): 404, not 500."""
     url, email = getattr(place, target)
     login(client, email)
     assert _upload(client, url, CORPUS["report.pdf"].data, "report.pdf").status_code == 200
     [stored] = _stored(app)
     assert client.get(f"{url}/{stored.id}").status_code == 200
-    for path in _files_on_disk(place.upload_dir):
-        path.unlink()
+    with app.app_context():
+        storage().delete(stored.storage_key)
     assert client.get(f"{url}/{stored.id}").status_code == 404
-    place.upload_dir.rmdir()  # not even the folder
-    assert client.get(f"{url}/{stored.id}").status_code == 404
+    if app.config["STORAGE_BACKEND"] == "local":
+        shutil.rmtree(app.config["UPLOAD_DIR"])  # not even the folder
+        assert client.get(f"{url}/{stored.id}").status_code == 404
 
 
 def test_csv_downloads_name_their_charset_once(client, app, place, world):

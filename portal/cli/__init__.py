@@ -29,6 +29,7 @@ def register_app_commands(app: Flask, host) -> None:
     from portal.cli.rounds import rounds_group
     from portal.cli.search import search_group
     from portal.cli.serve import serve_command
+    from portal.cli.storage import storage_group
     from portal.cli.tokens import token_group
     from portal.cli.worker import worker_command
 
@@ -43,6 +44,7 @@ def register_app_commands(app: Flask, host) -> None:
         reminders_command,
         rounds_group,
         search_group,
+        storage_group,
         labels_group,
         token_group,
         worker_command,

@@ -1,29 +1,21 @@
 """Storing uploads safely: the type is read from the content (parsed by ``checks``), not the
-name or the browser."""
+name or the browser; the bytes go to the configured storage (``portal.files.storage``)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
-import secrets
 import unicodedata
-from pathlib import Path
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app, redirect, send_file
 from flask_babel import gettext as _
 
 from portal.errors import ServiceError
 from portal.extensions import db
-from portal.files import checks
+from portal.files import checks, lifecycle
 from portal.files.models import StoredFile
-
-
-def storage_dir() -> Path:
-    folder = Path(
-        current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+from portal.files.storage import ObjectMissing, storage, tenant_key
 
 
 def safe_filename(name: str, extension: str) -> str:
@@ -53,8 +45,9 @@ def store(
             {"file": [_("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))]},
         )
     content_type, extension = checks.inspect(data)  # a translated ServiceError if it is not
-    key = secrets.token_hex(20)
-    (storage_dir() / key).write_bytes(data)
+    key = tenant_key(tenant_id, "files")
+    storage().save(key, io.BytesIO(data), content_type)  # StorageUnavailable: a 503 page
+    lifecycle.written(db.session, key)
     stored = StoredFile(
         tenant_id=tenant_id,
         workshop_id=workshop_id,
@@ -70,28 +63,34 @@ def store(
     return stored
 
 
-def path_of(stored: StoredFile) -> Path:
-    return storage_dir() / stored.storage_key
-
-
 def send(stored: StoredFile):
-    """The stored file as a download; 404 where its bytes are not on this host's disk (a file
-    kept on another host, or removed meanwhile)."""
+    """The stored file as a download, streamed from the storage in blocks (or a redirect to a
+    short-lived address of the object, when the storage is configured to give one). 404 where
+    the bytes are missing (removed meanwhile, or kept on another host's disk); an unreachable
+    storage raises StorageUnavailable (a 503 page). The caller checked the permission."""
+    backend = storage()
+    address = backend.url(
+        stored.storage_key, filename=stored.filename, content_type=stored.content_type
+    )
+    if address:
+        return redirect(address, 303)
     try:
-        handle = path_of(stored).open("rb")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        handle = backend.open(stored.storage_key)
+    except ObjectMissing:
         abort(404)
-    return send_file(
+    response = send_file(
         handle,
         mimetype=stored.content_type,
         as_attachment=True,
         download_name=stored.filename,
         max_age=0,
+        conditional=False,
     )
+    response.content_length = stored.size
+    return response
 
 
 def delete(stored: StoredFile) -> None:
-    path = path_of(stored)
+    """Delete the row; its object goes after the commit (portal.files.lifecycle)."""
     db.session.delete(stored)
     db.session.commit()
-    path.unlink(missing_ok=True)

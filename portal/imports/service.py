@@ -1,7 +1,8 @@
 """Check first, then confirm: the two steps of every import.
 
 1. :func:`check_upload` reads and checks the uploaded file and writes nothing of its data.
-   A file without problems is kept in the upload storage (``UPLOAD_DIR/imports``) as a
+   A file without problems is kept in the file storage (``portal.files.storage``, under the
+   tenant's ``imports`` keys, so the confirmation may reach another host) as a
    :class:`PendingImport` of the tenant and the user, with an expiry, and a digest of what
    the preview shows.
 2. :func:`confirm` takes only the pending import's opaque token: it finds it (another
@@ -20,7 +21,9 @@ in one transaction (setting ``written``, or adding errors after a rollback), and
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -33,7 +36,8 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from portal.extensions import db
-from portal.files.services import safe_filename, storage_dir
+from portal.files.services import safe_filename
+from portal.files.storage import ObjectMissing, StorageUnavailable, storage, tenant_key
 from portal.imports.models import PendingImport
 from portal.imports.table import max_file_bytes
 from portal.tenancy import unscoped
@@ -81,10 +85,13 @@ def digest(importer: Importer, outcome: Any) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def _folder():
-    folder = storage_dir() / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+log = logging.getLogger(__name__)
+SPREADSHEET = "application/octet-stream"
+
+
+def _object_key(storage_key: str) -> str:
+    """Files kept before the storage layer have a bare name in the folder's ``imports``."""
+    return storage_key if "/" in storage_key else f"imports/{storage_key}"
 
 
 def read_upload(upload) -> bytes:
@@ -108,8 +115,8 @@ def check_upload(
     if outcome.errors:
         return Step("problems", outcome)
     _forget_old()
-    key = secrets.token_hex(20)
-    (_folder() / key).write_bytes(raw)
+    key = tenant_key(tenant_id, "imports")
+    storage().save(key, io.BytesIO(raw), SPREADSHEET)
     pending = PendingImport(
         tenant_id=tenant_id,
         token=secrets.token_urlsafe(32),
@@ -159,10 +166,10 @@ def _gone(pending: PendingImport) -> str | None:
 
 
 def _stored(pending: PendingImport) -> bytes | None:
-    path = _folder() / pending.storage_key
     try:
-        raw = path.read_bytes()
-    except OSError:
+        with storage().open(_object_key(pending.storage_key)) as stored:
+            raw = stored.read()
+    except (ObjectMissing, ValueError):
         return None
     return raw if hashlib.sha256(raw).hexdigest() == pending.sha256 else None
 
@@ -205,7 +212,7 @@ def confirm(importer: Importer, token: str | None, *, user_id: int, target: str)
     if not outcome.written:
         db.session.rollback()
         return Step("problems", outcome, pending)
-    (_folder() / pending.storage_key).unlink(missing_ok=True)
+    _delete_quietly(pending.storage_key)
     return Step("written", outcome, pending)
 
 
@@ -222,12 +229,32 @@ def _forget_old() -> None:
     now = _now()
     with unscoped():
         stale = db.session.execute(
-            select(PendingImport.storage_key).where(PendingImport.expires_at <= now)
+            select(PendingImport.id, PendingImport.storage_key).where(
+                PendingImport.expires_at <= now, PendingImport.storage_key.not_like("gone/%")
+            )
         ).all()
-        for (key,) in stale:
-            (_folder() / key).unlink(missing_ok=True)
+        for pending_id, key in stale:
+            if not _delete_quietly(key):
+                continue
+            # Marked, so that the next upload does not ask the storage to delete it again.
+            db.session.execute(
+                update(PendingImport)
+                .where(PendingImport.id == pending_id)
+                .values(storage_key=f"gone/{key}"[:100])
+                .execution_options(synchronize_session=False)
+            )
         db.session.execute(
             delete(PendingImport)
             .where(PendingImport.expires_at <= now - FORGET_AFTER)
             .execution_options(synchronize_session=False)
         )
+
+
+def _delete_quietly(storage_key: str) -> bool:
+    """The kept file is not needed any more; a storage failure only leaves it behind."""
+    try:
+        storage().delete(_object_key(storage_key))
+    except (StorageUnavailable, ValueError) as exc:
+        log.warning("kept import file %s not deleted: %s", storage_key, exc)
+        return False
+    return True

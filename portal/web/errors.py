@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from portal.api.problems import is_api_request, problem, problem_from_exception
 from portal.errors import ConflictError
 from portal.extensions import db
+from portal.files.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,21 @@ def init_error_pages(app: Flask) -> None:
             _(
                 "Someone saved the same thing at the same moment, so nothing was written. "
                 "Reload the page to see what is there now, and try again."
+            ),
+        )
+
+    # The file storage (a folder or S3-compatible object storage) cannot be reached: the
+    # operator's log says why, the reader a 503 that changed nothing.
+    @app.errorhandler(StorageUnavailable)
+    def _storage_unavailable(exc):
+        db.session.rollback()
+        log.error("file storage unavailable on %s: %s", request.path, exc)
+        return _render(
+            503,
+            _("Files are unavailable"),
+            _(
+                "The portal cannot reach its file storage just now, so nothing was changed. "
+                "Try again in a few minutes; if it lasts, tell your coordinator."
             ),
         )
 

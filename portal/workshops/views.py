@@ -147,15 +147,8 @@ def delete(workshop_id: int):
     workshop = get_or_404(Workshop, workshop_id)
     require(current_user, "workshop.manage", workshop)
     title = workshop.title
-    paths = [
-        files.path_of(stored)
-        for stored in db.session.scalars(
-            select(StoredFile).where(StoredFile.workshop_id == workshop.id)
-        )
-    ]
-    services.delete_workshop(current_user, workshop)  # the database drops the file rows
-    for path in paths:
-        path.unlink(missing_ok=True)
+    # The database drops the file rows; their objects go after the commit (files.lifecycle).
+    services.delete_workshop(current_user, workshop)
     flash(_("The workshop “%(title)s” is deleted.", title=title), "success")
     return redirect(url_for("workshops.index"))
 
