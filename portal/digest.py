@@ -362,8 +362,8 @@ def send_digests(
         action_items(tenant, today, days)
         + workshop_items(tenant, today)
         + label_expiry_items(tenant, today)
-        + plugin_items(tenant, today)
         + notification_items(tenant, today)
+        + plugin_items(tenant, today)
     )
     sent = _already_sent([item for _person, item in found]) if found else set()
     people: dict[int, User] = {}

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from babel.dates import format_date
 from portal_joint import services
-from portal_joint.models import JointAction, JointNotice
+from portal_joint.models import JointAction
 from sqlalchemy import delete, select, update
 
 from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
+from portal.notifications.models import Notification
 from portal.plans.models import ReminderSent
 from portal.programmes.models import Programme
 from portal.tenancy import tenant_scope, unscoped
@@ -22,12 +23,16 @@ from tests.process_support import build_process
 
 TODAY = date.today()
 TOMORROW = TODAY + timedelta(days=1)
+JOINT = Notification.kind.like("joint.%")
 
 
 @pytest.fixture
 def forum(app, world, factory):
     factory.enable_plugin(world["a"], "joint")
     process = build_process(app, world, actions=0)
+    with app.app_context(), unscoped():  # what setting it up told people is not news here
+        db.session.execute(delete(Notification))
+        db.session.commit()
     return world, process
 
 
@@ -54,7 +59,9 @@ def _backdate(app, days=1):
     """Notices so far happened ``days`` ago."""
     with app.app_context(), unscoped():
         db.session.execute(
-            update(JointNotice).values(created_at=datetime.now(UTC) - timedelta(days=days))
+            update(Notification)
+            .where(JOINT)
+            .values(created_at=datetime.now(UTC) - timedelta(days=days))
         )
         db.session.commit()
 
@@ -89,10 +96,11 @@ def _counted_send(app, today):
 
 
 def _notices(app):
+    """The joint actions' notices: the core's notifications of the plugin's kinds."""
     with app.app_context(), unscoped():
         return [
-            (n.user_id, n.kind, n.detail, n.digested_on)
-            for n in db.session.scalars(select(JointNotice).order_by(JointNotice.id))
+            (n.recipient_id, n.kind.removeprefix("joint."), n.params["detail"], n.digested_on)
+            for n in db.session.scalars(select(Notification).where(JOINT).order_by(Notification.id))
         ]
 
 
@@ -284,7 +292,7 @@ def test_other_regions_get_none_of_it(app, world, forum, factory):
     assert "Bravo" not in _mails(app)[0][2]
     with app.app_context(), unscoped():  # b's news waits until b switches the plugin on
         waiting = db.session.scalars(
-            select(JointNotice.digested_on).where(JointNotice.tenant_id == b.id)
+            select(Notification.digested_on).where(Notification.tenant_id == b.id)
         ).all()
     assert waiting == [None]
     factory.enable_plugin(b, "joint")
@@ -338,7 +346,7 @@ def test_queries_do_not_grow_with_actions_notices_or_people(app, world, forum, f
     with app.app_context(), unscoped():  # a fresh start: everything goes out again
         db.session.execute(delete(ReminderSent))
         db.session.execute(delete(OutboxMessage))
-        db.session.execute(update(JointNotice).values(digested_on=None))
+        db.session.execute(update(Notification).where(JOINT).values(digested_on=None))
         db.session.commit()
     counts, many = _counted_send(app, TOMORROW)
     assert counts["digests"] == 4  # c1's manager and c2's three

@@ -7,12 +7,13 @@ from datetime import date, time, timedelta
 
 import pytest
 from portal_joint import flow_views, services
-from portal_joint.models import JointAction, JointNotice
+from portal_joint.models import JointAction
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.extensions import db
+from portal.notifications.models import Notification
 from portal.plans.models import Plan, PlanKind
 from portal.programmes.models import Programme
 from portal.tenancy import tenant_scope, unscoped
@@ -332,34 +333,45 @@ def _joint_action(app, world, process, title="Joint branding", due=None, **data)
         return action.id
 
 
+def _read_all(client) -> None:
+    """What build_process told the person (their actions) is read: only the new counts."""
+    client.post("/nordland/notifications/read")
+
+
 def test_notices_are_worded_and_marked_read(app, world, client, process):
+    """The notices are the core's notifications now: listed and marked on its page, which
+    the plugin's old address leads to."""
     action_id = _joint_action(app, world, process)
+    login(client, "manager@a.example")
+    _read_all(client)
     with app.test_request_context(), tenant_scope(world["a"].id):
         coord = _user("coord@a.example")
         action = db.session.get(JointAction, action_id)
         services.move(coord, action, "in_progress")
         services.leave(coord, action.parts[1])
         services.update_action(coord, action, {"due_date": TODAY + timedelta(days=20)})
-    login(client, "manager@a.example")
-    page = client.get("/nordland/joint/notices").get_data(as_text=True)
+    page = client.get("/nordland/joint/notices", follow_redirects=True).get_data(as_text=True)
     assert "The status of “Joint branding” is now In progress." in page
     assert "Helgeland Health left “Joint branding”." in page
     assert "“Joint branding” was changed: due date." in page
-    assert page.count("joint-notice-unread") == 3
-    assert f"/nordland/joint/actions/{action_id}" in page
+    assert page.count('class="notification notification-unread"') == 3
     assert page.index("was changed") < page.index("is now In progress")  # newest first
     assert "3 unread" in page
-    response = client.post("/nordland/joint/notices/read")
-    assert response.status_code == 302
-    page = client.get("/nordland/joint/notices").get_data(as_text=True)
-    assert "joint-notice-unread" not in page and page.count("joint-notice-read") == 3
+    first = client.get("/nordland/notifications/999999")
+    assert first.status_code == 404
+    response = client.post("/nordland/joint/notices/read", follow_redirects=True)
+    assert response.status_code == 200
+    page = client.get("/nordland/notifications").get_data(as_text=True)
+    assert "notification-unread" not in page and "is now In progress" in page
     client.post("/logout")
-    login(client, "member@a.example")  # not told of anything: sees no one else's notices
-    page = client.get("/nordland/joint/notices").get_data(as_text=True)
+    login(client, "observer@a.example")  # not told of anything: sees no one else's notices
+    page = client.get("/nordland/joint/notices", follow_redirects=True).get_data(as_text=True)
     assert "No notifications yet" in page
     with app.app_context(), unscoped():
         unread = db.session.scalar(
-            select(func.count(JointNotice.id)).where(JointNotice.read_at.is_(None))
+            select(func.count(Notification.id)).where(
+                Notification.read_at.is_(None), Notification.kind.like("joint.%")
+            )
         )
     assert unread == 0
 
@@ -374,7 +386,7 @@ def test_notices_speak_the_readers_language(app, world, client, process):
         )
         db.session.commit()
     login(client, "manager@a.example")
-    page = client.get("/nordland/joint/notices").get_data(as_text=True)
+    page = client.get("/nordland/joint/notices", follow_redirects=True).get_data(as_text=True)
     assert "Fullført" in page or "Ferdig" in page
 
 
@@ -383,9 +395,10 @@ def test_the_overview_shows_unread_notices_and_joint_actions_due_soon(app, world
     _joint_action(app, world, process, "Far off", TODAY + timedelta(days=40))
     late = _joint_action(app, world, process, "Late", TODAY - timedelta(days=2))
     _joint_action(app, world, process, "Finished", TODAY + timedelta(days=1), status="done")
+    login(client, "manager@a.example")
+    _read_all(client)
     with app.test_request_context(), tenant_scope(world["a"].id):
         services.move(_user("coord@a.example"), db.session.get(JointAction, soon), "planned")
-    login(client, "manager@a.example")
     page = client.get("/nordland/").get_data(as_text=True)
     assert "1 new notification" in page
     assert "Due soon" in page and "Late" in page and "overdue since" in page

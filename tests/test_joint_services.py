@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from portal_joint import services
-from portal_joint.models import JointAction, JointNotice, Participation
+from portal_joint.models import JointAction, Participation
 from sqlalchemy import func, insert, select
 from werkzeug.exceptions import Forbidden
 
@@ -15,6 +15,7 @@ from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
+from portal.notifications.models import Notification
 from portal.programmes.models import Programme
 from portal.tenancy import tenant_scope
 from tests.conftest import count_queries
@@ -127,22 +128,27 @@ def test_managers_join_leave_and_keep_only_their_own_contribution(app, joint, fa
 
 
 def test_participants_are_told_of_changes(app, joint):
+    """Through the core's notification centre (kinds ``joint.*``)."""
     world, process = joint
+    joint_kind = Notification.kind.like("joint.%")
     with app.test_request_context(), tenant_scope(world["a"].id):
         coord, manager = _user("coord@a.example"), _user("manager@a.example")
         action = _new(world, process)
         services.move(coord, action, "planned")
-        notices = db.session.scalars(select(JointNotice)).all()
+        notices = db.session.scalars(select(Notification).where(joint_kind)).all()
         # the manager of c1 (c2 has no manager); not the coordinator who moved it
-        assert [(n.user_id, n.kind, n.detail) for n in notices] == [
-            (manager.id, "status", "planned")
+        assert [(n.recipient_id, n.kind, n.params["detail"]) for n in notices] == [
+            (manager.id, "joint.status", "planned")
         ]
         part = next(p for p in action.parts if p.cluster_id == world["c2"].id)
         services.update_part(coord, part, {"owner_id": _user("member@a.example").id})
         services.update_action(coord, action, {"title": "Joint branding 2027"})
-        kinds = sorted((n.user_id, n.kind) for n in db.session.scalars(select(JointNotice)))
+        kinds = sorted(
+            (n.recipient_id, n.kind)
+            for n in db.session.scalars(select(Notification).where(joint_kind))
+        )
         member_id = _user("member@a.example").id
-        assert (member_id, "changed") in kinds and (manager.id, "changed") in kinds
+        assert (member_id, "joint.changed") in kinds and (manager.id, "joint.changed") in kinds
 
 
 def test_the_board_runs_a_fixed_number_of_queries(app, joint):

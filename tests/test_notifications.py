@@ -25,6 +25,16 @@ def process(app, world):
     return build_process(app, world)
 
 
+@pytest.fixture
+def told(app, client, process):
+    """The coordinator gave the member an action: one notification of the member's."""
+    login(client, "coord@a.example")
+    form = _action_form(app, process.action_ids[0])
+    form["owner_id"] = str(process.member_id)
+    _edit_action(client, process.action_ids[0], **form)
+    return _notes(app, "member@a.example", "assignment")[-1]
+
+
 def login(client, email: str) -> None:
     """Sign out whoever is signed in, then sign in as ``email``."""
     client.post("/logout")
@@ -237,9 +247,10 @@ def test_a_workshop_decision_and_an_invitation_and_an_award(app, client, process
 # --- isolation ----------------------------------------------------------------------------
 
 
-def test_another_regions_or_persons_notification_answers_404(app, client, process, world, factory):
+def test_another_regions_or_persons_notification_answers_404(
+    app, client, process, world, factory, told
+):
     factory.user("coord@b.example", tenant=world["b"], role="coordinator")
-    told = _notes(app, "member@a.example", "assignment")[0]
     login(client, "manager@a.example")  # not theirs
     assert client.get(f"/nordland/notifications/{told.id}").status_code == 404
     assert client.post(f"/nordland/notifications/{told.id}/read").status_code == 404
@@ -257,7 +268,7 @@ def test_another_regions_or_persons_notification_answers_404(app, client, proces
     assert _notes(app, "member@a.example", "assignment")[0].read_at is not None
 
 
-def test_mark_all_read_and_the_empty_state(app, client, process):
+def test_mark_all_read_and_the_empty_state(app, client, process, told):
     login(client, "member@a.example")
     assert "notification-unread" in client.get("/nordland/notifications").get_data(as_text=True)
     client.post("/nordland/notifications/read")
@@ -302,7 +313,7 @@ def test_the_settings_page_saves_a_choice_and_refuses_nonsense(app, client, worl
     assert bad.status_code == 422 and "Choose one of the offered ways" in bad.get_data(as_text=True)
 
 
-def test_digest_delivery_goes_into_the_daily_digest_once(app, client, process):
+def test_digest_delivery_goes_into_the_daily_digest_once(app, client, process, told):
     from portal.reminders import send_reminders
 
     assert _notes(app, "member@a.example", "assignment")[0].delivery == "digest"

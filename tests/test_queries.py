@@ -81,7 +81,7 @@ def test_query_counts_do_not_grow_with_the_data(region):
     large = _counts(app, client, first.id)
     assert small == large
     # And they stay small.
-    assert max(small.values()) <= 14, small
+    assert max(small.values()) <= 15, small  # (one of them: the header's unread notifications)
 
 
 def test_admin_pages_do_not_grow_with_tenants(make_app):

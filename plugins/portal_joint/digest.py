@@ -169,6 +169,7 @@ def _kind(kind: str, label) -> NotificationKind:
         default="digest",
         subject_type="joint_action",
         load_subjects=load_joint_actions,
+        digest_heading=_l("News about your joint actions"),
     )
 
 

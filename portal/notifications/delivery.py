@@ -28,7 +28,7 @@ from sqlalchemy import delete, select, update
 
 from portal.accounts.models import User
 from portal.extensions import db
-from portal.notifications.kinds import NotificationKind, kinds
+from portal.notifications.kinds import NotificationKind, kinds, plugin_of
 from portal.notifications.models import Delivery, Notification, NotificationSetting
 
 MAIL_KIND = "notifications"  # the outbox's kind of these mails (the admin's filter)
@@ -97,7 +97,7 @@ def digest_items(tenant: Any, today: date) -> list[tuple[User, Any]]:
     Three queries and the update, whatever their number."""
     from portal.digest import DigestItem, receives_digest, reminder_link
     from portal.mail.compose import recipient_locale
-    from portal.notifications.services import worded
+    from portal.notifications.services import load, worded
 
     cutoff = _day_start(today)
     waiting = db.session.scalars(
@@ -112,25 +112,37 @@ def digest_items(tenant: Any, today: date) -> list[tuple[User, Any]]:
     ).all()
     if not waiting:
         return []
+    # A plugin's news waits while the plugin is off in the region (it is told once it is on).
+    enabled = current_app.extensions["portal_plugins"].enabled_for(tenant.id)
     by_person: dict[int, list[Notification]] = defaultdict(list)
     for n in waiting:
-        by_person[n.recipient_id].append(n)
+        owner = plugin_of(n.kind)
+        if owner is None or owner in enabled:
+            by_person[n.recipient_id].append(n)
+    if not by_person:
+        return []
     people = db.session.scalars(
-        select(User).where(User.id.in_(by_person), receives_digest(tenant, today, MAIL_KIND))
+        # Who switched the daily digest off keeps these for when it is on again.
+        select(User).where(User.id.in_(by_person), receives_digest(tenant, today, "digest"))
     ).all()
     found = []
     more = reminder_link("notifications.index", tenant)
+    registered = kinds()
+    with tenant_urls(tenant):
+        loaded = load([n for person in people for n in by_person[person.id]])
     for person in people:
         with force_locale(recipient_locale(person, tenant)), tenant_urls(tenant):
-            heading = _("Your notifications")
-            for shown in worded(by_person[person.id]):
+            for shown in worded(by_person[person.id], loaded):
+                info = registered.get(shown.notification.kind)
+                heading = getattr(info, "digest_heading", None) or _("Your notifications")
                 item = DigestItem(
                     person.id,
-                    heading,
+                    str(heading),
                     shown.text,
                     link=_absolute(shown.url) if shown.url else more,
                     more_link=more,
-                    kind="notification",
+                    # A plugin's kind counts with the plugins' items of the run.
+                    kind="plugin" if info is not None and info.from_plugin else "notification",
                 )
                 found.append((person, item))
     told = [person.id for person in people]
@@ -138,8 +150,7 @@ def digest_items(tenant: Any, today: date) -> list[tuple[User, Any]]:
         db.session.execute(
             update(Notification)
             .where(
-                Notification.tenant_id == tenant.id,
-                Notification.recipient_id.in_(told),
+                Notification.id.in_([n.id for p in told for n in by_person[p]]),
                 Notification.delivery == Delivery.DIGEST,
                 Notification.digested_on.is_(None),
                 Notification.created_at < cutoff,

@@ -44,7 +44,8 @@ class NotificationKind:
     name of who caused it, "" if nobody); ``default``: "email", "digest" or "app";
     ``deliveries``: the choices offered; ``subject_type`` and ``load_subjects``: a plugin's
     own subjects (loaded in one query for a page); ``mail_kind``: a mail setting
-    (``portal.mail.preferences``) that must also be on for its e-mail."""
+    (``portal.mail.preferences``) that must also be on for its e-mail; ``digest_heading``:
+    its section in the daily digest (lazy; default "Your notifications")."""
 
     id: str
     label: Any
@@ -54,6 +55,11 @@ class NotificationKind:
     subject_type: str = ""
     load_subjects: SubjectLoader | None = None
     mail_kind: str = ""
+    digest_heading: Any = None
+
+    @property
+    def from_plugin(self) -> bool:
+        return "." in self.id
 
 
 DELIVERY_LABELS = {
@@ -96,11 +102,11 @@ def field_names(fields: Collection[str]) -> str:
 def _change_text(params: dict[str, Any], title: str, actor: str) -> str:
     event = params.get("event", "changed")
     if event == "comment":
-        return _("%(actor)s commented on “%(title)s”.", actor=actor or "?", title=title)
+        return _("%(actor)s commented on “%(title)s”.", actor=actor or _("Someone"), title=title)
     if event == "action_added":
         return _(
             "%(actor)s added the action “%(action)s” to “%(title)s”.",
-            actor=actor or "?",
+            actor=actor or _("Someone"),
             action=params.get("action", ""),
             title=title,
         )
@@ -108,11 +114,11 @@ def _change_text(params: dict[str, Any], title: str, actor: str) -> str:
     if fields:
         return _(
             "%(actor)s changed “%(title)s”: %(fields)s.",
-            actor=actor or "?",
+            actor=actor or _("Someone"),
             title=title,
             fields=field_names(fields),
         )
-    return _("%(actor)s changed “%(title)s”.", actor=actor or "?", title=title)
+    return _("%(actor)s changed “%(title)s”.", actor=actor or _("Someone"), title=title)
 
 
 def _level_name(params: dict[str, Any]) -> str:
@@ -134,7 +140,9 @@ CORE_KINDS = [
         "mention",
         _l("Comments that mention me"),
         lambda p, title, actor: _(
-            "%(actor)s mentioned you in a comment on “%(title)s”.", actor=actor or "?", title=title
+            "%(actor)s mentioned you in a comment on “%(title)s”.",
+            actor=actor or _("Someone"),
+            title=title,
         ),
         default=Delivery.EMAIL,
         mail_kind="mentions",
@@ -142,10 +150,10 @@ CORE_KINDS = [
     NotificationKind(
         "assignment",
         _l("An action is given to me"),
-        lambda p, title, actor: _(
-            "%(actor)s made you the owner of the action “%(title)s”.",
-            actor=actor or "?",
-            title=title,
+        lambda p, title, actor: (
+            _("%(actor)s made you the owner of the action “%(title)s”.", actor=actor, title=title)
+            if actor
+            else _("You are now the owner of the action “%(title)s”.", title=title)
         ),
         default=Delivery.DIGEST,
     ),
@@ -222,6 +230,7 @@ WATCHABLE = ("programme", "plan", "action", "workshop")
 # --- the registry -------------------------------------------------------------------------
 
 EXTENSION = "portal_notification_kinds"
+OWNERS = "portal_notification_kind_plugins"
 
 
 def kinds() -> dict[str, NotificationKind]:
@@ -229,17 +238,26 @@ def kinds() -> dict[str, NotificationKind]:
     found = current_app.extensions.get(EXTENSION)
     if found is None:
         found = {kind.id: kind for kind in CORE_KINDS}
+        owners: dict[str, str] = {}
         host = current_app.extensions["portal_plugins"]
         for plugin_name, answer in host.call_named("notification_kinds"):
             for kind in answer or ():
                 if isinstance(kind, NotificationKind) and kind.id not in found:
                     found[kind.id] = kind
+                    owners[kind.id] = plugin_name
                 else:
                     current_app.logger.warning(
                         "notification kind %r of %s left out", kind, plugin_name
                     )
         current_app.extensions[EXTENSION] = found
+        current_app.extensions[OWNERS] = owners
     return found
+
+
+def plugin_of(kind_id: str) -> str | None:
+    """The plugin that registers this kind (None: the core's, or nobody's any more)."""
+    kinds()
+    return current_app.extensions[OWNERS].get(kind_id)
 
 
 def subject_loaders() -> dict[str, SubjectLoader]:

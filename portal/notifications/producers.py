@@ -8,8 +8,9 @@ one here before the plugins hear of it), a new comment, workshop invitations, an
   added to a plan: to the plan's followers);
 * invitations to a workshop: "invitation"; a label awarded: "award" to the cluster's people.
 
-Who causes it is never told. People follow what they create, and the actions they own, by
-default (they can unfollow on its page).
+Who causes it is never told; changes the system makes without a person (commands, the demo
+data) tell nobody. People follow what they create, and the actions they own, by default (they
+can unfollow on its page).
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ def on_event(event: str, tenant_id: int, **values: Any) -> None:
         return
     subject_type, argument = WATCHED_EVENTS[event]
     subject = values.get(argument)
-    if subject is None or getattr(subject, "id", None) is None:
-        return
     user = values.get("user")
+    if subject is None or getattr(subject, "id", None) is None or user is None:
+        return  # made by the system (a command, the demo): nobody is told
     created = bool(values.get("created"))
     changes = {k: v for k, v in (values.get("changes") or {}).items() if k not in QUIET_FIELDS}
     wrote = False

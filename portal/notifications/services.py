@@ -187,10 +187,16 @@ class Shown:
         return self.notification.read_at is None
 
 
-def worded(notifications: list[Notification]) -> list[Shown]:
-    """Word notifications in the current language: the actors in one query and the subjects
-    in one query per subject type, whatever their number."""
-    registered = kinds()
+@dataclass
+class Loaded:
+    """The subjects and actors of some notifications, loaded together."""
+
+    subjects: dict[tuple[str, int], Subject]
+    actors: dict[int, str]
+
+
+def load(notifications: list[Notification]) -> Loaded:
+    """The actors in one query and the subjects in one query per subject type."""
     loaders = subject_loaders()
     by_type: dict[str, set[int]] = {}
     for n in notifications:
@@ -208,12 +214,20 @@ def worded(notifications: list[Notification]) -> list[Shown]:
         if actor_ids
         else {}
     )
+    return Loaded(subjects, actors)
+
+
+def worded(notifications: list[Notification], loaded: Loaded | None = None) -> list[Shown]:
+    """Word notifications in the current language (``loaded``: what :func:`load` read for
+    them, or it is read now), whatever their number in a fixed number of queries."""
+    registered = kinds()
+    loaded = loaded if loaded is not None else load(notifications)
     shown = []
     for n in notifications:
         info: NotificationKind = registered.get(n.kind) or unknown_kind(n.kind)
-        subject = subjects.get((n.subject_type, n.subject_id or 0))
+        subject = loaded.subjects.get((n.subject_type, n.subject_id or 0))
         title = subject.title if subject else (n.params or {}).get("title", "")
-        actor = actors.get(n.actor_id, "") if n.actor_id else ""
+        actor = loaded.actors.get(n.actor_id, "") if n.actor_id else ""
         shown.append(Shown(n, info.text(n.params or {}, title, actor), subject and subject.url))
     return shown
 
