@@ -1,6 +1,6 @@
 // Keyboard and screen-reader help for htmx pages (no inline script: the CSP allows 'self').
-// After a swap, focus goes to what changed when the user acted inside it (their own control
-// was replaced), never while they type elsewhere; a server message in the response's
+// After a swap, focus goes to what changed when the swap took it away (the user's own control
+// was replaced and htmx could not put it back), never while they type elsewhere; a server message in the response's
 // HX-Trigger header ({"portal:announce": "..."}) is read out by the polite live region of
 // base.html. The plan's "select all" box ticks the rows (without JavaScript the server reads it).
 (function () {
@@ -20,15 +20,15 @@
   });
 
   // After the settle: htmx has put the focus back on the same control in the new content by
-  // then, if it could. Focus inside what changed (or lost with the old content) moves to the
-  // changed element itself; focus elsewhere (a search box being typed in) stays.
+  // then, if it could, and a fragment may have focused a control of its own (autofocus):
+  // both stay. Focus lost with the old content moves to the changed element itself; focus
+  // elsewhere (a search box being typed in) stays.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     var changed = target && target.id ? document.getElementById(target.id) : target;
     if (!changed || !document.contains(changed)) return;
     var active = document.activeElement;
-    var elsewhere = active && active !== document.body && document.contains(active);
-    if (elsewhere && !changed.contains(active)) return;
+    if (active && active !== document.body && document.contains(active)) return;
     if (!changed.hasAttribute("tabindex")) changed.setAttribute("tabindex", "-1");
     changed.focus({ preventScroll: false });
   });
