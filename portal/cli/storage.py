@@ -13,6 +13,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.files.storage import (
@@ -26,7 +27,7 @@ from portal.files.storage import (
 PROBE = b"portal storage check\n"
 
 
-@click.group("storage")
+@click.group("storage", cls=AppGroup)  # its commands run in the app context
 def storage_group() -> None:
     """The storage of uploaded files (a local folder or S3-compatible object storage)."""
 

@@ -19,6 +19,7 @@ answer 503 with a translated message); a key that is not there raises :class:`Ob
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -99,7 +100,8 @@ class LocalStorage:
                 shutil.copyfileobj(stream, out, CHUNK)
             os.replace(partial, path)  # readers never see half a file
         except OSError as exc:
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             raise StorageUnavailable(f"cannot write {path}: {exc.strerror or exc}") from exc
 
     def open(self, key: str) -> BinaryIO:
