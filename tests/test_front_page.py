@@ -304,4 +304,7 @@ def test_query_counts_do_not_grow_with_the_data(app, world, region):
     _grow(app, world["a"].id, 60, 3)
     large = {role: _count(app, client) for role, client in clients.items()}
     assert small == large
-    assert max(small.values()) <= 40, small
+    # Measured: coordinator 27, cluster manager 22, member 14, observer 12, assessor 20 (with
+    # the request's own, the header's and the plugins' panels' queries; the label calendar of
+    # the region's clusters, read once for the lapsing labels, takes six).
+    assert max(small.values()) <= 30, small

@@ -17,13 +17,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Membership, MembershipCluster, User
 from portal.audit.models import AuditEntry
 from portal.audit.services import tenant_entries_query
+from portal.audit.words import CHANGE_ACTIONS, describe
 from portal.benchmarking.models import BenchmarkRound, RoundKind
 from portal.clusters.models import Cluster
 from portal.clusters.services import clusters_with_counts
@@ -47,9 +47,6 @@ from portal.workshops.registration_models import SeatRequest, SeatRequestStatus
 SHOWN = 5  # rows per panel; each panel links to its full list
 ACTIVITY_SHOWN = 8
 LAPSING_MONTHS = 6  # "lapsing soon": within so many months, no renewal planned
-# The audit entries that record a change of the region's data (sign-ins and refusals are the
-# audit log's, not the region's activity).
-ACTIVITY_KINDS = ("create", "update", "delete")
 # What the roles see first (an administrator without a membership sees the coordinator's).
 PANELS = {
     "coordinator": (
@@ -95,6 +92,7 @@ class LabelStep:
     renew_level: Any = None
     renew_by: date | None = None
     renewal_planned: bool = False
+    eligible: bool = False  # every rule of the next level is met today
 
 
 @dataclass
@@ -253,16 +251,16 @@ def _waiting(user, tenant, page: FrontPage) -> dict:
 
 
 def _activity(user, tenant, page: FrontPage) -> dict:
+    """The region's newest changes, in words (portal.audit.words): for who reads the audit log."""
     if not may(user, "tenant.audit", tenant):
         return {"activity": Panel()}
-    rows = db.session.execute(
+    entries = db.session.scalars(
         tenant_entries_query(tenant.id)
-        .where(AuditEntry.action.in_(ACTIVITY_KINDS))
-        .outerjoin(User, User.id == AuditEntry.user_id)
-        .add_columns(User.name)
+        .where(AuditEntry.action.in_(CHANGE_ACTIONS))
         .limit(ACTIVITY_SHOWN)
     ).all()
-    return {"activity": Panel([(entry, name) for entry, name in rows], len(rows))}
+    words = describe(entries)
+    return {"activity": Panel(words, len(words))}
 
 
 # --- cluster managers and members -----------------------------------------------------------
@@ -317,6 +315,7 @@ def _label_steps(user, tenant, page: FrontPage) -> dict:
                     first.level if first else None,
                     first.renew_by if first else None,
                     bool(first and first.renewal),
+                    bool(nxt and nxt.eligible),
                 )
             )
     steps.sort(key=lambda s: (s.cluster.name.lower(), s.cluster.id, s.scheme.id))
@@ -402,26 +401,4 @@ GATHER = {
     "rounds": _rounds,
     "planned": _planned,
     "imports": _imports,
-}
-
-
-# The region's activity in words: what kind of thing changed (other kinds by their table name).
-OBJECT_LABELS = {
-    "cluster": _l("Cluster"),
-    "member_organisation": _l("Member organisation"),
-    "programme": _l("Programme"),
-    "programme_cluster": _l("Participating cluster"),
-    "milestone": _l("Milestone"),
-    "plan": _l("Plan"),
-    "action": _l("Action"),
-    "action_comment": _l("Comment"),
-    "workshop": _l("Workshop"),
-    "registration": _l("Registration"),
-    "seat_request": _l("Seat request"),
-    "benchmark_round": _l("Benchmarking round"),
-    "label": _l("Label"),
-    "label_evidence": _l("Label evidence"),
-    "planned_assessment": _l("Planned assessment"),
-    "membership": _l("Role"),
-    "tenant": _l("Region settings"),
 }

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Membership
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.extensions import db
-from portal.main.front_page import OBJECT_LABELS, front_page
+from portal.main.front_page import front_page
 from portal.permissions import require
 from portal.plugin_panels import panels_for
 from portal.tenancy.branding import theme_css
@@ -75,7 +75,6 @@ def dashboard():
     return render_template(
         "main/dashboard.html",
         page=front_page(current_user, g.tenant, date.today()),
-        object_labels=OBJECT_LABELS,
         cluster_count=totals[0],
         member_count=totals[1],
         plugin_panels=panels_for("dashboard_panels", tenant=g.tenant),
