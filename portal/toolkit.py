@@ -54,6 +54,11 @@ from portal.db import Timestamped
 from portal.digest import DigestItem, Reminder, receives_digest, reminder_footer, reminder_link
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
+from portal.files.services import send_object as send_stored_object
+from portal.files.storage import ObjectMissing as StoredObjectMissing
+from portal.files.storage import StorageUnavailable
+from portal.files.storage import storage as file_storage
+from portal.files.storage import tenant_key as storage_key_for
 from portal.formatting import format_date, format_datetime, format_money
 from portal.imports.cells import parse_date, parse_float, parse_int
 from portal.imports.service import Importer
@@ -287,6 +292,11 @@ __all__ = [
     "format_money",
     "FieldWords",
     "register_history_words",
+    "file_storage",
+    "storage_key_for",
+    "send_stored_object",
+    "StorageUnavailable",
+    "StoredObjectMissing",
     "get_or_404",
     "hookimpl",
     "is_htmx",

@@ -64,29 +64,39 @@ def store(
 
 
 def send(stored: StoredFile):
-    """The stored file as a download, streamed from the storage in blocks (or a redirect to a
+    """The stored file as a download (see :func:`send_object`). The caller checked the
+    permission."""
+    return send_object(
+        stored.storage_key,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+    )
+
+
+def send_object(key: str, *, filename: str, content_type: str, size: int | None = None):
+    """An object of the storage as a download, streamed in blocks (or a redirect to a
     short-lived address of the object, when the storage is configured to give one). 404 where
     the bytes are missing (removed meanwhile, or kept on another host's disk); an unreachable
-    storage raises StorageUnavailable (a 503 page). The caller checked the permission."""
+    storage raises StorageUnavailable (a 503 page)."""
     backend = storage()
-    address = backend.url(
-        stored.storage_key, filename=stored.filename, content_type=stored.content_type
-    )
+    address = backend.url(key, filename=filename, content_type=content_type)
     if address:
         return redirect(address, 303)
     try:
-        handle = backend.open(stored.storage_key)
+        handle = backend.open(key)
     except ObjectMissing:
         abort(404)
     response = send_file(
         handle,
-        mimetype=stored.content_type,
+        mimetype=content_type,
         as_attachment=True,
-        download_name=stored.filename,
+        download_name=filename,
         max_age=0,
         conditional=False,
     )
-    response.content_length = stored.size
+    if size is not None:
+        response.content_length = size
     return response
 
 
