@@ -136,7 +136,8 @@ def test_a_rolled_back_upload_leaves_no_object(app, place, world):
 
 
 def test_objects_go_with_their_parents(client, app, place):
-    """Deleting a workshop or an action deletes their files' rows by cascade: and objects."""
+    """Deleting a workshop, an action, a plan or a programme deletes their files' rows by
+    cascade, and so their objects."""
     login(client, "coord@a.example")
     _upload(client, place.materials, PDF, "m.pdf")
     _upload(client, place.attachments, PDF, "a.pdf")
@@ -151,6 +152,14 @@ def test_objects_go_with_their_parents(client, app, place):
     assert response.status_code == 302
     assert stored_keys(app) == [kept.storage_key]
     assert [r.id for r in _rows(app)] == [kept.id]
+    joint = f"/nordland/actions/{place.process.joint_action_id}/attachments"
+    assert _upload(client, joint, PDF, "joint.pdf").status_code == 302
+    response = client.post(f"/nordland/plans/{place.process.plan_id}/delete")
+    assert response.status_code == 302
+    assert [r.storage_key for r in _rows(app)] == stored_keys(app)  # the joint plan's only
+    response = client.post(f"/nordland/programmes/{place.process.programme_id}/delete")
+    assert response.status_code == 302
+    assert _rows(app) == [] and stored_keys(app) == []
 
 
 def test_only_who_may_see_downloads_and_only_who_may_edit_deletes(client, app, place):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from flask import has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from portal.clusters.models import Cluster
@@ -42,18 +42,38 @@ def written(session: Session, key: str) -> None:
     session.info.setdefault(UPLOADS, set()).add(key)
 
 
+def _files_of(deleted: list) -> object | None:
+    """The condition on stored_file for the files a flush's deletes may take along: exact for
+    workshops, actions and plans (deleted often), the whole region for the rare rest."""
+    ids: dict[type, set[int]] = {}
+    for obj in deleted:
+        if isinstance(obj, PARENTS):
+            ids.setdefault(type(obj), set()).add(obj.id)
+    if not ids:
+        return None
+    actions = Action.__table__
+    conditions = []
+    if Workshop in ids:
+        conditions.append(FILES.c.workshop_id.in_(ids.pop(Workshop)))
+    if Action in ids:
+        conditions.append(FILES.c.action_id.in_(ids.pop(Action)))
+    if Plan in ids:
+        of_plans = select(actions.c.id).where(actions.c.plan_id.in_(ids.pop(Plan)))
+        conditions.append(FILES.c.action_id.in_(of_plans))
+    tenants = {
+        obj.id if isinstance(obj, Tenant) else obj.tenant_id for obj in deleted if type(obj) in ids
+    }
+    if tenants:
+        conditions.append(FILES.c.tenant_id.in_(tenants))
+    return or_(*conditions)
+
+
 @event.listens_for(Session, "before_flush")
 def _note_files_of_deleted_parents(session: Session, _context, _instances) -> None:
-    tenants = {
-        obj.id if isinstance(obj, Tenant) else obj.tenant_id
-        for obj in session.deleted
-        if isinstance(obj, PARENTS)
-    }
-    if not tenants:
+    condition = _files_of(list(session.deleted))
+    if condition is None:
         return
-    rows = session.connection().execute(
-        select(FILES.c.id, FILES.c.storage_key).where(FILES.c.tenant_id.in_(tenants))
-    )
+    rows = session.connection().execute(select(FILES.c.id, FILES.c.storage_key).where(condition))
     session.info.setdefault(BEFORE, {}).update(dict(rows.all()))
 
 
