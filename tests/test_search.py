@@ -257,6 +257,25 @@ def test_the_index_follows_create_update_and_delete(app, client, region):
     assert "#attachments" not in html and "#materials" in html
 
 
+def test_a_hidden_comment_is_not_found_by_its_words(app, client, region):
+    from datetime import UTC, datetime
+
+    from portal.extensions import db
+    from portal.plans.models import ActionComment
+
+    login(client, "coord@a.example")
+    assert "comment" in _groups(_search(client, "bilby"))
+    with _in_region(app, region["a"].id):
+        comment = db.session.scalar(select(ActionComment))
+        comment.hidden_at = datetime.now(UTC)
+        db.session.commit()
+    assert "comment" not in _groups(_search(client, "bilby"))
+    with _in_region(app, region["a"].id):
+        db.session.scalar(select(ActionComment)).hidden_at = None
+        db.session.commit()
+    assert "comment" in _groups(_search(client, "bilby"))
+
+
 def test_people_follow_their_name_and_their_membership(app, client, region):
     from portal.accounts.models import Membership, User
     from portal.extensions import db

@@ -65,7 +65,7 @@ FOLLOWED: dict[type, Indexed] = {
     Workshop: Indexed(
         "workshop", ("title", "description", "location", "minutes_md", "programme_id")
     ),
-    ActionComment: Indexed("comment", ("body",)),
+    ActionComment: Indexed("comment", ("body", "hidden_at")),
     StoredFile: Indexed("file", ("filename",)),
 }
 
@@ -173,7 +173,8 @@ class Builder:
         return w.title, body, "programme", w.programme_id
 
     def _comment(self, c: ActionComment):
-        return "", c.body, "action", c.action_id
+        # A comment a coordinator hid is not found by its words (the page no longer shows them).
+        return "", "" if c.hidden_at else c.body, "action", c.action_id
 
     def _file(self, f: StoredFile):
         if f.action_id is not None:
