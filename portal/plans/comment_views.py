@@ -32,6 +32,10 @@ def _comment(action_id: int, comment_id: int) -> tuple[Action, ActionComment]:
     return action, comment
 
 
+def _names(comment: ActionComment) -> dict[int, str]:
+    return comments.mentioned_names([comment])
+
+
 def _back(action: Action, comment: ActionComment | None = None) -> str:
     anchor = f"#comment-{comment.id}" if comment is not None else "#comments"
     return url_for("plans.action_detail", action_id=action.id) + anchor
@@ -56,7 +60,9 @@ def comment_edit(action_id: int, comment_id: int):
             show_service_error(form, exc)
         else:
             if is_htmx():
-                return render_template("plans/_comment.html", c=comment, action=action)
+                return render_template(
+                    "plans/_comment.html", c=comment, action=action, mentioned_names=_names(comment)
+                )
             flash(_("The comment is saved."), "success")
             return redirect(_back(action, comment))
     status = 409 if conflict else (422 if form.errors else 200)
@@ -91,11 +97,17 @@ def comment_hide(action_id: int, comment_id: int):
     except ConflictError as exc:
         if is_htmx():
             return render_template(
-                "plans/_comment.html", c=comment, action=action, conflict=exc
+                "plans/_comment.html",
+                c=comment,
+                action=action,
+                conflict=exc,
+                mentioned_names=_names(comment),
             ), 409
         flash(exc.message, "error")  # the page then shows the comment as it is now
         return redirect(_back(action, comment))
     if is_htmx():
-        return render_template("plans/_comment.html", c=comment, action=action)
+        return render_template(
+            "plans/_comment.html", c=comment, action=action, mentioned_names=_names(comment)
+        )
     flash(_("The comment is hidden.") if hidden else _("The comment is shown again."), "success")
     return redirect(_back(action, comment))

@@ -4,11 +4,14 @@ hides it (and shows it again). Every change is checked against the version the p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from portal.accounts.models import Membership, User
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.locking import saving
@@ -16,6 +19,29 @@ from portal.permissions import require
 from portal.plans.models import ActionComment
 
 MAX_BODY = 5000
+
+
+def mentioned_names(comments: Iterable[ActionComment]) -> dict[int, str]:
+    """Who each comment told, by name (comment id → "Name, Name"; one query): an address
+    stays only for someone no longer in the region."""
+    comments = list(comments)
+    emails = {e for c in comments for e in (c.mentioned or "").split(",") if e}
+    if not emails:
+        return {}
+    names = dict(
+        db.session.execute(
+            select(User.email, User.name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                User.email.in_(emails), Membership.tenant_id.in_({c.tenant_id for c in comments})
+            )
+        ).all()
+    )
+    return {
+        c.id: ", ".join(names.get(e, e) for e in c.mentioned.split(",") if e)
+        for c in comments
+        if c.mentioned
+    }
 
 
 def edit_comment(user: Any, comment: ActionComment, body: str, version: Any) -> None:

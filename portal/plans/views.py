@@ -36,6 +36,7 @@ from portal.improvement import links
 from portal.improvement.summaries import action_effects, plan_indicators
 from portal.locking import form_status, saving
 from portal.permissions import may, require
+from portal.plans import comments as comment_service
 from portal.plans import listing, progress, services
 from portal.plans.forms import ActionForm, AttachmentForm, CommentForm, PlanForm, QuickEditForm
 from portal.plans.models import Action, ActionComment, Plan
@@ -391,6 +392,7 @@ def action_detail(action_id: int):
         action=action,
         plan=action.plan,
         comments=comments,
+        mentioned_names=comment_service.mentioned_names(comments),
         attachments=attachments,
         history=services.history(action),
         workshop=workshop,
