@@ -58,6 +58,11 @@ def create_app(
     init_security_headers(app)
     init_error_pages(app)
     init_page_cache(app)
+    from portal.web.compression import init_compression
+    from portal.web.etags import init_etags
+
+    init_compression(app)  # registered before the ETags: their hook sees the plain body
+    init_etags(app)
 
     from portal.cli import register_app_commands
 
