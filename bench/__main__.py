@@ -1,11 +1,13 @@
 """``python -m bench``: build a synthetic region, serve it with gunicorn, load each main page with
-wrk, and write what it measured (JSON, Markdown, SVG) to bench/results.
+wrk while several signed-in users read (and, with ``--writes``, write), and write what it
+measured (JSON, Markdown, SVG) to bench/results.
 
-Honest by construction: every page and /hello are measured against the same server, workers and
-database in the same run; each page is warmed up before it is measured; several runs are made and
-the median quoted; the machine and the settings are printed first and kept with the results. A
-page whose responses are not all the expected status (a redirect to the sign-in page, an error)
-FAILs instead of being measured.
+Honest by construction, on a noisy machine too: every page is measured in 1-second slices
+alternating with /hello on the same server, workers and database (bench/slices.py), and its
+share of /hello is the median of the slices' ratios, with their spread; the machine and the
+settings are printed first and kept with the results. A page whose responses are not all the
+expected status (a redirect to the sign-in page, an error) FAILs instead of being measured, and
+so does a write answering 5xx.
 """
 
 from __future__ import annotations
@@ -13,19 +15,18 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import load, machine, pages, queries, report, server, synth
+from bench import load, machine, pages, queries, report, server, slices, synth, writes
+from bench.database import Database
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
 RESULTS = Path(__file__).resolve().parent / "results"
-FULL = {"clusters": 500, "duration": 10, "warmup": 2, "runs": 3}
-SMOKE = {"clusters": 5, "duration": 1, "warmup": 1, "runs": 1}
+FULL = {"clusters": 500, "slices": 6, "warmup": 1}
+SMOKE = {"clusters": 5, "slices": 1, "warmup": 0}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,12 +44,21 @@ def _parser() -> argparse.ArgumentParser:
         help="PostgreSQL server to create (and drop) the benchmark database on [%(default)s]",
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers [2]")
-    p.add_argument("--duration", type=int, help="seconds per page per run [10; smoke 1]")
+    p.add_argument("--slices", type=int, help="page / /hello slice pairs per page [6; smoke 1]")
+    p.add_argument("--slice", type=int, default=1, help="seconds per slice [1]")
     p.add_argument(
-        "--warmup", type=int, help="seconds of load before each measurement [2; smoke 1]"
+        "--warmup", type=int, help="seconds of load on a page before its slices [1; smoke 0]"
     )
-    p.add_argument("--runs", type=int, help="runs; the median is quoted [3; smoke 1]")
-    p.add_argument("--connections", type=int, help="wrk connections [2 × workers]")
+    p.add_argument(
+        "--writes",
+        default="0",
+        help="write shares to measure, in percent of the requests, comma-separated, each on "
+        "the same server one after the other (e.g. 0,1) [0]",
+    )
+    p.add_argument("--users", type=int, default=8, help="signed-in users who read and write [8]")
+    p.add_argument(
+        "--connections", type=int, help="wrk connections [the users, at least 2 × workers]"
+    )
     p.add_argument("--threads", type=int, default=1, help="wrk threads [1]")
     p.add_argument(
         "--scale-run",
@@ -59,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--smoke",
         action="store_true",
-        help="a few seconds: 5 clusters of tiny data, 1 s per page, 1 run (CI)",
+        help="a few seconds: 5 clusters of tiny data, one slice pair per page (CI)",
     )
     p.add_argument("--only", help="comma-separated page keys to measure (and /hello)")
     p.add_argument(
@@ -81,15 +91,20 @@ def _settings(args) -> dict:
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    connections = args.connections or 2 * args.workers
+    connections = args.connections or max(args.users, 2 * args.workers)
     scales = [int(s) for s in args.scales.split(",")] if args.scale_run else [args.clusters]
+    shares = [float(w) for w in args.writes.split(",")]
+    if any(not 0 <= w < 50 for w in shares):
+        raise SystemExit("--writes: percentages from 0 to under 50")
     return {
         "db": args.db,
         "clusters": scales,
         "workers": args.workers,
-        "duration": args.duration,
+        "writes": shares,
+        "users": args.users,
+        "slice": args.slice,
+        "slices": args.slices,
         "warmup": args.warmup,
-        "runs": args.runs,
         "connections": connections,
         "threads": args.threads,
         "smoke": args.smoke,
@@ -105,46 +120,6 @@ def say(text: str = "") -> None:
 
 def note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-# --- the database -------------------------------------------------------------------------------
-
-
-class Database:
-    """A fresh database for one scale: a SQLite file in a temporary folder, or a PostgreSQL
-    database ``portal_bench_<random>`` created and dropped on the given server."""
-
-    def __init__(self, kind: str, pg_url: str, keep: bool) -> None:
-        self.kind = kind
-        self.pg_url = pg_url.rstrip("/")
-        self.keep = keep
-        self.folder = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-        if kind == "sqlite":
-            self.url = f"sqlite:///{self.folder / 'bench.db'}"
-            self.name = str(self.folder / "bench.db")
-        else:
-            self.name = f"portal_bench_{secrets.token_hex(4)}"
-            host = self.pg_url.split("://", 1)[1]
-            self.url = f"postgresql+psycopg://{host}/{self.name}"
-
-    def _admin(self):
-        import psycopg
-
-        return psycopg.connect(f"{self.pg_url}/postgres", autocommit=True)
-
-    def create(self) -> None:
-        if self.kind == "postgresql":
-            with self._admin() as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        if self.keep:
-            note(f"kept the database: {self.url}")
-            return
-        if self.kind == "postgresql":
-            with self._admin() as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # --- one scale ----------------------------------------------------------------------------------
@@ -165,7 +140,7 @@ def _env(db: Database, page_cache: str) -> dict[str, str]:
 
 def _page_entry(item: pages.Resolved) -> dict:
     page = item.page
-    entry = {
+    return {
         "key": page.key,
         "title": page.title,
         "path": item.path,
@@ -173,11 +148,12 @@ def _page_entry(item: pages.Resolved) -> dict:
         "expected_status": page.expected_status,
         "token": page.token,
         "target": page.target,
+        "p95_target_ms": page.p95_target_ms,
+        "first_visit_target_ms": page.first_visit_target_ms,
         "status": "skipped" if item.skipped else "ok",
         "notes": [item.skipped] if item.skipped else [],
-        "runs": [],
+        "slices": [],
     }
-    return entry
 
 
 def measure_scale(clusters: int, settings: dict, args) -> dict:
@@ -213,13 +189,12 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
             if r.skipped:
                 note(f"skipping {r.page.key}: {r.skipped}")
 
-        # Queries per request, in-process, on the same database and as the same user.
+        # Queries per request and the first visit's render time, in-process, on the same
+        # database and as the coordinator, nothing cached.
         client = queries.signed_in_client(app, region.coordinator_email, region.password)
-        # The API operations: the coordinator's token, the same in-process and under wrk.
-        authorization = ""
-        if any(r.page.token and not r.skipped for r in resolved):
-            authorization = queries.api_token(app, region.coordinator_email, region.tenant_slug)
-        settings = {**settings, "authorization": authorization}
+        emails = writes.users_of(app, region, settings["users"])
+        prepared = writes.prepare(app, region, emails)
+        authorization = prepared[region.coordinator_email]["authorization"]
         for r in resolved:
             if r.skipped:
                 continue
@@ -230,9 +205,11 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
                 r.page.expected_status,
                 r.page.etag_revisit,
                 authorization if r.page.token else "",
+                samples=3 if settings["smoke"] else 11,
             )
             entries[r.page.key]["in_process"] = counted
             entries[r.page.key]["queries"] = counted.get("queries")
+            entries[r.page.key]["first_visit_ms"] = counted.get("in_process_ms")
             if counted.get("error"):
                 entries[r.page.key]["status"] = "FAIL"
                 entries[r.page.key]["notes"].append(f"in-process: {counted['error']}")
@@ -245,10 +222,48 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
         )
         note(f"starting: {' '.join(srv.command[2:])}")
         srv.start()
+        users = writes.writers_for(srv.port, emails, prepared, region.password)
         active = [r for r in resolved if not r.skipped and entries[r.page.key]["status"] == "ok"]
-        for run in range(settings["runs"]):
-            _one_run(run, srv, active, entries, region, settings)
-        worker_pids = srv.worker_pids()
+        readers = _readers(srv, active, entries, users)
+        write_load = writes.WriteLoad(srv.port, region.tenant_slug, users)
+        mixes = []
+        for percent in settings["writes"]:
+            note(f"-- {percent:g} % writes, {len(users)} signed-in users")
+            mix_entries = {
+                key: {**entry, "notes": list(entry["notes"]), "slices": []}
+                for key, entry in entries.items()
+            }
+            started = time.monotonic()
+            write_load.start(percent)
+            hello_slices = slices.measure_mix(
+                srv,
+                active,
+                mix_entries,
+                readers,
+                {**settings, "slice_writes": percent},
+                write_load,
+                note,
+            )
+            done = write_load.stop()
+            seconds = time.monotonic() - started
+            if pages.HELLO in mix_entries:
+                slices.hello_entry(mix_entries[pages.HELLO], hello_slices)
+            measured = [mix_entries[r.page.key] for r in resolved]
+            done["seconds"] = round(seconds, 1)
+            done["per_second"] = round(done["writes"] / seconds, 2) if seconds else 0
+            page_rps = [p["rps"] for p in measured if p.get("rps") and p["key"] != pages.HELLO]
+            if page_rps and done["writes"]:
+                mean = sum(page_rps) / len(page_rps)
+                done["share_achieved"] = round(done["per_second"] / (done["per_second"] + mean), 5)
+            if done["problems"]:
+                note("write problems: " + "; ".join(done["problems"]))
+            mixes.append(
+                {
+                    "writes_percent": percent,
+                    "writes": done,
+                    "pages": [report.verdicts(p, clusters) for p in measured],
+                }
+            )
         return {
             "clusters": clusters,
             "database": database,
@@ -256,8 +271,11 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
             "server_command": " ".join(
                 ["gunicorn", *(a for a in srv.command[3:] if not a.startswith("--chdir"))]
             ),
-            "worker_pids_at_end": worker_pids,
-            "pages": [report.summarise(entries[r.page.key]) for r in resolved],
+            "users": [u.email for u in users],
+            "worker_pids_at_end": srv.worker_pids(),
+            "mixes": mixes,
+            # The first mix (normally without writes) stands for the scale in comparisons.
+            "pages": mixes[0]["pages"] if mixes else [],
         }
     finally:
         if srv is not None:
@@ -271,87 +289,42 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
         db.drop()
 
 
-def _one_run(run: int, srv: server.Server, active, entries, region, settings) -> None:
-    browser = server.Browser(srv.port)
-    browser.sign_in(region.coordinator_email, region.password)
-    etags: dict[str, str] = {}
-    # Check each page once, signed in (and let a first visit set what it sets in the session).
-    authorization = settings.get("authorization", "")
-
-    def token_of(r) -> dict:
-        return {"Authorization": authorization} if r.page.token else {}
-
+def _readers(srv, active, entries, users) -> dict[str, dict]:
+    """Who reads each page: the users who get its expected status (their cookies, or for an
+    API operation their tokens); the ETag revisit: the coordinator with the page's ETag."""
+    readers: dict[str, dict] = {}
     for r in active:
-        status, headers, _ = browser.get(r.path, token_of(r))
-        if r.page.etag_revisit:
-            etags[r.page.key] = headers.get("etag", "")
-            status, headers, _ = browser.get(r.path, {"If-None-Match": etags[r.page.key]})
-        if status != r.page.expected_status:
-            entries[r.page.key]["runs"].append(
-                {"run": run + 1, "problems": [f"answered {status} before the load"]}
-            )
-    for r in active:
-        status, headers, _ = browser.get(r.path, token_of(r))
-        notes = entries[r.page.key]["notes"]
-        if (
-            headers.get("cookie-changed")
-            and "sets a new session cookie on every visit" not in notes
-        ):
-            notes.append("sets a new session cookie on every visit")
-    cookie = browser.cookie_header
-    order = active[run % len(active) :] + active[: run % len(active)] if active else []
-    results: dict[str, dict] = {}
-    pids = srv.worker_pids()
-    for r in order:
-        if any(x.get("problems") for x in entries[r.page.key]["runs"] if x["run"] == run + 1):
+        if r.page.key == pages.HELLO:
             continue
-        url = srv.base + r.path
-        common = {
-            # An API operation carries its token and no session: a cookie opens no API.
-            "cookie": "" if r.page.token else cookie,
-            "authorization": authorization if r.page.token else "",
-            "connections": settings["connections"],
-            "threads": settings["threads"],
-            "expect": r.page.expected_status,
-            "if_none_match": etags.get(r.page.key),
-            "timeout_s": settings["wrk_timeout_s"],
-        }
-        if settings["warmup"]:
-            load.run_wrk(url, seconds=settings["warmup"], **common)
-        # Requests the warm-up left in flight must not run into the measured window.
-        waited = srv.wait_idle()
-        peaks_reset = srv.reset_peaks()
-        measured = load.run_wrk(url, seconds=settings["duration"], **common)
-        srv.wait_idle()
-        problems = load.problems(measured)
-        now_pids = srv.worker_pids()
-        if now_pids != pids:
-            problems.append(f"gunicorn workers changed {pids} -> {now_pids} (a worker died)")
-            pids = now_pids
-        results[r.page.key] = {
-            "run": run + 1,
-            "rps": round(measured["rps"], 2),
-            "p50_ms": round(measured["p50_ms"], 2),
-            "p95_ms": round(measured["p95_ms"], 2),
-            "p99_ms": round(measured["p99_ms"], 2),
-            "mean_ms": round(measured["mean_ms"], 2),
-            "requests": measured["requests"],
-            "peak_mb": srv.peak_mb(),
-            "peak_since": "this page's load" if peaks_reset else "the workers' start",
-            "idle_wait_s": waited,
-            "problems": problems,
-            "wrk": measured,
-        }
-        flag = "  FAIL: " + "; ".join(problems) if problems else ""
-        note(
-            f"  run {run + 1}/{settings['runs']}  {r.page.key:<15} {measured['rps']:9.1f} req/s"
-            f"  p50 {measured['p50_ms']:8.1f} ms  p99 {measured['p99_ms']:8.1f} ms{flag}"
-        )
-    hello = results.get(pages.HELLO)
-    for key, value in results.items():
-        if hello and hello["rps"] and not hello["problems"]:
-            value["ratio"] = round(value["rps"] / hello["rps"], 4)
-        entries[key]["runs"].append(value)
+        entry = entries[r.page.key]
+        cookies, tokens = [], []
+        for user in users[:1] if r.page.etag_revisit else users:
+            headers = {"Authorization": user.authorization} if r.page.token else {}
+            status, got, _ = user.browser.get(r.path, headers)
+            if r.page.etag_revisit:
+                etag = got.get("etag", "")
+                status, _, _ = user.browser.get(r.path, {"If-None-Match": etag})
+                readers[r.page.key] = {"cookie": user.browser.cookie_header, "etag": etag}
+            if status != r.page.expected_status:
+                continue
+            (tokens if r.page.token else cookies).append(
+                user.authorization if r.page.token else user.browser.cookie_header
+            )
+        if r.page.etag_revisit:
+            if status != r.page.expected_status:
+                readers.pop(r.page.key, None)
+        elif cookies or tokens:
+            readers[r.page.key] = {"cookie": "\n".join(cookies), "authorization": "\n".join(tokens)}
+        readers_count = 1 if r.page.etag_revisit else len(cookies) + len(tokens)
+        entry["readers"] = readers_count
+        if r.page.key not in readers:
+            entry["status"] = "FAIL"
+            entry["notes"].append(f"no signed-in user got {r.page.expected_status}")
+        elif readers_count < len(users) and not r.page.etag_revisit:
+            entry["notes"].append(
+                f"read by {readers_count} of {len(users)} users (the others may not)"
+            )
+    return readers
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -374,11 +347,14 @@ def main(argv: list[str] | None = None) -> int:
     if info["load_average_at_start"] and info["load_average_at_start"][0] > 0.5 * (
         info["cores"] or 1
     ):
-        say("Warning: the machine is busy; the numbers will be noisy.")
+        say(
+            "Warning: the machine is busy; absolute figures will be noisy (the shares of"
+            " /hello, measured in alternating slices, much less so)."
+        )
     say("Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items() if k != "only" or v))
     began = time.monotonic()
     result = {
-        "format": 1,
+        "format": 2,
         "started_at": started.isoformat(),
         "machine": info,
         "settings": settings,
@@ -395,21 +371,34 @@ def main(argv: list[str] | None = None) -> int:
     result["machine"]["load_average_at_end"] = machine.load_average()
     result["seconds"] = round(time.monotonic() - began, 1)
     failed = [
-        f"{s['clusters']}:{p['key']}"
+        f"{s['clusters']}/{m['writes_percent']:g}%:{p['key']}"
         for s in result["scales"]
-        for p in s["pages"]
+        for m in s["mixes"]
+        for p in m["pages"]
         if p["status"] == "FAIL"
+    ] + [
+        f"{s['clusters']}/{m['writes_percent']:g}%: writes ({'; '.join(m['writes']['problems'])})"
+        for s in result["scales"]
+        for m in s["mixes"]
+        if m["writes"]["problems"]
     ]
+    result["misses"] = report.misses(result)
     result["ok"] = not failed
     name = (
         f"{started.strftime('%Y%m%d-%H%M%S')}-{settings['db']}-"
         + "-".join(str(c) for c in settings["clusters"])
+        + "-writes-"
+        + "-".join(f"{w:g}" for w in settings["writes"])
         + ("-smoke" if settings["smoke"] else "")
     )
     paths = report.write(result, args.out, name)
     say("")
     say(report.markdown(result))
     say("Written: " + ", ".join(str(p) for p in paths.values()))
+    say("")
+    say("Targets (issue 18):")
+    for line in result["misses"] or ["every target met"]:
+        say("  " + line)
     if failed:
         say(f"FAILED pages (errors, not slowness): {', '.join(failed)}")
         return 1

@@ -1,12 +1,41 @@
 -- wrk script of the benchmark: signed-in requests, every status checked, a JSON summary.
--- Environment: BENCH_COOKIE (the session cookie header), BENCH_EXPECT (the status every
+-- Environment: BENCH_COOKIE (the session cookie header, or several), BENCH_EXPECT (the status every
 -- response must have, 200 or 304), BENCH_IF_NONE_MATCH (optional ETag to revisit with).
 
-wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE") or ""
+-- BENCH_COOKIE and BENCH_AUTHORIZATION may each hold several values, one a line (several
+-- signed-in users): the requests take them in turn.
+local function lines(text)
+  local found = {}
+  for line in string.gmatch(text or "", "[^\n]+") do
+    table.insert(found, line)
+  end
+  return found
+end
+local cookies = lines(os.getenv("BENCH_COOKIE"))
 -- An API operation: BENCH_AUTHORIZATION is "Bearer cfp_..." (then BENCH_COOKIE is empty).
-local authorization = os.getenv("BENCH_AUTHORIZATION") or ""
-if authorization ~= "" then
-  wrk.headers["Authorization"] = authorization
+local authorizations = lines(os.getenv("BENCH_AUTHORIZATION"))
+if #cookies == 1 then
+  wrk.headers["Cookie"] = cookies[1]
+end
+if #authorizations == 1 then
+  wrk.headers["Authorization"] = authorizations[1]
+end
+if #cookies > 1 or #authorizations > 1 then
+  local turn = 0
+  request = function()
+    turn = turn + 1
+    local headers = {}
+    for name, value in pairs(wrk.headers) do
+      headers[name] = value
+    end
+    if #cookies > 1 then
+      headers["Cookie"] = cookies[(turn % #cookies) + 1]
+    end
+    if #authorizations > 1 then
+      headers["Authorization"] = authorizations[(turn % #authorizations) + 1]
+    end
+    return wrk.format(nil, nil, headers)
+  end
 end
 local etag = os.getenv("BENCH_IF_NONE_MATCH") or ""
 if etag ~= "" then
