@@ -83,12 +83,14 @@ def _import_models() -> None:
     import portal.labels.models
     import portal.mail.models
     import portal.notifications.models
+    import portal.plans.figures  # its flush listener keeps plan and programme figures
     import portal.plans.models
     import portal.plugin_incidents
     import portal.privacy.models
     import portal.programmes.models
     import portal.search.indexing  # its flush listener keeps the search index current
     import portal.search.models
+    import portal.shared_figures
     import portal.tenancy.models
     import portal.webhooks.models
     import portal.webhooks.recording  # its flush listener records events as deliveries
@@ -167,6 +169,7 @@ def _register_blueprints(app: Flask, host) -> None:
     from portal.benchmarking.import_views import bp as round_import_bp
     from portal.benchmarking.views import bp as benchmarking_bp
     from portal.clusters.views import bp as clusters_bp
+    from portal.imports.job_views import bp as import_jobs_bp
     from portal.labels.public_views import bp as public_register_bp
     from portal.labels.views import bp as labels_bp
     from portal.main.views import bp as main_bp
@@ -200,6 +203,7 @@ def _register_blueprints(app: Flask, host) -> None:
         labels_bp,
         public_register_bp,
         round_import_bp,
+        import_jobs_bp,
         search_bp,
         followups_bp,
         notifications_bp,

@@ -124,6 +124,8 @@ from portal.privacy.pseudonyms import cluster_pseudonyms
 from portal.programmes.models import Programme, ProgrammeCluster
 from portal.reports.audience import report_audience
 from portal.reports.pdf import pdf_response
+from portal.shared_figures import key_for as shared_key
+from portal.shared_figures import shared_value
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.web.forms import UpToThisYear
@@ -207,6 +209,8 @@ __all__ = [
     "latest_rounds",
     "round_days",
     "rounds_fingerprint",
+    "shared_key",
+    "shared_value",
     "FlaskForm",
     "UpToThisYear",
     "IndicatorSet",

@@ -2,11 +2,13 @@
 requests.
 
 The scorecard of 500 clusters by 31 indicators aggregates 15,500 values; doing that on every
-request is the bulk of the page's time. ``forum_stats`` keeps the result in a small in-process
-LRU (one per application) under a key that changes whenever the data does: the tenant, the
-set version, the rounds' fingerprint (``rounds_fingerprint``: count, newest id, newest change)
-and the clusters' fingerprint (a renamed cluster changes its rows). A stale entry is never
-served; an old one just falls out of the LRU.
+request is the bulk of the page's time. ``forum_stats`` keeps the result under a key that
+changes whenever the data does: the tenant, the set version, the rounds' fingerprint
+(``rounds_fingerprint``: count, newest id, newest change) and the clusters' fingerprint (a
+renamed cluster changes its rows). It is computed once per change for every worker and host
+(the core's ``shared_value``: Redis or the database, add-if-absent, one worker computes while
+the others wait) and kept in a small in-process LRU in front. A stale entry is never served;
+an old one just falls out of the LRU and expires in the shared store.
 
 The entries hold every cluster of the forum, before privacy: who sees which rows, whether
 names are shown and which aggregates are too small to show are applied per request by the
@@ -41,6 +43,8 @@ from portal.toolkit import (
     db,
     forum_rounds,
     rounds_fingerprint,
+    shared_key,
+    shared_value,
     unscoped,
 )
 from portal_compare.models import ReferencePortfolio
@@ -277,7 +281,12 @@ def forum_stats(tenant_id: int, indicator_set, loader=None) -> ForumStats:
     cache = _cache()
     found = cache.get(key)
     if found is None:
-        found = _compute(tenant_id, indicator_set, loader)
+        # Shared by every worker and host under the inputs' versions: computed once per
+        # change (the privacy policy is applied per request, after, by the kinds).
+        found = shared_value(
+            shared_key(f"compare:forum:{tenant_id}", *key, _name(loader)),
+            lambda: _compute(tenant_id, indicator_set, loader),
+        )
         cache.put(key, found)
     return found
 
@@ -285,3 +294,9 @@ def forum_stats(tenant_id: int, indicator_set, loader=None) -> ForumStats:
 def _compute(tenant_id: int, indicator_set, loader) -> ForumStats:
     rounds = (loader or forum_rounds)(indicator_set)
     return compute(indicator_set, rounds, cluster_pseudonyms(tenant_id))
+
+
+def _name(loader) -> str:
+    """Which loader worked the rounds out (part of the shared key)."""
+    loader = loader or forum_rounds
+    return f"{getattr(loader, '__module__', '')}.{getattr(loader, '__qualname__', '')}"

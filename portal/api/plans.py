@@ -32,7 +32,11 @@ blp = Blueprint(
 def _plan(plan: Plan, done: progress.Progress) -> dict:
     return {
         **{k: getattr(plan, k) for k in PlanSchema().fields if k != "progress"},
-        "progress": {"percent": round(done.percent, 1), "actions": done.actions, "done": done.done},
+        "progress": {
+            "percent": float(round(done.percent, 1)),
+            "actions": done.actions,
+            "done": done.done,
+        },
     }
 
 

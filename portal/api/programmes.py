@@ -32,7 +32,7 @@ blp = Blueprint(
 
 
 def _progress(done: progress.Progress) -> dict:
-    return {"percent": round(done.percent, 1), "actions": done.actions, "done": done.done}
+    return {"percent": float(round(done.percent, 1)), "actions": done.actions, "done": done.done}
 
 
 def _programme(programme: Programme, count: int, done: progress.Progress) -> dict:

@@ -21,6 +21,7 @@ def main() -> None:
 def register_app_commands(app: Flask, host) -> None:
     from portal.cli.db import db_group
     from portal.cli.demo import demo_command
+    from portal.cli.figures import figures_group
     from portal.cli.labels import labels_group
     from portal.cli.people import tenant_group, user_group
     from portal.cli.plugin_new import plugin_group
@@ -36,6 +37,7 @@ def register_app_commands(app: Flask, host) -> None:
     for command in (
         db_group,
         demo_command,
+        figures_group,
         serve_command,
         tenant_group,
         user_group,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from portal.accounts.models import Membership, MembershipCluster, User
 from portal.audit.models import AuditEntry
 from portal.audit.services import tenant_entries_query
-from portal.audit.words import CHANGE_ACTIONS, describe
+from portal.audit.words import CHANGE_ACTIONS, describe, object_types
 from portal.benchmarking.models import BenchmarkRound, RoundKind
 from portal.clusters.models import Cluster
 from portal.clusters.services import clusters_with_counts
@@ -35,8 +35,9 @@ from portal.labels.models import Label, PlannedAssessment
 from portal.labels.scheme import add_months
 from portal.permissions import may, membership_for
 from portal.plans import progress
-from portal.plans.models import Action, Plan
-from portal.plans.services import MyWork, my_work, overdue_clause
+from portal.plans.figures import OpenDue
+from portal.plans.models import Plan
+from portal.plans.services import MyWork, my_work
 from portal.privacy.policy import ValuesView, values_view
 from portal.programmes.listing import programmes_query
 from portal.programmes.models import Programme
@@ -154,13 +155,14 @@ def _workshops(user, tenant, page: FrontPage) -> dict:
 
 
 def _overdue(user, tenant, page: FrontPage) -> dict:
-    """Overdue actions by cluster (individual plans) and of joint plans, most first."""
-    count = func.count(Action.id)
+    """Overdue actions by cluster (individual plans) and of joint plans, most first: from
+    the kept open actions per plan and due date (``portal.plans.figures``), not the actions."""
+    count = func.sum(OpenDue.open)
     stmt = (
         select(Plan.cluster_id, Cluster.name, count)
-        .join(Plan, Plan.id == Action.plan_id)
+        .join(Plan, Plan.id == OpenDue.plan_id)
         .outerjoin(Cluster, Cluster.id == Plan.cluster_id)
-        .where(overdue_clause(page.today))
+        .where(progress.overdue_before(page.today))
         .group_by(Plan.cluster_id, Cluster.name)
         .order_by(count.desc(), Cluster.name)
     )
@@ -257,6 +259,9 @@ def _activity(user, tenant, page: FrontPage) -> dict:
     entries = db.session.scalars(
         tenant_entries_query(tenant.id)
         .where(AuditEntry.action.in_(CHANGE_ACTIONS))
+        # Things people know by name (actions, workshops, labels), not the rows that link
+        # them (an action's indicators and clusters), which the audit log still lists.
+        .where(AuditEntry.object_type.in_([t for t, _name in object_types()]))
         .limit(ACTIVITY_SHOWN)
     ).all()
     words = describe(entries)

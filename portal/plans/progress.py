@@ -1,59 +1,59 @@
-"""How far plans and programmes have come: weighted progress, computed in SQL.
+"""How far plans and programmes have come: weighted progress, read from the kept figures.
 
 An action counts with its weight (default 1) and its progress (0-100; done counts as 100).
 Cancelled actions do not count. A plan's progress is the weighted mean of its actions; a
 programme's, the weighted mean of all actions of its plans (joint and individual).
+
+The sums are kept on every action write (``portal.plans.figures``), so these functions read
+one row per plan or programme, never the actions. The percentage is an exact ``Decimal``
+(never rounded here, so it never crosses a threshold by rounding); overdue counts sum the
+open actions due before the given day (``open_due``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.plans.models import Action, ActionStatus, Plan
+from portal.plans.figures import OpenDue, PlanFigures, ProgrammeFigures
+from portal.plans.models import Plan
+
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
 class Progress:
-    percent: float  # 0..100
+    percent: Decimal  # 0..100, exact
     actions: int  # counted (not cancelled)
     done: int
-    weight: float
+    weight: Decimal
 
     @property
-    def share(self) -> float:
+    def share(self) -> Decimal:
         return self.percent / 100
 
 
-EMPTY = Progress(0.0, 0, 0, 0.0)
+EMPTY = Progress(ZERO, 0, 0, ZERO)
 
 
-def _columns(counted=None):
-    """The four sums of ``Progress``; with ``counted`` (a condition), over the actions that
-    meet it only, so that other aggregates can share the pass over all actions."""
-    effective = case((Action.status == ActionStatus.DONE, 100), else_=Action.progress)
-    done = case((Action.status == ActionStatus.DONE, 1), else_=0)
-    if counted is None:
-        return (
-            func.sum(Action.weight * effective),
-            func.count(Action.id),
-            func.sum(done),
-            func.sum(Action.weight),
-        )
+def progress_of(counted, done, weight, weighted) -> Progress:
+    weight = Decimal(weight or 0)
+    if not counted or not weight:
+        return Progress(ZERO, int(counted or 0), int(done or 0), weight)
+    return Progress(Decimal(weighted) / weight, int(counted), int(done or 0), weight)
+
+
+def _sums(model):
     return (
-        func.sum(case((counted, Action.weight * effective))),
-        func.count(case((counted, Action.id))),
-        func.sum(done),
-        func.sum(case((counted, Action.weight))),
+        func.sum(model.counted),
+        func.sum(model.done),
+        func.sum(model.weight),
+        func.sum(model.weighted),
     )
-
-
-def _progress(weighted, count, done, weight) -> Progress:
-    if not count or not weight:
-        return Progress(0.0, int(count or 0), int(done or 0), float(weight or 0))
-    return Progress(float(weighted) / float(weight), int(count), int(done or 0), float(weight))
 
 
 def plans_progress(plan_ids: list[int]) -> dict[int, Progress]:
@@ -61,21 +61,25 @@ def plans_progress(plan_ids: list[int]) -> dict[int, Progress]:
     if not plan_ids:
         return {}
     rows = db.session.execute(
-        select(Action.plan_id, *_columns())
-        .where(Action.plan_id.in_(plan_ids), Action.status != ActionStatus.CANCELLED)
-        .group_by(Action.plan_id)
-    ).all()
-    found = {row[0]: _progress(*row[1:]) for row in rows}
+        select(PlanFigures).where(PlanFigures.plan_id.in_(plan_ids))
+    ).scalars()
+    found = {f.plan_id: progress_of(f.counted, f.done, f.weight, f.weighted) for f in rows}
     return {plan_id: found.get(plan_id, EMPTY) for plan_id in plan_ids}
 
 
+def programmes_progress(programme_ids: list[int]) -> dict[int, Progress]:
+    """Progress of each programme, in one query."""
+    if not programme_ids:
+        return {}
+    rows = db.session.execute(
+        select(ProgrammeFigures).where(ProgrammeFigures.programme_id.in_(programme_ids))
+    ).scalars()
+    found = {f.programme_id: progress_of(f.counted, f.done, f.weight, f.weighted) for f in rows}
+    return {pid: found.get(pid, EMPTY) for pid in programme_ids}
+
+
 def programme_progress(programme_id: int) -> Progress:
-    row = db.session.execute(
-        select(*_columns())
-        .join(Plan, Plan.id == Action.plan_id)
-        .where(Plan.programme_id == programme_id, Action.status != ActionStatus.CANCELLED)
-    ).one()
-    return _progress(*row)
+    return programmes_progress([programme_id])[programme_id]
 
 
 def clusters_progress(programme_id: int) -> dict[int, Progress]:
@@ -85,27 +89,12 @@ def clusters_progress(programme_id: int) -> dict[int, Progress]:
 
 def _by_cluster(programme_id: int, *criteria) -> dict[int, Progress]:
     rows = db.session.execute(
-        select(Plan.cluster_id, *_columns())
-        .join(Plan, Plan.id == Action.plan_id)
-        .where(Plan.programme_id == programme_id, Action.status != ActionStatus.CANCELLED)
-        .where(*criteria)
+        select(Plan.cluster_id, *_sums(PlanFigures))
+        .join(PlanFigures, PlanFigures.plan_id == Plan.id)
+        .where(Plan.programme_id == programme_id, *criteria)
         .group_by(Plan.cluster_id)
     ).all()
-    return {row[0]: _progress(*row[1:]) for row in rows}
-
-
-def programmes_progress(programme_ids: list[int]) -> dict[int, Progress]:
-    """Progress of each programme, in one query."""
-    if not programme_ids:
-        return {}
-    rows = db.session.execute(
-        select(Plan.programme_id, *_columns())
-        .join(Plan, Plan.id == Action.plan_id)
-        .where(Plan.programme_id.in_(programme_ids), Action.status != ActionStatus.CANCELLED)
-        .group_by(Plan.programme_id)
-    ).all()
-    found = {row[0]: _progress(*row[1:]) for row in rows}
-    return {pid: found.get(pid, EMPTY) for pid in programme_ids}
+    return {row[0]: progress_of(*row[1:]) for row in rows}
 
 
 def clusters_progress_for(programme_id: int, cluster_ids: list[int]) -> dict[int, Progress]:
@@ -117,13 +106,65 @@ def clusters_progress_for(programme_id: int, cluster_ids: list[int]) -> dict[int
     return {cid: found.get(cid, EMPTY) for cid in cluster_ids}
 
 
-def programme_progress_with(programme_id: int, *extra) -> tuple[Progress, tuple]:
-    """The programme's progress (as ``programme_progress``) and further aggregates over all
-    actions of its plans (``extra``: SQL aggregate expressions on ``Action``, which see the
-    cancelled actions too), in one pass over the actions instead of one per figure."""
+def overdue_before(today: date):
+    """The condition on ``OpenDue`` rows of actions overdue on ``today``."""
+    return OpenDue.due_date < today
+
+
+def programme_overdue(programme_id: int, today: date) -> int:
+    return programmes_overdue([programme_id], today).get(programme_id, 0)
+
+
+def programmes_overdue(programme_ids: list[int], today: date) -> dict[int, int]:
+    """Open actions due before ``today`` per programme, in one query over ``open_due``."""
+    if not programme_ids:
+        return {}
+    rows = db.session.execute(
+        select(OpenDue.programme_id, func.sum(OpenDue.open))
+        .where(OpenDue.programme_id.in_(programme_ids), overdue_before(today))
+        .group_by(OpenDue.programme_id)
+    ).all()
+    return {pid: int(n or 0) for pid, n in rows}
+
+
+def plans_overdue(plan_ids: list[int], today: date) -> dict[int, int]:
+    """Open actions due before ``today`` per plan, in one query over ``open_due``."""
+    if not plan_ids:
+        return {}
+    rows = db.session.execute(
+        select(OpenDue.plan_id, func.sum(OpenDue.open))
+        .where(OpenDue.plan_id.in_(plan_ids), overdue_before(today))
+        .group_by(OpenDue.plan_id)
+    ).all()
+    return {pid: int(n or 0) for pid, n in rows}
+
+
+def programme_progress_and_overdue(programme_id: int, today: date) -> tuple[Progress, int]:
+    """The programme's progress and its overdue count, in one query."""
+    overdue = (
+        select(func.coalesce(func.sum(OpenDue.open), 0))
+        .where(OpenDue.programme_id == programme_id, overdue_before(today))
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(*_columns(counted=Action.status != ActionStatus.CANCELLED), *extra).where(
-            Action.plan_id.in_(select(Plan.id).where(Plan.programme_id == programme_id))
+        select(*_sums(ProgrammeFigures), overdue).where(
+            ProgrammeFigures.programme_id == programme_id
         )
-    ).one()
-    return _progress(*row[:4]), tuple(row[4:])
+    ).first()
+    if row is None:
+        return EMPTY, 0
+    return progress_of(*row[:4]), int(row[4] or 0)
+
+
+def clusters_overdue(programme_id: int | None, today: date) -> dict[int | None, int]:
+    """Open actions due before ``today`` per cluster (its individual plans; ``None``: joint
+    plans), of one programme or (``None``) of the whole region, in one query."""
+    stmt = (
+        select(Plan.cluster_id, func.sum(OpenDue.open))
+        .join(Plan, Plan.id == OpenDue.plan_id)
+        .where(overdue_before(today))
+        .group_by(Plan.cluster_id)
+    )
+    if programme_id is not None:
+        stmt = stmt.where(Plan.programme_id == programme_id)
+    return {cid: int(n or 0) for cid, n in db.session.execute(stmt).all()}

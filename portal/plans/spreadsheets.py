@@ -28,7 +28,7 @@ from portal.i18n import PLAN_KIND_LABELS
 from portal.imports.table import FORMULA_START, MAX_UNPACKED_BYTES  # noqa: F401 (re-exported)
 from portal.plans import progress
 from portal.plans.models import Action, Plan
-from portal.plans.services import ActionFilters, actions_query, overdue_clause
+from portal.plans.services import ActionFilters, actions_query
 from portal.programmes.models import Programme, ProgrammeCluster
 
 COLUMNS = (
@@ -227,18 +227,7 @@ def programme_status(programme: Programme, today: date) -> ProgrammeStatus:
         .order_by(func.lower(Cluster.name))
     ).all()
     by_cluster = progress.clusters_progress(programme.id)
-    overdue_by_cluster = dict(
-        db.session.execute(
-            select(Plan.cluster_id, func.count(Action.id))
-            .join(Plan, Plan.id == Action.plan_id)
-            .where(
-                Plan.programme_id == programme.id,
-                Plan.cluster_id.is_not(None),
-                overdue_clause(today),
-            )
-            .group_by(Plan.cluster_id)
-        ).all()
-    )
+    overdue_by_cluster = progress.clusters_overdue(programme.id, today)
     plans = db.session.scalars(
         select(Plan)
         .where(Plan.programme_id == programme.id)
@@ -246,13 +235,7 @@ def programme_status(programme: Programme, today: date) -> ProgrammeStatus:
         .order_by(Plan.kind, func.lower(Plan.title), Plan.id)
     ).all()
     by_plan = progress.plans_progress([p.id for p in plans])
-    overdue_by_plan = dict(
-        db.session.execute(
-            select(Action.plan_id, func.count(Action.id))
-            .where(Action.plan_id.in_([p.id for p in plans] or [-1]), overdue_clause(today))
-            .group_by(Action.plan_id)
-        ).all()
-    )
+    overdue_by_plan = progress.plans_overdue([p.id for p in plans], today)
     cluster_rows = []
     for participant in participants:
         done = by_cluster.get(participant.cluster_id, progress.EMPTY)

@@ -346,9 +346,7 @@ def overview(
     workshops = [w for w, _n in workshop_rows]
 
     # The headline figures over all the programme's actions: one pass, not one per figure.
-    total, (overdue_count,) = progress.programme_progress_with(
-        programme.id, func.sum(case((overdue_clause(today), 1), else_=0))
-    )
+    total, overdue_count = progress.programme_progress_and_overdue(programme.id, today)
     in_programme = select(Plan.id).where(Plan.programme_id == programme.id)
     # "+ 0": walk the due-date index from the oldest and stop at the tenth match, rather
     # than read every action of the programme and sort them (SQLite's planner otherwise

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.clusters.models import Cluster
@@ -140,9 +140,7 @@ def programme_report(programme: Programme, user: Any, tenant: Any, today: date) 
             ClusterLine(cluster, row.goal, done.get(cluster.id, progress.EMPTY), held, ahead, sees)
         )
 
-    total, (overdue_count,) = progress.programme_progress_with(
-        programme.id, func.sum(case((overdue_clause(today), 1), else_=0))
-    )
+    total, overdue_count = progress.programme_progress_and_overdue(programme.id, today)
     joint = db.session.scalars(
         select(Plan)
         .where(Plan.programme_id == programme.id, Plan.kind == PlanKind.JOINT)
