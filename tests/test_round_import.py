@@ -268,12 +268,12 @@ def test_sets_of_switched_off_plugins_are_refused(app, client, world):
     assert _counts(app) == (0, 0)
 
 
-def test_more_than_50000_rows_are_refused(app, esca):
+def test_more_than_max_rows_are_refused(app, esca):
     content = _csv([_row()] * (round_import.MAX_ROWS + 1))
     with app.test_request_context(), tenant_scope(esca["a"].id):
         outcome = round_import.import_rounds(None, esca["a"].id, content)
     assert not outcome.written and len(outcome.errors) == 1
-    assert "more than 50000 rows" in outcome.errors[0].message
+    assert f"more than {round_import.MAX_ROWS} rows" in outcome.errors[0].message
     assert _counts(app) == (0, 0)
 
 

@@ -75,6 +75,9 @@ def upload():
 def confirm():
     """Step two: the checked file is checked again and written."""
     _manageable()
+    job = imports_web.start_job(_importer(), target=TARGET)
+    if job is not None:  # a large file: written by a job, its page shows the progress
+        return redirect(url_for("import_jobs.show", job_id=job.id), code=303)
     step = imports_web.confirm(_importer(), target=TARGET)
     if step.state == "written":
         flash(

@@ -39,7 +39,7 @@ COLUMNS = (
     "notes",
 )
 REQUIRED_COLUMNS = COLUMNS[:6]
-MAX_ROWS = 50_000
+MAX_ROWS = 100_000  # a whole round of 2,000 clusters on 31 indicators is 62,000
 COMMENT_LIMIT = 2000
 ASSESSOR_LIMIT = 200
 NOTES_LIMIT = 5000

@@ -4,8 +4,9 @@ The file is "long": one row per cluster, round and indicator (see docs/rounds-im
 Rows with the same cluster, indicator set, version and date form one round. Every row is
 checked first with the rules of :func:`portal.benchmarking.services.save_round`
 (:mod:`portal.benchmarking.round_checks`), without writing; only a file without a single
-problem is written, in one transaction, and the ``round_saved`` events are emitted after
-the commit.
+problem is written, in one transaction (bulk inserts, flushed in chunks), and the
+``round_saved`` events are emitted after the commit. A large file's confirm is written by a
+job (:mod:`portal.imports.jobs`) with progress.
 
 The file is read by the core's table reader (:mod:`portal.imports.table`); on the web the
 import goes through the check-then-confirm steps of :mod:`portal.imports.service`, on the
@@ -15,13 +16,15 @@ export in this format is :mod:`portal.benchmarking.round_export`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue, RoundKind
@@ -37,14 +40,17 @@ from portal.benchmarking.services import role_name
 from portal.db import utcnow
 from portal.events import emit
 from portal.extensions import db
+from portal.imports.jobs import register as register_job
 from portal.imports.service import Importer, check_and_write
 from portal.imports.table import FileProblem, Problem, read_table, row_too_long, table_problems
 
 RowError = Problem
 
-# A function given the number of rows that returns a context manager whose value has
-# ``update(n)`` (``click.progressbar`` fits): shows progress while checking.
-Progress = Callable[[int], AbstractContextManager[Any]]
+# A function given the phase ("checking" rows, "writing" rounds) and its total that returns a
+# context manager whose value has ``update(n)`` (``click.progressbar`` fits; so does an import
+# job's progress, portal.imports.jobs.JobProgress).
+Progress = Callable[[str, int], AbstractContextManager[Any]]
+CHUNK = 500  # rounds per flush while writing
 
 
 @dataclass
@@ -72,7 +78,7 @@ def check_file(
         return ImportOutcome([], problems, rows=len(table.rows))
     checker = RowChecker(user, tenant_id)
     rows = table.rows
-    with progress(len(rows)) if progress else nullcontext() as bar:
+    with progress("checking", len(rows)) if progress else nullcontext() as bar:
         for done, (line, record) in enumerate(rows, start=1):
             too_long = row_too_long(table, line, record)
             if too_long:
@@ -103,24 +109,56 @@ def _name_the_experts(user: User | None, tenant_id: int, checker: RowChecker) ->
             checker.error(planned.line, "assessor", _("Name the expert whose result this is."))
 
 
-def write(user: User | None, tenant_id: int, outcome: ImportOutcome) -> ImportOutcome:
-    """Add the checked rounds in ONE transaction; ``round_saved`` follows the commit.
+def write(
+    user: User | None, tenant_id: int, outcome: ImportOutcome, progress: Progress | None = None
+) -> ImportOutcome:
+    """Add the checked rounds in ONE transaction, flushed in chunks of :data:`CHUNK` rounds;
+    ``round_saved`` follows the commit. A failure rolls everything back and says how far the
+    writing got and why.
 
     Writing does not go through ``services.save_round``, which commits per round."""
+    total = len(outcome.rounds)
+    written = _Count()
     try:
-        saved = _write(user, tenant_id, outcome.rounds)
-    except SQLAlchemyError:
+        with progress("writing", total) if progress else nullcontext() as bar:
+            ids = _write(user, tenant_id, outcome.rounds, written, bar)
+        db.session.commit()
+    except SQLAlchemyError as exc:
         db.session.rollback()
-        message = _(
-            "The import failed and nothing was written (perhaps someone entered one of the "
-            "rounds at the same time). Try again."
-        )
-        outcome.errors.append(RowError(None, None, message))
+        outcome.errors.append(RowError(None, None, _failed(exc, written.n, total)))
         return outcome
     outcome.written = True
-    for round_ in saved:
+    for round_ in _load(ids):
         emit("round_saved", tenant_id, round=round_, created=True, user=user)
     return outcome
+
+
+class _Count:
+    n = 0
+
+
+def _failed(exc: SQLAlchemyError, done: int, total: int) -> str:
+    if isinstance(exc, IntegrityError):
+        reason = _("someone entered one of the rounds at the same time")
+    elif isinstance(exc, OperationalError):
+        reason = _("the database was busy or could not be reached")
+    else:
+        reason = _("the database refused the rounds")
+    return _(
+        "Writing stopped after %(done)d of %(total)d rounds (%(reason)s). Everything was "
+        "rolled back: nothing was written. Try again.",
+        done=done,
+        total=total,
+        reason=reason,
+    )
+
+
+def describe(outcome: ImportOutcome) -> str:
+    return _(
+        "The file is imported. New rounds: %(rounds)d, values: %(values)d.",
+        rounds=len(outcome.rounds),
+        values=outcome.values,
+    )
 
 
 def planned(outcome: ImportOutcome) -> list[Any]:
@@ -146,8 +184,9 @@ def importer(user: User | None, tenant_id: int, progress: Progress | None = None
     return Importer(
         "rounds",
         lambda raw, _options: check_file(user, tenant_id, raw, progress),
-        lambda outcome, _options: write(user, tenant_id, outcome),
+        lambda outcome, _options: write(user, tenant_id, outcome, progress),
         planned,
+        describe,
     )
 
 
@@ -165,38 +204,91 @@ def import_rounds(
 
 
 def _write(
-    user: User | None, tenant_id: int, rounds: Iterable[PlannedRound]
-) -> list[BenchmarkRound]:
+    user: User | None, tenant_id: int, rounds: list[PlannedRound], written: _Count, bar
+) -> list[int]:
     """Imported rounds are experts' results, confirmed by whoever imports them (assessors,
-    or coordinators on the experts' behalf)."""
-    saved = []
+    or coordinators on the experts' behalf). Bulk inserts: two statements per chunk, never
+    one per row; nothing else of the region is locked (only the new rows, and the clusters'
+    keys against their deletion)."""
+    ids: list[int] = []
+    for start in range(0, len(rounds), CHUNK):
+        chunk = rounds[start : start + CHUNK]
+        ids += _insert_chunk(user, tenant_id, chunk)
+        written.n += len(chunk)
+        if bar is not None:
+            bar.update(len(chunk))
+    return ids
+
+
+def _insert_chunk(user: User | None, tenant_id: int, chunk: list[PlannedRound]) -> list[int]:
     role, now = role_name(user, tenant_id), utcnow()
-    for planned in rounds:
-        round_ = BenchmarkRound(
-            tenant_id=tenant_id,
-            cluster_id=planned.cluster_id,
-            held_on=planned.held_on,
-            indicator_set=planned.indicator_set.id,
-            set_version=planned.indicator_set.version,
-            assessor=planned.assessor,
-            kind=RoundKind.AUDIT if planned.audit else RoundKind.BENCHMARKING,
-            notes=planned.notes,
-            entered_by_id=user.id if user is not None else None,
-            entered_role=role,
-            confirmed_at=now,
-            confirmed_by_id=user.id if user is not None else None,
-        )
-        round_.values = [
-            IndicatorValue(
-                tenant_id=tenant_id,
-                indicator_id=indicator_id,
-                value=v.value,
-                light=v.light,
-                comment=v.comment,
-            )
-            for indicator_id, v in planned.values.items()
-        ]
-        db.session.add(round_)
-        saved.append(round_)
-    db.session.commit()
-    return saved
+    user_id = user.id if user is not None else None
+    round_rows = [
+        {
+            "tenant_id": tenant_id,
+            "cluster_id": planned.cluster_id,
+            "held_on": planned.held_on,
+            "indicator_set": planned.indicator_set.id,
+            "set_version": planned.indicator_set.version,
+            "assessor": planned.assessor,
+            "kind": RoundKind.AUDIT if planned.audit else RoundKind.BENCHMARKING,
+            "notes": planned.notes,
+            "entered_by_id": user_id,
+            "entered_role": role,
+            "confirmed_at": now,
+            "confirmed_by_id": user_id,
+            "version": 1,
+            "revision": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for planned in chunk
+    ]
+    # Without sort_by_parameter_order (SQLite would insert row by row): each new id is
+    # matched to its round by the round's unique key instead.
+    returned = db.session.execute(
+        insert(BenchmarkRound).returning(
+            BenchmarkRound.id,
+            BenchmarkRound.cluster_id,
+            BenchmarkRound.indicator_set,
+            BenchmarkRound.set_version,
+            BenchmarkRound.held_on,
+        ),
+        round_rows,
+    )
+    id_of = {tuple(row[1:]): row[0] for row in returned}
+    ids = [
+        id_of[(p.cluster_id, p.indicator_set.id, p.indicator_set.version, p.held_on)]
+        for p in chunk
+    ]
+    value_rows = [
+        {
+            "tenant_id": tenant_id,
+            "round_id": round_id,
+            "indicator_id": indicator_id,
+            "value": v.value,
+            "light": v.light,
+            "comment": v.comment,
+        }
+        for round_id, planned in zip(ids, chunk, strict=True)
+        for indicator_id, v in planned.values.items()
+    ]
+    if value_rows:
+        db.session.execute(insert(IndicatorValue), value_rows)
+    return ids
+
+
+def _load(ids: list[int]) -> list[BenchmarkRound]:
+    """The written rounds with their values, for the events: a few queries, not one a round."""
+    loaded: list[BenchmarkRound] = []
+    for start in range(0, len(ids), CHUNK):
+        loaded += db.session.scalars(
+            select(BenchmarkRound)
+            .where(BenchmarkRound.id.in_(ids[start : start + CHUNK]))
+            .options(selectinload(BenchmarkRound.values))
+            .order_by(BenchmarkRound.id)
+        ).all()
+    return loaded
+
+
+register_job("rounds", lambda user, tenant_id, progress: importer(user, tenant_id, progress))

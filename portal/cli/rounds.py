@@ -14,7 +14,7 @@ from portal.cli.people import _tenant
 from portal.clusters.importer import RowError
 from portal.tenancy import tenant_scope
 
-PROGRESS_FROM = 1000  # rows; smaller files are checked in a blink
+PROGRESS_FROM = 1000  # rows (or rounds); smaller files are checked and written in a blink
 
 
 class _Quiet:
@@ -22,10 +22,11 @@ class _Quiet:
         pass
 
 
-def _progress(rows: int):
-    if rows < PROGRESS_FROM:
+def _progress(phase: str, total: int):
+    """A bar on stderr while checking the rows and while writing the rounds."""
+    if total < PROGRESS_FROM and not (phase == "writing" and total >= PROGRESS_FROM // 10):
         return nullcontext(_Quiet())
-    return click.progressbar(length=rows, label="checking", file=sys.stderr)
+    return click.progressbar(length=total, label=phase, file=sys.stderr)
 
 
 def _where(error: RowError) -> str:

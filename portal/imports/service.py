@@ -53,6 +53,8 @@ class Importer:
     check: Callable[[bytes, dict[str, Any]], Any]
     write: Callable[[Any, dict[str, Any]], Any]
     planned: Callable[[Any], Any]
+    # What a written import says (translated), e.g. on a job's page.
+    describe: Callable[[Any], str] | None = None
 
 
 @dataclass
@@ -127,6 +129,7 @@ def check_upload(
         filename=safe_filename(filename or "", "")[:255],
         storage_key=key,
         size=len(raw),
+        rows=int(getattr(outcome, "rows", 0) or 0),
         sha256=hashlib.sha256(raw).hexdigest(),
         digest=digest(importer, outcome),
         expires_at=_now() + timedelta(hours=keep_hours()),

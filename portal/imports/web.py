@@ -33,6 +33,15 @@ def confirm(importer: Importer, *, target: str) -> Step:
     return service.confirm(importer, token, user_id=current_user.id, target=target)
 
 
+def start_job(importer: Importer, *, target: str):
+    """The job that writes the pending import the form names, if it is large enough for
+    one (portal.imports.jobs); None: confirm it inline. 404 as :func:`confirm`."""
+    from portal.imports import jobs
+
+    token = request.form.get("pending", "")
+    return jobs.start(importer, token, user_id=current_user.id, target=target)
+
+
 def status(step: Step | None, form=None) -> int:
     """The page's HTTP status: 422 for problems, 409 for a check that cannot be confirmed."""
     if step is not None and step.state == "gone":

@@ -85,6 +85,12 @@ def _register_tasks(celery: Celery) -> None:
 
     register_webhook_tasks(celery)
 
+    @celery.task(name="portal.imports.run", shared=False)
+    def run_import(job_id: int) -> str:
+        from portal.imports.jobs import run
+
+        return run(int(job_id))
+
     @celery.task(name="portal.mail.sweep", shared=False)
     def sweep() -> dict[str, int]:
         from portal.mail.delivery import sweep as sweep_outbox

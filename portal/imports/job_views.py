@@ -1,0 +1,37 @@
+"""The page of an import job: how far it is, and then what it did.
+
+One URL serves the page and (to htmx, which polls it every second while the job runs) the
+fragment; without JavaScript the page refreshes itself (``<meta http-equiv=refresh>`` in a
+``<noscript>``) and has a link to do it by hand. Only the job's uploader sees it, in its
+region: anyone else, another region's id too, gets 404. Never cached: it changes while
+nothing the region's pages show does.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+
+from portal.imports.jobs import RUNNING
+from portal.imports.models import ImportJob
+from portal.tenancy import get_or_404
+from portal.web.htmx import wants_fragment
+
+bp = Blueprint("import_jobs", __name__, url_prefix="/<tenant>")
+FRAGMENT = "import-job"
+POLL_SECONDS = 1
+
+
+@bp.route("/imports/jobs/<int:job_id>")
+def show(job_id: int):
+    job = get_or_404(ImportJob, job_id)
+    if not current_user.is_authenticated or job.user_id != current_user.id:
+        abort(404)
+    template = "imports/_job.html" if wants_fragment(FRAGMENT) else "imports/job.html"
+    running = job.state in RUNNING
+    # No total (writing on SQLite, see portal.imports.jobs): an indeterminate bar.
+    percent = min(100, job.done * 100 // job.total) if job.total else None
+    response = render_template(
+        template, job=job, running=running, percent=percent, poll=POLL_SECONDS, target=FRAGMENT
+    )
+    return response, 200, {"Cache-Control": "no-store"}
