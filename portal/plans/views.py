@@ -42,7 +42,7 @@ from portal.plans.forms import ActionForm, AttachmentForm, CommentForm, PlanForm
 from portal.plans.models import Action, ActionComment, Plan
 from portal.plugin_panels import panels_for
 from portal.programmes.models import Milestone, Programme
-from portal.tenancy import get_or_404
+from portal.tenancy import cache_scopes, get_or_404
 from portal.web import timeline
 from portal.web.forms import show_service_error
 from portal.web.htmx import announce, is_htmx, wants_fragment
@@ -231,7 +231,7 @@ def _filter_choice_label(pagination, filters: services.ActionFilters) -> tuple[s
 
 
 @bp.route("/plans/<int:plan_id>")
-@cached_page
+@cached_page(scopes=lambda plan_id: [cache_scopes.plan(plan_id), cache_scopes.PROGRAMMES])
 def detail(plan_id: int):
     plan = get_or_404(Plan, plan_id, joinedload(Plan.cluster))
     require(current_user, "plan.view", plan)

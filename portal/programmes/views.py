@@ -20,7 +20,7 @@ from portal.plugin_panels import panels_for
 from portal.programmes import listing, services
 from portal.programmes.forms import GoalForm, MilestoneForm, ParticipantForm, ProgrammeForm
 from portal.programmes.models import Milestone, Programme, ProgrammeCluster
-from portal.tenancy import get_or_404
+from portal.tenancy import cache_scopes, get_or_404
 from portal.web import timeline
 from portal.web.forms import show_service_error
 from portal.web.htmx import wants_fragment
@@ -138,7 +138,9 @@ def _participants_fragment(programme: Programme):
 
 
 @bp.route("/<int:programme_id>")
-@cached_page
+# Its plans (joint and its clusters' own plans in it), actions, milestones and participants
+# touch the programme's scope; its clusters, people, workshops and plugins the region's.
+@cached_page(scopes=lambda programme_id: [cache_scopes.programme(programme_id)])
 def detail(programme_id: int):
     programme = get_or_404(Programme, programme_id)
     require(current_user, "programme.view", programme)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
+    ForeignKey,
     Integer,
     LargeBinary,
     String,
@@ -67,3 +68,16 @@ class TenantPlugin(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plugin_name: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CacheVersion(Base):
+    """The version of one cache scope of a region (portal.tenancy.cache_scopes): bumped when a
+    transaction that touched it commits, never deleted (a missing row is version 0)."""
+
+    __tablename__ = "cache_version"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

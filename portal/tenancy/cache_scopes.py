@@ -1,0 +1,126 @@
+"""What a write touches: the cache scopes of a changed row, in one registry.
+
+A *scope* names an object or a collection a page can show (``programme:7``, ``plan:12``,
+``individual-plans``, ``user:3:inbox``). Each has a version in ``cache_version`` (tenant,
+scope, version), bumped when the transaction that wrote to it commits
+(:mod:`portal.tenancy.versioning`). A cached page keys on the versions of the scopes it
+declares (:mod:`portal.web.page_cache`), always with ``region``.
+
+The registry below maps a table to the scopes its rows touch. Children name their parents (as
+Rails' ``touch``): an action touches its plan, and its plan's programme (looked up once per
+flush). **A table not listed touches ``region``**, which every cached page depends on: a new
+model is safe by default (it empties the region's pages, as every write did before), and only
+a model listed here can leave unrelated pages in place. So list a model only when you know
+every page that shows it declares one of the scopes it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+REGION = "region"
+INDIVIDUAL_PLANS = "individual-plans"
+# Any programme's own rows (name, dates, participants, milestones: shown on its plans' pages).
+PROGRAMMES = "programmes"
+
+
+def programme(programme_id: int | None) -> str:
+    return f"programme:{programme_id}"
+
+
+def plan(plan_id: int | None) -> str:
+    return f"plan:{plan_id}"
+
+
+def inbox(user_id: int) -> str:
+    """A person's notifications (the header's unread count on every page they see)."""
+    return f"user:{user_id}:inbox"
+
+
+def _plan_scopes(row) -> list[str]:
+    scopes = [plan(row.id)] if row.id is not None else [REGION]
+    if row.programme_id is not None:
+        scopes.append(programme(row.programme_id))
+    else:
+        scopes.append(INDIVIDUAL_PLANS)  # a cluster's own plan: shown on programme pages too
+    return scopes
+
+
+def _programme_child(row) -> list[str]:
+    if row.programme_id is None:
+        return [REGION]
+    return [programme(row.programme_id), PROGRAMMES]
+
+
+_BY_TABLE: dict[str, Callable] = {
+    "programme": lambda row: [programme(row.id), PROGRAMMES] if row.id is not None else [REGION],
+    "programme_cluster": _programme_child,
+    "milestone": _programme_child,
+    "plan": _plan_scopes,
+    "notification": lambda row: [inbox(row.recipient_id)],
+    # Written with the change it describes, which touches the changed object's own scopes; no
+    # page keyed on scopes shows the audit log (those that do key on the whole region).
+    "audit_entry": lambda row: [],
+}
+# Rows under an action: they touch the action's plan (and so its programme).
+_UNDER_ACTION = {"action_cluster", "action_indicator", "action_comment"}
+
+
+def is_listed(row) -> bool:
+    table = getattr(type(row), "__tablename__", None)
+    return table in _BY_TABLE or table in _UNDER_ACTION or table == "plan_action"
+
+
+def scopes_of(session: Session, rows: Iterable) -> set[str]:
+    """The scopes the given changed rows touch (``region`` for any table not listed)."""
+    scopes: set[str] = set()
+    plan_ids: set[int] = set()
+    action_ids: set[int] = set()
+    for row in rows:
+        table = getattr(type(row), "__tablename__", None)
+        if table == "plan_action":
+            if row.plan_id is None:
+                scopes.add(REGION)
+            else:
+                plan_ids.add(row.plan_id)
+        elif table in _UNDER_ACTION:
+            action_ids.add(row.action_id)
+        elif table in _BY_TABLE:
+            scopes.update(_BY_TABLE[table](row))
+        else:
+            scopes.add(REGION)
+    if action_ids:
+        plan_ids.update(_plans_of_actions(session, action_ids))
+    if plan_ids:
+        scopes.update(_plan_parents(session, plan_ids))
+    return scopes
+
+
+def _plans_of_actions(session: Session, action_ids: set[int]) -> set[int]:
+    from portal.plans.models import Action
+
+    table = Action.__table__
+    rows = session.connection().execute(
+        select(table.c.plan_id).where(table.c.id.in_(sorted(action_ids)))
+    )
+    return {plan_id for (plan_id,) in rows}
+
+
+def _plan_parents(session: Session, plan_ids: set[int]) -> set[str]:
+    from portal.plans.models import Plan
+
+    table = Plan.__table__
+    rows = session.connection().execute(
+        select(table.c.id, table.c.programme_id).where(table.c.id.in_(sorted(plan_ids)))
+    )
+    scopes = {plan(plan_id) for plan_id in plan_ids}
+    found = set()
+    for plan_id, programme_id in rows:
+        found.add(plan_id)
+        scopes.add(programme(programme_id) if programme_id is not None else INDIVIDUAL_PLANS)
+    if found != plan_ids:
+        scopes.add(REGION)  # a plan not written yet or gone: its parent is unknown
+    return scopes

@@ -1,0 +1,180 @@
+"""Invalidation that matches what changed: a write bumps the versions of the scopes it touches
+(portal.tenancy.cache_scopes), and a page keyed on scopes is renewed only by those. A kept page
+is never another user's and never older than an uncached render."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.tenancy import cache_scopes, tenant_scope
+from portal.tenancy.models import CacheVersion
+from portal.web.page_cache import EXTENSION
+from tests import locking_support as build
+from tests.conftest import ROLE_EMAILS, login
+from tests.locking_support import today
+
+TOKEN = re.compile(rb'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+"')
+
+
+def _visit(client, url):
+    client.get(url)
+    return client.get(url)
+
+
+def _programmes(app, world):
+    from portal.programmes import services
+
+    def make(_world):
+        start = today()
+        return [
+            services.create_programme(
+                None,
+                {"name": name, "start_date": start, "end_date": start + timedelta(days=90)},
+                world["a"].id,
+            ).id
+            for name in ("Arena North", "Arena South")
+        ]
+
+    return build.run(app, world, make)
+
+
+def _add_milestone(app, world, programme_id, title):
+    from portal.programmes import services
+    from portal.programmes.models import Programme
+
+    def add(_world):
+        programme = db.session.get(Programme, programme_id)
+        services.add_milestone(None, programme, {"title": title, "due_date": today()})
+        db.session.commit()
+
+    build.run(app, world, add)
+
+
+def _versions(app, tenant_id):
+    with app.app_context():
+        rows = db.session.execute(
+            select(CacheVersion.scope_key, CacheVersion.version).where(
+                CacheVersion.tenant_id == tenant_id
+            )
+        )
+        return dict(rows.all())
+
+
+def test_a_write_to_one_programme_keeps_the_others_page(app, client, world):
+    north, south = _programmes(app, world)
+    login(client, ROLE_EMAILS["coordinator"])
+    north_url, south_url = f"/nordland/programmes/{north}", f"/nordland/programmes/{south}"
+    _visit(client, north_url)
+    kept_south = _visit(client, south_url)
+    assert client.get(south_url).headers.get("X-Page-Cache") == "hit"
+    before = _versions(app, world["a"].id)
+
+    _add_milestone(app, world, north, "Kick-off in Bodø")
+
+    after = _versions(app, world["a"].id)
+    assert after[cache_scopes.programme(north)] > before.get(cache_scopes.programme(north), 0)
+    assert after.get(cache_scopes.REGION) == before.get(cache_scopes.REGION)
+    south_again = client.get(south_url)
+    assert south_again.headers.get("X-Page-Cache") == "hit"
+    assert TOKEN.sub(b"", south_again.data) == TOKEN.sub(b"", kept_south.data)
+    north_again = client.get(north_url)
+    assert north_again.headers.get("X-Page-Cache") is None
+    assert "Kick-off in Bodø" in north_again.get_data(as_text=True)
+
+
+def test_an_unlisted_write_renews_every_page_of_the_region(app, client, world):
+    north, _south = _programmes(app, world)
+    login(client, ROLE_EMAILS["coordinator"])
+    url = f"/nordland/programmes/{north}"
+    _visit(client, url)
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        from portal.clusters.models import Cluster
+
+        db.session.get(Cluster, world["c1"].id).name = "Renamed Minerals"
+        db.session.commit()
+    assert client.get(url).headers.get("X-Page-Cache") is None
+
+
+def test_the_page_is_per_user_not_per_session(app, world):
+    north, _south = _programmes(app, world)
+    url = f"/nordland/programmes/{north}"
+    first, second = app.test_client(), app.test_client()
+    login(first, ROLE_EMAILS["coordinator"])
+    login(second, ROLE_EMAILS["coordinator"])
+    _visit(first, url)
+    page = second.get(url)
+    assert page.headers.get("X-Page-Cache") == "hit"
+    # Each session gets its own CSRF token put back in, never the one the page was rendered with.
+    with second.session_transaction() as session:
+        raw = session["csrf_token"]
+    with first.session_transaction() as session:
+        assert session["csrf_token"] != raw
+    tokens = {m.group(0) for m in TOKEN.finditer(page.data)}
+    assert tokens
+    from itsdangerous import URLSafeTimedSerializer
+
+    signer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    for token in tokens:
+        value = token.rsplit(b'"', 2)[-2].decode()
+        assert signer.loads(value) == raw
+    # And it posts: a form on the kept page is accepted with the token it carries.
+    assert b"\x00" not in page.data
+
+
+def _pages(app, world):
+    north, south = _programmes(app, world)
+    plan = build.run(app, world, build.plan)["id"]
+    return (
+        north,
+        plan,
+        [
+            "/nordland/",
+            f"/nordland/clusters/{world['c1'].id}",
+            f"/nordland/programmes/{north}",
+            f"/nordland/programmes/{south}",
+            f"/nordland/plans/{plan}",
+            "/nordland/my-work",
+            "/nordland/labels/",
+        ],
+    )
+
+
+@pytest.mark.parametrize("roles", [("coordinator", "observer"), ("cluster_manager", "member")])
+def test_every_kept_page_matches_an_uncached_render_after_a_write(app, world, roles):
+    north, plan, urls = _pages(app, world)
+    clients = {}
+    for role in roles:
+        clients[role] = app.test_client()
+        login(clients[role], ROLE_EMAILS[role])
+        for url in urls:
+            _visit(clients[role], url)
+
+    _add_milestone(app, world, north, "Site visit")
+
+    def add_action(_world):
+        from portal.plans import services
+        from portal.plans.models import Plan
+
+        services.create_action(None, db.session.get(Plan, plan), {"title": "Export fair"})
+        db.session.commit()
+
+    build.run(app, world, add_action)
+    hits = 0
+    for role, client in clients.items():
+        for url in urls:
+            kept = client.get(url)
+            hits += kept.headers.get("X-Page-Cache") == "hit"
+            cache = app.extensions.pop(EXTENSION)
+            try:
+                fresh = client.get(url)
+            finally:
+                app.extensions[EXTENSION] = cache
+            assert kept.status_code == fresh.status_code, (role, url)
+            assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", fresh.data), (role, url)
+    # The other programme's page stayed for both (a plan of no programme got the action).
+    assert hits >= 2
