@@ -194,6 +194,8 @@ def _who(entry: AuditEntry, people: Mapping[int, str], addresses: bool) -> str:
         return _("The portal")
     if "@" in (entry.actor or "") and not addresses:
         return _("someone no longer registered")
+    if not addresses:
+        return _("The portal")  # a command or scheduled job ("close-ended-workshops")
     return entry.actor  # a command-line actor, or the address a failed sign-in typed
 
 
