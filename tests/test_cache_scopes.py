@@ -4,6 +4,7 @@ is never another user's and never older than an uncached render."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
@@ -178,3 +179,42 @@ def test_every_kept_page_matches_an_uncached_render_after_a_write(app, world, ro
             assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", fresh.data), (role, url)
     # The other programme's page stayed for both (a plan of no programme got the action).
     assert hits >= 2
+
+
+# --- Redis: pages shared by every worker and host -------------------------------------------
+
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis():
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        client.ping()
+    except redis.RedisError:
+        return None
+    return client
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(_redis() is None and os.environ.get("CI") != "true", reason="no Redis")
+def test_pages_kept_in_redis_serve_another_worker_and_a_bump_misses(make_app, world):
+    settings = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": "portal-test-pages"}
+    one, two = make_app(settings), make_app(settings)  # two workers
+    assert one.extensions[EXTENSION].kind == "redis"
+    one.extensions[EXTENSION].clear()
+    north, south = _programmes(one, world)
+    first, second = one.test_client(), two.test_client()
+    login(first, ROLE_EMAILS["coordinator"])
+    login(second, ROLE_EMAILS["coordinator"])
+    url = f"/nordland/programmes/{north}"
+    _visit(first, url)
+    keys = _redis().keys(f"portal-test-pages:page:{world['a'].id}:*")
+    assert keys and all(_redis().ttl(key) > 0 for key in keys)
+    assert second.get(url).headers.get("X-Page-Cache") == "hit"  # the other worker's page
+    _add_milestone(one, world, north, "Fair in Tromsø")
+    renewed = second.get(url)
+    assert renewed.headers.get("X-Page-Cache") is None
+    assert "Fair in Tromsø" in renewed.get_data(as_text=True)
+    one.extensions[EXTENSION].clear()

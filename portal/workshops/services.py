@@ -211,9 +211,6 @@ def is_invited(membership: Membership, workshop: Any) -> bool:
 
 def _lock(workshop: Workshop) -> None:
     """Serialise seat changes of one workshop (PostgreSQL row lock; SQLite locks on write)."""
-    from portal.tenancy.versioning import mark_tenant_changed
-
-    mark_tenant_changed(workshop.tenant_id)  # the tenant row first, as every writer does
     db.session.execute(select(Workshop.id).where(Workshop.id == workshop.id).with_for_update())
 
 
