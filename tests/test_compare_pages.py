@@ -898,3 +898,37 @@ def test_the_page_cache_answers_the_etag_revisit_too(app, client, compared):
     assert response.status_code == 304
     assert response.headers["X-Page-Cache"] == "hit"
     assert len(queries) == 2  # the tenant and the user
+
+
+# --- bounded pages: the scorecard and the printable report at any forum size ------------------
+
+
+def _sizes(app, client) -> dict[str, tuple[int, int]]:
+    """(bytes, queries) of the scorecard, the report and the report's PDF."""
+    found = {}
+    for url in (f"{FORUM}/report", f"{FORUM}/report.pdf", FORUM):
+        with count_queries(app) as queries:
+            response = _get(client, url, headers={"Accept-Encoding": ""})
+        assert response.status_code == 200, url
+        found[url] = (len(response.get_data()), len(queries))
+    return found
+
+
+def test_the_scorecard_and_the_report_stay_bounded(app, client, compared):
+    """At 120 and at 260 clusters the pages weigh the same (the report lists the first
+    REPORT_ROWS clusters and links the rest) and read the same number of queries."""
+    from portal_compare.kinds import REPORT_ROWS
+
+    _bulk_clusters(app, compared["a"].id, 118)  # 120 clusters
+    login(client, "coord@a.example")
+    small = _sizes(app, client)
+    _bulk_clusters(app, compared["a"].id, 140, start=1000)  # 260 clusters
+    large = _sizes(app, client)
+    print(f"\nbounded pages, 120 -> 260 clusters: {small} -> {large}")
+    for url, (size, queries) in large.items():
+        assert queries == small[url][1], url
+        assert size <= small[url][0] * 1.05 + 2048, (url, small[url][0], size)
+    report = _text(_get(client, f"{FORUM}/report"))
+    assert len(_heat_map_rows(report)) == REPORT_ROWS
+    assert "This report lists the first 100 of 260 clusters" in report
+    assert "/compare/forum/comparisons.xlsx" in report.split('id="cmp-report-rest"')[1]

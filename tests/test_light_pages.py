@@ -19,7 +19,6 @@ from portal.files.storage import storage
 from portal.tenancy import tenant_scope
 from tests.conftest import login
 from tests.test_generated_requests import region  # noqa: F401 - the fixture
-from tests.walk_support import region_urls
 
 DASHBOARD = "/nordland/clusters/"
 
@@ -146,10 +145,30 @@ def _links(page: str) -> list[str]:
 
 
 def _read_pages(app, region_) -> list[str]:  # noqa: F811
-    urls = region_urls(app, region_["a"].id, "nordland", every_combination=False)
+    """The region's GET URLs as the generated-requests walk builds them (the first id of each
+    kind); a route with a kind of id the walk does not know yet is left out here (the walk
+    itself fails for it)."""
+    from tests import walk_support
+
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        ids = walk_support.own_ids(region_["a"].id)
+        urls = []
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint in walk_support.SKIP:
+                continue
+            numbered = walk_support.int_arguments(rule)
+            if "tenant" not in rule.arguments or any(a not in ids for a in numbered):
+                continue
+            if any(not ids[a] for a in numbered):
+                continue
+            fixed = rule.defaults or {}
+            values = {a: "x" for a in rule.arguments if a not in numbered and a not in fixed}
+            values |= {"tenant": "nordland"} | {a: ids[a][0] for a in numbered}
+            urls.append(adapter.build(rule.endpoint, values))
     return [
         url
-        for _rule, url in urls
+        for url in urls
         if not urlsplit(url).path.endswith((".pdf", ".xlsx", ".csv", ".ics", ".zip"))
     ]
 

@@ -37,6 +37,7 @@ ID_SOURCES = {
     "planned_id": "planned_assessment",
     "webhook_id": "webhook",
     "delivery_id": "webhook_delivery",
+    "comment_id": "action_comment",
 }
 SKIP = {"static", "auth.logout", "main.plugin_static"}
 

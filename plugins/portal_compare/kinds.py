@@ -272,6 +272,7 @@ class Scorecard:
     partial_count: int = 0  # clusters counted with a partial round (they have no full one)
     newer_partial_count: int = 0  # clusters with a newer partial round, not counted
     newer_partial: list[NewerPartial] = field(default_factory=list)  # those the viewer sees
+    newer_partial_more: int = 0  # more of them than a page lists (``NEWER_PARTIAL_SHOWN``)
 
     def __post_init__(self):
         if self.total_rows < 0:
@@ -288,6 +289,10 @@ class Scorecard:
 
 SORTS = ("name", "score", "-score")  # also "group:<id>" and "-group:<id>" ("-": best first)
 PER_PAGE = 25  # heat map rows on a page; a report (no "page" option) has all of them
+# The printable report (and its PDF) lists at most this many clusters: its size stays bounded
+# at any forum size; the Excel file and the scorecard's pages have every row.
+REPORT_ROWS = 100
+NEWER_PARTIAL_SHOWN = 20  # clusters with a newer partial round named on a page
 
 
 def row_score(
@@ -430,7 +435,8 @@ def forum_scorecard(context: ComparisonContext) -> Scorecard:
         drawings=stats.drawings,
         partial_count=stats.partial_count,
         newer_partial_count=len(stats.newer_partial),
-        newer_partial=newer,
+        newer_partial=newer[:NEWER_PARTIAL_SHOWN],
+        newer_partial_more=max(len(newer) - NEWER_PARTIAL_SHOWN, 0),
     )
 
 

@@ -13,7 +13,8 @@ share a cached page. The forum's page reads what changed (settings, reference po
 clusters, rounds) in two queries before anything else, and takes the forum's statistics from
 an in-process cache under the same fingerprints (``portal_compare.forumstats``). Its heat map
 comes in pages of ``kinds.PER_PAGE`` clusters, sorted as a whole first; the printable report
-and the Excel file have every row.
+(and its PDF) lists the first ``kinds.REPORT_ROWS`` of them and says where the rest are; the
+Excel file has every row.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from portal.toolkit import (
 from portal_compare import charts, export
 from portal_compare.blueprint import bp
 from portal_compare.forumstats import PageState, read_page_state, remember_state
+from portal_compare.kinds import REPORT_ROWS
 from portal_compare.privacy import context_for
 from portal_compare.references import usable_references
 
@@ -536,7 +538,8 @@ def _forum_page(template: str, report: bool = False, pdf: bool = False):
         html = render_template(template, **page_data())
         return pdf_response(html, tenant.slug, _("forum"), "report") if pdf else html
     sort = request.args.get("sort", "name")
-    number = None if report else _page_number()
+    # The report is the first page of REPORT_ROWS clusters (its size is bounded).
+    number = 1 if report else _page_number()
     wanted = _reference_ids()
     kinds = _kinds(tenant, "forum", indicator_set)
     manage = may(current_user, "compare.manage", tenant)
@@ -575,6 +578,7 @@ def _forum_page(template: str, report: bool = False, pdf: bool = False):
             "sort": sort,
             "reference_ids": [r.id for r in chosen],
             "page": number,
+            "per_page": REPORT_ROWS if report else None,
             **_wave_options(),
         },
     )
@@ -602,6 +606,8 @@ def _forum_page(template: str, report: bool = False, pdf: bool = False):
         weakness_finding=lambda standing: _weakness_finding(indicator_set, standing),
         lag_finding=lambda gap, name: _lag_finding(indicator_set, gap, name),
         limit=FOLLOWUP_LIMIT,
+        scorecard_url=url_for("compare.forum", **args),
+        xlsx_url=url_for("compare.forum_xlsx", **args),
         page_url=lambda n: url_for("compare.forum", **args, page=n),
         page_numbers=_page_numbers,
         cluster_link=lambda row: (

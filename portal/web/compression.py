@@ -54,6 +54,11 @@ def init_compression(app: Flask) -> None:
         if may_reflect_guesses():
             response.vary.add("Accept-Encoding")
             return response
+        etag, weak = response.get_etag()
+        if etag and not weak and not response.is_streamed:
+            # A view's own ETag (from its data) names the page in every encoding: weak, so
+            # Flask-Compress keeps it as it is and the view's next 304 still matches it.
+            response.set_etag(etag, weak=True)
         return compress.after_request(response)
 
 
