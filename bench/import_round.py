@@ -1,0 +1,140 @@
+"""``python -m bench.import_round``: time and peak memory of importing a whole round of every
+cluster of a synthetic region (bench/synth.py) from one CSV and one XLSX file, through the
+command line's path (check every row, then write in one transaction), on SQLite or PostgreSQL.
+
+    python -m bench.import_round --clusters 2000 --db sqlite
+    python -m bench.import_round --clusters 2000 --db postgresql --pg-url postgresql+psycopg://...
+
+Each format is imported in a child process of its own into the same region (another day), so
+the peak resident memory (ru_maxrss) is the import's, not the region build's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+
+def _file(app, fmt: str, day: date) -> bytes:
+    """One row per cluster and ESCA gold indicator: a whole round of the region."""
+    from sqlalchemy import select
+
+    from portal.benchmarking.services import find_set
+    from portal.clusters.models import Cluster
+    from portal.extensions import db
+    from portal.tenancy import unscoped
+
+    with app.test_request_context(), unscoped():
+        names = list(db.session.scalars(select(Cluster.name).order_by(Cluster.id)))
+        gold = find_set("esca-gold", "2013")
+        indicators = [(i.id, i.minimum, i.maximum) for i in gold.indicators]
+    header = ["cluster", "date", "indicator_set", "version", "indicator", "value", "assessor"]
+    rows = [
+        [n, day.isoformat(), "esca-gold", "2013", i, (lo + hi) / 2, "Bench Expert"]
+        for n in names
+        for i, lo, hi in indicators
+    ]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return out.getvalue().encode()
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _child(path: str) -> None:
+    from portal import create_app
+    from portal.benchmarking import round_import
+    from portal.tenancy import tenant_scope
+    from portal.tenancy.models import Tenant
+
+    app = create_app()
+    raw = Path(path).read_bytes()
+    with app.test_request_context():
+        from portal.extensions import db
+
+        tenant = db.session.query(Tenant).filter_by(slug="bench").one()
+        started = time.perf_counter()
+        with tenant_scope(tenant.id):
+            outcome = round_import.check_file(None, tenant.id, raw)
+            checked = time.perf_counter()
+            assert not outcome.errors, outcome.errors[:3]
+            round_import.write(None, tenant.id, outcome)
+            assert outcome.written, outcome.errors
+        ended = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "rows": outcome.rows,
+                "rounds": len(outcome.rounds),
+                "check_s": round(checked - started, 2),
+                "write_s": round(ended - checked, 2),
+                "total_s": round(ended - started, 2),
+                "peak_rss_mb": round(peak),
+                "bytes": len(raw),
+            }
+        )
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.import_round")
+    p.add_argument("--clusters", type=int, default=2000)
+    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument("--pg-url", help="an EMPTY PostgreSQL database (SQLAlchemy URL)")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        _child(args.child)
+        return
+    from bench import synth
+    from portal import create_app
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    url = args.pg_url if args.db == "postgresql" else f"sqlite:///{folder / 'portal.db'}"
+    os.environ.update(
+        {"PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "bench", "PORTAL_PAGE_CACHE_MB": "0"}
+    )
+    app = create_app()
+    synth.migrate(app)
+    region = synth.build(app, synth.Scale.for_clusters(args.clusters, smoke=True))
+    print(f"region built in {region.seconds} s: {args.clusters} clusters ({args.db})")
+    for n, fmt in enumerate(("csv", "xlsx")):
+        path = folder / f"round.{fmt}"
+        path.write_bytes(_file(app, fmt, date.today() - timedelta(days=10 + n)))
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.import_round", "--child", str(path)],
+            capture_output=True,
+            text=True,
+            env=os.environ,
+            check=False,
+        )
+        if result.returncode:
+            print(result.stderr[-3000:])
+            sys.exit(1)
+        print(fmt, result.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()
