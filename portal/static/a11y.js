@@ -33,6 +33,30 @@
     changed.focus({ preventScroll: false });
   });
 
+  // A table wider than its frame scrolls inside it: the frame becomes a named, focusable
+  // region so a keyboard can scroll it (the templates mark the widest tables themselves).
+  function markScrollingTables(root) {
+    (root || document).querySelectorAll(".table-scroll:not([tabindex])").forEach(function (frame) {
+      if (frame.scrollWidth <= frame.clientWidth) return;
+      // Its name: the table's caption, else the nearest heading before it.
+      var caption = frame.querySelector("caption");
+      var heading = null;
+      document.querySelectorAll("main h1, main h2, main h3, main h4").forEach(function (h) {
+        if (h.compareDocumentPosition(frame) & Node.DOCUMENT_POSITION_FOLLOWING) heading = h;
+      });
+      var name = (caption || heading || {}).textContent;
+      if (!name || !name.trim()) return;
+      frame.setAttribute("role", "region");
+      frame.setAttribute("aria-label", name.trim());
+      frame.setAttribute("tabindex", "0");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { markScrollingTables(); });
+  window.addEventListener("resize", function () { markScrollingTables(); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    markScrollingTables(event.detail.target && event.detail.target.parentElement);
+  });
+
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("input[data-select-all]")) return;
