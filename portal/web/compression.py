@@ -55,6 +55,12 @@ def init_compression(app: Flask) -> None:
             response.vary.add("Accept-Encoding")
             return response
         etag, weak = response.get_etag()
+        if etag and not weak and response.mimetype != "text/html":
+            # The API's ETag is the object's version, which a client sends back in If-Match
+            # (a strong comparison): it stays as it is, so the answer is not compressed (one
+            # object is small; lists carry no ETag and are compressed).
+            response.vary.add("Accept-Encoding")
+            return response
         if etag and not weak and not response.is_streamed:
             # A view's own ETag (from its data) names the page in every encoding: weak, so
             # Flask-Compress keeps it as it is and the view's next 304 still matches it.
