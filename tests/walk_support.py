@@ -38,6 +38,9 @@ ID_SOURCES = {
     "webhook_id": "webhook",
     "delivery_id": "webhook_delivery",
     "comment_id": "action_comment",
+    "job_id": "import_job",
+    "notification_id": "notification",
+    "subject_id": "plan",  # what a person follows (programme, plan, action, workshop)
 }
 SKIP = {"static", "auth.logout", "main.plugin_static"}
 
