@@ -37,13 +37,17 @@ def _wrk(srv, path: str, seconds: int, who: dict, settings: dict, expect: int) -
 
 
 def _slice_of(measured: dict) -> dict:
+    """One slice's figures; a slice in which no request completed (each took longer than the
+    slice) counts as 0 requests per second, not as a failure, and has no latencies."""
+    problems = [p for p in load.problems(measured) if p != "no request completed"]
     return {
         "rps": round(measured["rps"], 2),
         "p50_ms": round(measured["p50_ms"], 2),
         "p95_ms": round(measured["p95_ms"], 2),
         "p99_ms": round(measured["p99_ms"], 2),
         "requests": measured["requests"],
-        "problems": load.problems(measured),
+        "problems": problems,
+        "empty": measured["requests"] == 0,
         "unexpected_status": measured["unexpected_status"],
     }
 
@@ -92,6 +96,9 @@ def measure_mix(srv, active, entries: dict, readers: dict, settings: dict, write
             pids = now_pids
         summarise(entry)
         flag = ("  FAIL: " + "; ".join(entry["notes"])) if entry["status"] == "FAIL" else ""
+        if entry.get("ratio") is None:
+            note(f"  {r.page.key:<16} no ratio (/hello answered nothing){flag}")
+            continue
         note(
             f"  {r.page.key:<16} {entry['rps']:8.1f} req/s  share {entry['ratio'] * 100:5.1f} %"
             f" (slices {entry['ratio_min'] * 100:.1f}-{entry['ratio_max'] * 100:.1f} %)"
@@ -106,9 +113,17 @@ def summarise(entry: dict) -> dict:
     slices = entry.get("slices") or []
     if not slices:
         return entry
-    for key in ("rps", "p50_ms", "p95_ms", "p99_ms"):
-        entry[key] = round(median(s[key] for s in slices), 2)
-    entry["p95_max_ms"] = max(s["p95_ms"] for s in slices)
+    entry["rps"] = round(median(s["rps"] for s in slices), 2)
+    timed = [s for s in slices if not s.get("empty")] or slices
+    for key in ("p50_ms", "p95_ms", "p99_ms"):
+        entry[key] = round(median(s[key] for s in timed), 2)
+    entry["p95_max_ms"] = max(s["p95_ms"] for s in timed)
+    empty = sum(1 for s in slices if s.get("empty"))
+    if empty:
+        entry["notes"].append(
+            f"{empty} of {len(slices)} slices completed no request (each took longer than"
+            " the slice): counted as 0 req/s, left out of the latencies"
+        )
     entry["requests"] = sum(s["requests"] for s in slices)
     ratios = [s["ratio"] for s in slices if s.get("ratio") is not None]
     if ratios:
