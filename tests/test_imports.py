@@ -30,7 +30,9 @@ def _data(app, tenant_id) -> dict:
     with app.test_request_context():
         rows = snapshot(tenant_id)
     rows.pop("pending_import", None)
-    rows.pop("tenant", None)  # its data version; no page shows a pending import
+    # The region's data and cache versions: the front page lists imports waiting to be confirmed.
+    rows.pop("tenant", None)
+    rows.pop("cache_version", None)
     return rows
 
 

@@ -129,7 +129,7 @@ def check_upload(
         filename=safe_filename(filename or "", "")[:255],
         storage_key=key,
         size=len(raw),
-        rows=int(getattr(outcome, "rows", 0) or 0),
+        rows=_row_count(outcome),
         sha256=hashlib.sha256(raw).hexdigest(),
         digest=digest(importer, outcome),
         expires_at=_now() + timedelta(hours=keep_hours()),
@@ -175,6 +175,12 @@ def _stored(pending: PendingImport) -> bytes | None:
     except (ObjectMissing, ValueError):
         return None
     return raw if hashlib.sha256(raw).hexdigest() == pending.sha256 else None
+
+
+def _row_count(outcome: Any) -> int:
+    """The rows an importer's check read: a number (rounds) or the rows themselves (members)."""
+    rows = getattr(outcome, "rows", 0) or 0
+    return rows if isinstance(rows, int) else len(rows)
 
 
 def confirm(importer: Importer, token: str | None, *, user_id: int, target: str) -> Step:
