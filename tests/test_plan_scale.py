@@ -253,7 +253,9 @@ def test_plan_page_queries_are_the_same_at_5_and_65_actions(client, app, world, 
             _add_actions(app, world["a"].id, plan_id, 20, owner_id=coord)
         large = _measure(app, client, urls)
         assert small == large, who
-        assert max(small.values()) <= 16, small
+        # 19: the header's unread notifications, the page's cache versions and whether the
+        # reader follows the plan came with issues 17 and 18 (one query each, at any size).
+        assert max(small.values()) <= 19, small
 
 
 # --- my work ----------------------------------------------------------------------------
