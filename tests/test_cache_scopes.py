@@ -4,7 +4,6 @@ is never another user's and never older than an uncached render."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from portal.web.page_cache import EXTENSION
 from tests import locking_support as build
 from tests.conftest import ROLE_EMAILS, login
 from tests.locking_support import today
+from tests.redis_support import REDIS_URL, needs_redis, redis_client
 
 TOKEN = re.compile(rb'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+"')
 
@@ -183,22 +183,9 @@ def test_every_kept_page_matches_an_uncached_render_after_a_write(app, world, ro
 
 # --- Redis: pages shared by every worker and host -------------------------------------------
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _redis():
-    import redis
-
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-        client.ping()
-    except redis.RedisError:
-        return None
-    return client
-
 
 @pytest.mark.redis
-@pytest.mark.skipif(_redis() is None and os.environ.get("CI") != "true", reason="no Redis")
+@needs_redis
 def test_pages_kept_in_redis_serve_another_worker_and_a_bump_misses(make_app, world):
     settings = {"REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": "portal-test-pages"}
     one, two = make_app(settings), make_app(settings)  # two workers
@@ -210,8 +197,8 @@ def test_pages_kept_in_redis_serve_another_worker_and_a_bump_misses(make_app, wo
     login(second, ROLE_EMAILS["coordinator"])
     url = f"/nordland/programmes/{north}"
     _visit(first, url)
-    keys = _redis().keys(f"portal-test-pages:page:{world['a'].id}:*")
-    assert keys and all(_redis().ttl(key) > 0 for key in keys)
+    keys = redis_client().keys(f"portal-test-pages:page:{world['a'].id}:*")
+    assert keys and all(redis_client().ttl(key) > 0 for key in keys)
     assert second.get(url).headers.get("X-Page-Cache") == "hit"  # the other worker's page
     _add_milestone(one, world, north, "Fair in Tromsø")
     renewed = second.get(url)

@@ -3,7 +3,6 @@ everywhere", a deactivation and the idle and absolute limits."""
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +13,7 @@ from portal.accounts.models import Membership, User, UserSession
 from portal.extensions import db
 from portal.tenancy import unscoped
 from tests.conftest import PASSWORD, count_queries, free_port, login
+from tests.redis_support import REDIS_URL, needs_redis, redis_client
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
@@ -282,25 +282,12 @@ def test_the_last_coordinator_and_oneself_are_not_deactivated(app, world):
 
 # --- Redis ---------------------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _redis():
-    import redis
-
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-        client.ping()
-    except redis.RedisError:
-        return None
-    return client
-
 
 @pytest.mark.redis
-@pytest.mark.skipif(_redis() is None and os.environ.get("CI") != "true", reason="no Redis")
+@needs_redis
 def test_sessions_in_redis_are_shared_and_end_at_sign_out(make_app, world, monkeypatch):
-    redis_client = _redis()
-    redis_client.flushdb()
+    store = redis_client()
+    store.flushdb()
     monkeypatch.setenv("PORTAL_REDIS_URL", REDIS_URL)
     worker_one, worker_two = make_app(), make_app()
     client = worker_one.test_client()
@@ -309,13 +296,13 @@ def test_sessions_in_redis_are_shared_and_end_at_sign_out(make_app, world, monke
     _copy_cookies(client, other, "session")
     assert other.get("/nordland/").status_code == 200  # the other worker finds it in Redis
     assert _session_rows(worker_one) == []  # not in the table
-    assert any(b":session:" in key for key in redis_client.scan_iter("*"))
+    assert any(b":session:" in key for key in store.scan_iter("*"))
     page = client.get("/profile").get_data(as_text=True)
     assert "this device" in page
     client.post("/logout")
     assert other.get("/nordland/").status_code == 302
-    assert not any(b":session:" in key for key in redis_client.scan_iter("*"))
-    redis_client.flushdb()
+    assert not any(b":session:" in key for key in store.scan_iter("*"))
+    store.flushdb()
 
 
 @contextmanager
@@ -339,17 +326,17 @@ def _redis_down(app):
             store._down_since -= RETRY_SECONDS + 1
 
 
-def _redis_sessions(redis_client) -> int:
-    return sum(1 for _ in redis_client.scan_iter("*:session:*"))
+def _redis_sessions(store) -> int:
+    return sum(1 for _ in store.scan_iter("*:session:*"))
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(_redis() is None and os.environ.get("CI") != "true", reason="no Redis")
+@needs_redis
 def test_a_sign_out_while_redis_is_down_stays_done_once_it_is_back(
     make_app, world, monkeypatch, caplog
 ):
-    redis_client = _redis()
-    redis_client.flushdb()
+    store = redis_client()
+    store.flushdb()
     monkeypatch.setenv("PORTAL_REDIS_URL", REDIS_URL)
     app = make_app()
     client = app.test_client()
@@ -362,7 +349,7 @@ def test_a_sign_out_while_redis_is_down_stays_done_once_it_is_back(
     bystander = app.test_client()  # another session of the same person, not signed out
     login(bystander, "member@a.example")
     assert thief.get("/nordland/").status_code == 200
-    assert _redis_sessions(redis_client) == 2 and _session_rows(app) == []
+    assert _redis_sessions(store) == 2 and _session_rows(app) == []
     with _redis_down(app):
         response = client.post("/logout")
         assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -373,7 +360,7 @@ def test_a_sign_out_while_redis_is_down_stays_done_once_it_is_back(
         assert again.post("/logout").status_code == 302
     assert "cannot be reached to end a session" in caplog.text
     # Redis is back and still holds the session it could not delete...
-    assert _redis_sessions(redis_client) == 2
+    assert _redis_sessions(store) == 2
     with count_queries(app) as queries:
         assert bystander.get("/nordland/").status_code == 200  # (Redis is asked again)
     # ...(the ended sessions are read in the query that loads the user, no query of their own)
@@ -386,9 +373,9 @@ def test_a_sign_out_while_redis_is_down_stays_done_once_it_is_back(
         alone = app.test_client()
         _copy_cookies(thief, alone, name)
         assert alone.get("/nordland/").status_code == 302, name
-    assert _redis_sessions(redis_client) == 1  # the refused one is deleted from Redis
+    assert _redis_sessions(store) == 1  # the refused one is deleted from Redis
     assert bystander.get("/nordland/").status_code == 200
-    redis_client.flushdb()
+    store.flushdb()
 
 
 NEW_PASSWORD = "velvet-otter-lantern-91"
@@ -407,13 +394,13 @@ def _change_password(device):
 
 
 @pytest.mark.redis
-@pytest.mark.skipif(_redis() is None and os.environ.get("CI") != "true", reason="no Redis")
+@needs_redis
 @pytest.mark.parametrize("how", ["everywhere", "password", "deactivation"])
 def test_sessions_ended_while_redis_is_down_stay_ended_once_it_is_back(
     make_app, world, monkeypatch, caplog, how
 ):
-    redis_client = _redis()
-    redis_client.flushdb()
+    store = redis_client()
+    store.flushdb()
     monkeypatch.setenv("PORTAL_REDIS_URL", REDIS_URL)
     app = make_app()
     devices = [app.test_client() for _ in range(2)]
@@ -423,7 +410,7 @@ def test_sessions_ended_while_redis_is_down_stay_ended_once_it_is_back(
     _copy_cookies(devices[0], thief, "session")
     observer = app.test_client()  # someone else, whose session in Redis goes on
     login(observer, "observer@a.example")
-    assert _redis_sessions(redis_client) == 3
+    assert _redis_sessions(store) == 3
     with _redis_down(app):
         # The sessions in Redis sign nobody in now; one signs in again (into the database).
         assert devices[0].get("/nordland/").status_code == 302
@@ -443,12 +430,12 @@ def test_sessions_ended_while_redis_is_down_stay_ended_once_it_is_back(
                 services.set_active(user, False)
                 services.set_active(user, True)  # back again: the old sessions stay ended
     assert "cannot be reached to end the sessions of user" in caplog.text
-    assert _redis_sessions(redis_client) == 3  # Redis could not delete them
+    assert _redis_sessions(store) == 3  # Redis could not delete them
     assert observer.get("/nordland/").status_code == 200  # Redis is asked again
     for device in (thief, *devices):
         response = device.get("/nordland/")
         assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert _redis_sessions(redis_client) == 1  # the refused ones are deleted from Redis
+    assert _redis_sessions(store) == 1  # the refused ones are deleted from Redis
     page = here.get("/nordland/")
     assert page.status_code == (200 if how == "password" else 302)
     assert len(_session_rows(app)) == (1 if how == "password" else 0)
@@ -458,5 +445,5 @@ def test_sessions_ended_while_redis_is_down_stay_ended_once_it_is_back(
     # New sessions in Redis are not touched by the note.
     login(devices[0], "member@a.example", NEW_PASSWORD if how == "password" else PASSWORD)
     assert devices[0].get("/nordland/").status_code == 200
-    assert _redis_sessions(redis_client) == 2
-    redis_client.flushdb()
+    assert _redis_sessions(store) == 2
+    store.flushdb()

@@ -1,0 +1,28 @@
+"""The Redis the tests use (a database of its own), and a skip where it is missing.
+
+CI (CI=true) runs these tests: there a missing Redis fails them rather than skipping."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_client():
+    """A client of the tests' Redis, or None when it does not answer."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        client.ping()
+    except redis.RedisError:
+        return None
+    return client
+
+
+needs_redis = pytest.mark.skipif(
+    redis_client() is None and os.environ.get("CI") != "true", reason="no Redis"
+)
