@@ -20,7 +20,7 @@ from portal.labels.calendar import (
     risks,
     scheme_calendar,
 )
-from portal.labels.models import PlannedAssessment
+from portal.labels.models import Label, PlannedAssessment
 from portal.labels.scheme import ClusterEvidence, LabelScheme
 from portal.labels.services import clusters_evidence
 from portal.plans.models import OPEN_STATUSES, Action, Plan, PlanKind
@@ -132,6 +132,16 @@ def region_risks(
     if not shown or not wanted:
         return RiskList([], len(clusters) - len(shown))
     ids = None if len(shown) == len(clusters) else list(shown)
+    if kind == "no_renewal":
+        # Only a label held today and expiring by the horizon can lapse: the calendars of
+        # those clusters alone (a region of 2,000 clusters has a few dozen).
+        lapsing = db.session.scalars(
+            select(Label.cluster_id)
+            .where(Label.awarded_on <= today, Label.expires_on >= today)
+            .where(Label.expires_on <= horizon)
+            .distinct()
+        ).all()
+        ids = sorted(set(lapsing) & set(shown))
     rows = []
     for cluster_id, found in calendars(ids, wanted, today).items():
         if cluster_id not in shown:
