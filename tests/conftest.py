@@ -52,6 +52,7 @@ from tests import routing_cache  # noqa: E402
 _accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("not-a-real-password")
 routing_cache.install()  # an app per test, its URL rules compiled once a run
+routing_cache.install_entry_points_cache()  # and the installed plugins looked up once
 
 # In CI the generated examples are the same each run: a failure there reproduces exactly.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
@@ -166,6 +167,7 @@ def make_app(db_url, tmp_path):
         app = create_app(
             {**_test_config(db_url, tmp_path), **(config or {})}, plugins=list(plugins)
         )
+        app.jinja_env.bytecode_cache = routing_cache.TEMPLATES  # compiled once a run
         apps.append(app)
         return app
 
