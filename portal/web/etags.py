@@ -38,8 +38,14 @@ def init_etags(app: Flask) -> None:
             or "Content-Encoding" in response.headers
         ):
             return response
-        response.set_etag(body_etag(response.get_data()), weak=True)
-        return response.make_conditional(request)
+        tag = body_etag(response.get_data())
+        response.set_etag(tag, weak=True)
+        # Only If-None-Match (a weak comparison) answers 304. Werkzeug's make_conditional would
+        # also judge If-Match, strongly, against this weak tag: any If-Match, even "*", would
+        # turn a read into a 412. A precondition on a read page asks nothing of this hook.
+        if request.if_none_match.contains_weak(tag):
+            response.status_code = 304
+        return response
 
 
 def body_etag(body: bytes) -> str:
