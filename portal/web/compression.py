@@ -61,11 +61,14 @@ def init_compression(app: Flask) -> None:
             # object is small; lists carry no ETag and are compressed).
             response.vary.add("Accept-Encoding")
             return response
-        if etag and not weak and not response.is_streamed:
-            # A view's own ETag (from its data) names the page in every encoding: weak, so
-            # Flask-Compress keeps it as it is and the view's next 304 still matches it.
+        streamed = response.is_streamed
+        response = compress.after_request(response)
+        if etag and not weak and not streamed and "Content-Encoding" in response.headers:
+            # A view's own ETag (from its data) names the page in every encoding: once the
+            # body is compressed it is weak (Flask-Compress would add ":br" to it), so the
+            # view's next 304 still matches it. An answer sent as it is keeps its ETag.
             response.set_etag(etag, weak=True)
-        return compress.after_request(response)
+        return response
 
 
 def may_reflect_guesses() -> bool:
