@@ -88,14 +88,27 @@ def test_coordinator_signs_in_and_sees_the_dashboard(page, world, screenshots):
 
     expect(page).to_have_url(re.compile(r"/nordland/$"))
     expect(page.locator("main h1")).to_have_text("Nordland Forum")
-    expect(
-        page.locator("main .cluster-cards").get_by_role("link", name="Arctic Minerals")
-    ).to_be_visible()
-    expect(
-        page.locator("main .cluster-cards").get_by_role("link", name="Helgeland Health")
-    ).to_be_visible()
+    # The coordinator's front page: its panels, each a named region with its heading.
+    grid = page.locator("main .front-grid")
+    expect(grid).to_have_attribute("data-role", "coordinator")
+    for title in (
+        "Programmes",
+        "Next workshops",
+        "Overdue actions by cluster",
+        "Labels lapsing soon",
+        "Waiting for you",
+        "Recent activity",
+        "Clusters in the forum",
+    ):
+        expect(grid.get_by_role("region", name=title)).to_be_visible()
+    clusters = grid.get_by_role("region", name="Clusters in the forum")
+    expect(clusters.get_by_role("link", name="Arctic Minerals")).to_be_visible()
+    expect(clusters.get_by_role("link", name="Helgeland Health")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.screenshot(path=str(screenshots / "dashboard.png"), full_page=True)
+    # A cluster's link leads to its page.
+    clusters.get_by_role("link", name="Arctic Minerals").click()
+    expect(page.locator("main h1")).to_contain_text("Arctic Minerals")
 
 
 def test_language_switch_to_norwegian(page, world, screenshots):
