@@ -194,4 +194,6 @@ def test_the_action_page_shows_the_link_change_in_its_history(app, client, world
     login(client, "coord@a.example")
     page = client.get(f"/nordland/actions/{action_id}").get_data(as_text=True)
     history = page[page.index('id="history-heading"') :]
-    assert "<code>indicators</code> – → esca-gold/2013/services" in history
+    # In words: the field's label and the indicator's name, not the column and the key.
+    assert "Indicators it aims to improve: – → Activities and services" in history
+    assert "esca-gold/2013/services" not in history and "<code>indicators</code>" not in history

@@ -258,6 +258,22 @@ def object_history(
     return describe(entries)
 
 
+def _indicator_names(value: Any) -> str:
+    """Linked indicators (stored as ``set/version/indicator``) by their names in the reader's
+    language; one whose set is no longer installed by its id (no query: the installed sets)."""
+    from flask_babel import get_locale
+
+    from portal.improvement.links import describe as describe_indicators
+    from portal.improvement.links import parse_key
+
+    texts = [str(v) for v in (value if isinstance(value, list) else [value])]
+    keys = [parse_key(text) for text in texts]
+    found = describe_indicators([k for k in keys if k], str(get_locale() or "en"))
+    return ", ".join(
+        found[key].name if key in found else text for text, key in zip(texts, keys, strict=True)
+    )
+
+
 def _register_core() -> None:
     from portal.i18n import (
         ACTION_STATUS_LABELS,
@@ -288,7 +304,9 @@ def _register_core() -> None:
             "planned_money": FieldWords(_l("Money planned"), kind="money"),
             "spent_money": FieldWords(_l("Money spent"), kind="money"),
             "clusters": text(_l("Responsible clusters")),
-            "indicators": text(_l("Indicators it aims to improve")),
+            "indicators": FieldWords(
+                _l("Indicators it aims to improve"), formatter=_indicator_names
+            ),
         },
     )
     register_history_words(
