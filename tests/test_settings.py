@@ -221,7 +221,9 @@ def test_platform_admin_creates_a_region_with_a_coordinator_invitation(client, w
     assert reserved.status_code == 422
     # A new region starts empty, and says so.
     empty = client.get("/troms/").get_data(as_text=True)
-    assert "No clusters yet" in empty and "No member organisations yet" in empty
+    clusters = empty[empty.index('id="fp-clusters"') :]
+    assert "No clusters yet." in clusters and "No member organisations yet." in clusters
+    assert "Add the first cluster" in clusters  # the coordinator's way out of the empty state
 
 
 def test_non_admins_cannot_reach_platform_admin(client, world):
