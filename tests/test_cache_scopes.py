@@ -57,7 +57,7 @@ def _add_milestone(app, world, programme_id, title):
 
 
 def _versions(app, tenant_id):
-    with app.app_context():
+    with app.app_context(), tenant_scope(tenant_id):
         rows = db.session.execute(
             select(CacheVersion.scope_key, CacheVersion.version).where(
                 CacheVersion.tenant_id == tenant_id

@@ -70,12 +70,17 @@ class TenantPlugin(TenantScoped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class CacheVersion(Base):
+class CacheVersion(TenantScoped, Base):
     """The version of one cache scope of a region (portal.tenancy.cache_scopes): bumped when a
-    transaction that touched it commits, never deleted (a missing row is version 0)."""
+    transaction that touched it commits, never deleted (a missing row is version 0).
+
+    Tenant scoped: the page cache reads it inside the request's tenant scope. The bumps are
+    Core statements on the session's connection (portal.tenancy.versioning), so they may
+    write several regions' rows in one commit without the ORM's tenant criteria."""
 
     __tablename__ = "cache_version"
 
+    # Part of the primary key (the mixin's column is not), so declared here.
     tenant_id: Mapped[int] = mapped_column(
         ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True
     )

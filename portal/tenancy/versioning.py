@@ -103,6 +103,12 @@ def _note(session: Session, tenants: set[int] | str, scopes: set[tuple[int, str]
 def _collect(session: Session) -> None:
     changed = [*session.new, *session.deleted]
     changed += [obj for obj in session.dirty if _shows_change(session, obj)]
+    note_changed(session, changed)
+
+
+def note_changed(session: Session, changed: list) -> None:
+    """Count these rows as changed when the transaction commits, as a flush of them would:
+    for rows written by a statement of their own (:mod:`portal.tenancy.bulk`)."""
     changed = [obj for obj in changed if getattr(type(obj), "affects_pages", True)]
     listed: dict[int, list] = {}
     others = []
