@@ -258,8 +258,7 @@ def _insert_chunk(user: User | None, tenant_id: int, chunk: list[PlannedRound]) 
     )
     id_of = {tuple(row[1:]): row[0] for row in returned}
     ids = [
-        id_of[(p.cluster_id, p.indicator_set.id, p.indicator_set.version, p.held_on)]
-        for p in chunk
+        id_of[(p.cluster_id, p.indicator_set.id, p.indicator_set.version, p.held_on)] for p in chunk
     ]
     value_rows = [
         {
