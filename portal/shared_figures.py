@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -87,8 +88,11 @@ class DatabaseStore:
             stmt = module.insert(table).values(
                 key=key, value=value, expires_at=now + timedelta(seconds=seconds)
             )
-            done = conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
-            return done.rowcount == 1
+            # RETURNING, not rowcount: psycopg reports no row count for this statement.
+            done = conn.execute(
+                stmt.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+            )
+            return done.first() is not None
 
     def delete(self, key: str) -> None:
         table = SharedFigure.__table__
@@ -130,6 +134,16 @@ def store():
     return found
 
 
+class _Held(threading.local):
+    """The claims this thread holds while it computes their values."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+
+
+_held = _Held()
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -152,6 +166,8 @@ def shared_value(
     if found is not None:
         return pickle.loads(found)  # noqa: S301 - written by the portal only
     lock = f"lock:{key}"
+    if lock in _held.keys:
+        return compute()  # asked again while computing it here: waiting would wait on itself
     claimed = _quietly(lambda: backend.add(lock, b"", LOCK_SECONDS), True)
     if not claimed:
         deadline = time.monotonic() + wait
@@ -160,11 +176,18 @@ def shared_value(
             found = _quietly(lambda: backend.get(key), None)
             if found is not None:
                 return pickle.loads(found)  # noqa: S301 - written by the portal only
+    if claimed:
+        _held.keys.add(lock)
     try:
-        value = compute()
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        _quietly(lambda: backend.add(key, data, seconds), False)
-        return value
+        return _compute_and_add(backend, key, compute, seconds)
     finally:
         if claimed:
+            _held.keys.discard(lock)
             _quietly(lambda: backend.delete(lock), None)
+
+
+def _compute_and_add(backend, key: str, compute: Callable[[], T], seconds: float) -> T:
+    value = compute()
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    _quietly(lambda: backend.add(key, data, seconds), False)
+    return value
