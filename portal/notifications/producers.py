@@ -15,6 +15,7 @@ can unfollow on its page).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -49,16 +50,8 @@ def on_event(event: str, tenant_id: int, **values: Any) -> None:
     if subject_type == "action":
         wrote |= _action(subject, tenant_id, user, created, changes)
     elif changes and not created:
-        wrote |= bool(
-            services.notify(
-                services.watchers(subject_type, subject.id),
-                "change",
-                tenant_id=tenant_id,
-                subject_type=subject_type,
-                subject_id=subject.id,
-                actor=user,
-                params={"fields": sorted(changes)},
-            )
+        wrote |= _tell_followers(
+            subject_type, subject.id, tenant_id, user, {"fields": sorted(changes)}
         )
     if wrote:
         db.session.commit()
@@ -100,32 +93,35 @@ def _action(action: Any, tenant_id: int, user: Any, created: bool, changes: dict
             )
     told_already = {new_owner}
     if created:
-        followers = services.watchers("plan", action.plan_id) - told_already
-        wrote |= bool(
-            services.notify(
-                followers,
-                "change",
-                tenant_id=tenant_id,
-                subject_type="plan",
-                subject_id=action.plan_id,
-                actor=user,
-                params={"event": "action_added", "action": action.title},
-            )
-        )
+        params = {"event": "action_added", "action": action.title}
+        wrote |= _tell_followers("plan", action.plan_id, tenant_id, user, params, told_already)
     elif changes:
-        followers = services.watchers("action", action.id) - told_already
-        wrote |= bool(
-            services.notify(
-                followers,
-                "change",
-                tenant_id=tenant_id,
-                subject_type="action",
-                subject_id=action.id,
-                actor=user,
-                params={"fields": sorted(changes), "title": action.title},
-            )
-        )
+        params = {"fields": sorted(changes), "title": action.title}
+        wrote |= _tell_followers("action", action.id, tenant_id, user, params, told_already)
     return wrote
+
+
+def _tell_followers(
+    subject_type: str,
+    subject_id: int,
+    tenant_id: int,
+    actor: Any,
+    params: dict,
+    besides: Iterable[int] = (),
+) -> bool:
+    """A "change" to the followers of the subject, but those ``besides`` (told otherwise)."""
+    followers = services.watchers(subject_type, subject_id) - set(besides)
+    return bool(
+        services.notify(
+            followers,
+            "change",
+            tenant_id=tenant_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            actor=actor,
+            params=params,
+        )
+    )
 
 
 def comment_added(author: Any, action: Any, comment: Any, mentioned: list[Any]) -> None:
@@ -141,15 +137,9 @@ def comment_added(author: Any, action: Any, comment: Any, mentioned: list[Any]) 
         actor=author,
         params={"title": action.title, "excerpt": excerpt},
     )
-    followers = services.watchers("action", action.id) - {p.id for p in mentioned}
-    services.notify(
-        followers,
-        "change",
-        tenant_id=action.tenant_id,
-        subject_type="action",
-        subject_id=action.id,
-        actor=author,
-        params={"event": "comment", "title": action.title, "excerpt": excerpt},
+    params = {"event": "comment", "title": action.title, "excerpt": excerpt}
+    _tell_followers(
+        "action", action.id, action.tenant_id, author, params, {p.id for p in mentioned}
     )
 
 
