@@ -283,3 +283,20 @@ def test_a_deactivated_user_is_signed_out_despite_the_kept_access(app, client, w
         user.active = False
         db.session.commit()
     assert client.get(url).status_code == 302  # to the sign-in page
+
+
+def test_a_kept_page_answers_its_etag_with_304_and_ignores_if_match(app, client, world):
+    login(client, "coord@a.example")
+    url = CLUSTER_PAGE.format(id=world["c1"].id)
+    kept = _visit(client, url)
+    tag = kept.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": tag})
+    assert again.headers["X-Page-Cache"] == "hit"
+    assert again.status_code == 304
+    # A precondition on a read asks nothing of the page: the kept page answers as the view
+    # would (200), not 412 as a strong comparison of If-Match against a weak tag would.
+    for if_match in ("*", tag, '"something-else"'):
+        read = client.get(url, headers={"If-Match": if_match})
+        assert read.headers["X-Page-Cache"] == "hit"
+        assert read.status_code == 200, if_match
+        assert read.data == kept.data
