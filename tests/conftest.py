@@ -363,6 +363,17 @@ def count_queries(app, cold: bool = True):
         event.remove(engine, "before_cursor_execute", _count)
 
 
+def queries_per_page(app, client, urls) -> dict[str, int]:
+    """Each page's SQL statements, counted cold (see ``count_queries``); each must answer 200."""
+    counts = {}
+    for url in urls:
+        with count_queries(app) as statements:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        counts[url] = len(statements)
+    return counts
+
+
 @pytest.fixture
 def artifacts_dir():
     path = Path(

@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.plans import services as plans
 from portal.tenancy import tenant_scope
 from portal.tenancy.models import Tenant
-from tests.conftest import count_queries
+from tests.conftest import queries_per_page
 from tests.locking_support import version_on
 from tests.test_joint_pages import TODAY, _client, _text, joint  # noqa: F401  (the fixture)
 from tests.test_settings import SETTINGS
@@ -137,12 +137,7 @@ def test_the_pages_run_fixed_queries_with_baselines(app, joint, factory):  # noq
     factory.enable_plugin(world["b"], "esca")
 
     def counts():
-        found = {}
-        for url in urls:
-            with count_queries(app) as statements:
-                assert client.get(url).status_code == 200, url
-            found[url] = len(statements)
-        return found
+        return queries_per_page(app, client, urls)
 
     _own_actions(app, factory, world["a"], ["Own A", "Own B", "Own C"])
     few = counts()

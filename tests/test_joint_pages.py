@@ -21,7 +21,7 @@ from portal.extensions import db
 from portal.permissions import may
 from portal.programmes.models import Programme
 from portal.tenancy import tenant_scope, unscoped
-from tests.conftest import count_queries, login
+from tests.conftest import count_queries, login, queries_per_page
 from tests.process_support import build_process
 
 TODAY = date.today()
@@ -888,12 +888,7 @@ def test_the_joint_action_page_and_the_cluster_page_run_fixed_queries(app, joint
     )
 
     def counts():
-        found = {}
-        for url in urls:
-            with count_queries(app) as statements:
-                assert client.get(url).status_code == 200, url
-            found[url] = len(statements)
-        return found
+        return queries_per_page(app, client, urls)
 
     few = counts()
     clusters = [factory.cluster(world["a"], f"Cluster {i}").id for i in range(10)]

@@ -14,7 +14,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.plans.models import Action, ActionCluster, ActionStatus, Plan, PlanKind
 from portal.tenancy import tenant_scope, unscoped
-from tests.conftest import count_queries, login
+from tests.conftest import count_queries, login, queries_per_page
 from tests.process_support import TODAY, build_process
 
 PER_PAGE = 20
@@ -79,13 +79,7 @@ def _rows(page: str) -> int:
 
 
 def _measure(app, client, urls) -> dict[str, int]:
-    counts = {}
-    for url in urls:
-        with count_queries(app) as statements:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(statements)
-    return counts
+    return queries_per_page(app, client, urls)
 
 
 # --- the plan page ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.extensions import db
 from portal.tenancy import tenant_scope
-from tests.conftest import Factory, count_queries, login
+from tests.conftest import Factory, login, queries_per_page
 
 PAGES = [
     "/nordland/",
@@ -49,14 +49,7 @@ def _grow(app, tenant_id: int, clusters: int, members_each: int, start: int = 0)
 
 
 def _counts(app, client, cid) -> dict[str, int]:
-    counts = {}
-    for page in PAGES:
-        url = page.format(cid=cid)
-        with count_queries(app) as statements:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(statements)
-    return counts
+    return queries_per_page(app, client, [page.format(cid=cid) for page in PAGES])
 
 
 @pytest.fixture
@@ -97,12 +90,8 @@ def test_admin_pages_do_not_grow_with_tenants(make_app):
     factory.tenant("t-first")
 
     def measure():
-        result = {}
-        for url in ("/admin/", "/admin/plugins", "/admin/outbox", "/admin/audit", "/"):
-            with count_queries(app) as statements:
-                assert client.get(url).status_code == 200
-            result[url] = len(statements)
-        return result
+        pages = ("/admin/", "/admin/plugins", "/admin/outbox", "/admin/audit", "/")
+        return queries_per_page(app, client, pages)
 
     small = measure()
     for i in range(40):

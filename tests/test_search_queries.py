@@ -7,7 +7,7 @@ import pytest
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.extensions import db
 from portal.tenancy import tenant_scope
-from tests.conftest import Factory, count_queries, login
+from tests.conftest import Factory, login, queries_per_page
 
 URLS = [
     "/nordland/search?q=fjord",
@@ -36,13 +36,7 @@ def _grow(app, tenant_id: int, clusters: int, members_each: int, start: int = 0)
 
 
 def _counts(app, client) -> dict[str, int]:
-    counts = {}
-    for url in URLS:
-        with count_queries(app) as statements:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(statements)
-    return counts
+    return queries_per_page(app, client, URLS)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.tenancy import unscoped
 from portal.workshops.models import Registration, WorkshopInvite
 from portal.workshops.registration_models import SeatRequest
-from tests.conftest import count_queries, login
+from tests.conftest import login, queries_per_page
 from tests.registration_support import (
     add_question,
     answers_of,
@@ -233,12 +233,7 @@ def test_query_counts_do_not_grow_with_the_registrants(app, world, client, asked
     ]
 
     def counts():
-        found = {}
-        for url in pages:
-            with count_queries(app) as statements:
-                assert client.get(url).status_code == 200, url
-            found[url] = len(statements)
-        return found
+        return queries_per_page(app, client, pages)
 
     client.get(pages[0])
     small = counts()

@@ -20,7 +20,7 @@ from portal.tenancy import tenant_scope, unscoped
 from portal.toolkit import hookimpl
 from portal.workshops import services
 from portal.workshops.models import AgendaItem, Registration, Workshop, WorkshopInvite
-from tests.conftest import Factory, count_queries, login
+from tests.conftest import Factory, login, queries_per_page
 from tests.data.uploads import corpus as upload_corpus
 from tests.locking_support import version_on
 from tests.registration_support import begin
@@ -749,13 +749,7 @@ def test_query_counts_do_not_grow_with_the_data(client, world, app, uploads):
     _upload(client, wid, PDF, "a.pdf")
 
     def counts():
-        result = {}
-        for url in pages:
-            with count_queries(app) as statements:
-                response = client.get(url)
-            assert response.status_code == 200, url
-            result[url] = len(statements)
-        return result
+        return queries_per_page(app, client, pages)
 
     client.get(pages[0])
     small = counts()
