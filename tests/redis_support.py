@@ -8,7 +8,17 @@ import os
 
 import pytest
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+def for_this_worker(url: str) -> str:
+    """Under pytest-xdist, a Redis database of each worker's own (gw1 four below gw0, and so
+    on): some tests empty theirs. CI's two runs start at 15 and 14."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number or 0) - 4 * index}" if index else url
+
+
+REDIS_URL = for_this_worker(os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 
 
 def redis_client():

@@ -1,6 +1,7 @@
 """The benchmark harness end to end at smoke scale, so it cannot rot: a tiny region on SQLite,
-gunicorn, each page in one pair of 1-second slices alternating with /hello, without and with
-writes by several signed-in users, and its JSON, Markdown and chart. No timing is asserted.
+gunicorn, each page in one pair of 1-second slices alternating with /hello while several
+signed-in users write (the harness's every part: the reads of a quiet run are the same), and
+its JSON, Markdown and chart. No timing is asserted.
 (The full benchmark is not part of the test suite: ``python -m bench``.)"""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     env = {k: v for k, v in os.environ.items() if k != "PORTAL_DATABASE_URL"}
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--writes", "0,20", "--users", "3"]
+        [sys.executable, "-m", "bench", "--smoke", "--writes", "20", "--users", "3"]
         + ["--out", str(out)],
         cwd=ROOT,
         env=env,
@@ -55,7 +56,7 @@ def test_every_page_is_measured(smoke):
     assert result["settings"]["smoke"] is True
     (scale,) = result["scales"]
     assert scale["clusters"] == 5
-    assert [m["writes_percent"] for m in scale["mixes"]] == [0, 20]
+    assert [m["writes_percent"] for m in scale["mixes"]] == [20]
     for mix in scale["mixes"]:
         pages = {p["key"]: p for p in mix["pages"]}
         assert set(pages) == {p.key for p in PAGES}
@@ -77,8 +78,7 @@ def test_every_page_is_measured(smoke):
 def test_writes_by_several_users(smoke):
     """The write mix ran through the real forms and API, as several users, without errors."""
     result, _files, _stdout = smoke
-    quiet, busy = result["scales"][0]["mixes"]
-    assert quiet["writes"]["writes"] == 0
+    (busy,) = result["scales"][0]["mixes"]
     writes = busy["writes"]
     assert writes["users"] >= 2 and writes["writes"] > 0 and not writes["problems"]
     for kind, seen in writes["kinds"].items():

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from portal.extensions import db
 from portal.tenancy import tenant_scope
-from tests.conftest import ROLE_EMAILS, login
+from tests.conftest import ROLE_EMAILS, USE_POSTGRES, login
 from tests.isolation_support import FORM
 from tests.process_support import build_process
 from tests.registration_support import build_registration
@@ -74,7 +74,9 @@ VALUES = st.one_of(NUMBERS, TEXT, DATES)
 QUERIES = st.lists(st.tuples(st.sampled_from(QUERY_KEYS), VALUES), max_size=5)
 BODIES = st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=8)
 BOUNDED = settings(
-    max_examples=3,
+    # On PostgreSQL (CI's second run) one generated example a URL, beside the explicit ones:
+    # the SQL is the same; the SQLite run tries three.
+    max_examples=1 if USE_POSTGRES else 3,
     deadline=None,
     database=None,
     derandomize=True,

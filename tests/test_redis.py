@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests.redis_support import REDIS_URL
 
 
 def _redis_available() -> bool:
