@@ -205,3 +205,41 @@ def test_pages_kept_in_redis_serve_another_worker_and_a_bump_misses(make_app, wo
     assert renewed.headers.get("X-Page-Cache") is None
     assert "Fair in Tromsø" in renewed.get_data(as_text=True)
     one.extensions[EXTENSION].clear()
+
+
+def test_the_label_register_stays_through_action_writes_and_renews_with_a_label(app, world):
+    from portal.labels.models import Label
+
+    plan = build.run(app, world, build.plan)["id"]
+    client = app.test_client()
+    login(client, ROLE_EMAILS["coordinator"])
+    url = "/nordland/labels/"
+    _visit(client, url)
+
+    def add_action(_world):
+        from portal.plans import services
+        from portal.plans.models import Plan
+
+        services.create_action(None, db.session.get(Plan, plan), {"title": "Export fair"})
+        db.session.commit()
+
+    build.run(app, world, add_action)
+    assert client.get(url).headers.get("X-Page-Cache") == "hit"
+
+    def award(_world):
+        db.session.add(
+            Label(
+                cluster_id=world["c1"].id,
+                scheme="esca",
+                scheme_version="2013",
+                level="bronze",
+                awarded_on=today() - timedelta(days=3),
+                expires_on=today() + timedelta(days=700),
+            )
+        )
+        db.session.commit()
+
+    build.run(app, world, award)
+    renewed = client.get(url)
+    assert renewed.headers.get("X-Page-Cache") is None
+    assert b"Arctic Minerals" in renewed.data
