@@ -414,3 +414,31 @@ def test_the_language_of_the_reader(client, world):
         "/nordland/search", query_string={"q": ""}, headers={"Accept-Language": "nb"}
     )
     assert response.status_code == 200
+
+
+def test_letters_with_diacritics_are_found_without_them_on_both_databases(client, world, factory):
+    """As SQLite's FTS5 folds them (unicode61 remove_diacritics), so does the PostgreSQL index
+    (a translate() of the same letters); ø stays a letter of its own on both."""
+    factory.cluster(world["a"], "Malmö Café Åland", members=0)
+    factory.cluster(world["a"], "Bodø Havn", members=0)
+    login(client, "coord@a.example")
+
+    def found(query):
+        return re.sub(r"</?mark>", "", _search(client, query))
+
+    for query in ("malmo", "cafe", "aland", "Malmö", "CAFÉ", "åland"):
+        assert "Malmö Café Åland" in found(query), query
+    assert "Bodø Havn" in found("bodø")
+    assert "Bodø Havn" not in found("bodo")
+
+
+def test_the_migration_folds_the_letters_the_query_folds():
+    import runpy
+    from pathlib import Path
+
+    from portal.search.query import FOLD
+
+    versions = Path(__file__).parent.parent / "migrations" / "versions"
+    migration = runpy.run_path(str(versions / "2026_12_12_0900_search_folds_diacritics.py"))
+    letters = zip(map(ord, migration["FOLD_FROM"]), migration["FOLD_TO"], strict=True)
+    assert dict(letters) == FOLD

@@ -9,6 +9,7 @@ can be a syntax error. Every word must match; the last one also as the start of 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -19,6 +20,24 @@ MAX_WORD_LENGTH = 60
 # Letters and digits of any script; "_" and every other sign separate words, as the
 # databases' tokenizers do.
 _WORD = re.compile(r"[^\W_]+")
+
+
+def _latin_letters_with_marks() -> dict[int, str]:
+    """Each letter of Latin-1 and Latin Extended-A/B that is a base letter with combining marks
+    (ö, å, é, ř), to its base letter: what SQLite's FTS5 folds (remove_diacritics) and the
+    PostgreSQL index folds with translate() (migration 8c1e5a7d3b20 holds the same letters).
+    ø, æ, ł and ß are letters of their own and stay, on both."""
+    fold = {}
+    for code in range(0xC0, 0x250):
+        parts = unicodedata.normalize("NFD", chr(code))
+        base, marks = parts[0], parts[1:]
+        with_marks = marks and all(unicodedata.combining(mark) for mark in marks)
+        if with_marks and base.isascii() and base.isalpha():
+            fold[code] = base
+    return fold
+
+
+FOLD = _latin_letters_with_marks()
 
 
 class QueryProblem(Exception):
@@ -62,6 +81,6 @@ def fts5_query(terms: Terms) -> str:
 def tsquery(terms: Terms) -> str:
     """PostgreSQL ``to_tsquery``: the words joined by &, the last also a prefix (:*). The
     words hold letters and digits only, so nothing in them is tsquery syntax."""
-    parts = list(terms.words)
+    parts = [word.translate(FOLD) for word in terms.words]  # as the index folds them
     parts[-1] += ":*"
     return " & ".join(parts)
