@@ -77,6 +77,8 @@ _accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("not-a-real-password")
 routing_cache.install()  # an app per test, its URL rules compiled once a run
 routing_cache.install_entry_points_cache()  # and the installed plugins looked up once
+routing_cache.install_engine_cache()  # and one engine per database (statements compiled once)
+routing_cache.install_small_caches()  # and a password's guess, the templates' digest
 
 # In CI the generated examples are the same each run: a failure there reproduces exactly.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
@@ -209,19 +211,38 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_path(tmp_path_factory):
+    """One path for the tests' SQLite database, so their apps share one engine."""
+    return tmp_path_factory.mktemp("database") / "portal.db"
+
+
 @pytest.fixture
-def db_url(migrated_template, tmp_path):
+def db_url(migrated_template, request):
     if USE_POSTGRES:
         _empty_postgres(DATABASE_URL)
         return _TEST_POSTGRES_URL
-    path = tmp_path / "portal.db"
-    shutil.copy(migrated_template, path)
+    path = request.getfixturevalue("_sqlite_path")
+    # A fresh copy under the same name (a new file: anything still holding the last test's
+    # keeps that one).
+    fresh = path.with_suffix(".new")
+    shutil.copy(migrated_template, fresh)
+    fresh.replace(path)
     return f"sqlite:///{path}"
+
+
+def _sqlite_without_waiting(dbapi_connection, _record) -> None:
+    """A test's SQLite file commits without waiting for the disk (as PostgreSQL's tests do:
+    synchronous_commit off): it need not survive a crash, and the wait was a millisecond a
+    commit."""
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 @pytest.fixture
 def make_app(db_url, tmp_path):
     """Build an app on this test's database; extra config and plugins may be given."""
+    from portal.extensions import db
+
     apps = []
 
     def _make(config: dict | None = None, plugins=()):
@@ -229,12 +250,15 @@ def make_app(db_url, tmp_path):
             {**_test_config(db_url, tmp_path), **(config or {})}, plugins=list(plugins)
         )
         app.jinja_env.bytecode_cache = routing_cache.TEMPLATES  # compiled once a run
+        if not USE_POSTGRES:
+            with app.app_context():
+                engine = db.engine
+            if not event.contains(engine, "connect", _sqlite_without_waiting):
+                event.listen(engine, "connect", _sqlite_without_waiting)
         apps.append(app)
         return app
 
     yield _make
-    from portal.extensions import db
-
     for app in apps:
         with app.app_context():
             db.session.remove()

@@ -1,4 +1,6 @@
-"""Tests build an app per test, and Werkzeug compiles Python code for every URL rule of
+"""Test-only caches across the apps a run builds.
+
+Tests build an app per test, and Werkzeug compiles Python code for every URL rule of
 every app (about 230 rules: some 120 ms an app, minutes a run). The code it compiles
 depends only on the rule, so the tests compile it once per rule and reuse it.
 
@@ -86,3 +88,51 @@ def install_entry_points_cache() -> None:
         return found[key]
 
     plugin_host.entry_points = entry_points
+
+
+def install_engine_cache() -> None:
+    """Each app made its own SQLAlchemy engine, and an engine compiles each statement once
+    (its compiled cache): every test compiled every statement it ran again, a fifth of a
+    test's time. The apps of a run share one engine per database and options instead (the
+    tests' SQLite file has one path per worker, copied afresh for each test; see
+    ``conftest.db_url``), and each test ends by disposing its connections. Production makes
+    its app, and so its engine, once."""
+    from flask_sqlalchemy.extension import SQLAlchemy
+
+    original = SQLAlchemy._make_engine
+    engines: dict[str, object] = {}
+
+    def make_engine(self, bind_key, options, app):
+        key = repr(sorted((name, repr(value)) for name, value in options.items()))
+        engine = engines.get(key)
+        if engine is None:
+            engine = engines[key] = original(self, bind_key, options, app)
+        return engine
+
+    SQLAlchemy._make_engine = make_engine
+
+
+def install_small_caches() -> None:
+    """Answers that never change within a run, computed once instead of per test:
+    - zxcvbn's guess of a password (the factories make hundreds of users with one password:
+      a twentieth of a test's time);
+    - the digest of the templates and catalogues the page cache keys on (a walk over every
+      template and catalogue per app; the files do not change under a run)."""
+    import functools
+
+    import zxcvbn
+
+    from portal.web import page_cache
+
+    guess = functools.lru_cache(maxsize=256)(zxcvbn.zxcvbn)
+    zxcvbn.zxcvbn = lambda password, user_inputs=None: guess(password, tuple(user_inputs or ()))
+
+    original = page_cache.renderer_version
+    versions: dict[str, str] = {}
+
+    def renderer_version(app) -> str:
+        if app.root_path not in versions:
+            versions[app.root_path] = original(app)
+        return versions[app.root_path]
+
+    page_cache.renderer_version = renderer_version
