@@ -228,7 +228,19 @@ def db_url(migrated_template, request):
     fresh = path.with_suffix(".new")
     shutil.copy(migrated_template, fresh)
     fresh.replace(path)
+    _FRESH_STAMP[path] = world_snapshot_stamp(path)
     return f"sqlite:///{path}"
+
+
+# The SQLite file as each test got it (the `world` fixture puts a kept world back only on a
+# file nothing has written to since).
+_FRESH_STAMP: dict[Path, tuple[int, bytes]] = {}
+
+
+def world_snapshot_stamp(path: Path) -> tuple[int, bytes]:
+    from tests.world_snapshot import file_stamp
+
+    return file_stamp(path)
 
 
 def _sqlite_without_waiting(dbapi_connection, _record) -> None:
@@ -396,8 +408,32 @@ def login(client, email, password=PASSWORD):
 
 
 @pytest.fixture
-def world(factory):
-    """Two regions; in the first, one user of every role."""
+def world(factory, app, request, tmp_path_factory):
+    """Two regions; in the first, one user of every role. Built once a run and put back for
+    each test (tests/world_snapshot.py) while the database is as the migrations left it."""
+    from portal.extensions import db
+    from tests import world_snapshot
+
+    with app.app_context():
+        engine = db.engine
+    sqlite_path = None if USE_POSTGRES else request.getfixturevalue("_sqlite_path")
+    if USE_POSTGRES:
+        pristine = world_snapshot.postgres_is_empty(engine)
+    else:
+        pristine = world_snapshot.file_stamp(sqlite_path) == _FRESH_STAMP.get(sqlite_path)
+    world_key = world_snapshot.key(app)
+    found = world_snapshot.kept(world_key) if pristine else None
+    if found is not None:
+        return world_snapshot.restore(engine, found, sqlite_path)
+    result = _build_world(factory)
+    if pristine:
+        folder = tmp_path_factory.getbasetemp() / "worlds"
+        folder.mkdir(exist_ok=True)
+        world_snapshot.keep(engine, world_key, result, sqlite_path, folder)
+    return result
+
+
+def _build_world(factory) -> dict:
     a = factory.tenant("nordland", "Nordland Forum")
     b = factory.tenant("bravo", "Bravo Region")
     c1 = factory.cluster(a, "Arctic Minerals", members=5)
