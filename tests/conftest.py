@@ -60,30 +60,6 @@ def pytest_runtest_teardown(item, nextitem):
     _tests_done += 1
 
 
-# The longest files (a minute or more each, measured in CI) start first: under pytest-xdist
-# (-n 2 --dist loadfile) a worker takes the next file when it is free, so a long file taken
-# last kept one worker busy minutes after the other had finished.
-LONGEST_FIRST = (
-    "tests/browser/test_accessibility.py",
-    "tests/test_generated_requests.py",
-    "tests/test_isolation.py",
-    "tests/test_bench_smoke.py",
-    "tests/test_uploads.py",
-    "tests/test_compare_pages.py",
-    "tests/test_privacy.py",
-    "tests/test_joint_pages.py",
-    "tests/test_plugin_new.py",
-    "tests/test_api_plugins.py",
-    "tests/test_jobs_celery.py",
-    "tests/test_api_schemathesis.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
-
-
 def pytest_report_header(config):
     if TEST_START is not None:
         return f"the clock starts at {TEST_START.isoformat()} (PORTAL_TEST_TODAY), not now"
