@@ -9,7 +9,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 from tests.api_support import bearer, make_token
-from tests.conftest import ROLE_EMAILS, login
+from tests.conftest import ROLE_EMAILS, USE_POSTGRES, login
 from tests.isolation_support import (
     FORM,
     ROLES,
@@ -19,6 +19,11 @@ from tests.isolation_support import (
     snapshot,
     urls_for_rule,
 )
+
+# CI's second run, on PostgreSQL, walks as the roles at the ends of the permission range and
+# the one bound to its own clusters (the SQL is the same for all); the SQLite run, as every
+# role.
+WALK_ROLES = ("coordinator", "cluster_manager", "observer") if USE_POSTGRES else ROLES
 
 
 def api_request(app, role: str, rule, tokens: dict) -> dict | None:
@@ -41,7 +46,7 @@ def walk_setup(app, world, factory):
     return foreign, own, before
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", WALK_ROLES)
 def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
     foreign, own, before = walk_setup
     client = app.test_client()
@@ -80,7 +85,7 @@ def test_no_url_reaches_another_tenants_objects(app, world, walk_setup, role):
     assert checked > 50
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", WALK_ROLES)
 def test_another_tenants_pages_answer_404(app, world, walk_setup, role):
     foreign, _own, before = walk_setup
     client = app.test_client()
