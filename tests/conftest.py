@@ -71,7 +71,7 @@ from sqlalchemy import MetaData, create_engine, event, text  # noqa: E402
 
 import portal.accounts.services as _accounts  # noqa: E402
 from portal import create_app  # noqa: E402
-from tests import routing_cache  # noqa: E402
+from tests import routing_cache, world_snapshot  # noqa: E402
 
 _accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("not-a-real-password")
@@ -228,19 +228,13 @@ def db_url(migrated_template, request):
     fresh = path.with_suffix(".new")
     shutil.copy(migrated_template, fresh)
     fresh.replace(path)
-    _FRESH_STAMP[path] = world_snapshot_stamp(path)
+    _FRESH_STAMP[path] = world_snapshot.file_stamp(path)
     return f"sqlite:///{path}"
 
 
 # The SQLite file as each test got it (the `world` fixture puts a kept world back only on a
 # file nothing has written to since).
 _FRESH_STAMP: dict[Path, tuple[int, bytes]] = {}
-
-
-def world_snapshot_stamp(path: Path) -> tuple[int, bytes]:
-    from tests.world_snapshot import file_stamp
-
-    return file_stamp(path)
 
 
 def _sqlite_without_waiting(dbapi_connection, _record) -> None:
@@ -412,7 +406,6 @@ def world(factory, app, request, tmp_path_factory):
     """Two regions; in the first, one user of every role. Built once a run and put back for
     each test (tests/world_snapshot.py) while the database is as the migrations left it."""
     from portal.extensions import db
-    from tests import world_snapshot
 
     with app.app_context():
         engine = db.engine

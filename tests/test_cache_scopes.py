@@ -56,6 +56,17 @@ def _add_milestone(app, world, programme_id, title):
     build.run(app, world, add)
 
 
+def _add_action(app, world, plan_id):
+    from portal.plans import services
+    from portal.plans.models import Plan
+
+    def add(_world):
+        services.create_action(None, db.session.get(Plan, plan_id), {"title": "Export fair"})
+        db.session.commit()
+
+    build.run(app, world, add)
+
+
 def _versions(app, tenant_id):
     with app.app_context(), tenant_scope(tenant_id):
         rows = db.session.execute(
@@ -157,14 +168,7 @@ def test_every_kept_page_matches_an_uncached_render_after_a_write(app, world, ro
 
     _add_milestone(app, world, north, "Site visit")
 
-    def add_action(_world):
-        from portal.plans import services
-        from portal.plans.models import Plan
-
-        services.create_action(None, db.session.get(Plan, plan), {"title": "Export fair"})
-        db.session.commit()
-
-    build.run(app, world, add_action)
+    _add_action(app, world, plan)
     hits = 0
     for role, client in clients.items():
         for url in urls:
@@ -216,14 +220,7 @@ def test_the_label_register_stays_through_action_writes_and_renews_with_a_label(
     url = "/nordland/labels/"
     _visit(client, url)
 
-    def add_action(_world):
-        from portal.plans import services
-        from portal.plans.models import Plan
-
-        services.create_action(None, db.session.get(Plan, plan), {"title": "Export fair"})
-        db.session.commit()
-
-    build.run(app, world, add_action)
+    _add_action(app, world, plan)
     assert client.get(url).headers.get("X-Page-Cache") == "hit"
 
     def award(_world):
