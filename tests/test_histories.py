@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import g
@@ -98,7 +99,10 @@ def test_audit_log_filters_and_csv(client, process, app, world, factory):
     assert "Filtered Cluster" in clusters and "Status: Planned" not in clusters
     one = client.get(f"/nordland/audit?object_type=plan_action&object_id={action_id}&action=update")
     assert one.status_code == 200 and "In progress" in one.get_data(as_text=True)
-    today = datetime.now().date().isoformat()
+    # The filter's days are the region's (Europe/Oslo): near midnight UTC they differ.
+    with app.app_context():
+        region_zone = ZoneInfo(db.session.get(Tenant, world["a"].id).timezone)
+    today = datetime.now(region_zone).date().isoformat()
     assert "Filtered Cluster" in client.get(f"/nordland/audit?from={today}&to={today}").get_data(
         as_text=True
     )
