@@ -16,6 +16,7 @@ from portal.accounts.models import Membership, Role, User
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.extensions import db
 from portal.tenancy.models import Tenant
+from portal.web.personal import depends_on_viewer, same_person
 
 # Every role of a tenant may read everything in it (observers included).
 READ_ACTIONS = frozenset({"tenant.view", "cluster.view", "member.view"})
@@ -201,7 +202,7 @@ def _comment_rule(membership: Membership, action: str, obj: Any) -> bool:
         return membership.role == Role.COORDINATOR
     if membership.role in {Role.OBSERVER, Role.ASSESSOR}:
         return False  # they may not comment, so they keep no comment of their own to change
-    mine = obj is not None and getattr(obj, "author_id", None) == membership.user_id
+    mine = obj is not None and same_person(membership.user, getattr(obj, "author_id", None))
     if action == "comment.edit":
         return mine and getattr(obj, "hidden_at", None) is None
     return mine
@@ -227,6 +228,7 @@ def _process_rule(membership: Membership, action: str, obj: Any) -> bool:
     if action == "workshop.register":
         from portal.workshops.services import is_invited
 
+        depends_on_viewer()  # invitations name people as well as clusters
         return is_invited(membership, obj)
     if action == "action.comment":
         return True
@@ -240,7 +242,7 @@ def _process_rule(membership: Membership, action: str, obj: Any) -> bool:
     if action == "plan.manage" and isinstance(obj, Plan):
         return _manages_plan(membership, obj)
     if isinstance(obj, Action):
-        if action == "action.edit" and obj.owner_id == membership.user_id:
+        if action == "action.edit" and same_person(membership.user, obj.owner_id):
             return True
         return _manages_plan(membership, obj.plan)
     return False

@@ -23,6 +23,7 @@ from portal.i18n import (
 from portal.labels.registry import level_badge, scheme_title
 from portal.permissions import may, role_in
 from portal.plugin_panels import tenant_navigation
+from portal.web.personal import personal_part
 
 
 def url_with(**changes) -> str:
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         may=lambda action, obj=None: may(current_user, action, obj),
         tenant_navigation=tenant_navigation,
+        personal_part=personal_part,
         url_with=url_with,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         ROLE_LABELS=ROLE_LABELS,
@@ -60,6 +62,9 @@ def init_app(app: Flask) -> None:
         scheme_title=scheme_title,
         MEMBER_TYPE_LABELS=MEMBER_TYPE_LABELS,
         money=format_money,
+        # A function, not a value: a page's parts render on every answer (portal.web.personal)
+        # and must not load the membership unless they show the role.
+        my_role=lambda: role_in(current_user, g.get("tenant")) if g.get("tenant") else None,
     )
 
     @app.context_processor
@@ -68,5 +73,4 @@ def init_app(app: Flask) -> None:
         return {
             "tenant": tenant,
             "current_locale": str(get_locale() or "en"),
-            "my_role": role_in(current_user, tenant) if tenant is not None else None,
         }

@@ -132,6 +132,7 @@ from portal.web.forms import UpToThisYear
 from portal.web.htmx import is_htmx, wants_fragment
 from portal.web.page_cache import cached_page
 from portal.web.pagination import page_args
+from portal.web.personal import depends_on_viewer, same_person
 from portal.workshops.models import Workshop
 
 hookimpl = pluggy.HookimplMarker("portal")
@@ -151,6 +152,8 @@ __all__ = [
     "api_documented",
     "api_found_first",
     "cached_page",
+    "depends_on_viewer",
+    "same_person",
     "Effect",
     "EffectGroup",
     "effect",

@@ -32,6 +32,7 @@ from portal.toolkit import (
     current_tenant,
     current_user,
     db,
+    depends_on_viewer,
     get_or_404,
     joint_plans,
     may,
@@ -221,6 +222,7 @@ def due_soon(user, tenant, days: int = DASHBOARD_DAYS, today: date | None = None
     """Open joint actions due within ``days`` (or overdue) that the person leads, owns a part
     of, or in which one of their clusters takes part: two queries."""
     today = today or date.today()
+    depends_on_viewer()  # what the person leads or owns
     mine = cluster_ids_of(user, tenant)
     parts = select(Participation.action_id).where(
         Participation.left_on.is_(None),

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from portal.toolkit import Cluster, Role, cluster_ids_of, role_in
+from portal.toolkit import Cluster, Role, cluster_ids_of, role_in, same_person
 
 # Who works on joint actions: leads them, owns a contribution, edits what they lead or own.
 # Observers and assessors read only, so they are neither leads nor owners.
@@ -35,12 +35,14 @@ def check(user, action: str, obj) -> bool | None:
     from portal_joint.models import JointAction, Participation
 
     if action == "joint.manage" and isinstance(obj, JointAction):
-        return obj.lead_user_id == user.id
+        return same_person(user, obj.lead_user_id)
     mine = cluster_ids_of(user, _tenant_id(obj)) if role == Role.CLUSTER_MANAGER else frozenset()
     if action == "joint.join" and isinstance(obj, Cluster):
         return obj.id in mine
     if action == "joint.contribute" and isinstance(obj, Participation):
         return (
-            obj.cluster_id in mine or obj.owner_id == user.id or obj.action.lead_user_id == user.id
+            obj.cluster_id in mine
+            or same_person(user, obj.owner_id)
+            or same_person(user, obj.action.lead_user_id)
         )
     return False

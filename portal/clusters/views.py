@@ -81,7 +81,7 @@ def _members_context(cluster: Cluster) -> dict:
 
 
 @bp.route("/<int:cluster_id>")
-@cached_page
+@cached_page(shared=True)
 def detail(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "cluster.view", cluster)

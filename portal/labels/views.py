@@ -32,7 +32,7 @@ bp = Blueprint("labels", __name__, url_prefix="/<tenant>")
 # Labels, clusters, sharing and people are no listed table (cache_scopes): their writes touch
 # the region's scope, which every kept page keys on; the writes people make all day (actions,
 # comments, plans, programmes) touch only their own scopes and leave this page kept.
-@cached_page(scopes=lambda: ())
+@cached_page(scopes=lambda: (), shared=True)
 def register():
     require(current_user, "label.view", g.tenant)
     today = date.today()

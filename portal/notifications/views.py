@@ -18,6 +18,7 @@ from portal.notifications.models import Notification
 from portal.permissions import require
 from portal.web.htmx import is_htmx
 from portal.web.pagination import page_args, paginate
+from portal.web.personal import depends_on_viewer
 
 bp = Blueprint("notifications", __name__, url_prefix="/<tenant>")
 settings_bp = Blueprint("notification_settings", __name__)
@@ -31,6 +32,7 @@ def unread_in_header() -> int | None:
     tenant = g.get("tenant")
     if tenant is None or not current_user.is_authenticated:
         return None
+    depends_on_viewer()  # in a shared page's header it is a part (templates/_account_links.html)
     if "notification_unread" not in g:
         g.notification_unread = services.unread_count(current_user, tenant.id)
     return g.notification_unread
@@ -185,4 +187,5 @@ def watching_in_page(subject_type: str, subject_id: int) -> bool:
     """Whether the reader follows it (for its page's follow button): one query."""
     if not current_user.is_authenticated:
         return False
+    depends_on_viewer()  # shared pages ask in a part (notifications/_watch_button.html)
     return services.is_watching(current_user, subject_type, subject_id)

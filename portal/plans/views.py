@@ -48,6 +48,7 @@ from portal.web.forms import show_service_error
 from portal.web.htmx import announce, is_htmx, wants_fragment
 from portal.web.page_cache import cached_page
 from portal.web.pagination import Page, page_args, paginate
+from portal.web.personal import depends_on_viewer, same_person
 from portal.workshops.models import Registration, RegistrationStatus, Workshop
 
 bp = Blueprint("plans", __name__, url_prefix="/<tenant>")
@@ -111,6 +112,8 @@ def create():
 def _filters() -> services.ActionFilters:
     owner = request.args.get("owner", "")
     owner_id = current_user.id if owner == "me" else request.args.get("owner", type=int)
+    if owner_id is not None:
+        depends_on_viewer()  # "me", or someone the page names as the reader or not
     return services.ActionFilters(
         status=request.args.get("status", ""),
         owner_id=owner_id,
@@ -156,11 +159,11 @@ def _rows_context(plan: Plan, actions: list[Action]) -> dict:
     owner: ``may`` is asked only for rows the user owns but does not manage.
     """
     can_manage = may(current_user, "plan.manage", plan)
-    me = current_user.id
     editable = {
         a.id
         for a in actions
-        if can_manage or (a.owner_id == me and may(current_user, "action.edit", a))
+        if can_manage
+        or (same_person(current_user, a.owner_id) and may(current_user, "action.edit", a))
     }
     return {
         "can_manage": can_manage,
@@ -231,7 +234,9 @@ def _filter_choice_label(pagination, filters: services.ActionFilters) -> tuple[s
 
 
 @bp.route("/plans/<int:plan_id>")
-@cached_page(scopes=lambda plan_id: [cache_scopes.plan(plan_id), cache_scopes.PROGRAMMES])
+@cached_page(
+    scopes=lambda plan_id: [cache_scopes.plan(plan_id), cache_scopes.PROGRAMMES], shared=True
+)
 def detail(plan_id: int):
     plan = get_or_404(Plan, plan_id, joinedload(Plan.cluster))
     require(current_user, "plan.view", plan)

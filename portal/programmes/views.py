@@ -140,7 +140,7 @@ def _participants_fragment(programme: Programme):
 @bp.route("/<int:programme_id>")
 # Its plans (joint and its clusters' own plans in it), actions, milestones and participants
 # touch the programme's scope; its clusters, people, workshops and plugins the region's.
-@cached_page(scopes=lambda programme_id: [cache_scopes.programme(programme_id)])
+@cached_page(scopes=lambda programme_id: [cache_scopes.programme(programme_id)], shared=True)
 def detail(programme_id: int):
     programme = get_or_404(Programme, programme_id)
     require(current_user, "programme.view", programme)

@@ -16,6 +16,12 @@ the language, the day and the URL; the key holds all of these:
 - **Viewer.** The user (and their session version), language, day, URL and htmx headers. Not
   the session: the CSRF token a page embeds is taken out before the page is kept and the
   current session's token put back in on every hit, so each session still posts with its own.
+  A page marked ``shared=True`` keys on the reader's *kind* instead of the user (role,
+  clusters, privacy decision: :func:`portal.web.personal.viewer_profile`), so a colleague's
+  first visit is served from the coordinator's. What belongs to one reader (the header's name
+  and unread count, follow buttons) is a part filled for each answer; a render that read who
+  the reader is (an owner's or author's rights) is kept for that reader only, and its kind's
+  entry says so (:mod:`portal.web.personal`).
 
 Access is still checked on every request (the tenant check runs before the view), so a
 revoked member gets a 404, not a cached page. Only complete 200 HTML answers to GET are kept,
@@ -42,11 +48,13 @@ from sqlalchemy import select
 
 from portal.tenancy import cache_scopes
 from portal.web.page_store import CachedPage, PageCache, RedisPageCache
+from portal.web.personal import fill_parts, viewer_profile
 
 log = logging.getLogger(__name__)
 EXTENSION = "portal_page_cache"
-# Headers a revisit must get back as they were.
-KEPT_HEADERS = ("Content-Type", "Cache-Control", "ETag", "Content-Language", "Vary")
+# Headers a revisit must get back as they were. Not the ETag: the ETag hook
+# (portal.web.etags) hashes each answer as sent, with this reader's parts filled in.
+KEPT_HEADERS = ("Content-Type", "Cache-Control", "Content-Language", "Vary")
 # Stands for the session's CSRF token in a kept page (put back in on every hit).
 CSRF_PLACEHOLDER = b"\x00portal-csrf-token\x00"
 
@@ -56,7 +64,7 @@ __all__ = ["CachedPage", "PageCache", "cached_page", "init_page_cache"]
 def _respond(page: CachedPage):
     from flask import Response
 
-    body = page.body
+    body = fill_parts(page.body, page.parts) if page.parts else page.body
     if CSRF_PLACEHOLDER in body:
         body = body.replace(CSRF_PLACEHOLDER, generate_csrf().encode())
     response = Response(body, status=200)
@@ -64,12 +72,6 @@ def _respond(page: CachedPage):
     for name, value in page.headers:
         response.headers.add(name, value)
     response.headers["X-Page-Cache"] = "hit"
-    # A revisit that names the page's ETag gets 304, as the view would answer; judged as the
-    # ETag hook judges it (If-None-Match, weakly). Werkzeug's make_conditional would also
-    # judge If-Match strongly against the weak tag and turn any such read into a 412.
-    tag, _weak = response.get_etag()
-    if tag and request.if_none_match.contains_weak(tag):
-        response.status_code = 304
     return response
 
 
@@ -102,36 +104,38 @@ def init_page_cache(app) -> None:
     app.config["PAGE_RENDERER_VERSION"] = renderer_version(app)
 
 
-def _data_versions(tenant, scopes: list[str] | None) -> tuple:
+def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
     """The versions the page's key holds, read before the view reads any data."""
     if scopes is None:
         return (tenant.data_version,)
     from portal.extensions import db
     from portal.tenancy.models import CacheVersion
 
-    wanted = sorted({cache_scopes.REGION, cache_scopes.inbox(current_user.id), *scopes})
+    wanted = {cache_scopes.REGION, *scopes}
+    if inbox:
+        wanted.add(cache_scopes.inbox(current_user.id))
     rows = db.session.execute(
         select(CacheVersion.scope_key, CacheVersion.version).where(
-            CacheVersion.tenant_id == tenant.id, CacheVersion.scope_key.in_(wanted)
+            CacheVersion.tenant_id == tenant.id, CacheVersion.scope_key.in_(sorted(wanted))
         )
     )
     found = dict(rows.all())
-    return tuple((scope, found.get(scope, 0)) for scope in wanted)
+    return tuple((scope, found.get(scope, 0)) for scope in sorted(wanted))
 
 
-def _request_key(scopes: list[str] | None) -> tuple | None:
-    """The page's key, or None when this request must be rendered (and not kept)."""
+def _request_keys(scopes: list[str] | None, shared: bool) -> tuple[tuple, tuple | None] | None:
+    """(the reader's key, their kind's key or None), or None when this request must be
+    rendered (and not kept)."""
     tenant = g.get("tenant")
     if request.method != "GET" or tenant is None or not current_user.is_authenticated:
         return None
     if session.get("_flashes"):
         return None  # the page shows them once; a revisit must not
-    return (
+    common = (
         tenant.id,
-        _data_versions(tenant, scopes),
+        # A shared page's header is a part (the unread count is filled for each answer).
+        _data_versions(tenant, scopes, inbox=not shared),
         current_app.config.get("PAGE_RENDERER_VERSION", ""),
-        current_user.id,
-        current_user.session_version,
         str(get_locale() or ""),
         date.today().toordinal(),
         request.full_path,
@@ -139,6 +143,9 @@ def _request_key(scopes: list[str] | None) -> tuple | None:
         request.headers.get("HX-Target", ""),
         request.headers.get("Accept", ""),
     )
+    own = (*common, "user", current_user.id, current_user.session_version)
+    kind = (*common, "kind", viewer_profile(current_user, tenant)) if shared else None
+    return own, kind
 
 
 def _keepable(response) -> bool:
@@ -151,7 +158,7 @@ def _keepable(response) -> bool:
     )
 
 
-def _page_to_keep(response) -> CachedPage:
+def _page_to_keep(response, parts: list) -> CachedPage:
     body = response.get_data()
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     if token:
@@ -159,32 +166,61 @@ def _page_to_keep(response) -> CachedPage:
     headers = tuple(
         (name, value) for name, value in response.headers.items() if name in KEPT_HEADERS
     )
-    return CachedPage(body, headers, time.monotonic())
+    return CachedPage(body, headers, time.monotonic(), tuple(parts))
 
 
-def cached_page(view=None, *, scopes=None):
+def cached_page(view=None, *, scopes=None, shared: bool = False):
     """Serve the view's page from the cache while what it shows has not changed.
 
     ``scopes``: a function of the view's arguments naming the scopes the page shows
     (:mod:`portal.tenancy.cache_scopes`); without it the page is renewed by any write to the
-    region."""
+    region. ``shared``: the page is kept for every reader of the same kind (role, clusters,
+    privacy decision), its reader's own bits in parts (:mod:`portal.web.personal`)."""
     if view is None:
-        return functools.partial(cached_page, scopes=scopes)
+        return functools.partial(cached_page, scopes=scopes, shared=shared)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         cache = current_app.extensions.get(EXTENSION)
-        key = None
+        keys = None
         if cache is not None:
-            key = _request_key(list(scopes(*args, **kwargs)) if scopes is not None else None)
-        if key is not None:
-            page = cache.get(key)
-            if page is not None:
-                return _respond(page)
-        response = current_app.make_response(view(*args, **kwargs))
-        if key is not None and _keepable(response):
-            cache.put(key, _page_to_keep(response))
-        return response
+            named = list(scopes(*args, **kwargs)) if scopes is not None else None
+            keys = _request_keys(named, shared)
+        if keys is None:
+            return view(*args, **kwargs)
+        own, kind = keys
+        page = cache.get(kind) if kind is not None else None
+        if page is not None and page.per_reader or kind is None:
+            page = cache.get(own)
+        if page is not None:
+            return _respond(page)
+        return _render_and_keep(cache, view, args, kwargs, own, kind)
 
     wrapper.cached_page = True
+    wrapper.shared_page = shared
     return wrapper
+
+
+def _render_and_keep(cache, view, args, kwargs, own: tuple, kind: tuple | None):
+    """Render the page, keep it under the reader's kind (or, when the render read who the
+    reader is, under the reader and a note under the kind) and fill in the reader's parts."""
+    parts: list = []
+    if kind is not None:
+        g.page_parts = parts
+        g.page_depends_on_viewer = False
+    try:
+        response = current_app.make_response(view(*args, **kwargs))
+    finally:
+        g.pop("page_parts", None)
+    if _keepable(response):
+        page = _page_to_keep(response, parts)
+        if kind is None:
+            cache.put(own, page)
+        elif g.pop("page_depends_on_viewer", False):
+            cache.put(kind, CachedPage.for_each_reader())
+            cache.put(own, page)
+        else:
+            cache.put(kind, page)
+    if parts and not response.is_streamed:
+        response.set_data(fill_parts(response.get_data(), parts))
+    return response

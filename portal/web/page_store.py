@@ -31,14 +31,30 @@ class CachedPage:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     stored_at: float
+    # The reader's own parts: (template, context) per placeholder (portal.web.personal).
+    parts: tuple = ()
+    # Under a kind of reader's key: "this page is kept per reader" (its render read who).
+    per_reader: bool = False
+
+    @classmethod
+    def for_each_reader(cls) -> CachedPage:
+        return cls(b"", (), time.monotonic(), per_reader=True)
 
     def dumps(self) -> bytes:
-        return json.dumps(self.headers).encode() + b"\n" + self.body
+        meta = {"headers": self.headers, "parts": self.parts, "per_reader": self.per_reader}
+        return json.dumps(meta).encode() + b"\n" + self.body
 
     @classmethod
     def loads(cls, data: bytes) -> CachedPage:
-        headers, _, body = data.partition(b"\n")
-        return cls(body, tuple(tuple(pair) for pair in json.loads(headers)), time.monotonic())
+        meta, _, body = data.partition(b"\n")
+        fields = json.loads(meta)
+        return cls(
+            body,
+            tuple(tuple(pair) for pair in fields["headers"]),
+            time.monotonic(),
+            tuple((template, context) for template, context in fields["parts"]),
+            bool(fields["per_reader"]),
+        )
 
 
 class PageCache:
@@ -125,7 +141,12 @@ class RedisPageCache:
             self._failed(exc)
             return self.fallback.get(key)
         self._down_since = None
-        return CachedPage.loads(data) if data is not None else None
+        if data is None:
+            return None
+        try:
+            return CachedPage.loads(data)
+        except (ValueError, KeyError, TypeError):
+            return None  # kept by an older release: rendered afresh
 
     def put(self, key: tuple, page: CachedPage) -> None:
         if len(page.body) > self.max_bytes // 4:

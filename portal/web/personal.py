@@ -1,0 +1,94 @@
+"""What of a page belongs to its reader, so the rest may be kept for every reader like them.
+
+A page kept for a *kind* of reader (``@cached_page(shared=True)``: the same role, clusters and
+privacy decision, see :func:`viewer_profile`) may show nothing that depends on who exactly
+reads it. Two tools keep it so:
+
+- **Parts.** ``personal_part(template, **context)`` (a template global) renders a small
+  template for the reader: the header's name and unread count, a follow button. While a
+  shared page renders, it leaves a placeholder instead; every answer, fresh or kept, fills the
+  placeholders for its own reader. The context must be plain values (kept as JSON).
+- **Marks.** Whatever compares the reader with a person (``same_person``: the owner of an
+  action, the author of a comment, the lead of a joint action) or otherwise reads who they are
+  (``depends_on_viewer``) marks the page being rendered: it is then kept per reader. The
+  permission rules and the toolkit use these, so a plugin's rule marks pages as the core's do.
+
+A page whose render asked nothing of the reader beyond their kind renders alike for every
+reader of that kind with the same data: its code takes the same branches. The test
+``tests/test_shared_pages.py`` renders every shared page for readers of the same and of
+different kinds after writes and compares each kept answer with an uncached render.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, has_request_context, render_template
+from markupsafe import Markup
+
+PART_MARK = "\x00portal-part:{}\x00"
+PROFILES = "portal_viewer_profiles"  # app.extensions: (tenant, data version, user) -> kind
+
+
+def depends_on_viewer() -> None:
+    """The page being rendered shows something of its reader beyond their kind."""
+    if has_request_context():
+        g.page_depends_on_viewer = True
+
+
+def same_person(user: Any, user_id: int | None) -> bool:
+    """Whether ``user`` is the person ``user_id`` (an owner, an author, a lead); the page
+    being rendered then depends on its reader, whatever the answer."""
+    depends_on_viewer()
+    return user is not None and user_id is not None and getattr(user, "id", None) == user_id
+
+
+def personal_part(template: str, **context: Any) -> Markup:
+    """``template`` rendered for the reader; a placeholder while a shared page renders."""
+    parts = g.get("page_parts") if has_request_context() else None
+    if parts is None:
+        return Markup(render_template(template, **context))  # noqa: S704 - autoescaped
+    parts.append((template, json.loads(json.dumps(context))))
+    return Markup(PART_MARK.format(len(parts) - 1))  # noqa: S704 - our own marker
+
+
+def fill_parts(body: bytes, parts: tuple | list) -> bytes:
+    """The page with each placeholder replaced by its part rendered for this reader."""
+    for number, (template, context) in enumerate(parts):
+        html = render_template(template, **context)
+        body = body.replace(PART_MARK.format(number).encode(), html.encode())
+    return body
+
+
+def viewer_profile(user: Any, tenant: Any) -> tuple:
+    """The reader's kind: what every decision on a shared page may depend on. Their role,
+    whether they administer the platform, their clusters (for the roles whose rules read
+    them) and the privacy policy's decision. Kept across requests by the region's data
+    version, which every change of a membership, a sharing choice or a setting renews."""
+    kept = current_app.extensions.setdefault(PROFILES, {})
+    key = (tenant.id, tenant.data_version, user.id, user.is_platform_admin)
+    profile = kept.get(key)
+    if profile is None:
+        if len(kept) > 10_000:
+            kept.clear()
+        profile = kept[key] = _profile(user, tenant)
+    return profile
+
+
+def _profile(user: Any, tenant: Any) -> tuple:
+    from portal.accounts.models import Role
+    from portal.permissions import membership_for
+    from portal.privacy.policy import values_view
+
+    membership = membership_for(user, tenant)
+    role = membership.role if membership is not None else None
+    clusters: tuple[int, ...] = ()
+    if role in (Role.CLUSTER_MANAGER, Role.MEMBER):
+        clusters = tuple(sorted(membership.cluster_ids))
+    return (
+        str(role) if role else "",
+        bool(user.is_platform_admin),
+        clusters,
+        values_view(user, tenant).key,
+    )
