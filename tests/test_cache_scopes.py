@@ -147,6 +147,7 @@ def _pages(app, world):
         [
             "/nordland/",
             f"/nordland/clusters/{world['c1'].id}",
+            f"/nordland/clusters/{world['c2'].id}",
             f"/nordland/programmes/{north}",
             f"/nordland/programmes/{south}",
             f"/nordland/plans/{plan}",
@@ -240,3 +241,48 @@ def test_the_label_register_stays_through_action_writes_and_renews_with_a_label(
     renewed = client.get(url)
     assert renewed.headers.get("X-Page-Cache") is None
     assert b"Arctic Minerals" in renewed.data
+
+
+def test_a_clusters_page_is_renewed_by_its_own_actions_and_kept_through_others(app, world):
+    from portal.plans import services
+    from portal.plans.models import Action, ActionStatus, Plan
+
+    plan = build.run(app, world, build.plan)["id"]  # the first cluster's plan
+    programme = _programmes(app, world)[0]
+    client = app.test_client()
+    login(client, ROLE_EMAILS["coordinator"])
+    first, second = (f"/nordland/clusters/{world[c].id}" for c in ("c1", "c2"))
+
+    def visits() -> tuple[bool, bool]:
+        """Whether each cluster's page was kept since the last call (and keep both again)."""
+        kept = tuple(
+            client.get(url).headers.get("X-Page-Cache") == "hit" for url in (first, second)
+        )
+        for url in (first, second):
+            client.get(url)
+        return kept
+
+    for url in (first, second):
+        _visit(client, url)
+    assert visits() == (True, True)
+    _add_action(app, world, plan)
+    assert visits() == (False, True)
+
+    def shared_action(_world):
+        made = services.create_action(
+            None, db.session.get(Plan, plan), {"title": "Shared fair"}, [world["c2"].id]
+        )
+        db.session.commit()
+        return made.id
+
+    action_id = build.run(app, world, shared_action)
+    assert visits() == (False, False)  # tied to the second cluster: its page too
+
+    def finish(_world):
+        db.session.get(Action, action_id).status = ActionStatus.DONE
+        db.session.commit()
+
+    build.run(app, world, finish)  # a change of the action: the clusters it was tied to
+    assert visits() == (False, False)
+    _add_milestone(app, world, programme, "Kick-off")
+    assert visits() == (False, False)  # a programme's own row: the programmes' scope

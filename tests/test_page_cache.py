@@ -43,10 +43,11 @@ def test_a_revisit_is_served_from_the_cache_with_fewer_queries(app, client, worl
     assert revisit.headers["X-Page-Cache"] == "hit"
     assert revisit.data == rendered.data
     assert revisit.mimetype == "text/html"
-    # Only the request's own loading: the tenant (with its data version) and the user; the
-    # membership check and the reader's kind are kept by that version too. The page is kept
-    # for every reader of its kind: the header's unread count is filled for this one.
-    assert len(statements) == 3
+    # Only the request's own loading: the tenant (with its data version) and the user (the
+    # membership check and the reader's kind are kept by that version too), the versions of
+    # the page's scopes, and the unread count: the page is kept for every reader of its kind,
+    # the header's count is filled for this one.
+    assert len(statements) == 4
     assert "Content-Security-Policy" in revisit.headers
 
 

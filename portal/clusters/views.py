@@ -27,7 +27,7 @@ from portal.plans.progress import plans_progress
 from portal.plans.spreadsheet_views import _download
 from portal.plans.spreadsheets import CSV_MIME, XLSX_MIME, download_name
 from portal.plugin_panels import panels_for
-from portal.tenancy import get_or_404
+from portal.tenancy import cache_scopes, get_or_404
 from portal.web.charts import bars
 from portal.web.forms import show_service_error
 from portal.web.htmx import wants_fragment
@@ -81,7 +81,12 @@ def _members_context(cluster: Cluster) -> dict:
 
 
 @bp.route("/<int:cluster_id>")
-@cached_page(shared=True)
+# Its plans and the actions it is responsible for (in any plan) touch the cluster's scope; a
+# programme's own rows the programmes'; its members, rounds, labels and plugins the region's.
+@cached_page(
+    scopes=lambda cluster_id: [cache_scopes.cluster(cluster_id), cache_scopes.PROGRAMMES],
+    shared=True,
+)
 def detail(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "cluster.view", cluster)

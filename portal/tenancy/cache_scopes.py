@@ -35,9 +35,24 @@ def plan(plan_id: int | None) -> str:
     return f"plan:{plan_id}"
 
 
+def cluster(cluster_id: int | None) -> str:
+    """A cluster's plans and the actions it is responsible for, in any plan (its page)."""
+    return f"cluster:{cluster_id}"
+
+
 def inbox(user_id: int) -> str:
     """A person's notifications (the header's unread count on every page they see)."""
     return f"user:{user_id}:inbox"
+
+
+def _now_and_before(row, column: str) -> set:
+    """The column's value and, for a changed row, the value it had (both pages show it)."""
+    from sqlalchemy import inspect
+
+    values = {getattr(row, column)}
+    history = inspect(row).attrs[column].history
+    values.update(history.deleted or ())
+    return values - {None}
 
 
 def _plan_scopes(row) -> list[str]:
@@ -46,6 +61,7 @@ def _plan_scopes(row) -> list[str]:
         scopes.append(programme(row.programme_id))
     else:
         scopes.append(INDIVIDUAL_PLANS)  # a cluster's own plan: shown on programme pages too
+    scopes += [cluster(cluster_id) for cluster_id in _now_and_before(row, "cluster_id")]
     return scopes
 
 
@@ -65,7 +81,8 @@ _BY_TABLE: dict[str, Callable] = {
     # page keyed on scopes shows the audit log (those that do key on the whole region).
     "audit_entry": lambda row: [],
 }
-# Rows under an action: they touch the action's plan (and so its programme).
+# Rows under an action: they touch the action's plan (and so its programme) and the clusters
+# responsible for it (a tie itself: its cluster, also when the tie is new or removed).
 _UNDER_ACTION = {"action_cluster", "action_indicator", "action_comment"}
 
 
@@ -86,14 +103,20 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
                 scopes.add(REGION)
             else:
                 plan_ids.add(row.plan_id)
+            if row.id is not None:
+                action_ids.add(row.id)  # its ties to clusters, as they are before this write
         elif table in _UNDER_ACTION:
             action_ids.add(row.action_id)
+            if table == "action_cluster":
+                scopes.add(cluster(row.cluster_id) if row.cluster_id is not None else REGION)
         elif table in _BY_TABLE:
             scopes.update(_BY_TABLE[table](row))
         else:
             scopes.add(REGION)
+    action_ids.discard(None)
     if action_ids:
         plan_ids.update(_plans_of_actions(session, action_ids))
+        scopes.update(cluster(c) for c in _clusters_of_actions(session, action_ids))
     if plan_ids:
         scopes.update(_plan_parents(session, plan_ids))
     return scopes
@@ -109,18 +132,32 @@ def _plans_of_actions(session: Session, action_ids: set[int]) -> set[int]:
     return {plan_id for (plan_id,) in rows}
 
 
+def _clusters_of_actions(session: Session, action_ids: set[int]) -> set[int]:
+    from portal.plans.models import ActionCluster
+
+    table = ActionCluster.__table__
+    rows = session.connection().execute(
+        select(table.c.cluster_id).where(table.c.action_id.in_(sorted(action_ids)))
+    )
+    return {cluster_id for (cluster_id,) in rows}
+
+
 def _plan_parents(session: Session, plan_ids: set[int]) -> set[str]:
     from portal.plans.models import Plan
 
     table = Plan.__table__
     rows = session.connection().execute(
-        select(table.c.id, table.c.programme_id).where(table.c.id.in_(sorted(plan_ids)))
+        select(table.c.id, table.c.programme_id, table.c.cluster_id).where(
+            table.c.id.in_(sorted(plan_ids))
+        )
     )
     scopes = {plan(plan_id) for plan_id in plan_ids}
     found = set()
-    for plan_id, programme_id in rows:
+    for plan_id, programme_id, cluster_id in rows:
         found.add(plan_id)
         scopes.add(programme(programme_id) if programme_id is not None else INDIVIDUAL_PLANS)
+        if cluster_id is not None:
+            scopes.add(cluster(cluster_id))  # the cluster's page shows its plans' progress
     if found != plan_ids:
         scopes.add(REGION)  # a plan not written yet or gone: its parent is unknown
     return scopes
