@@ -21,9 +21,13 @@ import pytest
 # (date.today(), datetime.now(), time.time()), before the app is imported; subprocesses, the
 # database server and Chromium keep the real clock. CI runs the PostgreSQL suite on a month end
 # three years ahead this way (see .ci/run).
+# Without it, the run is on the real day but from 10:00 (the machine's time): a run that
+# passed midnight would change its day half-way, between a test's data (built for one day,
+# often by a module's TODAY) and the app's checks (on the next), as a CI run that started at
+# 23:45 did. The late hours of the day are CI's shifted run's (at 23:05 UTC).
 TEST_TODAY = os.environ.get("PORTAL_TEST_TODAY", "")
 TEST_START = None
-if TEST_TODAY:
+if TEST_TODAY != "now":
     from datetime import date as _date
     from datetime import datetime as _datetime
 
@@ -31,9 +35,13 @@ if TEST_TODAY:
 
     if "T" in TEST_TODAY:
         TEST_START = _datetime.fromisoformat(TEST_TODAY).astimezone()
-    else:
+    elif TEST_TODAY:
         _time_of_day = _datetime.now().astimezone().timetz()
         TEST_START = _datetime.combine(_date.fromisoformat(TEST_TODAY), _time_of_day)
+    else:
+        TEST_START = (
+            _datetime.now().astimezone().replace(hour=10, minute=0, second=0, microsecond=0)
+        )
     time_machine.travel(TEST_START, tick=True).start()
 
 
@@ -62,7 +70,7 @@ def pytest_runtest_teardown(item, nextitem):
 
 def pytest_report_header(config):
     if TEST_START is not None:
-        return f"the clock starts at {TEST_START.isoformat()} (PORTAL_TEST_TODAY), not now"
+        return f"the clock starts at {TEST_START.isoformat()} (PORTAL_TEST_TODAY; =now: the real clock)"
 
 
 # Real argon2, cheaper parameters: tests create many users.

@@ -1,5 +1,6 @@
-"""The suite's clock: with PORTAL_TEST_TODAY the whole test process, app included, runs on
-that day (CI's guard that no test depends on the real date; see tests/conftest.py)."""
+"""The suite's clock: the whole test process, app included, runs on the day PORTAL_TEST_TODAY
+names (CI's guard that no test depends on the real date), or on the real day from 10:00, so
+that no run changes its day half-way (see tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tests.conftest import TEST_START
 
 
-@pytest.mark.skipif(TEST_START is None, reason="only on a run with PORTAL_TEST_TODAY=YYYY-MM-DD")
+@pytest.mark.skipif(TEST_START is None, reason="PORTAL_TEST_TODAY=now: the real clock")
 def test_the_run_is_on_the_day_it_was_asked_for(app):
     from portal.db import utcnow
 

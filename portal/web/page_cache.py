@@ -52,9 +52,10 @@ from portal.web.personal import fill_parts, viewer_profile
 
 log = logging.getLogger(__name__)
 EXTENSION = "portal_page_cache"
-# Headers a revisit must get back as they were. Not the ETag: the ETag hook
-# (portal.web.etags) hashes each answer as sent, with this reader's parts filled in.
-KEPT_HEADERS = ("Content-Type", "Cache-Control", "Content-Language", "Vary")
+# Headers a revisit must get back as they were. The ETag only of a page without parts (a
+# view's own, e.g. from data versions): of one with parts, the ETag hook (portal.web.etags)
+# hashes each answer as sent, with this reader's parts filled in.
+KEPT_HEADERS = ("Content-Type", "Cache-Control", "ETag", "Content-Language", "Vary")
 # Stands for the session's CSRF token in a kept page (put back in on every hit).
 CSRF_PLACEHOLDER = b"\x00portal-csrf-token\x00"
 
@@ -72,6 +73,12 @@ def _respond(page: CachedPage):
     for name, value in page.headers:
         response.headers.add(name, value)
     response.headers["X-Page-Cache"] = "hit"
+    # A revisit that names the page's ETag gets 304, as the view would answer; judged as the
+    # ETag hook judges it (If-None-Match, weakly). Werkzeug's make_conditional would also
+    # judge If-Match strongly against the weak tag and turn any such read into a 412.
+    tag, _weak = response.get_etag()
+    if tag and request.if_none_match.contains_weak(tag):
+        response.status_code = 304
     return response
 
 
@@ -163,9 +170,8 @@ def _page_to_keep(response, parts: list) -> CachedPage:
     token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     if token:
         body = body.replace(token.encode(), CSRF_PLACEHOLDER)
-    headers = tuple(
-        (name, value) for name, value in response.headers.items() if name in KEPT_HEADERS
-    )
+    kept = KEPT_HEADERS if not parts else tuple(h for h in KEPT_HEADERS if h != "ETag")
+    headers = tuple((name, value) for name, value in response.headers.items() if name in kept)
     return CachedPage(body, headers, time.monotonic(), tuple(parts))
 
 
