@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -290,4 +291,8 @@ def _load(ids: list[int]) -> list[BenchmarkRound]:
     return loaded
 
 
-register_job("rounds", lambda user, tenant_id, progress: importer(user, tenant_id, progress))
+register_job(
+    "rounds",
+    lambda user, tenant_id, progress, _target: importer(user, tenant_id, progress),
+    back=lambda _target: (_("Import benchmarking rounds"), url_for("round_import.upload")),
+)

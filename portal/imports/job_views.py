@@ -12,8 +12,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
-from portal.imports.jobs import RUNNING
-from portal.imports.models import ImportJob
+from portal.extensions import db
+from portal.imports.jobs import RUNNING, back_link
+from portal.imports.models import ImportJob, PendingImport
 from portal.tenancy import get_or_404
 from portal.web.htmx import wants_fragment
 
@@ -31,7 +32,15 @@ def show(job_id: int):
     running = job.state in RUNNING
     # No total (writing on SQLite, see portal.imports.jobs): an indeterminate bar.
     percent = min(100, job.done * 100 // job.total) if job.total else None
+    pending = db.session.get(PendingImport, job.pending_id)
+    back = back_link(job.kind, pending.target) if pending is not None else None
     response = render_template(
-        template, job=job, running=running, percent=percent, poll=POLL_SECONDS, target=FRAGMENT
+        template,
+        job=job,
+        running=running,
+        percent=percent,
+        poll=POLL_SECONDS,
+        target=FRAGMENT,
+        back=back,
     )
     return response, 200, {"Cache-Control": "no-store"}

@@ -15,8 +15,8 @@ progress goes through a second connection on PostgreSQL (the import's inserts lo
 the job table). SQLite has one writer at a time, so there the page says "writing" without a
 count until the commit.
 
-Importers that can run as jobs register a factory with :func:`register` (the rounds import
-does; a plugin can through the toolkit).
+Importers that can run as jobs register a factory with :func:`register`: the rounds import and
+a plan's actions import do.
 """
 
 from __future__ import annotations
@@ -46,14 +46,30 @@ log = logging.getLogger(__name__)
 JOB_ROWS = 2000  # default of the config key IMPORT_JOB_ROWS
 RUNNING = ("queued", "checking", "writing")
 TASK = "portal.imports.run"
-# kind -> factory(user, tenant_id, progress) -> Importer
-Factory = Callable[[Any, int, Any], Importer]
+# kind -> factory(user, tenant_id, progress, target) -> Importer (target: the pending import's,
+# e.g. "plan:12"; the factory raises NotFound when it is gone)
+Factory = Callable[[Any, int, Any, str], Importer]
 _FACTORIES: dict[str, Factory] = {}
+# kind -> back(target) -> (link text, URL) of the page the import was made from
+_BACK: dict[str, Callable[[str], tuple[str, str] | None]] = {}
 
 
-def register(kind: str, factory: Factory) -> None:
-    """Let imports of this kind run as jobs; ``factory`` builds the importer in the job."""
+def register(kind: str, factory: Factory, back=None) -> None:
+    """Let imports of this kind run as jobs; ``factory`` builds the importer in the job;
+    ``back(target)`` names the page the job's page links back to."""
     _FACTORIES[kind] = factory
+    if back is not None:
+        _BACK[kind] = back
+
+
+def back_link(kind: str, target: str) -> tuple[str, str] | None:
+    """(text, URL) of the page an import of this kind and target came from, or None (also
+    when that page is gone)."""
+    back = _BACK.get(kind)
+    try:
+        return back(target) if back is not None else None
+    except HTTPException:
+        return None
 
 
 def job_rows() -> int:
@@ -229,8 +245,8 @@ def _run(job_id: int, kind: str, tenant_id: int, user_id: int, pending) -> str:
     from portal.accounts.models import User
 
     user = db.session.get(User, user_id)
-    importer = _FACTORIES[kind](user, tenant_id, JobProgress(job_id))
     try:
+        importer = _FACTORIES[kind](user, tenant_id, JobProgress(job_id), pending.target)
         step = service.confirm(importer, pending.token, user_id=user_id, target=pending.target)
     except HTTPException:
         step = service.Step("gone", message=_("This import is no longer yours to confirm."))

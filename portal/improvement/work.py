@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.i18n import ACTION_STATUS_LABELS
@@ -130,15 +131,34 @@ def plan_action_work(
     ]
 
 
+@event.listens_for(Session, "after_commit")
+def _forget_plugin_work(_session) -> None:
+    """A write in the request: the plugins are asked again (see ``plugin_work``)."""
+    if has_request_context():
+        g.pop("_plugin_work", None)
+
+
 def plugin_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
-    """The work the plugins the region switched on answer for ``keys``."""
+    """The work the plugins the region switched on answer for ``keys``. A reading request
+    asks the plugins once: a later call for some of the same keys (a page's summary asks for
+    every key, then its measurer for the summary's) is answered from the first, until a
+    commit."""
     keys = sorted(set(keys))
     if not keys:
         return []
+    wanted = set(keys)
+    memo = None
+    if has_request_context() and request.method in ("GET", "HEAD"):
+        memo = g.setdefault("_plugin_work", {})
+        asked, answered = memo.get(tenant.id, (frozenset(), []))
+        if wanted <= asked:
+            return [w for w in answered if w.key in wanted]
     found: list[IndicatorWork] = []
     host = current_app.extensions["portal_plugins"]
     for answer in host.call("indicator_work", tenant_id=tenant.id, tenant=tenant, keys=keys):
-        found.extend(w for w in answer if w.key in keys)
+        found.extend(w for w in answer if w.key in wanted)
+    if memo is not None and len(wanted) > len(memo.get(tenant.id, (frozenset(),))[0]):
+        memo[tenant.id] = (frozenset(wanted), found)
     return found
 
 

@@ -10,6 +10,7 @@ so an export re-imports without loss.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ from portal.plans.spreadsheets import (
 from portal.workshops.models import Workshop
 
 RowError = Problem
+PROGRESS_EVERY = 200  # rows between two progress updates (a job saves at most twice a second)
 __all__ = ["_parse_float", "check_file", "import_actions", "importer"]
 
 
@@ -360,9 +362,10 @@ class _Checker:
 
 
 def check_file(
-    plan: Plan, raw: bytes, *, as_new: bool = False
+    plan: Plan, raw: bytes, *, as_new: bool = False, progress=None
 ) -> tuple[list[ParsedRow], list[RowError], _Checker | None]:
-    """Read and check every row; nothing is written."""
+    """Read and check every row; nothing is written. ``progress``: as the rounds import's
+    (:data:`portal.benchmarking.round_import.Progress`), phase "checking"."""
     try:
         table = read_table(raw, max_rows=MAX_ROWS, max_columns=len(COLUMNS) + 20)
     except FileProblem as exc:
@@ -372,14 +375,19 @@ def check_file(
         return [], problems, None
     checker = _Checker(plan, table.header, as_new)
     rows: list[ParsedRow] = []
-    for line, record in table.rows:
-        too_long = row_too_long(table, line, record)
-        if too_long:
-            checker.errors.append(too_long)
-            continue
-        parsed = checker.row(line, table.cells(record))
-        if parsed is not None:
-            rows.append(parsed)
+    with progress("checking", len(table.rows)) if progress else nullcontext() as bar:
+        for done, (line, record) in enumerate(table.rows, start=1):
+            if bar is not None and done % PROGRESS_EVERY == 0:
+                bar.update(PROGRESS_EVERY)
+            too_long = row_too_long(table, line, record)
+            if too_long:
+                checker.errors.append(too_long)
+                continue
+            parsed = checker.row(line, table.cells(record))
+            if parsed is not None:
+                rows.append(parsed)
+        if bar is not None:
+            bar.update(len(table.rows) % PROGRESS_EVERY)
     rows = checker.check_workshops(rows)
     return rows, checker.errors, checker
 

@@ -17,22 +17,28 @@ and nothing is written. The permission is ``plan.manage`` on the plan, which inc
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import NotFound
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.events import apply_changes, emit
 from portal.extensions import db
+from portal.imports.jobs import register as register_job
 from portal.imports.service import Importer, check_and_write
 from portal.imports.table import Problem
 from portal.improvement.links import key_text, set_action_indicators
 from portal.permissions import require
 from portal.plans.action_import import ImportOutcome, ParsedRow, PreviewRow, check_file
 from portal.plans.models import Action, ActionCluster, Plan
+
+CHUNK = 500  # rows per flush while writing (one transaction for the whole file)
 
 
 def _shown(value: Any) -> Any:
@@ -84,20 +90,21 @@ def _preview(rows: list[ParsedRow], checker) -> list[PreviewRow]:
     return preview
 
 
-def check(user: User | None, plan: Plan, raw: bytes, as_new: bool) -> ImportOutcome:
+def check(user: User | None, plan: Plan, raw: bytes, as_new: bool, progress=None) -> ImportOutcome:
     """Read and check a file; nothing is written."""
     if user is not None:
         require(user, "plan.manage", plan)
-    rows, errors, checker = check_file(plan, raw, as_new=as_new)
+    rows, errors, checker = check_file(plan, raw, as_new=as_new, progress=progress)
     if errors or checker is None:
         return ImportOutcome([], errors)
     return ImportOutcome(_preview(rows, checker), [], parsed=rows, checker=checker)
 
 
-def write(user: User | None, plan: Plan, outcome: ImportOutcome) -> ImportOutcome:
+def write(user: User | None, plan: Plan, outcome: ImportOutcome, progress=None) -> ImportOutcome:
     """Write a checked outcome in one transaction; tell plugins after the commit."""
     try:
-        events = _write(plan, outcome.parsed, outcome.checker)
+        with progress("writing", len(outcome.parsed)) if progress else nullcontext() as bar:
+            events = _write(plan, outcome.parsed, outcome.checker, bar)
     except SQLAlchemyError as exc:
         db.session.rollback()
         message = _("The import failed and nothing was written. Try again.")
@@ -125,13 +132,44 @@ def planned(outcome: ImportOutcome) -> list[Any]:
     return [[r.line, r.kind, r.title, r.details] for r in outcome.rows]
 
 
-def importer(user: User | None, plan: Plan, as_new: bool = False) -> Importer:
+def describe(outcome: ImportOutcome) -> str:
+    return _(
+        "The file is imported. New actions: %(created)d, changed: %(updated)d.",
+        created=outcome.created,
+        updated=outcome.updated,
+    )
+
+
+def importer(user: User | None, plan: Plan, as_new: bool = False, progress=None) -> Importer:
+    """The plan's check-then-confirm importer; ``progress`` as the rounds import's (a job)."""
     return Importer(
         "actions",
-        lambda raw, options: check(user, plan, raw, bool(options.get("as_new", as_new))),
-        lambda outcome, _options: write(user, plan, outcome),
+        lambda raw, options: check(user, plan, raw, bool(options.get("as_new", as_new)), progress),
+        lambda outcome, _options: write(user, plan, outcome, progress),
         planned,
+        describe,
     )
+
+
+def _plan_of(target: str) -> Plan:
+    """The plan a pending import names ("plan:12"), in the tenant in scope; 404 if gone."""
+    kind, _sep, number = target.partition(":")
+    plan = db.session.get(Plan, int(number)) if kind == "plan" and number.isdigit() else None
+    if plan is None:
+        raise NotFound()
+    return plan
+
+
+def _back(target: str) -> tuple[str, str]:
+    return _("Back to the plan"), url_for("plans.detail", plan_id=_plan_of(target).id)
+
+
+# A large file (portal.imports.jobs.job_rows) is written by a job with a progress page.
+register_job(
+    "actions",
+    lambda user, _tenant_id, progress, target: importer(user, _plan_of(target), progress=progress),
+    back=_back,
+)
 
 
 def import_actions(
@@ -142,11 +180,16 @@ def import_actions(
     return check_and_write(importer(user, plan, as_new), raw, {"as_new": as_new}, dry_run=dry_run)
 
 
-def _write(plan: Plan, rows: list[ParsedRow], checker) -> list[tuple[Action, bool, dict]]:
-    """All rows in one transaction; returns what to tell plugins after the commit."""
+def _write(plan: Plan, rows: list[ParsedRow], checker, bar=None) -> list[tuple[Action, bool, dict]]:
+    """All rows in one transaction, flushed every :data:`CHUNK` rows; returns what to tell
+    plugins after the commit."""
     events: list[tuple[Action, bool, dict]] = []
     new: list[tuple[Action, ParsedRow]] = []
-    for row in rows:
+    for done, row in enumerate(rows, start=1):
+        if done % CHUNK == 0:
+            db.session.flush()
+            if bar is not None:
+                bar.update(CHUNK)
         if row.action_id is None:
             action = Action(tenant_id=plan.tenant_id, plan_id=plan.id, **row.values)
             db.session.add(action)
@@ -175,6 +218,8 @@ def _write(plan: Plan, rows: list[ParsedRow], checker) -> list[tuple[Action, boo
         )
         if row.indicator_keys:
             set_action_indicators(action, row.indicator_keys)
+    if bar is not None:
+        bar.update(len(rows) % CHUNK)
     db.session.commit()
     return [(action, True, {}) for action, _row in new] + events
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -140,16 +139,12 @@ def plan_import(plan_id: int):
 def plan_import_confirm(plan_id: int):
     """Step two: the checked file is checked again and written."""
     plan = _plan(plan_id, "plan.manage")
+    job = imports_web.start_job(_importer(plan), target=f"plan:{plan.id}")
+    if job is not None:  # a large file: written by a job, its page shows the progress
+        return redirect(url_for("import_jobs.show", job_id=job.id), code=303)
     step = imports_web.confirm(_importer(plan), target=f"plan:{plan.id}")
     if step.state == "written":
-        flash(
-            _(
-                "The file is imported. New actions: %(created)d, changed: %(updated)d.",
-                created=step.outcome.created,
-                updated=step.outcome.updated,
-            ),
-            "success",
-        )
+        flash(action_writes.describe(step.outcome), "success")
         here = url_for("spreadsheets.plan_import", plan_id=plan.id)
         return redirect(_url("plans.detail", here, plan_id=plan.id))
     return _import_page(plan, ActionImportForm(formdata=None), step)
