@@ -49,7 +49,7 @@ def misses(result: dict) -> list[str]:
                     lines.append(f"{name}: FAILED ({'; '.join(page['notes'][:3])})")
                 if page.get("meets_target") is False:
                     lines.append(
-                        f"{name}: {page['ratio'] * 100:.1f} % of /hello "
+                        f"{name}: {_pct(page['ratio'])} of /hello "
                         f"(target {page['target'] * 100:g} %) MISS"
                     )
                 if page.get("meets_p95") is False:
@@ -136,7 +136,11 @@ def _num(value, digits: int = 1) -> str:
 
 
 def _pct(value) -> str:
-    return "–" if value is None else f"{value * 100:.1f} %"
+    """A share in percent, cut (not rounded) to a tenth: a share just under a target never
+    shows as reaching it (9.99 % is "9.9 %", not "10.0 %")."""
+    if value is None:
+        return "–"
+    return f"{math.floor(round(value * 1000, 6)) / 10:.1f} %"
 
 
 def _verdict(page: dict) -> str:
