@@ -75,6 +75,7 @@ def shared(app, world, factory):
     for email in {email for pair in SAME_KIND + OTHER_KIND for email in pair}:
         client = app.test_client()
         login(client, email)
+        client.get("/nordland/")  # a first visit keeps nothing: it starts the session's token
         process.clients[email] = client
     _post(
         process.clients["manager2@a.example"], f"/nordland/watch/programme/{process.programme_id}"
@@ -153,8 +154,6 @@ def test_a_colleagues_first_visit_is_served_from_the_kept_page_with_their_own_he
     url = f"/nordland/programmes/{shared.programme_id}"
     first = shared.clients["coord@a.example"]
     second = shared.clients["coord2@a.example"]
-    for client in shared.clients.values():
-        client.get("/nordland/")  # a first visit keeps nothing: it starts the session's token
     app.extensions[EXTENSION].clear()
     assert first.get(url).headers.get("X-Page-Cache") is None
     answer = second.get(url)
@@ -182,8 +181,6 @@ def test_a_render_that_reads_who_the_reader_is_is_kept_for_that_reader_only(app,
     url = f"/nordland/plans/{shared.plan_id}"
     first = shared.clients["member@a.example"]
     second = shared.clients["member2@a.example"]
-    for client in shared.clients.values():
-        client.get("/nordland/")  # a first visit keeps nothing: it starts the session's token
     app.extensions[EXTENSION].clear()
     first.get(url)
     assert second.get(url).headers.get("X-Page-Cache") is None  # not the first member's page
