@@ -114,3 +114,16 @@ def test_the_grown_risk_page_shows_the_data(app, client, cal):
     assert body.count("<tr>") > 20 and "Cluster 0" in body
     calendar = client.get(f"/nordland/clusters/{cal.c1}/labels/calendar").get_data(as_text=True)
     assert calendar.count('<th scope="row">Planned: Benchmarking</th>') == 2
+
+
+def test_the_risk_pages_cost_the_same_queries_past_the_loaders_batch_of_500_rounds(
+    app, client, cal
+):
+    """SQLAlchemy's ``selectinload`` asks again for every 500 parents: the rounds' values are
+    read in one query of their own, so over 500 rounds cost what a few do."""
+    login(client, "coord@a.example")
+    client.get("/nordland/labels/risk")  # warm the caches of a first request
+    small = _measure(app, client, cal)
+    clusters, *_rest = _grow(app, cal, clusters=170)  # and the first cluster: 171 × 3 rounds
+    assert clusters == 172
+    assert _measure(app, client, cal) == small

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.benchmarking.models import BenchmarkRound
+from portal.benchmarking.models import BenchmarkRound, IndicatorValue, RoundKind
 from portal.benchmarking.services import role_name
 from portal.extensions import db
 from portal.labels.models import Label, LabelEvidence
@@ -41,11 +41,37 @@ def clusters_evidence(cluster_ids: Collection[int] | None) -> dict[int, ClusterE
     def of(stmt, column):
         return stmt if cluster_ids is None else stmt.where(column.in_(list(cluster_ids)))
 
-    rounds = db.session.scalars(
-        of(select(BenchmarkRound), BenchmarkRound.cluster_id)
+    # Plain rows, the values in one query (not ``selectinload``, which asks again for every
+    # 500 rounds): the same four queries at 2,000 clusters as at 20.
+    rounds = db.session.execute(
+        of(
+            select(
+                BenchmarkRound.id,
+                BenchmarkRound.cluster_id,
+                BenchmarkRound.held_on,
+                BenchmarkRound.indicator_set,
+                BenchmarkRound.set_version,
+                BenchmarkRound.kind,
+            ),
+            BenchmarkRound.cluster_id,
+        )
         .where(BenchmarkRound.counts_as_evidence())
-        .options(selectinload(BenchmarkRound.values))
+        .order_by(BenchmarkRound.id)
     ).all()
+    values: dict[int, dict] = {r.id: {} for r in rounds}
+    for round_id, indicator_id, value, light in db.session.execute(
+        of(
+            select(
+                IndicatorValue.round_id,
+                IndicatorValue.indicator_id,
+                IndicatorValue.value,
+                IndicatorValue.light,
+            ).join(BenchmarkRound, BenchmarkRound.id == IndicatorValue.round_id),
+            BenchmarkRound.cluster_id,
+        ).where(BenchmarkRound.counts_as_evidence())
+    ):
+        if round_id in values:
+            values[round_id][indicator_id] = (exact(value), light)
     labels = db.session.scalars(of(select(Label), Label.cluster_id)).all()
     evidence = db.session.scalars(of(select(LabelEvidence), LabelEvidence.cluster_id)).all()
     found: dict[int, dict[str, list]] = {}
@@ -59,8 +85,8 @@ def clusters_evidence(cluster_ids: Collection[int] | None) -> dict[int, ClusterE
                 r.held_on,
                 r.indicator_set,
                 r.set_version,
-                {v.indicator_id: (exact(v.value), v.light) for v in r.values},
-                r.audit,
+                values[r.id],
+                r.kind == RoundKind.AUDIT,
                 str(r.kind),
             )
         )
