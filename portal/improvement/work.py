@@ -143,22 +143,23 @@ def plugin_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork
     asks the plugins once: a later call for some of the same keys (a page's summary asks for
     every key, then its measurer for the summary's) is answered from the first, until a
     commit."""
-    keys = sorted(set(keys))
-    if not keys:
+    wanted = frozenset(keys)
+    if not wanted:
         return []
-    wanted = set(keys)
     memo = None
+    asked: frozenset = frozenset()
     if has_request_context() and request.method in ("GET", "HEAD"):
         memo = g.setdefault("_plugin_work", {})
-        asked, answered = memo.get(tenant.id, (frozenset(), []))
+        asked, answered = memo.get(tenant.id, (asked, []))
         if wanted <= asked:
             return [w for w in answered if w.key in wanted]
     found: list[IndicatorWork] = []
     host = current_app.extensions["portal_plugins"]
+    keys = sorted(wanted)
     for answer in host.call("indicator_work", tenant_id=tenant.id, tenant=tenant, keys=keys):
         found.extend(w for w in answer if w.key in wanted)
-    if memo is not None and len(wanted) > len(memo.get(tenant.id, (frozenset(),))[0]):
-        memo[tenant.id] = (frozenset(wanted), found)
+    if memo is not None and len(wanted) > len(asked):
+        memo[tenant.id] = (wanted, found)
     return found
 
 

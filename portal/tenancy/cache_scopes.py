@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 REGION = "region"
@@ -47,8 +47,6 @@ def inbox(user_id: int) -> str:
 
 def _now_and_before(row, column: str) -> set:
     """The column's value and, for a changed row, the value it had (both pages show it)."""
-    from sqlalchemy import inspect
-
     values = {getattr(row, column)}
     history = inspect(row).attrs[column].history
     values.update(history.deleted or ())
