@@ -240,3 +240,50 @@ def test_earliest_is_never_before_today_and_today_when_reachable_now(history, wi
             valid = evidence.valid_rounds("esca-gold", today, ROUNDS)
             floor = add_months(valid[0].held_on, 12) if valid else add_months(today, 12)
             assert dates.eligible or dates.earliest >= min(floor, add_months(today, 12))
+
+
+LEVELS = st.sampled_from(["bronze", "silver", "gold"])
+
+
+@st.composite
+def labelled(draw):
+    """A history with labels held or lapsed, planned assessments and a plan's finish."""
+    today, evidence = draw(histories())
+    labels = []
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        awarded = today - timedelta(days=draw(st.integers(min_value=0, max_value=1000)))
+        months = draw(st.sampled_from([12, 24, 36]))
+        labels.append(LabelData("esca", draw(LEVELS), awarded, add_months(awarded, months)))
+    planned = [
+        PlannedData(
+            "esca",
+            draw(st.sampled_from(["benchmarking", "audit", "expert_review"])),
+            today + timedelta(days=draw(st.integers(min_value=-30, max_value=900))),
+            draw(st.sampled_from(["", "bronze", "silver", "gold"])),
+        )
+        for _ in range(draw(st.integers(min_value=0, max_value=2)))
+    ]
+    finish = draw(st.none() | st.just(today + timedelta(days=draw(st.integers(0, 900)))))
+    return today, ClusterEvidence(evidence.rounds, tuple(labels)), planned, finish
+
+
+@PROPERTY
+@given(labelled(), st.integers(min_value=0, max_value=36))
+def test_a_calendar_without_the_rules_finds_the_same_risks_of_held_labels(history, months):
+    """The dashboard's lapsing panel and the risk page's "lapses" and "plan late" lists skip
+    the rules (``evaluate=False``): they must find exactly what the full calendar finds."""
+    today, evidence, planned, finish = history
+    horizon = add_months(today, months)
+    full = scheme_calendar(SCHEME, evidence, today, planned, finish)
+    light = scheme_calendar(SCHEME, evidence, today, planned, finish, evaluate=False)
+
+    def held_risks(calendar):
+        return [
+            (r.kind, r.dates.level.id, r.day, r.plan_finish, r.dates.renewal, r.dates.too_late)
+            for r in risks(1, calendar, horizon)
+            if r.kind != "can_apply"
+        ]
+
+    assert held_risks(light) == held_risks(full)
+    assert not any(r.kind == "can_apply" for r in risks(1, light, horizon))
+    assert not any(d.eligible or d.earliest for d in light.levels)

@@ -35,6 +35,7 @@ from datetime import date
 
 from portal.labels.scheme import (
     ClusterEvidence,
+    Eligibility,
     LabelData,
     LabelScheme,
     Level,
@@ -113,6 +114,9 @@ class SchemeCalendar:
     next_level: str | None
     planned: tuple[PlannedData, ...]  # this scheme's, by day
     plan_finish: date | None
+    # False: the rules were not checked (``scheme_calendar(evaluate=False)``); the held
+    # labels' dates are exact, while no level is eligible and none says its earliest day.
+    evaluated: bool = True
 
     @property
     def held(self) -> list[LevelDates]:
@@ -150,17 +154,28 @@ def scheme_calendar(
     today: date,
     planned: Iterable[PlannedData] = (),
     plan_finish: date | None = None,
+    evaluate: bool = True,
 ) -> SchemeCalendar:
-    """The calendar of one scheme for one cluster on ``today``."""
+    """The calendar of one scheme for one cluster on ``today``. ``evaluate=False`` skips the
+    rules (the costly part): enough for the risks of held labels (lapsing, plan too late),
+    which read only the labels, the planned assessments and the plan's finish."""
     mine = tuple(sorted((p for p in planned if p.scheme == scheme.id), key=lambda p: p.planned_on))
     held: dict[str, LabelData] = {}
     for label in sorted(evidence.held(scheme.id, today), key=lambda lbl: lbl.expires_on):
         held[label.level] = label
     levels = []
-    for eligibility in scheme.evaluate(evidence, today):
+    evaluated = (
+        scheme.evaluate(evidence, today)
+        if evaluate
+        else [Eligibility(level, ()) for level in scheme.levels]
+    )
+    for eligibility in evaluated:
         level = eligibility.level
         label = held.get(level.id)
-        earliest, says = earliest_day(level, evidence, today, eligibility.eligible)
+        eligible = evaluate and eligibility.eligible
+        earliest, says = (
+            earliest_day(level, evidence, today, eligible) if evaluate else (None, False)
+        )
         renewal, too_late, covered = None, (), False
         if label is not None:
             renewal = next(
@@ -179,7 +194,7 @@ def scheme_calendar(
         levels.append(
             LevelDates(
                 level,
-                eligibility.eligible,
+                eligible,
                 tuple(r for r in eligibility.results if r.verdict != Verdict.MET),
                 earliest,
                 says,
@@ -190,7 +205,9 @@ def scheme_calendar(
             )
         )
     nxt = scheme.next_level(evidence, today)
-    return SchemeCalendar(scheme, today, tuple(levels), nxt.id if nxt else None, mine, plan_finish)
+    return SchemeCalendar(
+        scheme, today, tuple(levels), nxt.id if nxt else None, mine, plan_finish, evaluate
+    )
 
 
 @dataclass(frozen=True)
@@ -227,7 +244,7 @@ def risks(cluster_id: int, calendar: SchemeCalendar, horizon: date) -> list[Risk
                     calendar.plan_finish,
                 )
             )
-    for dates in calendar.ahead:
+    for dates in calendar.ahead if calendar.evaluated else ():
         if dates.eligible:
             found.append(Risk("can_apply", cluster_id, calendar.scheme, dates, calendar.today))
     return found

@@ -22,7 +22,7 @@ from portal.labels.calendar import (
 )
 from portal.labels.models import Label, PlannedAssessment
 from portal.labels.scheme import ClusterEvidence, LabelScheme
-from portal.labels.services import clusters_evidence
+from portal.labels.services import clusters_evidence, clusters_labels
 from portal.plans.models import OPEN_STATUSES, Action, Plan, PlanKind
 
 
@@ -92,10 +92,13 @@ def calendars(
     evidence: dict[int, ClusterEvidence] | None = None,
     planned: dict[int, list[PlannedAssessment]] | None = None,
     finishes: dict[int, PlanFinish] | None = None,
+    evaluate: bool = True,
 ) -> dict[int, list[SchemeCalendar]]:
     """Every scheme's calendar of each cluster (None: every cluster of the tenant in scope
-    that has anything to show)."""
-    evidence = clusters_evidence(cluster_ids) if evidence is None else evidence
+    that has anything to show). ``evaluate=False``: the held labels' dates only, without
+    checking the rules (see ``scheme_calendar``), so without loading the rounds."""
+    if evidence is None:
+        evidence = (clusters_evidence if evaluate else clusters_labels)(cluster_ids)
     planned = planned_assessments(cluster_ids) if planned is None else planned
     finishes = plan_finishes(cluster_ids, today) if finishes is None else finishes
     ids = set(cluster_ids) if cluster_ids is not None else set(evidence) | set(planned)
@@ -109,6 +112,7 @@ def calendars(
                 today,
                 as_data(planned.get(cluster_id, [])),
                 finish.finish if finish else None,
+                evaluate,
             )
             for scheme in schemes
         ]
@@ -126,12 +130,15 @@ def region_risks(
 ) -> RiskList:
     """The label risks of the region's clusters whose values ``view`` (the privacy policy's
     decision for the viewer) shows, soonest first: a fixed number of queries."""
-    clusters = db.session.scalars(select(Cluster).order_by(Cluster.name, Cluster.id)).all()
-    shown = {c.id: c for c in clusters if view.sees(c.id)}
+    # Ids and names only: the risk lines' clusters are loaded at the end (a region of 2,000
+    # clusters has a few dozen lines, most pages one kind of risk).
+    names = db.session.execute(select(Cluster.id, Cluster.name)).all()
+    shown = {cid: name for cid, name in names if view.sees(cid)}
+    hidden = len(names) - len(shown)
     wanted = [s for s in schemes if not scheme or s.id == scheme]
     if not shown or not wanted:
-        return RiskList([], len(clusters) - len(shown))
-    ids = None if len(shown) == len(clusters) else list(shown)
+        return RiskList([], hidden)
+    ids = None if len(shown) == len(names) else list(shown)
     if kind == "no_renewal":
         # Only a label held today and expiring by the horizon can lapse: the calendars of
         # those clusters alone (a region of 2,000 clusters has a few dozen).
@@ -142,13 +149,22 @@ def region_risks(
             .distinct()
         ).all()
         ids = sorted(set(lapsing) & set(shown))
-    rows = []
-    for cluster_id, found in calendars(ids, wanted, today).items():
+    # Only "can apply" checks the rules; only "plan late" needs the plans' finish.
+    evaluate = kind in ("", "can_apply")
+    finishes = None if kind in ("", "plan_late") else {}
+    found_risks = []
+    for cluster_id, found in calendars(
+        ids, wanted, today, finishes=finishes, evaluate=evaluate
+    ).items():
         if cluster_id not in shown:
             continue
         for calendar in found:
             for risk in risks(cluster_id, calendar, horizon):
                 if not kind or risk.kind == kind:
-                    rows.append((risk, shown[cluster_id]))
-    rows.sort(key=lambda row: (row[0].day, row[1].name.lower(), row[1].id, row[0].kind))
-    return RiskList(rows, len(clusters) - len(shown))
+                    found_risks.append(risk)
+    found_risks.sort(key=lambda r: (r.day, shown[r.cluster_id].lower(), r.cluster_id, r.kind))
+    wanted_ids = sorted({r.cluster_id for r in found_risks})
+    clusters = {
+        c.id: c for c in db.session.scalars(select(Cluster).where(Cluster.id.in_(wanted_ids)))
+    }
+    return RiskList([(r, clusters[r.cluster_id]) for r in found_risks], hidden)

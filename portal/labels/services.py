@@ -34,6 +34,22 @@ def cluster_evidence(cluster_id: int) -> ClusterEvidence:
     return clusters_evidence([cluster_id]).get(cluster_id, ClusterEvidence())
 
 
+def clusters_labels(cluster_ids: Collection[int] | None) -> dict[int, ClusterEvidence]:
+    """The clusters' labels alone, as ``ClusterEvidence`` without rounds or recorded evidence
+    (what a held label's dates need): one query."""
+    stmt = select(Label)
+    if cluster_ids is not None:
+        stmt = stmt.where(Label.cluster_id.in_(list(cluster_ids)))
+    found: dict[int, list[LabelData]] = {}
+    for lbl in db.session.scalars(stmt):
+        found.setdefault(lbl.cluster_id, []).append(
+            LabelData(lbl.scheme, lbl.level, lbl.awarded_on, lbl.expires_on)
+        )
+    return {
+        cluster_id: ClusterEvidence(labels=tuple(labels)) for cluster_id, labels in found.items()
+    }
+
+
 def clusters_evidence(cluster_ids: Collection[int] | None) -> dict[int, ClusterEvidence]:
     """``cluster_evidence`` of many clusters at once (None: every cluster of the tenant in
     scope), by cluster id: the same four queries, whatever the number of clusters."""
