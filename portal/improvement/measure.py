@@ -27,6 +27,10 @@ from portal.labels.scheme import exact
 
 KEPT = "portal_round_values"  # app.extensions: (tenant, rounds fingerprint, keys) -> values
 KEPT_AT_MOST = 16
+# Per kept set of values: the newest values up to (or first after) a day, by (key, day, side).
+# A region's work starts and ends on a few hundred distinct days, so the pages measuring it
+# ask again and again; each entry is at most one value per cluster.
+SLICES_AT_MOST = 2048
 
 
 def round_values(tenant_id: int, keys: Iterable[IndicatorKey]) -> RoundValues:
@@ -52,6 +56,7 @@ class RoundValues:
     and audits; never a self-assessment or a draft): one query per set version."""
 
     def __init__(self, keys: Iterable[IndicatorKey]):
+        self._slices: dict[tuple, dict[int, Decimal]] = {}
         # (set, version) -> cluster -> [(held_on, round id, {indicator: value})], oldest first
         self._rounds: dict[tuple[str, str], dict[int, list]] = {}
         self._days: dict[tuple[str, str], dict[int, list[date]]] = {}
@@ -102,21 +107,29 @@ class RoundValues:
         return [(held_on, values.get(key[2])) for held_on, _id, values in rounds]
 
     def before(self, key: IndicatorKey, day: date) -> dict[int, Decimal]:
-        """Each cluster's value in its newest round up to ``day`` (when that round has one)."""
-        found = {}
-        for cluster_id, rounds in self._rounds.get(key[:2], {}).items():
-            at = bisect_right(self._days[key[:2]][cluster_id], day)
-            if at and (value := rounds[at - 1][2].get(key[2])) is not None:
-                found[cluster_id] = value
-        return found
+        """Each cluster's value in its newest round up to ``day`` (when that round has one).
+        The answer is shared: do not change it."""
+        return self._slice(key, day, before=True)
 
     def after(self, key: IndicatorKey, day: date) -> dict[int, Decimal]:
-        """Each cluster's value in its first round after ``day`` (when that round has one)."""
+        """Each cluster's value in its first round after ``day`` (when that round has one).
+        The answer is shared: do not change it."""
+        return self._slice(key, day, before=False)
+
+    def _slice(self, key: IndicatorKey, day: date, *, before: bool) -> dict[int, Decimal]:
+        memo = (key, day, before)
+        found = self._slices.get(memo)
+        if found is not None:
+            return found
         found = {}
+        days = self._days.get(key[:2], {})
         for cluster_id, rounds in self._rounds.get(key[:2], {}).items():
-            at = bisect_right(self._days[key[:2]][cluster_id], day)
-            if at < len(rounds) and (value := rounds[at][2].get(key[2])) is not None:
+            at = bisect_right(days[cluster_id], day) - (1 if before else 0)
+            if 0 <= at < len(rounds) and (value := rounds[at][2].get(key[2])) is not None:
                 found[cluster_id] = value
+        if len(self._slices) >= SLICES_AT_MOST:  # the oldest first (insertion order)
+            self._slices.pop(next(iter(self._slices)), None)
+        self._slices[memo] = found
         return found
 
 
