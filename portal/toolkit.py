@@ -61,6 +61,8 @@ from portal.files.storage import storage as file_storage
 from portal.files.storage import tenant_key as storage_key_for
 from portal.formatting import format_date, format_datetime, format_money
 from portal.imports.cells import parse_date, parse_float, parse_int
+from portal.imports.kinds import register_import_kind
+from portal.imports.kinds import target_id as import_target_id
 from portal.imports.service import Importer
 from portal.imports.service import Step as ImportStep
 from portal.imports.table import (
@@ -271,6 +273,7 @@ __all__ = [
     "check_upload",
     "confirm_import",
     "import_status",
+    "import_target_id",
     "is_blank",
     "parse_date",
     "parse_float",
@@ -299,6 +302,7 @@ __all__ = [
     "format_money",
     "FieldWords",
     "register_history_words",
+    "register_import_kind",
     "file_storage",
     "storage_key_for",
     "send_stored_object",

@@ -184,3 +184,18 @@ def test_joint_import_changes_only_what_the_file_says_and_refuses_bad_rows(
     client.post("/logout")
     login(client, "manager@a.example")
     assert client.get(url).status_code == 403
+
+
+def test_a_checked_joint_file_waits_on_the_front_page_with_a_link_to_its_page(
+    app, client, world, factory
+):
+    """The plugin registers its import kind's page (toolkit.register_import_kind): the
+    coordinator's "waiting for you" links the file checked and not confirmed to it."""
+    programme_id, _empty = _tricky_programme(app, world, factory)
+    login(client, "coord@a.example")
+    exported = client.get(f"/nordland/joint/export.csv?programme={programme_id}")
+    url = f"/nordland/joint/import?programme={programme_id}"
+    checked = check(client, url, exported.data, "export.csv")
+    assert checked.status_code == 200
+    front = client.get("/nordland/").get_data(as_text=True)
+    assert f'<li><a href="{url}">' in front, front[front.find("fp-waiting") :][:900]

@@ -44,6 +44,7 @@ from portal_compare.reference_format import (  # noqa: F401 (the import's vocabu
 from portal_compare.stats import LIGHTS, summarise
 
 TARGET = "references"
+KIND = "references"
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def importer(user, tenant_id: int) -> Importer:
     """The region's reference portfolio import; permissions are the caller's (the page
     requires ``compare.manage``)."""
     return Importer(
-        "references",
+        KIND,
         lambda raw, chosen: check(tenant_id, raw, chosen),
         lambda outcome, _chosen: write(user, tenant_id, outcome),
         planned,

@@ -36,6 +36,7 @@ from portal.toolkit import (
     indicator_sets_for,
     may,
     pick_text,
+    register_import_kind,
     render_template,
     require,
     values_view,
@@ -102,6 +103,12 @@ def references():
         publish_form=publish_form,
         min_group=values_view(current_user, tenant).min_group,
     )
+
+
+# The front page links a checked file not confirmed yet to this page.
+register_import_kind(
+    reference_import.KIND, page=lambda _target: url_for("compare.reference_import")
+)
 
 
 def _import_page(form: ReferenceImportForm, sets: dict, step: ImportStep | None):

@@ -17,6 +17,8 @@ from portal.toolkit import (
     confirm_import,
     current_user,
     import_status,
+    import_target_id,
+    register_import_kind,
     render_template,
     require,
 )
@@ -39,6 +41,15 @@ class JointImportForm(FlaskForm):
 
 def _target(programme) -> str:
     return f"programme:{programme.id}"
+
+
+# The front page links a checked file not confirmed yet to this page.
+register_import_kind(
+    "joint_actions",
+    page=lambda target: url_for(
+        "joint.import_actions", programme=import_target_id(target, "programme")
+    ),
+)
 
 
 def _page(programme, form: JointImportForm, step: ImportStep | None):

@@ -41,7 +41,7 @@ from portal.benchmarking.services import role_name
 from portal.db import utcnow
 from portal.events import emit
 from portal.extensions import db
-from portal.imports.jobs import register as register_job
+from portal.imports.kinds import register_import_kind
 from portal.imports.service import Importer, check_and_write
 from portal.imports.table import FileProblem, Problem, read_table, row_too_long, table_problems
 
@@ -291,8 +291,9 @@ def _load(ids: list[int]) -> list[BenchmarkRound]:
     return loaded
 
 
-register_job(
+register_import_kind(
     "rounds",
-    lambda user, tenant_id, progress, _target: importer(user, tenant_id, progress),
+    page=lambda _target: url_for("round_import.upload"),
     back=lambda _target: (_("Import benchmarking rounds"), url_for("round_import.upload")),
+    job=lambda user, tenant_id, progress, _target: importer(user, tenant_id, progress),
 )

@@ -8,17 +8,22 @@ through the check-then-confirm steps of :mod:`portal.imports.service`.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
+from portal.imports.kinds import register_import_kind, target_id
 from portal.imports.service import Importer
 from portal.imports.table import (
     EXAMPLE_COLUMN,
@@ -40,6 +45,7 @@ OPTIONAL_COLUMNS = ("city", "website", "joined_year")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 LIMITS = {"name": 200, "city": 100, "website": 500}
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+CHUNK = 500  # rows per progress step and per flush while writing
 
 
 @dataclass
@@ -66,8 +72,9 @@ def _existing_names(cluster: Cluster) -> set[str]:
     }
 
 
-def check(cluster: Cluster, raw: bytes) -> ImportOutcome:
-    """Read and check every row; nothing is written."""
+def check(cluster: Cluster, raw: bytes, progress=None) -> ImportOutcome:
+    """Read and check every row; nothing is written. ``progress`` as the rounds import's
+    (a job's, :class:`portal.imports.jobs.JobProgress`)."""
     try:
         table = read_table(raw, max_rows=MAX_ROWS)
     except FileProblem as exc:
@@ -80,16 +87,21 @@ def check(cluster: Cluster, raw: bytes) -> ImportOutcome:
     errors: list[Problem] = []
     seen: set[str] = set()
     this_year = date.today().year
-    for line, record in table.rows:
-        too_long = row_too_long(table, line, record)
-        if too_long:
-            errors.append(too_long)
-            continue
-        cells = {k: text(v) for k, v in table.cells(record).items()}
-        row, row_errors = _parse_row(line, cells, existing, seen, this_year)
-        errors.extend(row_errors)
-        if not row_errors:
-            rows.append(row)
+    with progress("checking", len(table.rows)) if progress else nullcontext() as bar:
+        for done, (line, record) in enumerate(table.rows, start=1):
+            if bar is not None and done % CHUNK == 0:
+                bar.update(CHUNK)
+            too_long = row_too_long(table, line, record)
+            if too_long:
+                errors.append(too_long)
+                continue
+            cells = {k: text(v) for k, v in table.cells(record).items()}
+            row, row_errors = _parse_row(line, cells, existing, seen, this_year)
+            errors.extend(row_errors)
+            if not row_errors:
+                rows.append(row)
+        if bar is not None:
+            bar.update(len(table.rows) % CHUNK)
     return ImportOutcome([] if errors else rows, errors)
 
 
@@ -159,22 +171,38 @@ def _parse_row(line_no, cells, existing_names, seen, this_year):
     }, []
 
 
-def write(user: User | None, cluster: Cluster, outcome: ImportOutcome) -> ImportOutcome:
-    """Add the checked rows in one transaction; tell plugins after the commit."""
+def write(
+    user: User | None, cluster: Cluster, outcome: ImportOutcome, progress=None
+) -> ImportOutcome:
+    """Add the checked rows in one transaction, flushed every :data:`CHUNK` rows; tell
+    plugins after the commit."""
     from portal.clusters.services import _commit_unique, _emit
     from portal.errors import ServiceError
 
-    members = [
-        MemberOrganisation(
-            tenant_id=cluster.tenant_id,
-            cluster_id=cluster.id,
-            **{k: v for k, v in row.items() if k != "line"},
-        )
-        for row in outcome.rows
-    ]
-    db.session.add_all(members)
+    taken = _("This cluster has a member with this name already.")
+    members = []
     try:
-        _commit_unique(_("This cluster has a member with this name already."))
+        with progress("writing", len(outcome.rows)) if progress else nullcontext() as bar:
+            for done, row in enumerate(outcome.rows, start=1):
+                members.append(
+                    MemberOrganisation(
+                        tenant_id=cluster.tenant_id,
+                        cluster_id=cluster.id,
+                        **{k: v for k, v in row.items() if k != "line"},
+                    )
+                )
+                db.session.add(members[-1])
+                if done % CHUNK == 0:
+                    db.session.flush()
+                    if bar is not None:
+                        bar.update(CHUNK)
+            if bar is not None:
+                bar.update(len(outcome.rows) % CHUNK)
+            _commit_unique(taken)
+    except IntegrityError:  # a member of the same name added meanwhile, met by a flush
+        db.session.rollback()
+        outcome.errors.append(Problem(None, "name", taken))
+        return outcome
     except ServiceError as exc:
         outcome.errors.append(Problem(None, "name", exc.message))
         return outcome
@@ -191,20 +219,48 @@ def planned(outcome: ImportOutcome) -> list[list[Any]]:
     ]
 
 
-def importer(user: User | None, cluster: Cluster) -> Importer:
-    """The members import of one cluster (``member.import`` is checked on every step)."""
+def describe(outcome: ImportOutcome) -> str:
+    return _("%(n)d members are imported.", n=len(outcome.rows))
+
+
+def importer(user: User | None, cluster: Cluster, progress=None) -> Importer:
+    """The members import of one cluster (``member.import`` is checked on every step);
+    ``progress`` as the rounds import's (a job)."""
 
     def _check(raw: bytes, _options: dict) -> ImportOutcome:
         if user is not None:
             require(user, "member.import", cluster)
-        return check(cluster, raw)
+        return check(cluster, raw, progress)
 
     return Importer(
         "members",
         _check,
-        lambda outcome, _options: write(user, cluster, outcome),
+        lambda outcome, _options: write(user, cluster, outcome, progress),
         planned,
+        describe,
     )
+
+
+def _cluster_of(target: str) -> Cluster:
+    """The cluster a pending import names ("cluster:12"), in the tenant in scope; 404 if gone."""
+    cluster = db.session.get(Cluster, target_id(target, "cluster"))
+    if cluster is None:
+        raise NotFound()
+    return cluster
+
+
+# A large file (portal.imports.jobs.job_rows) is written by a job with a progress page.
+register_import_kind(
+    "members",
+    page=lambda target: url_for("clusters.member_import", cluster_id=target_id(target, "cluster")),
+    back=lambda target: (
+        _("Back to the cluster"),
+        url_for("clusters.detail", cluster_id=_cluster_of(target).id),
+    ),
+    job=lambda user, _tenant_id, progress, target: importer(
+        user, _cluster_of(target), progress=progress
+    ),
+)
 
 
 # --- export and the example file -------------------------------------------------------------

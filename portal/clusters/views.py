@@ -247,7 +247,11 @@ def member_import_confirm(cluster_id: int):
     cluster = get_or_404(Cluster, cluster_id)
     require(current_user, "member.import", cluster)
     user = current_user._get_current_object()
-    step = imports_web.confirm(importer.importer(user, cluster), target=f"cluster:{cluster.id}")
+    target = f"cluster:{cluster.id}"
+    job = imports_web.start_job(importer.importer(user, cluster), target=target)
+    if job is not None:  # a large file: written by a job, its page shows the progress
+        return redirect(url_for("import_jobs.show", job_id=job.id), code=303)
+    step = imports_web.confirm(importer.importer(user, cluster), target=target)
     if step.state == "written":
         flash(_("%(n)d members are imported.", n=len(step.outcome.rows)), "success")
         return redirect(url_for("clusters.detail", cluster_id=cluster.id))

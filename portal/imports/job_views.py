@@ -13,7 +13,8 @@ from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.imports.jobs import RUNNING, back_link
+from portal.imports.jobs import RUNNING
+from portal.imports.kinds import back_link
 from portal.imports.models import ImportJob, PendingImport
 from portal.tenancy import get_or_404
 from portal.web.htmx import wants_fragment

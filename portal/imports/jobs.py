@@ -15,8 +15,9 @@ progress goes through a second connection on PostgreSQL (the import's inserts lo
 the job table). SQLite has one writer at a time, so there the page says "writing" without a
 count until the commit.
 
-Importers that can run as jobs register a factory with :func:`register`: the rounds import and
-a plan's actions import do.
+Importers that can run as jobs say so with ``job=`` in their kind's registration
+(:func:`portal.imports.kinds.register_import_kind`): the rounds import, a plan's actions
+import and a cluster's members import do.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -34,10 +34,11 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from portal.extensions import db
 from portal.imports import service
+from portal.imports.kinds import job_factory
 from portal.imports.models import ImportJob, PendingImport
 from portal.imports.service import Importer
 from portal.tenancy import tenant_scope, unscoped
@@ -46,30 +47,6 @@ log = logging.getLogger(__name__)
 JOB_ROWS = 2000  # default of the config key IMPORT_JOB_ROWS
 RUNNING = ("queued", "checking", "writing")
 TASK = "portal.imports.run"
-# kind -> factory(user, tenant_id, progress, target) -> Importer (target: the pending import's,
-# e.g. "plan:12"; the factory raises NotFound when it is gone)
-Factory = Callable[[Any, int, Any, str], Importer]
-_FACTORIES: dict[str, Factory] = {}
-# kind -> back(target) -> (link text, URL) of the page the import was made from
-_BACK: dict[str, Callable[[str], tuple[str, str] | None]] = {}
-
-
-def register(kind: str, factory: Factory, back=None) -> None:
-    """Let imports of this kind run as jobs; ``factory`` builds the importer in the job;
-    ``back(target)`` names the page the job's page links back to."""
-    _FACTORIES[kind] = factory
-    if back is not None:
-        _BACK[kind] = back
-
-
-def back_link(kind: str, target: str) -> tuple[str, str] | None:
-    """(text, URL) of the page an import of this kind and target came from, or None (also
-    when that page is gone)."""
-    back = _BACK.get(kind)
-    try:
-        return back(target) if back is not None else None
-    except HTTPException:
-        return None
 
 
 def job_rows() -> int:
@@ -88,7 +65,7 @@ def start(importer: Importer, token: str | None, *, user_id: int, target: str):
     existing = db.session.scalar(select(ImportJob).where(ImportJob.pending_id == pending.id))
     if existing is not None:
         return existing
-    if importer.kind not in _FACTORIES or pending.rows < job_rows():
+    if job_factory(importer.kind) is None or pending.rows < job_rows():
         return None
     if service._gone(pending) is not None:
         return None
@@ -246,7 +223,10 @@ def _run(job_id: int, kind: str, tenant_id: int, user_id: int, pending) -> str:
 
     user = db.session.get(User, user_id)
     try:
-        importer = _FACTORIES[kind](user, tenant_id, JobProgress(job_id), pending.target)
+        factory = job_factory(kind)
+        if factory is None:
+            raise NotFound()  # the kind (a plugin's) is no longer installed
+        importer = factory(user, tenant_id, JobProgress(job_id), pending.target)
         step = service.confirm(importer, pending.token, user_id=user_id, target=pending.target)
     except HTTPException:
         step = service.Step("gone", message=_("This import is no longer yours to confirm."))

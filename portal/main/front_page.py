@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -28,6 +27,7 @@ from portal.benchmarking.models import BenchmarkRound, RoundKind
 from portal.clusters.models import Cluster
 from portal.clusters.services import clusters_with_counts
 from portal.extensions import db
+from portal.imports.kinds import page_of
 from portal.imports.models import PendingImport
 from portal.labels import calendar_data
 from portal.labels import services as label_services
@@ -217,18 +217,6 @@ def _rounds(user, tenant, page: FrontPage) -> dict:
     }
 
 
-def import_page(pending: PendingImport) -> str | None:
-    """The page where an import of this target is checked and confirmed (None: a plugin's)."""
-    kind, _sep, ident = pending.target.partition(":")
-    if kind == "cluster" and ident.isdigit():
-        return url_for("clusters.member_import", cluster_id=int(ident))
-    if kind == "plan" and ident.isdigit():
-        return url_for("spreadsheets.plan_import", plan_id=int(ident))
-    if pending.target == "region" and pending.kind == "rounds":
-        return url_for("round_import.upload")
-    return None
-
-
 def _imports(user, tenant, page: FrontPage) -> dict:
     """The user's own checked uploads not confirmed yet (only the uploader may confirm)."""
     panel = _windowed(
@@ -240,7 +228,7 @@ def _imports(user, tenant, page: FrontPage) -> dict:
         )
         .order_by(PendingImport.created_at.desc(), PendingImport.id.desc())
     )
-    panel.items = [(pending, import_page(pending)) for pending in panel.items]
+    panel.items = [(p, page_of(p.kind, p.target)) for p in panel.items]
     return {"imports": panel}
 
 

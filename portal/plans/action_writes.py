@@ -30,7 +30,7 @@ from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.events import apply_changes, emit
 from portal.extensions import db
-from portal.imports.jobs import register as register_job
+from portal.imports.kinds import register_import_kind, target_id
 from portal.imports.service import Importer, check_and_write
 from portal.imports.table import Problem
 from portal.improvement.links import key_text, set_action_indicators
@@ -153,22 +153,23 @@ def importer(user: User | None, plan: Plan, as_new: bool = False, progress=None)
 
 def _plan_of(target: str) -> Plan:
     """The plan a pending import names ("plan:12"), in the tenant in scope; 404 if gone."""
-    kind, _sep, number = target.partition(":")
-    plan = db.session.get(Plan, int(number)) if kind == "plan" and number.isdigit() else None
+    plan = db.session.get(Plan, target_id(target, "plan"))
     if plan is None:
         raise NotFound()
     return plan
 
 
-def _back(target: str) -> tuple[str, str]:
-    return _("Back to the plan"), url_for("plans.detail", plan_id=_plan_of(target).id)
-
-
 # A large file (portal.imports.jobs.job_rows) is written by a job with a progress page.
-register_job(
+register_import_kind(
     "actions",
-    lambda user, _tenant_id, progress, target: importer(user, _plan_of(target), progress=progress),
-    back=_back,
+    page=lambda target: url_for("spreadsheets.plan_import", plan_id=target_id(target, "plan")),
+    back=lambda target: (
+        _("Back to the plan"),
+        url_for("plans.detail", plan_id=_plan_of(target).id),
+    ),
+    job=lambda user, _tenant_id, progress, target: importer(
+        user, _plan_of(target), progress=progress
+    ),
 )
 
 

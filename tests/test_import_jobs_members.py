@@ -1,0 +1,105 @@
+"""A cluster's members import as a job (portal.imports.jobs), as the rounds and actions
+imports: a confirmed file of at least IMPORT_JOB_ROWS rows is written by a job whose page says
+what it did and links back to the cluster; every row or none. The import kinds' registry
+(portal.imports.kinds) also gives the front page its link to a checked file's page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from portal.clusters.models import MemberOrganisation
+from portal.extensions import db
+from portal.imports.models import ImportJob
+from portal.tenancy import tenant_scope, unscoped
+from tests.conftest import login
+from tests.import_support import check, confirm, token_of
+
+JOB_LINK = re.compile(r"/nordland/imports/jobs/(\d+)")
+
+
+@pytest.fixture
+def jobs_app(make_app):
+    """Jobs from 10 rows, run in the request (the thread's work, deterministically)."""
+    return make_app({"IMPORT_JOB_ROWS": 10, "IMPORT_JOBS_IN_REQUEST": True})
+
+
+def _members(app, cluster_id: int) -> list[str]:
+    with app.app_context(), unscoped():
+        return sorted(
+            db.session.scalars(
+                select(MemberOrganisation.name).where(MemberOrganisation.cluster_id == cluster_id)
+            )
+        )
+
+
+def _csv(names: list[str]) -> bytes:
+    return ("name,member_type,city\n" + "".join(f"{n},company_sme,Bodø\n" for n in names)).encode()
+
+
+def _checked(client, cluster_id: int, names: list[str]):
+    url = f"/nordland/clusters/{cluster_id}/members/import"
+    checked = check(client, url, _csv(names), "members.csv")
+    assert checked.status_code == 200, checked.get_data(as_text=True)[:2000]
+    return url, token_of(checked)
+
+
+def test_a_large_members_file_is_written_by_a_job_with_a_link_back_to_the_cluster(jobs_app, world):
+    cluster_id = world["c1"].id
+    before = _members(jobs_app, cluster_id)
+    client = jobs_app.test_client()
+    login(client, "coord@a.example")
+    names = [f"Supplier {n:02d} AS" for n in range(12)]
+    url, token = _checked(client, cluster_id, names)
+    # Checked, not confirmed: the front page links the file to its import page.
+    front = client.get("/nordland/").get_data(as_text=True)
+    assert f'<li><a href="{url}">Import of members to confirm before' in front
+    response = confirm(client, url + "/confirm", token)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    job_id = int(JOB_LINK.search(response.headers["Location"]).group(1))
+    page = client.get(f"/nordland/imports/jobs/{job_id}").get_data(as_text=True)
+    assert "12 members are imported." in page
+    assert f'href="/nordland/clusters/{cluster_id}"' in page and "Back to the cluster" in page
+    assert _members(jobs_app, cluster_id) == sorted(before + names)
+    with jobs_app.app_context(), unscoped():
+        job = db.session.get(ImportJob, job_id)
+        assert (job.state, job.kind) == ("done", "members")
+    assert "Import of members to confirm" not in client.get("/nordland/").get_data(as_text=True)
+
+
+def test_a_member_added_after_the_check_makes_the_job_write_nothing(jobs_app, world):
+    cluster_id = world["c1"].id
+    before = _members(jobs_app, cluster_id)
+    client = jobs_app.test_client()
+    login(client, "manager@a.example")
+    names = [f"Supplier {n:02d} AS" for n in range(12)]
+    url, token = _checked(client, cluster_id, names)
+    with jobs_app.app_context(), tenant_scope(world["a"].id):
+        db.session.add(
+            MemberOrganisation(
+                tenant_id=world["a"].id,
+                cluster_id=cluster_id,
+                name="Supplier 05 AS",
+                member_type="company_sme",
+            )
+        )
+        db.session.commit()
+    response = confirm(client, url + "/confirm", token)
+    job_id = int(JOB_LINK.search(response.headers["Location"]).group(1))
+    page = client.get(f"/nordland/imports/jobs/{job_id}").get_data(as_text=True)
+    assert "Nothing was written." in page and "has a member named “Supplier 05 AS” already" in page
+    assert _members(jobs_app, cluster_id) == sorted([*before, "Supplier 05 AS"])
+    with jobs_app.app_context(), unscoped():
+        assert db.session.get(ImportJob, job_id).state == "failed"
+
+
+def test_a_small_members_file_is_still_written_in_the_request(jobs_app, world):
+    cluster_id = world["c1"].id
+    client = jobs_app.test_client()
+    login(client, "manager@a.example")
+    url, token = _checked(client, cluster_id, ["Only One AS"])
+    response = confirm(client, url + "/confirm", token)
+    assert response.headers["Location"].endswith(f"/nordland/clusters/{cluster_id}")
+    assert "Only One AS" in _members(jobs_app, cluster_id)
