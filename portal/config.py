@@ -102,6 +102,8 @@ def load_config(instance_path: Path) -> dict:
         "BROKER_QUEUE": env.get("PORTAL_BROKER_QUEUE", "portal"),
         # A confirmed import of this many rows or more is written by a job (portal.imports.jobs)
         "IMPORT_JOB_ROWS": int(env.get("PORTAL_IMPORT_JOB_ROWS", 2000)),
+        # An upload of this many bytes or more is checked by a job too (no request waits)
+        "IMPORT_CHECK_JOB_BYTES": int(env.get("PORTAL_IMPORT_CHECK_JOB_BYTES", 256 * 1024)),
         # Redis broker: a task not acknowledged by then (its worker died) goes to another.
         "BROKER_VISIBILITY_TIMEOUT": float(env.get("PORTAL_BROKER_VISIBILITY_TIMEOUT", 3600)),
         # Where `portal worker --beat` keeps when each job last ran (default: the instance folder).

@@ -103,3 +103,106 @@ def test_a_small_members_file_is_still_written_in_the_request(jobs_app, world):
     response = confirm(client, url + "/confirm", token)
     assert response.headers["Location"].endswith(f"/nordland/clusters/{cluster_id}")
     assert "Only One AS" in _members(jobs_app, cluster_id)
+
+
+# --- a large upload is checked by a job too ------------------------------------------------
+
+
+@pytest.fixture
+def check_jobs_app(make_app):
+    """Uploads of 200 bytes or more are checked by a job; jobs run in the request."""
+    return make_app(
+        {"IMPORT_JOB_ROWS": 10, "IMPORT_CHECK_JOB_BYTES": 200, "IMPORT_JOBS_IN_REQUEST": True}
+    )
+
+
+def _upload(client, cluster_id: int, content: bytes):
+    url = f"/nordland/clusters/{cluster_id}/members/import"
+    return url, check(client, url, content, "members.csv")
+
+
+def test_a_large_upload_is_checked_by_a_job_then_confirmed_on_its_page(check_jobs_app, world):
+    app, cluster_id = check_jobs_app, world["c1"].id
+    before = _members(app, cluster_id)
+    client = app.test_client()
+    login(client, "coord@a.example")
+    names = [f"Supplier {n:02d} AS" for n in range(12)]
+    _url, response = _upload(client, cluster_id, _csv(names))
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    job_id = int(JOB_LINK.search(response.headers["Location"]).group(1))
+    job_page = f"/nordland/imports/jobs/{job_id}"
+    page = client.get(job_page).get_data(as_text=True)
+    assert "12 rows checked: no problems. Confirm to write them." in page
+    assert f'action="{job_page}/confirm"' in page
+    assert _members(app, cluster_id) == before  # checked, nothing written
+    # waiting on the front page, linked to the job's page
+    assert f'<li><a href="{job_page}">' in client.get("/nordland/").get_data(as_text=True)
+    # nobody else sees or confirms it
+    other = app.test_client()
+    login(other, "manager@a.example")
+    assert other.get(job_page).status_code == 404
+    assert other.post(job_page + "/confirm").status_code == 404
+    assert _members(app, cluster_id) == before
+    confirmed = client.post(job_page + "/confirm")
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith(job_page)
+    page = client.get(job_page).get_data(as_text=True)
+    assert "12 members are imported." in page
+    assert _members(app, cluster_id) == sorted(before + names)
+    # a second confirm writes nothing more
+    client.post(job_page + "/confirm")
+    assert _members(app, cluster_id) == sorted(before + names)
+    with app.app_context(), unscoped():
+        assert db.session.get(ImportJob, job_id).state == "done"
+    assert f'<li><a href="{job_page}">' not in client.get("/nordland/").get_data(as_text=True)
+
+
+def test_a_large_upload_with_problems_is_refused_by_its_job_and_kept_for_nobody(
+    check_jobs_app, world
+):
+    app, cluster_id = check_jobs_app, world["c1"].id
+    before = _members(app, cluster_id)
+    client = app.test_client()
+    login(client, "coord@a.example")
+    content = _csv([f"Supplier {n:02d} AS" for n in range(12)]).replace(
+        b"Supplier 03 AS,company_sme", b"Supplier 03 AS,spaceship"
+    )
+    _url, response = _upload(client, cluster_id, content)
+    job_page = response.headers["Location"]
+    page = client.get(job_page).get_data(as_text=True)
+    assert "Nothing was written." in page and "Unknown member type “spaceship”" in page
+    assert "/confirm" not in page
+    assert client.post(job_page + "/confirm").status_code == 303
+    assert _members(app, cluster_id) == before
+    assert "Import of members to confirm" not in client.get("/nordland/").get_data(as_text=True)
+
+
+def test_the_check_job_is_checked_again_at_the_confirm(check_jobs_app, world):
+    """A member added between the job's check and the confirm: the second check finds it,
+    nothing is written."""
+    app, cluster_id = check_jobs_app, world["c1"].id
+    client = app.test_client()
+    login(client, "coord@a.example")
+    _url, response = _upload(client, cluster_id, _csv([f"Supplier {n:02d} AS" for n in range(12)]))
+    job_page = response.headers["Location"]
+    with app.app_context(), tenant_scope(world["a"].id):
+        db.session.add(
+            MemberOrganisation(
+                tenant_id=world["a"].id,
+                cluster_id=cluster_id,
+                name="Supplier 07 AS",
+                member_type="company_sme",
+            )
+        )
+        db.session.commit()
+    before = _members(app, cluster_id)
+    client.post(job_page + "/confirm")
+    page = client.get(job_page).get_data(as_text=True)
+    assert "has a member named “Supplier 07 AS” already" in page
+    assert _members(app, cluster_id) == before
+
+
+def test_a_small_upload_is_still_checked_in_the_request(check_jobs_app, world):
+    client = check_jobs_app.test_client()
+    login(client, "coord@a.example")
+    _url, response = _upload(client, world["c1"].id, _csv(["One AS"]))
+    assert response.status_code == 200 and "One AS" in response.get_data(as_text=True)

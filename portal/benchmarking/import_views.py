@@ -68,7 +68,7 @@ def upload():
     step = None
     if form.validate_on_submit():
         step = imports_web.check_upload(_importer(), form.file.data, target=TARGET)
-    return _page(form, step)
+    return imports_web.to_job(step) or _page(form, step)
 
 
 @bp.route("/rounds/import/confirm", methods=["POST"])

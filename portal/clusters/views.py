@@ -238,7 +238,7 @@ def member_import(cluster_id: int):
         step = imports_web.check_upload(
             importer.importer(user, cluster), form.file.data, target=f"cluster:{cluster.id}"
         )
-    return _import_page(cluster, form, step)
+    return imports_web.to_job(step) or _import_page(cluster, form, step)
 
 
 @bp.route("/<int:cluster_id>/members/import/confirm", methods=["POST"])

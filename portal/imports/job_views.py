@@ -9,11 +9,11 @@ nothing the region's pages show does.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.imports.jobs import RUNNING
+from portal.imports.jobs import CHECKED, RUNNING, confirm_checked
 from portal.imports.kinds import back_link
 from portal.imports.models import ImportJob, PendingImport
 from portal.tenancy import get_or_404
@@ -24,11 +24,16 @@ FRAGMENT = "import-job"
 POLL_SECONDS = 1
 
 
-@bp.route("/imports/jobs/<int:job_id>")
-def show(job_id: int):
+def _own_job(job_id: int) -> ImportJob:
     job = get_or_404(ImportJob, job_id)
     if not current_user.is_authenticated or job.user_id != current_user.id:
         abort(404)
+    return job
+
+
+@bp.route("/imports/jobs/<int:job_id>")
+def show(job_id: int):
+    job = _own_job(job_id)
     template = "imports/_job.html" if wants_fragment(FRAGMENT) else "imports/job.html"
     running = job.state in RUNNING
     # No total (writing on SQLite, see portal.imports.jobs): an indeterminate bar.
@@ -43,5 +48,16 @@ def show(job_id: int):
         poll=POLL_SECONDS,
         target=FRAGMENT,
         back=back,
+        pending=pending,
+        checked=job.state == CHECKED,
     )
     return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/imports/jobs/<int:job_id>/confirm", methods=["POST"])
+def confirm(job_id: int):
+    """The uploader confirms a file the job checked: the same job checks it once more, as it
+    is now, and writes it (every row or none). A second confirm changes nothing."""
+    job = _own_job(job_id)
+    confirm_checked(job)
+    return redirect(url_for("import_jobs.show", job_id=job.id), code=303)

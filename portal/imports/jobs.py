@@ -15,6 +15,11 @@ progress goes through a second connection on PostgreSQL (the import's inserts lo
 the job table). SQLite has one writer at a time, so there the page says "writing" without a
 count until the commit.
 
+A large upload (``IMPORT_CHECK_JOB_BYTES``, default 256 KB) of such a kind is checked by a job
+too (:func:`start_check`): the file is kept at once, a job checks it with progress, and its page
+then offers to confirm it (:func:`confirm_checked`: the same job is queued again, to check the
+file once more and write it). No request waits for a long check.
+
 Importers that can run as jobs say so with ``job=`` in their kind's registration
 (:func:`portal.imports.kinds.register_import_kind`): the rounds import, a plan's actions
 import and a cluster's members import do.
@@ -30,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,12 +50,86 @@ from portal.tenancy import tenant_scope, unscoped
 
 log = logging.getLogger(__name__)
 JOB_ROWS = 2000  # default of the config key IMPORT_JOB_ROWS
+CHECK_JOB_BYTES = 256 * 1024  # default of the config key IMPORT_CHECK_JOB_BYTES
 RUNNING = ("queued", "checking", "writing")
+CHECKED = "checked"  # a check job passed: waits for its uploader's confirm
 TASK = "portal.imports.run"
 
 
 def job_rows() -> int:
     return int(current_app.config.get("IMPORT_JOB_ROWS", JOB_ROWS))
+
+
+def check_job_bytes() -> int:
+    return int(current_app.config.get("IMPORT_CHECK_JOB_BYTES", CHECK_JOB_BYTES))
+
+
+def checks_in_a_job(importer: Importer, raw: bytes) -> bool:
+    """Whether this upload is checked by a job: large (not too large: the request says so at
+    once), of a kind that can run as one."""
+    from portal.imports.table import max_file_bytes
+
+    return (
+        job_factory(importer.kind) is not None and check_job_bytes() <= len(raw) <= max_file_bytes()
+    )
+
+
+def start_check(
+    importer: Importer,
+    raw: bytes,
+    *,
+    filename: str,
+    tenant_id: int,
+    user_id: int,
+    target: str,
+    options: dict[str, Any] | None = None,
+) -> ImportJob:
+    """Keep the upload (not confirmable yet) and hand a job the check of it."""
+    pending = service.keep(
+        importer.kind,
+        raw,
+        filename=filename,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        target=target,
+        options=dict(options or {}),
+    )
+    db.session.flush()
+    job = _new_job(pending, importer.kind, user_id, total=0)
+    db.session.commit()
+    hand_over(job.id)
+    return job
+
+
+def confirm_checked(job: ImportJob) -> bool:
+    """Queue a checked job again, to check its file once more and write it; False when it
+    is not waiting for a confirm (confirmed already, say by a second click)."""
+    queued = db.session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.state == CHECKED)
+        .values(state="queued", done=0, total=0, result={}, updated_at=_now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if queued == 1:
+        hand_over(job.id)
+    return queued == 1
+
+
+def _new_job(pending: PendingImport, kind: str, user_id: int, total: int) -> ImportJob:
+    job = ImportJob(
+        tenant_id=pending.tenant_id,
+        pending_id=pending.id,
+        kind=kind,
+        user_id=user_id,
+        locale=str(get_locale() or "en"),
+        state="queued",
+        total=total,
+        done=0,
+        result={},
+    )
+    db.session.add(job)
+    return job
 
 
 def _now() -> datetime:
@@ -69,18 +148,7 @@ def start(importer: Importer, token: str | None, *, user_id: int, target: str):
         return None
     if service._gone(pending) is not None:
         return None
-    job = ImportJob(
-        tenant_id=pending.tenant_id,
-        pending_id=pending.id,
-        kind=importer.kind,
-        user_id=user_id,
-        locale=str(get_locale() or "en"),
-        state="queued",
-        total=pending.rows,
-        done=0,
-        result={},
-    )
-    db.session.add(job)
+    job = _new_job(pending, importer.kind, user_id, total=pending.rows)
     try:
         db.session.commit()
     except IntegrityError:  # a second confirm at the same moment: its job is this one's
@@ -122,8 +190,8 @@ class JobProgress:
     """``progress(phase, total)`` as the importers call it: a context manager whose value
     has ``update(n)``. Saved at most every ``every`` seconds, and at each phase's end."""
 
-    def __init__(self, job_id: int, every: float = 0.5):
-        self.job_id, self.every = job_id, every
+    def __init__(self, job_id: int, every: float = 0.5, check_only: bool = False):
+        self.job_id, self.every, self.check_only = job_id, every, check_only
         self.separate_connection = db.engine.dialect.name == "postgresql"
 
     def _save(self, *, state: str, done: int, total: int, writing: bool) -> None:
@@ -149,7 +217,8 @@ class JobProgress:
         self._save(state=phase, done=0, total=total, writing=writing)
         yield bar
         bar.flush()
-        if not writing:  # the next phase begins: said before its transaction takes the lock
+        if not writing and not self.check_only:
+            # the next phase begins: said before its transaction takes the lock
             self._save(state="writing", done=0, total=0, writing=False)
 
 
@@ -210,6 +279,8 @@ def run(job_id: int) -> str:
             _finish(job_id, "failed", {"message": message, "problems": []})
             return "failed"
         try:
+            if not pending.checked:
+                return _check(job_id, kind, tenant_id, user_id, pending)
             return _run(job_id, kind, tenant_id, user_id, pending)
         except Exception:
             log.exception("import job %s failed", job_id)
@@ -218,15 +289,59 @@ def run(job_id: int) -> str:
             return "failed"
 
 
+def _importer(kind: str, user, tenant_id: int, progress, target: str) -> Importer:
+    factory = job_factory(kind)
+    if factory is None:
+        raise NotFound()  # the kind (a plugin's) is no longer installed
+    return factory(user, tenant_id, progress, target)
+
+
+def _check(job_id: int, kind: str, tenant_id: int, user_id: int, pending) -> str:
+    """A large upload's check: its problems, or the pending import made confirmable."""
+    from portal.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    try:
+        importer = _importer(
+            kind, user, tenant_id, JobProgress(job_id, check_only=True), pending.target
+        )
+        raw = service._stored(pending)
+        outcome = importer.check(raw, dict(pending.options or {})) if raw is not None else None
+    except HTTPException:
+        _finish(
+            job_id,
+            "failed",
+            {"message": _("This import is no longer yours to confirm."), "problems": []},
+        )
+        return "failed"
+    if outcome is None:
+        message = _("The uploaded file is gone; nothing was written. Upload it again.")
+        _finish(job_id, "failed", {"message": message, "problems": []})
+        return "failed"
+    if outcome.errors:
+        result = {"message": _("Nothing was written."), "problems": _problems(outcome)}
+        _finish(job_id, "failed", result)
+        return "failed"
+    db.session.rollback()
+    kept = db.session.get(PendingImport, pending.id)
+    service.passed(kept, importer, outcome)
+    db.session.commit()
+    rows = service._row_count(outcome)
+    message = ngettext(
+        "%(num)d row checked: no problems. Confirm to write it.",
+        "%(num)d rows checked: no problems. Confirm to write them.",
+        rows,
+    )
+    _finish(job_id, CHECKED, {"message": message, "rows": rows})
+    return CHECKED
+
+
 def _run(job_id: int, kind: str, tenant_id: int, user_id: int, pending) -> str:
     from portal.accounts.models import User
 
     user = db.session.get(User, user_id)
     try:
-        factory = job_factory(kind)
-        if factory is None:
-            raise NotFound()  # the kind (a plugin's) is no longer installed
-        importer = factory(user, tenant_id, JobProgress(job_id), pending.target)
+        importer = _importer(kind, user, tenant_id, JobProgress(job_id), pending.target)
         step = service.confirm(importer, pending.token, user_id=user_id, target=pending.target)
     except HTTPException:
         step = service.Step("gone", message=_("This import is no longer yours to confirm."))

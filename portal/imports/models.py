@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, utcnow
@@ -36,6 +36,9 @@ class PendingImport(TenantScoped, Base):
     rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sha256: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))  # of what the preview showed
+    # False while a job checks a large upload (portal.imports.jobs): not confirmable, not
+    # shown as waiting; ``rows`` and ``digest`` are set when the check passes.
+    checked: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -59,7 +62,8 @@ class ImportJob(TenantScoped, Base):
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     locale: Mapped[str] = mapped_column(String(10), default="en")
-    # queued, checking, writing, done, failed
+    # queued, checking, writing, done, failed; "checked": a large upload's check passed and
+    # waits for its uploader to confirm it (then queued again, to check and write)
     state: Mapped[str] = mapped_column(String(20), default="queued")
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)

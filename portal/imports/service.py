@@ -61,12 +61,14 @@ class Importer:
 class Step:
     """What the page shows: ``problems`` (outcome.errors), ``preview`` (with the pending
     import to confirm), ``changed`` (the data changed since the preview: a new preview),
-    ``written``, or ``gone`` (confirmed already or expired; ``message`` says which)."""
+    ``written``, ``gone`` (confirmed already or expired; ``message`` says which), or ``job``
+    (a large upload checked by a job: the page sends its user to the job's page)."""
 
     state: str
     outcome: Any = None
     pending: PendingImport | None = None
     message: str = ""
+    job: Any = None  # "job": the ImportJob checking a large upload (portal.imports.jobs)
 
 
 def keep_hours() -> int:
@@ -116,27 +118,59 @@ def check_upload(
     outcome = importer.check(raw, options)
     if outcome.errors:
         return Step("problems", outcome)
+    pending = keep(
+        importer.kind,
+        raw,
+        filename=filename,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        target=target,
+        options=options,
+    )
+    passed(pending, importer, outcome)
+    db.session.commit()
+    return Step("preview", outcome, pending)
+
+
+def keep(
+    kind: str,
+    raw: bytes,
+    *,
+    filename: str,
+    tenant_id: int,
+    user_id: int,
+    target: str,
+    options: dict[str, Any],
+) -> PendingImport:
+    """Store an upload and add its pending import, not checked yet (the caller commits)."""
     _forget_old()
     key = tenant_key(tenant_id, "imports")
     storage().save(key, io.BytesIO(raw), SPREADSHEET)
     pending = PendingImport(
         tenant_id=tenant_id,
         token=secrets.token_urlsafe(32),
-        kind=importer.kind,
+        kind=kind,
         target=target,
         options=options,
         user_id=user_id,
         filename=safe_filename(filename or "", "")[:255],
         storage_key=key,
         size=len(raw),
-        rows=_row_count(outcome),
+        rows=0,
         sha256=hashlib.sha256(raw).hexdigest(),
-        digest=digest(importer, outcome),
+        digest="",
+        checked=False,
         expires_at=_now() + timedelta(hours=keep_hours()),
     )
     db.session.add(pending)
-    db.session.commit()
-    return Step("preview", outcome, pending)
+    return pending
+
+
+def passed(pending: PendingImport, importer: Importer, outcome: Any) -> None:
+    """The pending import's check passed: what it read and previewed; now confirmable."""
+    pending.rows = _row_count(outcome)
+    pending.digest = digest(importer, outcome)
+    pending.checked = True
 
 
 def find(importer: Importer, token: str | None, *, user_id: int, target: str) -> PendingImport:
@@ -149,6 +183,7 @@ def find(importer: Importer, token: str | None, *, user_id: int, target: str) ->
             PendingImport.kind == importer.kind,
             PendingImport.target == target,
             PendingImport.user_id == user_id,
+            PendingImport.checked.is_(True),  # a check job still running: not yet
         )
     )
     if pending is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g, redirect, request, url_for
 from flask_login import current_user
 
 from portal.imports import service
@@ -14,16 +14,22 @@ from portal.imports.service import Importer, Step
 def check_upload(
     importer: Importer, upload, *, target: str, options: dict[str, Any] | None = None
 ) -> Step:
-    """Check the uploaded file (a form's FileStorage) for the current tenant and user."""
-    return service.check_upload(
-        importer,
-        service.read_upload(upload),
-        filename=getattr(upload, "filename", "") or "",
-        tenant_id=g.tenant.id,
-        user_id=current_user.id,
-        target=target,
-        options=options,
-    )
+    """Check the uploaded file (a form's FileStorage) for the current tenant and user; a
+    large file of a kind that runs as a job is checked by a job (the step is "job": the
+    page redirects to the job's page)."""
+    from portal.imports import jobs
+
+    raw = service.read_upload(upload)
+    where = {
+        "filename": getattr(upload, "filename", "") or "",
+        "tenant_id": g.tenant.id,
+        "user_id": current_user.id,
+        "target": target,
+        "options": options,
+    }
+    if jobs.checks_in_a_job(importer, raw):
+        return Step("job", job=jobs.start_check(importer, raw, **where))
+    return service.check_upload(importer, raw, **where)
 
 
 def confirm(importer: Importer, *, target: str) -> Step:
@@ -49,3 +55,11 @@ def status(step: Step | None, form=None) -> int:
     if (form is not None and form.errors) or (step is not None and step.state == "problems"):
         return 422
     return 200
+
+
+def to_job(step: Step | None):
+    """The redirect to the page of the job that took the step over (a large upload's check),
+    or None."""
+    if step is not None and step.state == "job":
+        return redirect(url_for("import_jobs.show", job_id=step.job.id), code=303)
+    return None

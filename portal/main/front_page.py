@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import url_for
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -28,7 +29,7 @@ from portal.clusters.models import Cluster
 from portal.clusters.services import clusters_with_counts
 from portal.extensions import db
 from portal.imports.kinds import page_of
-from portal.imports.models import PendingImport
+from portal.imports.models import ImportJob, PendingImport
 from portal.labels import calendar_data
 from portal.labels import services as label_services
 from portal.labels.models import Label, PlannedAssessment
@@ -223,12 +224,33 @@ def _imports(user, tenant, page: FrontPage) -> dict:
         select(PendingImport)
         .where(
             PendingImport.user_id == user.id,
+            PendingImport.checked.is_(True),  # one a job still checks is on the job's page
             PendingImport.confirmed_at.is_(None),
             PendingImport.expires_at > datetime.now(UTC),
         )
         .order_by(PendingImport.created_at.desc(), PendingImport.id.desc())
     )
-    panel.items = [(p, page_of(p.kind, p.target)) for p in panel.items]
+    # A file a job checked is confirmed on the job's page.
+    jobs = (
+        dict(
+            db.session.execute(
+                select(ImportJob.pending_id, ImportJob.id).where(
+                    ImportJob.pending_id.in_([p.id for p in panel.items])
+                )
+            ).all()
+        )
+        if panel.items
+        else {}
+    )
+    panel.items = [
+        (
+            p,
+            url_for("import_jobs.show", job_id=jobs[p.id])
+            if p.id in jobs
+            else page_of(p.kind, p.target),
+        )
+        for p in panel.items
+    ]
     return {"imports": panel}
 
 

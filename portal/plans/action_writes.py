@@ -159,6 +159,13 @@ def _plan_of(target: str) -> Plan:
     return plan
 
 
+def _job_importer(user: User, target: str, progress) -> Importer:
+    """In a job: the plan's importer, as long as the uploader may still manage the plan."""
+    plan = _plan_of(target)
+    require(user, "plan.manage", plan)
+    return importer(user, plan, progress=progress)
+
+
 # A large file (portal.imports.jobs.job_rows) is written by a job with a progress page.
 register_import_kind(
     "actions",
@@ -167,9 +174,7 @@ register_import_kind(
         _("Back to the plan"),
         url_for("plans.detail", plan_id=_plan_of(target).id),
     ),
-    job=lambda user, _tenant_id, progress, target: importer(
-        user, _plan_of(target), progress=progress
-    ),
+    job=lambda user, _tenant_id, progress, target: _job_importer(user, target, progress),
 )
 
 

@@ -132,7 +132,7 @@ def plan_import(plan_id: int):
             target=f"plan:{plan.id}",
             options={"as_new": bool(form.as_new.data)},
         )
-    return _import_page(plan, form, step)
+    return imports_web.to_job(step) or _import_page(plan, form, step)
 
 
 @bp.route("/plans/<int:plan_id>/import/confirm", methods=["POST"])
