@@ -79,7 +79,9 @@ from portal.imports.table import Problem as ImportProblem
 from portal.imports.table import text as cell_text
 from portal.imports.web import check_upload
 from portal.imports.web import confirm as confirm_import
+from portal.imports.web import start_job as start_import_job
 from portal.imports.web import status as import_status
+from portal.imports.web import to_job as to_import_job
 from portal.improvement.chart import before_after as before_after_chart
 from portal.improvement.effect import Effect, Movement, Window, effect, movements, window_of
 from portal.improvement.effect import Group as EffectGroup
@@ -274,6 +276,8 @@ __all__ = [
     "confirm_import",
     "import_status",
     "import_target_id",
+    "start_import_job",
+    "to_import_job",
     "is_blank",
     "parse_date",
     "parse_float",

@@ -173,9 +173,12 @@ def test_bad_files_are_explained_and_write_nothing(app, client, esca, content, m
 def test_too_many_rows_and_too_many_bytes_are_refused(app, client, esca, monkeypatch):
     login(client, "coord@a.example")
     rows = [[f"DK-{n:05d}", "engagement", "3"] for n in range(reference_import.MAX_ROWS + 1)]
+    # A file this large (1 MB) is checked by a job: its page says why nothing is kept.
+    monkeypatch.setitem(app.config, "IMPORT_JOBS_IN_REQUEST", True)
     response = _upload(client, _csv(rows))
-    assert response.status_code == 422
-    assert "more than 50000 rows" in response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)[:1000]
+    job_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "more than 50000 rows" in job_page and "Nothing was written." in job_page
     monkeypatch.setattr(reference_format, "MAX_FILE_BYTES", 1000)
     response = _upload(client, _csv(CLUSTER_ROWS * 10))
     assert response.status_code == 422 and "The file is larger than" in response.get_data(

@@ -199,3 +199,27 @@ def test_a_checked_joint_file_waits_on_the_front_page_with_a_link_to_its_page(
     assert checked.status_code == 200
     front = client.get("/nordland/").get_data(as_text=True)
     assert f'<li><a href="{url}">' in front, front[front.find("fp-waiting") :][:900]
+
+
+def test_a_large_joint_file_is_checked_and_written_by_a_job(
+    app, client, world, factory, monkeypatch
+):
+    """The plugin registers a job factory: a large upload is checked by a job, confirmed on
+    its page, written by the job, which links back to the programme's joint actions."""
+    programme_id, empty_id = _tricky_programme(app, world, factory)
+    monkeypatch.setitem(app.config, "IMPORT_CHECK_JOB_BYTES", 100)
+    monkeypatch.setitem(app.config, "IMPORT_JOBS_IN_REQUEST", True)
+    login(client, "coord@a.example")
+    exported = client.get(f"/nordland/joint/export.csv?programme={programme_id}")
+    url = f"/nordland/joint/import?programme={empty_id}"
+    response = check(client, url, exported.data, "export.csv", as_new="y")
+    assert response.status_code == 303, response.get_data(as_text=True)[:1000]
+    job_page = response.headers["Location"]
+    page = client.get(job_page).get_data(as_text=True)
+    assert "rows checked: no problems" in page
+    assert f'href="/nordland/joint/?programme={empty_id}"' in page
+    assert client.post(job_page + "/confirm").status_code == 303
+    page = client.get(job_page).get_data(as_text=True)
+    assert "The file is imported. New joint actions: 3, changed: 0." in page
+    listed = client.get(f"/nordland/joint/export.csv?programme={empty_id}").get_data(as_text=True)
+    assert "=SUM(A1:A2) is no formula" in listed

@@ -182,6 +182,16 @@ def write(user, tenant_id: int, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def describe(outcome: Outcome) -> str:
+    return _(
+        "The reference portfolio “%(name)s” is imported: %(indicators)d "
+        "indicators, %(clusters)d clusters.",
+        name=outcome.name,
+        indicators=len(outcome.aggregates),
+        clusters=outcome.cluster_count,
+    )
+
+
 def importer(user, tenant_id: int) -> Importer:
     """The region's reference portfolio import; permissions are the caller's (the page
     requires ``compare.manage``)."""
@@ -190,6 +200,7 @@ def importer(user, tenant_id: int) -> Importer:
         lambda raw, chosen: check(tenant_id, raw, chosen),
         lambda outcome, _chosen: write(user, tenant_id, outcome),
         planned,
+        describe,
     )
 
 

@@ -39,6 +39,8 @@ from portal.toolkit import (
     register_import_kind,
     render_template,
     require,
+    start_import_job,
+    to_import_job,
     values_view,
 )
 from portal_compare import reference_export, reference_import
@@ -105,9 +107,19 @@ def references():
     )
 
 
-# The front page links a checked file not confirmed yet to this page.
+def _job_importer(user, tenant_id: int, _progress, _target: str):
+    """In a job: the region's importer, as long as the uploader may still manage it."""
+    require(user, "compare.manage", db.session.get(Tenant, tenant_id))
+    return reference_import.importer(user, tenant_id)
+
+
+# The front page links a checked file not confirmed yet to this page; a large file is
+# checked (and a long one written) by a job with its own page.
 register_import_kind(
-    reference_import.KIND, page=lambda _target: url_for("compare.reference_import")
+    reference_import.KIND,
+    page=lambda _target: url_for("compare.reference_import"),
+    back=lambda _target: (_("Reference portfolios"), url_for("compare.references")),
+    job=_job_importer,
 )
 
 
@@ -151,7 +163,7 @@ def import_page():
                 target=reference_import.TARGET,
                 options=reference_import.options(form.kind.data, indicator_set, form.name.data),
             )
-    return _import_page(form, sets, step)
+    return to_import_job(step) or _import_page(form, sets, step)
 
 
 @bp.route("/references/import/confirm", methods=["POST"], endpoint="reference_import_confirm")
@@ -159,21 +171,13 @@ def import_confirm():
     """Step two: the kept file (and the name) is checked again and written."""
     tenant = current_tenant()
     require(current_user, "compare.manage", tenant)
-    step = confirm_import(
-        reference_import.importer(_user(), tenant.id), target=reference_import.TARGET
-    )
+    importer = reference_import.importer(_user(), tenant.id)
+    job = start_import_job(importer, target=reference_import.TARGET)
+    if job is not None:  # a long file: written by a job, its page shows how far it is
+        return to_import_job(job)
+    step = confirm_import(importer, target=reference_import.TARGET)
     if step.state == "written":
-        outcome = step.outcome
-        flash(
-            _(
-                "The reference portfolio “%(name)s” is imported: %(indicators)d "
-                "indicators, %(clusters)d clusters.",
-                name=outcome.name,
-                indicators=len(outcome.aggregates),
-                clusters=outcome.cluster_count,
-            ),
-            "success",
-        )
+        flash(reference_import.describe(step.outcome), "success")
         return redirect(url_for("compare.references"))
     return _import_page(_import_form(_sets(tenant), formdata=False), _sets(tenant), step)
 

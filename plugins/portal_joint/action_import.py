@@ -78,6 +78,7 @@ class ImportOutcome:
     errors: list[Problem] = field(default_factory=list)
     written: bool = False
     preview: list[Any] = field(default_factory=list)  # import_writes.PreviewAction
+    rows: int = 0  # the rows the check read: a long file is written by a job
 
 
 class _Checker:
@@ -369,4 +370,4 @@ def check_file(programme, raw: bytes, *, as_new: bool = False) -> ImportOutcome:
         checker.row(line, table.cells(record))
     if checker.errors:
         return ImportOutcome(errors=sorted(checker.errors, key=lambda e: e.row or 0))
-    return ImportOutcome(actions=list(checker.planned.values()))
+    return ImportOutcome(actions=list(checker.planned.values()), rows=len(table.rows))

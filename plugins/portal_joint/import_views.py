@@ -11,16 +11,20 @@ from wtforms import BooleanField
 from portal.toolkit import (
     FlaskForm,
     ImportStep,
+    Programme,
     _,
     _l,
     check_upload,
     confirm_import,
     current_user,
+    get_or_404,
     import_status,
     import_target_id,
     register_import_kind,
     render_template,
     require,
+    start_import_job,
+    to_import_job,
 )
 from portal_joint import import_writes
 from portal_joint.blueprint import bp
@@ -43,12 +47,31 @@ def _target(programme) -> str:
     return f"programme:{programme.id}"
 
 
-# The front page links a checked file not confirmed yet to this page.
+def _programme_of(target: str):
+    """The programme a pending import names ("programme:12"); 404 if gone."""
+    return get_or_404(Programme, import_target_id(target, "programme"))
+
+
+def _job_importer(user, _tenant_id: int, _progress, target: str):
+    """In a job: the programme's importer, as long as the uploader may still create joint
+    actions in it."""
+    programme = _programme_of(target)
+    require(user, "joint.create", programme)
+    return import_writes.importer(user, programme)
+
+
+# The front page links a checked file not confirmed yet to this page; a large file is
+# checked (and a long one written) by a job with its own page.
 register_import_kind(
-    "joint_actions",
+    import_writes.KIND,
     page=lambda target: url_for(
         "joint.import_actions", programme=import_target_id(target, "programme")
     ),
+    back=lambda target: (
+        _("Joint actions"),
+        url_for("joint.index", programme=_programme_of(target).id),
+    ),
+    job=_job_importer,
 )
 
 
@@ -84,7 +107,7 @@ def import_actions():
             target=_target(programme),
             options={"as_new": bool(form.as_new.data)},
         )
-    return _page(programme, form, step)
+    return to_import_job(step) or _page(programme, form, step)
 
 
 @bp.route("/import/confirm", methods=["POST"], endpoint="import_confirm")
@@ -92,16 +115,11 @@ def import_confirm():
     """Step two: the kept file is checked again and written."""
     programme = _programme_arg()
     require(current_user, "joint.create", programme)
+    job = start_import_job(_importer(programme), target=_target(programme))
+    if job is not None:  # a long file: written by a job, its page shows how far it is
+        return to_import_job(job)
     step = confirm_import(_importer(programme), target=_target(programme))
     if step.state == "written":
-        shown = step.outcome.preview
-        flash(
-            _(
-                "The file is imported. New joint actions: %(created)d, changed: %(updated)d.",
-                created=sum(1 for a in shown if a.kind == "new"),
-                updated=sum(1 for a in shown if a.kind == "update"),
-            ),
-            "success",
-        )
+        flash(import_writes.describe(step.outcome), "success")
         return redirect(url_for("joint.index", programme=programme.id))
     return _page(programme, JointImportForm(formdata=None), step)

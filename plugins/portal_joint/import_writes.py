@@ -217,12 +217,25 @@ def _write_action(programme, planned: PlannedAction) -> tuple[JointAction, list[
     return action, columns
 
 
+KIND = "joint_actions"
+
+
+def describe(outcome: ImportOutcome) -> str:
+    shown = outcome.preview
+    return _(
+        "The file is imported. New joint actions: %(created)d, changed: %(updated)d.",
+        created=sum(1 for a in shown if a.kind == "new"),
+        updated=sum(1 for a in shown if a.kind == "update"),
+    )
+
+
 def importer(user, programme) -> Importer:
     """The programme's joint actions import; permissions are the caller's (the page requires
     ``joint.create`` on the programme: coordinators)."""
     return Importer(
-        "joint_actions",
+        KIND,
         lambda raw, options: check(programme, raw, options),
         lambda outcome, _options: write(user, programme, outcome),
         planned,
+        describe,
     )

@@ -57,9 +57,10 @@ def status(step: Step | None, form=None) -> int:
     return 200
 
 
-def to_job(step: Step | None):
-    """The redirect to the page of the job that took the step over (a large upload's check),
-    or None."""
-    if step is not None and step.state == "job":
-        return redirect(url_for("import_jobs.show", job_id=step.job.id), code=303)
-    return None
+def to_job(step_or_job):
+    """The redirect to the page of a job (from :func:`start_job`), or of the job that took a
+    step over (a large upload's check, from :func:`check_upload`); None for anything else."""
+    job = step_or_job.job if isinstance(step_or_job, Step) else step_or_job
+    if job is None:
+        return None
+    return redirect(url_for("import_jobs.show", job_id=job.id), code=303)
