@@ -39,26 +39,27 @@ def end_of(action: Any) -> date | None:
     return None
 
 
-def left_early(action: Any, parts: Iterable[Any]) -> frozenset[int]:
-    """The clusters that left before the end (leaving on the last day is taking part)."""
+def _tally(action: Any, parts: list[Any]):
+    """The clusters, those who left early, and the money and hours spent (None when nobody
+    reported any), in one pass over the parts (a region's summary reads thousands)."""
     end = end_of(action)
-    return frozenset(
-        p.cluster_id for p in parts if p.left_on is not None and (end is None or p.left_on < end)
-    )
-
-
-def _spent(parts: list[Any], unit: str) -> Decimal | None:
-    figures = [getattr(p, f"{unit}_spent") for p in parts]
-    if not any(figures):
-        return None
-    return sum((Decimal(f or 0) for f in figures), Decimal(0))
+    clusters, early = set(), set()
+    money = hours = None
+    for part in parts:
+        clusters.add(part.cluster_id)
+        left = part.left_on
+        if left is not None and (end is None or left < end):
+            early.add(part.cluster_id)
+        if part.money_spent:
+            money = (money or Decimal(0)) + Decimal(part.money_spent)
+        if part.hours_spent:
+            hours = (hours or Decimal(0)) + Decimal(part.hours_spent)
+    return frozenset(clusters), frozenset(early), money, hours
 
 
 def pieces(action: Any, parts: list[Any], keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
     """One piece of work per indicator key of a loaded joint action (no query)."""
-    clusters = frozenset(p.cluster_id for p in parts)
-    early = left_early(action, parts)
-    money, hours = _spent(parts, "money"), _spent(parts, "hours")
+    clusters, early, money, hours = _tally(action, parts)
     return [
         IndicatorWork(
             KIND,
