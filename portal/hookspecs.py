@@ -110,7 +110,10 @@ def indicator_work(tenant: Tenant, keys: list[tuple[str, str, str]]) -> list[Ind
     set, set version, indicator id)``), one ``toolkit.IndicatorWork`` per piece of work and
     indicator: its clusters, status and dates. The core measures every piece of work the
     same way (``toolkit.Measurer``) and leaves the clusters doing other work on the same
-    indicator in the same window out of the others. Load it in bulk (a query or two)."""
+    indicator in the same window out of the others. Load it in bulk (a query or two), from
+    the plugin's own tables: the answers are kept by each process until a write to a table
+    the core's cache registry does not list (every plugin's table) changes the region's
+    ``region`` scope, so an action's or a comment's write does not ask again."""
 
 
 @hookspec

@@ -157,7 +157,8 @@ def test_before_is_the_day_it_was_created_without_a_start_date(app, forum):
 def test_a_fixed_number_of_queries_whatever_the_number_of_indicators(app, forum):
     """The region's work on the indicators (the plugins switched on, the plan actions, the
     joint actions and their participants), the rounds' fingerprint (the values are kept by
-    it) and one query per set version for the values."""
+    it), one query per set version for the values, and the region scope's version (the
+    plugins' answers are kept by it; a cached page has read it already)."""
     world, process, ids = forum
     with app.test_request_context(), tenant_scope(world["a"].id):
         from flask import g
@@ -171,13 +172,16 @@ def test_a_fixed_number_of_queries_whatever_the_number_of_indicators(app, forum)
         for indicator in ("engagement", "maturity", "member_satisfaction"):
             action = db.session.get(JointAction, action.id)
             list(action.parts), list(action.indicators), g.tenant.slug
-            g.pop("_plugin_work", None)  # as a new request: the plugins asked again
+            # as a new request of a process that has not kept the plugins' answers
+            g.pop("_plugin_work", None)
+            g.pop("_scope_versions", None)
+            app.extensions.pop("portal_plugin_work", None)
             with count_queries(app) as queries:
                 rows = effects.for_action(action)
             counts.append((len(rows), len(queries)))
             services.link_indicator(None, action, "esca-gold", "2013", indicator)
             db.session.expire_all()
-        assert counts == [(2, 5), (3, 5), (4, 5)], counts
+        assert counts == [(2, 6), (3, 6), (4, 6)], counts
 
 
 def _render(app, world, process, ids, **data):
@@ -218,7 +222,7 @@ def test_the_fragment_says_when_there_is_too_little_data_or_it_is_not_over(app, 
 def test_the_detail_page_shows_the_effect(app, forum):
     world, process, ids = forum
     with app.test_request_context(), tenant_scope(world["a"].id):
-        action_id = _action(process, ids, status="done").id
+        action_id = _action(process, ids, status="in_progress").id
     client = app.test_client()
     login(client, "observer@a.example")
     page = client.get(f"/nordland/joint/actions/{action_id}")
@@ -287,3 +291,45 @@ def test_the_demo_has_joint_actions_and_an_effect_to_show(app, runner):
             others=ngettext("%(num)d other cluster", "%(num)d other clusters", 3),
         )
     assert "<svg" in page and counts in page
+
+
+def test_the_plugins_work_is_kept_through_an_actions_write_and_renewed_by_a_joint_write(app, forum):
+    """``plugin_work`` keeps the plugins' answers per process until the region scope
+    changes: a plan action's write (a listed table) keeps them, a joint write (a plugin's
+    table, so ``region``) renews them, in the next request as in another worker."""
+    from portal.improvement.work import plugin_work
+    from portal.plans import services as plans
+    from portal.plans.models import Plan
+    from portal.tenancy.models import Tenant
+
+    world, process, ids = forum
+    keys = [("esca-gold", "2013", "communication")]
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        action_id = _action(process, ids, status="in_progress").id
+        db.session.commit()
+
+    def read(expect_queries=None):
+        with app.test_request_context(), tenant_scope(world["a"].id):
+            tenant = db.session.get(Tenant, world["a"].id)
+            with count_queries(app) as queries:
+                found = plugin_work(tenant, keys)
+            if expect_queries is not None:
+                assert len(queries) == expect_queries, queries
+            return found
+
+    first = read()
+    assert [(w.id, sorted(w.clusters)) for w in first] == [(action_id, [ids["c1"], ids["c2"]])]
+    assert read(expect_queries=1) == first  # the region's version only
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        plan = db.session.get(Plan, process.plan_id)
+        plans.create_action(None, plan, {"title": "Member survey"})
+        db.session.commit()
+    assert read(expect_queries=1) == first  # kept through an action's write
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        action = db.session.get(JointAction, action_id)
+        services.join(None, action, db.session.get(Cluster, ids["c3"]))
+        db.session.commit()
+    renewed = read()
+    assert [(w.id, sorted(w.clusters)) for w in renewed] == [
+        (action_id, sorted([ids["c1"], ids["c2"], ids["c3"]]))
+    ]

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 from portal.i18n import ACTION_STATUS_LABELS
 from portal.improvement.effect import Window, window
+from portal.tenancy.cache_scopes import REGION
+from portal.tenancy.versioning import scope_version
 
 IndicatorKey = tuple[str, str, str]
 
@@ -131,6 +133,10 @@ def plan_action_work(
     ]
 
 
+KEPT = "portal_plugin_work"  # app.extensions: (tenant, region version, keys) -> answers
+KEPT_AT_MOST = 32
+
+
 @event.listens_for(Session, "after_commit")
 def _forget_plugin_work(_session) -> None:
     """A write in the request: the plugins are asked again (see ``plugin_work``)."""
@@ -139,27 +145,42 @@ def _forget_plugin_work(_session) -> None:
 
 
 def plugin_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork]:
-    """The work the plugins the region switched on answer for ``keys``. A reading request
-    asks the plugins once: a later call for some of the same keys (a page's summary asks for
-    every key, then its measurer for the summary's) is answered from the first, until a
-    commit."""
+    """The work the plugins the region switched on answer for ``keys``.
+
+    A reading request asks the plugins once: a later call for some of the same keys (a page's
+    summary asks for every key, then its measurer for the summary's) is answered from the
+    first, until a commit. The answers are also kept by the process until the region's
+    ``region`` scope changes: every table the cache registry does not list touches it, so
+    every plugin's table does (the hook's contract: answer from the plugin's own rows). An
+    action's or a comment's write leaves them in place."""
     wanted = frozenset(keys)
     if not wanted:
         return []
-    memo = None
+    memo = kept = None
     asked: frozenset = frozenset()
     if has_request_context() and request.method in ("GET", "HEAD"):
         memo = g.setdefault("_plugin_work", {})
         asked, answered = memo.get(tenant.id, (asked, []))
         if wanted <= asked:
             return [w for w in answered if w.key in wanted]
-    found: list[IndicatorWork] = []
+        kept = current_app.extensions.setdefault(KEPT, {})
+        kept_key = (tenant.id, scope_version(tenant.id, REGION), wanted)
+        found = kept.get(kept_key)
+        if found is not None:
+            memo[tenant.id] = (wanted, found)
+            return list(found)
+    found = []
     host = current_app.extensions["portal_plugins"]
-    keys = sorted(wanted)
-    for answer in host.call("indicator_work", tenant_id=tenant.id, tenant=tenant, keys=keys):
+    for answer in host.call(
+        "indicator_work", tenant_id=tenant.id, tenant=tenant, keys=sorted(wanted)
+    ):
         found.extend(w for w in answer if w.key in wanted)
     if memo is not None and len(wanted) > len(asked):
         memo[tenant.id] = (wanted, found)
+    if kept is not None:
+        if len(kept) >= KEPT_AT_MOST:  # the oldest first (insertion order)
+            kept.pop(next(iter(kept)), None)
+        kept[kept_key] = tuple(found)
     return found
 
 

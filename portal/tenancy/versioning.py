@@ -29,6 +29,7 @@ Writes that no page shows say so: ``affects_pages = False`` (the outbox) or
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -201,3 +202,40 @@ def _note_bulk_write(state: ORMExecuteState) -> None:
         return
     scope = current_scope()
     _note(state.session, {scope} if isinstance(scope, int) and scope is not ALL_TENANTS else ALL)
+
+
+# --- reading a scope's version ----------------------------------------------------------------
+
+
+def scope_version(tenant_id: int, scope: str) -> int:
+    """The version of one cache scope of a region, as this request first read it (the page
+    cache reads its scopes' versions first, so most pages pay no query); read again after a
+    commit. In-process memos of what a scope covers key on it, e.g. the plugins' work on
+    indicators on ``region`` (every table the registry does not list touches it)."""
+    from portal.extensions import db
+    from portal.tenancy.models import CacheVersion
+
+    memo = g.setdefault("_scope_versions", {}) if has_request_context() else {}
+    if (tenant_id, scope) not in memo:
+        memo[(tenant_id, scope)] = (
+            db.session.scalar(
+                select(CacheVersion.version).where(
+                    CacheVersion.tenant_id == tenant_id, CacheVersion.scope_key == scope
+                )
+            )
+            or 0
+        )
+    return memo[(tenant_id, scope)]
+
+
+def remember_versions(tenant_id: int, versions: dict[str, int]) -> None:
+    """Versions this request read (the page cache's), for ``scope_version``."""
+    if has_request_context():
+        memo = g.setdefault("_scope_versions", {})
+        memo.update({(tenant_id, scope): version for scope, version in versions.items()})
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_read_versions(_session) -> None:
+    if has_request_context():
+        g.pop("_scope_versions", None)

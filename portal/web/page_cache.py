@@ -47,6 +47,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from portal.tenancy import cache_scopes
+from portal.tenancy.versioning import remember_versions
 from portal.web.page_store import CachedPage, PageCache, RedisPageCache
 from portal.web.personal import fill_parts, viewer_profile
 
@@ -126,8 +127,9 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
             CacheVersion.tenant_id == tenant.id, CacheVersion.scope_key.in_(sorted(wanted))
         )
     )
-    found = dict(rows.all())
-    return tuple((scope, found.get(scope, 0)) for scope in sorted(wanted))
+    found = dict.fromkeys(wanted, 0) | dict(rows.all())
+    remember_versions(tenant.id, found)
+    return tuple(sorted(found.items()))
 
 
 def _request_keys(scopes: list[str] | None, shared: bool) -> tuple[tuple, tuple | None] | None:
