@@ -35,6 +35,16 @@ def _members(app, cluster_id: int) -> list[str]:
         )
 
 
+def _add_member(app, world, cluster_id: int, name: str) -> None:
+    with app.app_context(), tenant_scope(world["a"].id):
+        db.session.add(
+            MemberOrganisation(
+                tenant_id=world["a"].id, cluster_id=cluster_id, name=name, member_type="company_sme"
+            )
+        )
+        db.session.commit()
+
+
 def _csv(names: list[str]) -> bytes:
     return ("name,member_type,city\n" + "".join(f"{n},company_sme,Bodø\n" for n in names)).encode()
 
@@ -76,16 +86,7 @@ def test_a_member_added_after_the_check_makes_the_job_write_nothing(jobs_app, wo
     login(client, "manager@a.example")
     names = [f"Supplier {n:02d} AS" for n in range(12)]
     url, token = _checked(client, cluster_id, names)
-    with jobs_app.app_context(), tenant_scope(world["a"].id):
-        db.session.add(
-            MemberOrganisation(
-                tenant_id=world["a"].id,
-                cluster_id=cluster_id,
-                name="Supplier 05 AS",
-                member_type="company_sme",
-            )
-        )
-        db.session.commit()
+    _add_member(jobs_app, world, cluster_id, "Supplier 05 AS")  # after the check
     response = confirm(client, url + "/confirm", token)
     job_id = int(JOB_LINK.search(response.headers["Location"]).group(1))
     page = client.get(f"/nordland/imports/jobs/{job_id}").get_data(as_text=True)
@@ -184,16 +185,7 @@ def test_the_check_job_is_checked_again_at_the_confirm(check_jobs_app, world):
     login(client, "coord@a.example")
     _url, response = _upload(client, cluster_id, _csv([f"Supplier {n:02d} AS" for n in range(12)]))
     job_page = response.headers["Location"]
-    with app.app_context(), tenant_scope(world["a"].id):
-        db.session.add(
-            MemberOrganisation(
-                tenant_id=world["a"].id,
-                cluster_id=cluster_id,
-                name="Supplier 07 AS",
-                member_type="company_sme",
-            )
-        )
-        db.session.commit()
+    _add_member(app, world, cluster_id, "Supplier 07 AS")  # after the check
     before = _members(app, cluster_id)
     client.post(job_page + "/confirm")
     page = client.get(job_page).get_data(as_text=True)

@@ -17,13 +17,12 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import NotFound
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
-from portal.imports.kinds import register_import_kind, target_id
+from portal.imports.kinds import register_import_kind, target_id, target_object
 from portal.imports.service import Importer
 from portal.imports.table import (
     EXAMPLE_COLUMN,
@@ -242,11 +241,7 @@ def importer(user: User | None, cluster: Cluster, progress=None) -> Importer:
 
 
 def _cluster_of(target: str) -> Cluster:
-    """The cluster a pending import names ("cluster:12"), in the tenant in scope; 404 if gone."""
-    cluster = db.session.get(Cluster, target_id(target, "cluster"))
-    if cluster is None:
-        raise NotFound()
-    return cluster
+    return target_object(Cluster, target, "cluster")
 
 
 # A large file (portal.imports.jobs.job_rows) is written by a job with a progress page.

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
+from portal.extensions import db
 from portal.imports.service import Importer
 
 # factory(user, tenant_id, progress, target) -> Importer, in the job (see portal.imports.jobs)
@@ -79,3 +80,15 @@ def target_id(target: str, prefix: str) -> int:
     if kind != prefix or not number.isdigit():
         raise ValueError(target)
     return int(number)
+
+
+def target_object(model: Any, target: str, prefix: str) -> Any:
+    """The object a pending import's target names ("plan:12"), in the tenant in scope;
+    ``NotFound`` when it is gone (or the target names something else)."""
+    try:
+        found = db.session.get(model, target_id(target, prefix))
+    except ValueError:
+        found = None
+    if found is None:
+        raise NotFound()
+    return found

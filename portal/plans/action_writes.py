@@ -24,13 +24,12 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import NotFound
 
 from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.events import apply_changes, emit
 from portal.extensions import db
-from portal.imports.kinds import register_import_kind, target_id
+from portal.imports.kinds import register_import_kind, target_id, target_object
 from portal.imports.service import Importer, check_and_write
 from portal.imports.table import Problem
 from portal.improvement.links import key_text, set_action_indicators
@@ -152,11 +151,7 @@ def importer(user: User | None, plan: Plan, as_new: bool = False, progress=None)
 
 
 def _plan_of(target: str) -> Plan:
-    """The plan a pending import names ("plan:12"), in the tenant in scope; 404 if gone."""
-    plan = db.session.get(Plan, target_id(target, "plan"))
-    if plan is None:
-        raise NotFound()
-    return plan
+    return target_object(Plan, target, "plan")
 
 
 def _job_importer(user: User, target: str, progress) -> Importer:
