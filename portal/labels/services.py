@@ -88,7 +88,7 @@ def clusters_evidence(cluster_ids: Collection[int] | None) -> dict[int, ClusterE
     ):
         if round_id in values:
             values[round_id][indicator_id] = (exact(value), light)
-    labels = db.session.scalars(of(select(Label), Label.cluster_id)).all()
+    labels = clusters_labels(cluster_ids)
     evidence = db.session.scalars(of(select(LabelEvidence), LabelEvidence.cluster_id)).all()
     found: dict[int, dict[str, list]] = {}
 
@@ -106,10 +106,8 @@ def clusters_evidence(cluster_ids: Collection[int] | None) -> dict[int, ClusterE
                 str(r.kind),
             )
         )
-    for lbl in labels:
-        bucket(lbl.cluster_id)["labels"].append(
-            LabelData(lbl.scheme, lbl.level, lbl.awarded_on, lbl.expires_on)
-        )
+    for cluster_id, held in labels.items():
+        bucket(cluster_id)["labels"].extend(held.labels)
     for e in evidence:
         bucket(e.cluster_id)["evidence"].append(
             EvidenceData(e.kind, e.recorded_on, e.indicator_id, e.text, e.scheme)
