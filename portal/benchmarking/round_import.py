@@ -42,7 +42,7 @@ from portal.db import utcnow
 from portal.events import emit
 from portal.extensions import db
 from portal.imports.kinds import register_import_kind
-from portal.imports.service import Importer, check_and_write
+from portal.imports.service import Importer, check_and_write, with_progress
 from portal.imports.table import FileProblem, Problem, read_table, row_too_long, table_problems
 
 RowError = Problem
@@ -52,6 +52,7 @@ RowError = Problem
 # job's progress, portal.imports.jobs.JobProgress).
 Progress = Callable[[str, int], AbstractContextManager[Any]]
 CHUNK = 500  # rounds per flush while writing
+PROGRESS_EVERY = 500  # rows between two progress updates while checking
 
 
 @dataclass
@@ -79,15 +80,12 @@ def check_file(
         return ImportOutcome([], problems, rows=len(table.rows))
     checker = RowChecker(user, tenant_id)
     rows = table.rows
-    with progress("checking", len(rows)) if progress else nullcontext() as bar:
-        for done, (line, record) in enumerate(rows, start=1):
-            too_long = row_too_long(table, line, record)
-            if too_long:
-                checker.errors.append(too_long)
-            else:
-                checker.row(line, table.cells(record))
-            if bar is not None and (done % 500 == 0 or done == len(rows)):
-                bar.update(500 if done % 500 == 0 else done % 500)
+    for line, record in with_progress(rows, progress, "checking", PROGRESS_EVERY):
+        too_long = row_too_long(table, line, record)
+        if too_long:
+            checker.errors.append(too_long)
+        else:
+            checker.row(line, table.cells(record))
     _name_the_experts(user, tenant_id, checker)
     errors = sorted(checker.errors, key=lambda e: e.row or 0)
     rounds = sorted(checker.rounds.values(), key=lambda r: r.line)

@@ -23,7 +23,7 @@ from portal.clusters.models import Cluster, MemberOrganisation, MemberType
 from portal.extensions import db
 from portal.i18n import MEMBER_TYPE_LABELS
 from portal.imports.kinds import register_import_kind, target_id, target_object
-from portal.imports.service import Importer
+from portal.imports.service import Importer, with_progress
 from portal.imports.table import (
     EXAMPLE_COLUMN,
     FileProblem,
@@ -86,21 +86,16 @@ def check(cluster: Cluster, raw: bytes, progress=None) -> ImportOutcome:
     errors: list[Problem] = []
     seen: set[str] = set()
     this_year = date.today().year
-    with progress("checking", len(table.rows)) if progress else nullcontext() as bar:
-        for done, (line, record) in enumerate(table.rows, start=1):
-            if bar is not None and done % CHUNK == 0:
-                bar.update(CHUNK)
-            too_long = row_too_long(table, line, record)
-            if too_long:
-                errors.append(too_long)
-                continue
-            cells = {k: text(v) for k, v in table.cells(record).items()}
-            row, row_errors = _parse_row(line, cells, existing, seen, this_year)
-            errors.extend(row_errors)
-            if not row_errors:
-                rows.append(row)
-        if bar is not None:
-            bar.update(len(table.rows) % CHUNK)
+    for line, record in with_progress(table.rows, progress, "checking", CHUNK):
+        too_long = row_too_long(table, line, record)
+        if too_long:
+            errors.append(too_long)
+            continue
+        cells = {k: text(v) for k, v in table.cells(record).items()}
+        row, row_errors = _parse_row(line, cells, existing, seen, this_year)
+        errors.extend(row_errors)
+        if not row_errors:
+            rows.append(row)
     return ImportOutcome([] if errors else rows, errors)
 
 

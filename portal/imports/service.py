@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,6 +55,23 @@ class Importer:
     planned: Callable[[Any], Any]
     # What a written import says (translated), e.g. on a job's page.
     describe: Callable[[Any], str] | None = None
+
+
+def with_progress(
+    items: Sequence[Any], progress: Callable | None, phase: str, every: int
+) -> Iterator[Any]:
+    """The items, one by one, inside ``progress(phase, len(items))`` when given (a job's
+    :class:`portal.imports.jobs.JobProgress`, or a command's progress bar), advancing its bar
+    every ``every`` items and by the rest after the last: the check loop of every importer."""
+    if progress is None:
+        yield from items
+        return
+    with progress(phase, len(items)) as bar:
+        for done, item in enumerate(items, start=1):
+            if done % every == 0:
+                bar.update(every)
+            yield item
+        bar.update(len(items) % every)
 
 
 @dataclass

@@ -10,7 +10,6 @@ so an export re-imports without loss.
 from __future__ import annotations
 
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from portal.imports.cells import code_lookup as _code_lookup
 from portal.imports.cells import parse_date as _parse_date
 from portal.imports.cells import parse_float as _parse_float
 from portal.imports.cells import parse_int as _parse_int
+from portal.imports.service import with_progress
 from portal.imports.table import (
     FileProblem,
     Problem,
@@ -375,19 +375,14 @@ def check_file(
         return [], problems, None
     checker = _Checker(plan, table.header, as_new)
     rows: list[ParsedRow] = []
-    with progress("checking", len(table.rows)) if progress else nullcontext() as bar:
-        for done, (line, record) in enumerate(table.rows, start=1):
-            if bar is not None and done % PROGRESS_EVERY == 0:
-                bar.update(PROGRESS_EVERY)
-            too_long = row_too_long(table, line, record)
-            if too_long:
-                checker.errors.append(too_long)
-                continue
-            parsed = checker.row(line, table.cells(record))
-            if parsed is not None:
-                rows.append(parsed)
-        if bar is not None:
-            bar.update(len(table.rows) % PROGRESS_EVERY)
+    for line, record in with_progress(table.rows, progress, "checking", PROGRESS_EVERY):
+        too_long = row_too_long(table, line, record)
+        if too_long:
+            checker.errors.append(too_long)
+            continue
+        parsed = checker.row(line, table.cells(record))
+        if parsed is not None:
+            rows.append(parsed)
     rows = checker.check_workshops(rows)
     return rows, checker.errors, checker
 
