@@ -7,6 +7,10 @@ command line's path (check every row, then write in one transaction), on SQLite 
 
 Each format is imported in a child process of its own into the same region (another day), so
 the peak resident memory (ru_maxrss) is the import's, not the region build's.
+
+Meanwhile another thread of the child edits one of the region's actions through the API (PATCH
+with If-Match, as a user would) every 50 ms, and reports how long the edits that started while
+the import was writing took (issue 18: "a write waits at most 100 ms behind any import").
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import io
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -62,6 +68,62 @@ def _file(app, fmt: str, day: date) -> bytes:
     return out.getvalue()
 
 
+class _EditsBeside:
+    """A thread that edits one action of the region through the API every 50 ms and keeps
+    how long each edit took, with when it started."""
+
+    def __init__(self, app, tenant_slug: str) -> None:
+        from sqlalchemy import select
+
+        from bench.synth import COORDINATOR_EMAIL
+        from portal.accounts.models import User
+        from portal.api import tokens
+        from portal.extensions import db
+        from portal.tenancy.models import Tenant
+
+        with app.test_request_context():
+            tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+            user = db.session.scalar(select(User).where(User.email == COORDINATOR_EMAIL))
+            made = tokens.create_token(user, tenant, "bench import", ["read", "write"], 1)
+            action = db.metadata.tables["plan_action"]
+            self.action_id = db.session.scalar(
+                select(action.c.id).where(action.c.tenant_id == tenant.id).limit(1)
+            )
+        self.client = app.test_client()
+        self.path = f"/api/v1/{tenant_slug}/actions/{self.action_id}"
+        self.auth = {"Authorization": f"Bearer {made.secret}"}
+        self.edits: list[tuple[float, float, int]] = []  # (started, ms, status)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        progress = 5
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            got = self.client.get(self.path, headers=self.auth)
+            progress = progress % 90 + 5
+            done = self.client.patch(
+                self.path,
+                json={"progress": progress},
+                headers={**self.auth, "If-Match": got.headers.get("ETag", "")},
+            )
+            self.edits.append((started, (time.perf_counter() - started) * 1000, done.status_code))
+            self.stop.wait(0.05)
+
+    def during(self, begin: float, end: float) -> dict:
+        """The edits that started while the import wrote (``begin`` to ``end``)."""
+        inside = sorted(ms for at, ms, _status in self.edits if begin <= at < end)
+        statuses = sorted({status for at, _ms, status in self.edits if begin <= at < end})
+        if not inside:
+            return {"edits": 0}
+        return {
+            "edits": len(inside),
+            "p50_ms": round(statistics.median(inside), 1),
+            "max_ms": round(inside[-1], 1),
+            "statuses": statuses,
+        }
+
+
 def _child(path: str) -> None:
     from portal import create_app
     from portal.benchmarking import round_import
@@ -70,6 +132,8 @@ def _child(path: str) -> None:
 
     app = create_app()
     raw = Path(path).read_bytes()
+    beside = _EditsBeside(app, "bench")
+    beside.thread.start()
     with app.test_request_context():
         from portal.extensions import db
 
@@ -82,6 +146,9 @@ def _child(path: str) -> None:
             round_import.write(None, tenant.id, outcome)
             assert outcome.written, outcome.errors
         ended = time.perf_counter()
+    time.sleep(0.2)  # the edit that was waiting ends
+    beside.stop.set()
+    beside.thread.join(timeout=60)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -93,6 +160,8 @@ def _child(path: str) -> None:
                 "total_s": round(ended - started, 2),
                 "peak_rss_mb": round(peak),
                 "bytes": len(raw),
+                "edits_while_writing": beside.during(checked, ended),
+                "edits_while_checking": beside.during(started, checked),
             }
         )
     )

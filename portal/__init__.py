@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,11 @@ def _init_extensions(app: Flask) -> None:
     init_jobs(app)  # after Flask-SQLAlchemy: its teardown delivers before the session ends
 
 
+# The engines whose connections get the SQLite settings (once per engine, however many apps
+# share it: the tests' apps share one per database; the first app's settings hold).
+_SQLITE_ENGINES: weakref.WeakSet = weakref.WeakSet()
+
+
 def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
 
@@ -141,16 +147,20 @@ def _sqlite_pragmas(app: Flask) -> None:
 
     with app.app_context():
         engine = db.engine
-    # Once per engine, however many apps share it (the tests' apps share one per database).
-    if not event.contains(engine, "connect", _sqlite_on_connect):
-        event.listen(engine, "connect", _sqlite_on_connect)
+    if engine in _SQLITE_ENGINES:
+        return
+    _SQLITE_ENGINES.add(engine)
+    busy_ms, wal = int(app.config["SQLITE_BUSY_MS"]), bool(app.config["SQLITE_WAL"])
 
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")  # kept in the file; a no-op once set
+        cursor.close()
 
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+    event.listen(engine, "connect", on_connect)
 
 
 def _init_plugins(app: Flask, extra: list[tuple[str, Any]]):

@@ -39,6 +39,12 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": env.get("PORTAL_SECRET_KEY") or _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite (the embedded default): write-ahead logging, so a page read never waits for
+        # a writer (a long import, say) and a writer never for readers; off only where the
+        # file lies on a network file system, which cannot share WAL's memory map. A write
+        # waits for another write at most SQLITE_BUSY_MS, then answers 503 (nothing written).
+        "SQLITE_WAL": _bool(env.get("PORTAL_SQLITE_WAL"), default=True),
+        "SQLITE_BUSY_MS": int(env.get("PORTAL_SQLITE_BUSY_MS", 5000)),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": env.get("PORTAL_RATELIMIT_PREFIX", "portal"),

@@ -42,3 +42,15 @@ def str_enum(enum_class, length: int = 30) -> Enum:
         length=length,
         values_callable=lambda e: [m.value for m in e],
     )
+
+
+def waited_too_long(exc: BaseException) -> bool:
+    """Whether a database error means a statement gave up waiting for another transaction's
+    lock (SQLite's busy timeout, PostgreSQL's lock timeout), not that anything is wrong."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == "55P03":  # PostgreSQL: lock_not_available
+        return True
+    message = str(orig).lower()
+    return type(orig).__name__ == "OperationalError" and (
+        "database is locked" in message or "database table is locked" in message
+    )

@@ -158,6 +158,9 @@ def _test_config(db_url: str, tmp_path: Path) -> dict:
         "OUTBOX_SWEEP_SECONDS": 0,  # no timer thread: tests sweep when they mean to
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "SERVER_NAME": None,
+        # Each test gets a fresh copy of a template file under the same name, which a
+        # write-ahead log beside it would not follow (tests/test_sqlite_busy.py runs WAL).
+        "SQLITE_WAL": False,
     }
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request, session
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.api.problems import is_api_request, problem, problem_from_exception
+from portal.db import waited_too_long
 from portal.errors import ConflictError
 from portal.extensions import db
 from portal.files.storage import StorageUnavailable
+from portal.i18n import SUPPORTED_LOCALES
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,13 @@ def _render(status: int, title: str, message: str, rows=None):
     return render_template(
         template, status=status, title=title, message=message, rows=rows or []
     ), status
+
+
+def _busy_texts() -> tuple[str, str]:
+    return _("The portal is busy"), _(
+        "Another change, such as a large import, is being saved just now, so nothing was "
+        "saved. Try again in a moment."
+    )
 
 
 def init_error_pages(app: Flask) -> None:
@@ -85,6 +95,39 @@ def init_error_pages(app: Flask) -> None:
                 "Try again in a few minutes; if it lasts, tell your coordinator."
             ),
         )
+
+    # A write waited longer than it may for another writer (SQLite: one writer at a time, a
+    # large import's writing included; PostgreSQL: a lock timeout): nothing was written, and
+    # trying again in a moment works. Any other database failure stays a 500.
+    @app.errorhandler(OperationalError)
+    def _database_busy(exc: OperationalError):
+        db.session.rollback()
+        if not waited_too_long(exc):
+            return _internal(InternalServerError(original_exception=exc))
+        log.warning("a write waited too long on %s: %s", request.path, exc.orig)
+        try:
+            response = make_response(_render(503, *_busy_texts()))
+        except OperationalError as again:
+            if not waited_too_long(again):
+                raise
+            # The page's frame reads the database too (who is signed in, their language),
+            # which a writer can hold when SQLite runs without WAL: a bare page, in the
+            # language the session or the browser asks for.
+            db.session.rollback()
+            g.locale_override = (
+                session.get("locale")
+                or request.accept_languages.best_match(SUPPORTED_LOCALES)
+                or "en"
+            )
+            refresh()
+            title, message = _busy_texts()
+            # The template alone, without the context processors (they ask who is signed in).
+            page = current_app.jinja_env.get_template("errors/bare.html").render(
+                status=503, title=title, message=message, current_locale=g.locale_override
+            )
+            response = make_response(page, 503)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
