@@ -110,6 +110,7 @@ def load_config(instance_path: Path) -> dict:
         "IMPORT_JOB_ROWS": int(env.get("PORTAL_IMPORT_JOB_ROWS", 2000)),
         # An upload of this many bytes or more is checked by a job too (no request waits)
         "IMPORT_CHECK_JOB_BYTES": int(env.get("PORTAL_IMPORT_CHECK_JOB_BYTES", 256 * 1024)),
+        "IMPORT_CHECK_JOB_ROWS": int(env.get("PORTAL_IMPORT_CHECK_JOB_ROWS", 3000)),
         # Redis broker: a task not acknowledged by then (its worker died) goes to another.
         "BROKER_VISIBILITY_TIMEOUT": float(env.get("PORTAL_BROKER_VISIBILITY_TIMEOUT", 3600)),
         # Where `portal worker --beat` keeps when each job last ran (default: the instance folder).

@@ -5,6 +5,7 @@ what it did and links back to the cluster; every row or none. The import kinds' 
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -198,3 +199,34 @@ def test_a_small_upload_is_still_checked_in_the_request(check_jobs_app, world):
     login(client, "coord@a.example")
     _url, response = _upload(client, world["c1"].id, _csv(["One AS"]))
     assert response.status_code == 200 and "One AS" in response.get_data(as_text=True)
+
+
+def test_an_xlsx_of_many_rows_is_checked_by_a_job_whatever_its_bytes(make_app, world):
+    """An XLSX packs its rows small: the rows decide (IMPORT_CHECK_JOB_ROWS), not the bytes."""
+    from openpyxl import Workbook
+
+    app = make_app(
+        {
+            "IMPORT_CHECK_JOB_ROWS": 10,
+            "IMPORT_CHECK_JOB_BYTES": 10**7,
+            "IMPORT_JOBS_IN_REQUEST": True,
+        }
+    )
+    client = app.test_client()
+    login(client, "coord@a.example")
+
+    def xlsx(names: list[str]) -> bytes:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet()
+        sheet.append(["name", "member_type", "city"])
+        for name in names:
+            sheet.append([name, "company_sme", "Bodø"])
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+
+    url = f"/nordland/clusters/{world['c1'].id}/members/import"
+    large = check(client, url, xlsx([f"Supplier {n:02d} AS" for n in range(12)]), "m.xlsx")
+    assert large.status_code == 303 and JOB_LINK.search(large.headers["Location"])
+    small = check(client, url, xlsx(["One AS", "Two AS"]), "m.xlsx")
+    assert small.status_code == 200 and "Two AS" in small.get_data(as_text=True)

@@ -122,3 +122,49 @@ def test_header_problems(app):
     messages = " ".join(p.message for p in problems)
     assert "missing" in messages and "Unknown column" in messages and "twice" in messages
     assert [p.message for p in no_rows] == ["The file has a header but no rows."]
+
+
+# --- counting rows without reading them (which uploads a job checks) --------------------------
+
+
+def _xlsx(rows: int, *, write_only: bool, sheets: int = 1) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=write_only)
+    if not write_only:
+        workbook.remove(workbook.active)
+    for _n in range(sheets):
+        sheet = workbook.create_sheet()
+        sheet.append(["name", "member_type", "city"])
+        for n in range(rows):
+            sheet.append([f"Member {n}", "company_sme", "Bodø"])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("write_only", [True, False])
+def test_the_rows_of_an_xlsx_are_counted_exactly_past_the_reads_chunks(write_only):
+    from portal.imports.table import has_rows
+
+    raw = _xlsx(9000, write_only=write_only)  # unpacked, well over one 256 KB chunk
+    assert len(read_table(raw, max_rows=10_000).rows) == 9000
+    assert has_rows(raw, 9001)  # the header is a row too
+    assert not has_rows(raw, 9002)
+
+
+def test_a_workbook_of_several_sheets_counts_high_never_low():
+    from portal.imports.table import has_rows
+
+    raw = _xlsx(100, write_only=True, sheets=2)
+    assert has_rows(raw, 101) and has_rows(raw, 202) and not has_rows(raw, 203)
+
+
+def test_the_lines_of_a_csv_are_counted_and_a_damaged_file_counts_none():
+    from portal.imports.table import has_rows
+
+    raw = b"name\n" + b"".join(b"Member %d\n" % n for n in range(50))
+    assert has_rows(raw, 51) and not has_rows(raw, 53)
+    damaged = _xlsx(100, write_only=True)[:2000]
+    assert not has_rows(damaged, 1)
+    assert not has_rows(zipfile.ZipFile.__name__.encode(), 2)
