@@ -230,3 +230,14 @@ def test_an_xlsx_of_many_rows_is_checked_by_a_job_whatever_its_bytes(make_app, w
     assert large.status_code == 303 and JOB_LINK.search(large.headers["Location"])
     small = check(client, url, xlsx(["One AS", "Two AS"]), "m.xlsx")
     assert small.status_code == 200 and "Two AS" in small.get_data(as_text=True)
+
+
+def test_a_cluster_managers_checked_file_waits_on_their_front_page(app, world):
+    client = app.test_client()
+    login(client, "manager@a.example")
+    front = client.get("/nordland/").get_data(as_text=True)
+    assert "Imports to confirm" in front and "No import of yours waits" in front
+    url, _token = _checked(client, world["c1"].id, ["Supplier AS"])
+    front = client.get("/nordland/").get_data(as_text=True)
+    assert f'<li><a href="{url}">members</a>' in front
+    assert "No import of yours waits" not in front

@@ -60,7 +60,7 @@ PANELS = {
         "activity",
         "clusters",
     ),
-    "cluster_manager": ("plans", "work", "label_steps", "invited", "clusters"),
+    "cluster_manager": ("plans", "work", "label_steps", "invited", "imports", "clusters"),
     "member": ("work", "invited", "programmes", "clusters"),
     "observer": ("programmes", "register", "clusters"),
     "assessor": ("rounds", "planned", "lapsing", "imports", "clusters"),
