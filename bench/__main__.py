@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the server's page cache: on (as deployed: revisits served until the data "
         "changes) or off (every request renders) [on]",
     )
+    p.add_argument(
+        "--redis",
+        help="a Redis database URL for the server (page cache, shared figures, sessions, "
+        "limits), as deployed on several hosts; the database is emptied before and after "
+        "(e.g. redis://127.0.0.1:6379/9) [none: each worker keeps its own]",
+    )
     p.add_argument("--keep-db", action="store_true", help="do not delete the database afterwards")
     return p
 
@@ -108,6 +114,7 @@ def _settings(args) -> dict:
         "connections": connections,
         "threads": args.threads,
         "smoke": args.smoke,
+        "redis": args.redis,
         "only": args.only,
         "page_cache": args.page_cache,
         "wrk_timeout_s": 30,
@@ -136,6 +143,12 @@ def _env(db: Database, page_cache: str) -> dict[str, str]:
         # The API operations are loaded with one token: its limit would measure 429s.
         "PORTAL_API_RATE_LIMIT": "10000000 per minute",
     }
+
+
+def _empty_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
 
 
 def _page_entry(item: pages.Resolved) -> dict:
@@ -217,8 +230,12 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
             sa.session.remove()
             sa.engine.dispose()
 
+        served = dict(env)
+        if settings.get("redis"):
+            _empty_redis(settings["redis"])
+            served["PORTAL_REDIS_URL"] = settings["redis"]
         srv = server.Server(
-            server.process_env(env), settings["workers"], db.folder / "gunicorn.log"
+            server.process_env(served), settings["workers"], db.folder / "gunicorn.log"
         )
         note(f"starting: {' '.join(srv.command[2:])}")
         srv.start()
@@ -280,6 +297,8 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
     finally:
         if srv is not None:
             srv.stop()
+        if settings.get("redis"):
+            _empty_redis(settings["redis"])
         if app is not None:
             from portal.extensions import db as sa
 

@@ -192,7 +192,9 @@ def markdown(result: dict) -> str:
         "ratios (spread: min–max and interquartile range); req/s, p50, p95: medians over the "
         "slices (p95 max: the worst slice). First visit: the page rendered with nothing cached, "
         "in-process, one request at a time (p50); queries: counted on that render. Page cache "
-        f"{s.get('page_cache', 'on')}." + (" Smoke scale (tiny data)." if s.get("smoke") else ""),
+        f"{s.get('page_cache', 'on')}"
+        + (", shared through Redis." if s.get("redis") else ", each worker its own.")
+        + (" Smoke scale (tiny data)." if s.get("smoke") else ""),
         "",
     ]
     for scale in result["scales"]:

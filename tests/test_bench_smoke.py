@@ -1,7 +1,7 @@
 """The benchmark harness end to end at smoke scale, so it cannot rot: a tiny region on SQLite,
-gunicorn, each page in one pair of 1-second slices alternating with /hello while several
-signed-in users write (the harness's every part: the reads of a quiet run are the same), and
-its JSON, Markdown and chart. No timing is asserted.
+gunicorn sharing its page cache through Redis, each page in one pair of 1-second slices
+alternating with /hello while several signed-in users write (the harness's every part: the
+reads of a quiet run are the same), and its JSON, Markdown and chart. No timing is asserted.
 (The full benchmark is not part of the test suite: ``python -m bench``.)"""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import USE_POSTGRES
+from tests.redis_support import REDIS_URL, needs_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
@@ -26,6 +27,7 @@ pytestmark = [
         shutil.which("wrk") is None and not IN_CI,
         reason="wrk is not installed (apt-get install -y wrk)",
     ),
+    needs_redis,  # the server shares its page cache through Redis, as on several hosts
 ]
 
 
@@ -35,7 +37,7 @@ def smoke(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "PORTAL_DATABASE_URL"}
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--writes", "20", "--users", "3"]
-        + ["--out", str(out)],
+        + ["--redis", REDIS_URL, "--out", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -92,6 +94,7 @@ def test_machine_settings_and_outputs(smoke):
     assert result["machine"]["cores"] and result["machine"]["cpu"]
     assert stdout.startswith("Machine: ")
     assert "Settings: db=sqlite" in stdout
+    assert result["settings"]["redis"] == REDIS_URL
     region = result["scales"][0]["region"]
     assert region["rows"]["plan_action"] == 100 and region["rows"]["indicator_value"] > 0
     table = files[".md"].read_text()
@@ -99,6 +102,7 @@ def test_machine_settings_and_outputs(smoke):
         assert f"| {page['title']} |" in table
     assert "## 5 clusters" in table and "20 % writes" in table
     assert "## Targets of issue 18" in table and "Targets (issue 18):" in stdout
+    assert "Page cache on, shared through Redis." in table
     assert files[".svg"].read_text().startswith("<svg ")
 
 

@@ -195,3 +195,56 @@ def test_the_forum_page_reads_as_many_queries_with_more_clusters(app, forum):
     with count_queries(app) as large:
         assert "Member meetings every month" in client.get(url).get_data(as_text=True)
     assert len(large) == len(small)
+
+
+def test_what_moved_is_kept_through_an_actions_write_and_renewed_by_a_round(
+    app, forum, monkeypatch
+):
+    """The forum's moves come from the rounds alone: worked out once, kept (and shared)
+    until a round or a cluster changes, while the work shown beside them is read afresh."""
+    import portal_compare.forum_over_time as over_time
+
+    calls = []
+    real = over_time.moves
+    monkeypatch.setattr(over_time, "moves", lambda *a: calls.append(1) or real(*a))
+    client = app.test_client()
+    login(client, "coord@a.example")
+    assert "1 of 31 indicators improved" in client.get(FORUM).get_data(as_text=True)
+    assert len(calls) == 1
+    with app.test_request_context(), tenant_scope(forum["a"].id):
+        plan = db.session.query(plans.Plan).one()
+        plans.create_action(
+            None,
+            plan,
+            {
+                "title": "A second try",
+                "status": "done",
+                "start_date": date(2024, 5, 1),
+                "due_date": date(2024, 10, 1),
+            },
+            indicator_keys=[(SET, VERSION, "engagement")],
+        )
+    page = client.get(FORUM).get_data(as_text=True)
+    assert "A second try" in page and "1 of 31 indicators improved" in page
+    assert len(calls) == 1  # kept through the action's write
+    with app.test_request_context(), tenant_scope(forum["a"].id):
+        # The 2025 results of c1 (4) and Coastal Food (4) corrected to 2 and 3: the same
+        # rounds and waves, the values of 2024 again.
+        from portal.benchmarking import services as rounds
+        from portal.benchmarking.models import BenchmarkRound
+
+        indicator_set = rounds.find_set(SET, VERSION)
+        for name, engagement in (("Arctic Minerals", 2.0), ("Coastal Food", 3.0)):
+            newest = (
+                db.session.query(BenchmarkRound)
+                .join(Cluster)
+                .filter(Cluster.name == name, BenchmarkRound.held_on == date(2025, 3, 4))
+                .one()
+            )
+            values = {i.id: (3.0, "") for i in indicator_set.indicators}
+            values["engagement"] = (engagement, "")
+            data = {"reason": "A typo", "held_on": date(2025, 3, 4)}
+            rounds.correct_round(None, newest, indicator_set, data, values)
+    page = client.get(FORUM).get_data(as_text=True)
+    assert len(calls) == 2
+    assert "0 of 31 indicators improved" in page

@@ -30,6 +30,7 @@ from portal.toolkit import (
     values_view,
 )
 from portal_compare.forum_progress import IndicatorMove, Wave, moves, waves
+from portal_compare.forumstats import kept_while_unchanged
 
 MAX_WORK_SHOWN = 12  # pieces of work listed per indicator; the rest are counted
 
@@ -110,11 +111,18 @@ def forum_over_time(context: ComparisonContext) -> ForumOverTime:
     if len(found) < 2:
         return ForumOverTime(found, min_group=min_group)
     before, after = _chosen(found, context.options)
-    moved = moves(
-        [(i.id, i.higher_is_better) for i in indicator_set.indicators],
-        _wave_values(set_id, version, before),
-        _wave_values(set_id, version, after),
-        min_group,
+    # From the rounds alone (no viewer, no work): kept until a round or a cluster changes,
+    # so an action's write does not read every cluster's rounds of both waves again.
+    moved = kept_while_unchanged(
+        context.tenant.id,
+        "forum-moves",
+        (set_id, version, before, after, min_group),
+        lambda: moves(
+            [(i.id, i.higher_is_better) for i in indicator_set.indicators],
+            _wave_values(set_id, version, before),
+            _wave_values(set_id, version, after),
+            min_group,
+        ),
     )
     keys = [(set_id, version, i.id) for i in indicator_set.indicators]
     between = Window(before.last_day, after.first_day)

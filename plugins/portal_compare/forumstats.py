@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import Integer, bindparam, func, or_, select
@@ -51,6 +52,7 @@ from portal_compare.models import ReferencePortfolio
 from portal_compare.stats import Summary, position, summarise
 
 MAX_ENTRIES = 16  # entries per process (tenant x set version x data); ~1 MB at 500 clusters
+T = TypeVar("T")
 EXTENSION = "portal_compare_stats"
 
 
@@ -271,22 +273,31 @@ def _cache() -> _Lru:
 def forum_stats(tenant_id: int, indicator_set, loader=None) -> ForumStats:
     """The forum's statistics of the set version: from the cache while nothing changed, when
     a page read the state (``remember_state``); else (other callers) computed afresh.
-    ``loader(indicator_set)`` answers the rounds (``forum_rounds`` by default).
+    ``loader(indicator_set)`` answers the rounds (``forum_rounds`` by default)."""
+    return kept_while_unchanged(
+        tenant_id,
+        "forum",
+        (indicator_set.id, indicator_set.version, _name(loader)),
+        lambda: _compute(tenant_id, indicator_set, loader),
+    )
 
-    The state is read before the rounds, so an entry is never older than its key."""
+
+def kept_while_unchanged(tenant_id: int, name: str, parts: tuple, compute: Callable[[], T]) -> T:
+    """A figure worked out from the region's rounds and clusters alone (``name`` and
+    ``parts`` say which, e.g. the set version), kept while neither changes: in this process's
+    LRU and, computed once per change for every worker and host, in the core's
+    ``shared_value`` (Redis or the database). Only when a page read the state
+    (``remember_state``), which is read before the rounds, so an entry is never older than its
+    key; otherwise computed afresh. What ``compute`` answers must not depend on the viewer:
+    the privacy policy is applied per request, after."""
     state = remembered_state(tenant_id)
     if state is None:
-        return _compute(tenant_id, indicator_set, loader)
-    key = (tenant_id, indicator_set.id, indicator_set.version, state.clusters, state.rounds)
+        return compute()
+    key = (name, tenant_id, *parts, state.clusters, state.rounds)
     cache = _cache()
     found = cache.get(key)
     if found is None:
-        # Shared by every worker and host under the inputs' versions: computed once per
-        # change (the privacy policy is applied per request, after, by the kinds).
-        found = shared_value(
-            shared_key(f"compare:forum:{tenant_id}", *key, _name(loader)),
-            lambda: _compute(tenant_id, indicator_set, loader),
-        )
+        found = shared_value(shared_key(f"compare:{name}:{tenant_id}", *key), compute)
         cache.put(key, found)
     return found
 
