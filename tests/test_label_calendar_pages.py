@@ -196,3 +196,49 @@ def test_the_risk_exports(app, client, cal):
     login(observer, "observer@a.example")
     hidden = observer.get("/nordland/labels/risk.csv").get_data().decode("utf-8-sig")
     assert len(hidden.splitlines()) == 1  # the header only: no cluster's values
+
+
+# --- the rules' verdicts, kept by the process ------------------------------------------------
+
+
+def test_the_verdicts_are_kept_through_an_actions_write_and_renewed_by_an_award(
+    app, client, cal, monkeypatch
+):
+    """Checking the rules for every cluster is the risk page's costly part: its verdicts are
+    kept until the region's evidence changes (rounds, labels, documented evidence), and what
+    the page shows is what an uncached render shows after either kind of write."""
+    import portal.labels.calendar_data as calendar_data
+    from portal.clusters.models import Cluster
+    from portal.extensions import db
+    from portal.labels.services import award, current_schemes
+    from portal.plans import services as plans
+    from portal.plans.models import Plan
+    from portal.tenancy import tenant_scope
+    from tests.conftest import forget_kept
+
+    calls = []
+    real = calendar_data.evaluate_scheme
+    monkeypatch.setattr(calendar_data, "evaluate_scheme", lambda *a: calls.append(1) or real(*a))
+
+    def uncached():
+        forget_kept(app)
+        return _risks(client, "?kind=can_apply")
+
+    login(client, "coord@a.example")
+    first = _risks(client, "?kind=can_apply")
+    assert "Helgeland Health" in first and "Can apply now" in first
+    worked = len(calls)
+    assert worked
+    with app.test_request_context(), tenant_scope(cal.tenant):
+        plans.create_action(None, db.session.get(Plan, cal.plan_id), {"title": "Survey again"})
+    kept = _risks(client, "?kind=can_apply")
+    assert len(calls) == worked  # an action's write: the verdicts kept
+    assert kept == first == uncached()
+    with app.test_request_context(), tenant_scope(cal.tenant):
+        scheme = next(s for s in current_schemes(cal.tenant) if s.id == "esca")
+        award(None, db.session.get(Cluster, cal.c2), scheme, "bronze", TODAY)
+    calls.clear()
+    renewed = _risks(client, "?kind=can_apply")
+    assert calls  # an award: worked out again
+    assert "No label risk matches these filters." in renewed  # bronze held: none to apply
+    assert renewed == uncached()

@@ -148,6 +148,24 @@ def earliest_day(level: Level, evidence: ClusterEvidence, today: date, eligible:
     return (None if day is None else max(day, today)), True
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """What the rules say of one cluster in one scheme on a day: each level's eligibility
+    and earliest day, lowest level first. The costly part of a calendar, and a function of
+    the cluster's evidence (rounds, labels, documented evidence) and the day alone."""
+
+    eligibilities: tuple[Eligibility, ...]
+    earliest: tuple[tuple[date | None, bool], ...]
+
+
+def evaluate_scheme(scheme: LabelScheme, evidence: ClusterEvidence, today: date) -> Evaluation:
+    eligibilities = tuple(scheme.evaluate(evidence, today))
+    return Evaluation(
+        eligibilities,
+        tuple(earliest_day(e.level, evidence, today, e.eligible) for e in eligibilities),
+    )
+
+
 def scheme_calendar(
     scheme: LabelScheme,
     evidence: ClusterEvidence,
@@ -155,26 +173,31 @@ def scheme_calendar(
     planned: Iterable[PlannedData] = (),
     plan_finish: date | None = None,
     evaluate: bool = True,
+    evaluation: Evaluation | None = None,
 ) -> SchemeCalendar:
     """The calendar of one scheme for one cluster on ``today``. ``evaluate=False`` skips the
     rules (the costly part): enough for the risks of held labels (lapsing, plan too late),
-    which read only the labels, the planned assessments and the plan's finish."""
+    which read only the labels, the planned assessments and the plan's finish. An
+    ``evaluation`` of the same evidence and day, kept from before, stands for the rules; the
+    rest of the calendar reads only the labels of ``evidence``."""
     mine = tuple(sorted((p for p in planned if p.scheme == scheme.id), key=lambda p: p.planned_on))
     held: dict[str, LabelData] = {}
     for label in sorted(evidence.held(scheme.id, today), key=lambda lbl: lbl.expires_on):
         held[label.level] = label
     levels = []
+    if evaluate and evaluation is None:
+        evaluation = evaluate_scheme(scheme, evidence, today)
     evaluated = (
-        scheme.evaluate(evidence, today)
-        if evaluate
+        evaluation.eligibilities
+        if evaluation is not None and evaluate
         else [Eligibility(level, ()) for level in scheme.levels]
     )
-    for eligibility in evaluated:
+    for n, eligibility in enumerate(evaluated):
         level = eligibility.level
         label = held.get(level.id)
         eligible = evaluate and eligibility.eligible
         earliest, says = (
-            earliest_day(level, evidence, today, eligible) if evaluate else (None, False)
+            evaluation.earliest[n] if evaluation is not None and evaluate else (None, False)
         )
         renewal, too_late, covered = None, (), False
         if label is not None:

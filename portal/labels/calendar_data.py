@@ -8,6 +8,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from portal.clusters.models import Cluster
@@ -16,6 +18,7 @@ from portal.labels.calendar import (
     PlannedData,
     Risk,
     SchemeCalendar,
+    evaluate_scheme,
     projected_finish,
     risks,
     scheme_calendar,
@@ -24,6 +27,9 @@ from portal.labels.models import Label, PlannedAssessment
 from portal.labels.scheme import ClusterEvidence, LabelScheme
 from portal.labels.services import clusters_evidence, clusters_labels
 from portal.plans.models import OPEN_STATUSES, Action, Plan, PlanKind
+from portal.tenancy.cache_scopes import REGION
+from portal.tenancy.scope import current_tenant_id
+from portal.tenancy.versioning import scope_version
 
 
 def _of(stmt, column, cluster_ids: Collection[int] | None):
@@ -96,27 +102,99 @@ def calendars(
 ) -> dict[int, list[SchemeCalendar]]:
     """Every scheme's calendar of each cluster (None: every cluster of the tenant in scope
     that has anything to show). ``evaluate=False``: the held labels' dates only, without
-    checking the rules (see ``scheme_calendar``), so without loading the rounds."""
+    checking the rules (see ``scheme_calendar``), so without loading the rounds.
+
+    The rules' verdicts are kept by the process (:func:`_kept_evaluations`) until the
+    region's evidence changes: then only the labels are loaded, not every round."""
+    kept = _kept_evaluations(schemes, today) if evaluate and evidence is None else None
+    known = _known_ids(kept, cluster_ids, schemes)
     if evidence is None:
-        evidence = (clusters_evidence if evaluate else clusters_labels)(cluster_ids)
+        if known is not None:
+            evidence = clusters_labels(cluster_ids)  # what a calendar reads besides the rules
+        else:
+            evidence = (clusters_evidence if evaluate else clusters_labels)(cluster_ids)
     planned = planned_assessments(cluster_ids) if planned is None else planned
     finishes = plan_finishes(cluster_ids, today) if finishes is None else finishes
-    ids = set(cluster_ids) if cluster_ids is not None else set(evidence) | set(planned)
+    if cluster_ids is not None:
+        ids = set(cluster_ids)
+    else:
+        ids = (known if known is not None else set(evidence)) | set(planned)
     found = {}
     for cluster_id in ids:
         finish = finishes.get(cluster_id)
-        found[cluster_id] = [
-            scheme_calendar(
-                scheme,
-                evidence.get(cluster_id, ClusterEvidence()),
-                today,
-                as_data(planned.get(cluster_id, [])),
-                finish.finish if finish else None,
-                evaluate,
+        mine = evidence.get(cluster_id, ClusterEvidence())
+        calendars_of = []
+        for scheme in schemes:
+            evaluation = None
+            if evaluate:
+                slot = (cluster_id, scheme.id, scheme.version)
+                evaluation = kept.get(slot) if known is not None else None
+                if evaluation is None:
+                    evaluation = evaluate_scheme(scheme, mine, today)
+                    if kept is not None:
+                        kept[slot] = evaluation
+            calendars_of.append(
+                scheme_calendar(
+                    scheme,
+                    mine,
+                    today,
+                    as_data(planned.get(cluster_id, [])),
+                    finish.finish if finish else None,
+                    evaluate,
+                    evaluation,
+                )
             )
-            for scheme in schemes
-        ]
+        found[cluster_id] = calendars_of
+    if kept is not None and known is None and cluster_ids is None:
+        kept[ALL] = frozenset(evidence)
     return found
+
+
+# --- the rules' verdicts, kept ----------------------------------------------------------------
+
+KEPT = "portal_label_evaluations"
+KEPT_AT_MOST = 4  # (region, evidence version, day, language, schemes) per process
+ALL = "all"  # the clusters with evidence, when a calendar of every cluster was made
+
+
+def _kept_evaluations(schemes: list[LabelScheme], today: date) -> dict | None:
+    """The process's evaluations of the rules for the region in scope, by (cluster, scheme,
+    version), for a reading request; None otherwise. Keyed by the version of the region's
+    ``region`` cache scope: rounds, values, labels and documented evidence are tables the
+    cache registry does not list, so every write to them moves it, while an action's or a
+    comment's write does not. And by the day and the language (the verdicts' messages)."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None or not has_request_context() or request.method not in ("GET", "HEAD"):
+        return None
+    key = (
+        tenant_id,
+        scope_version(tenant_id, REGION),
+        today,
+        str(get_locale()),
+        tuple((s.id, s.version) for s in schemes),
+    )
+    kept = current_app.extensions.setdefault(KEPT, {})
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= KEPT_AT_MOST:  # the oldest first (insertion order)
+            kept.pop(next(iter(kept)), None)
+        found = kept[key] = {}
+    return found
+
+
+def _known_ids(kept, cluster_ids, schemes) -> set[int] | None:
+    """The clusters whose every scheme's verdicts are kept (for ``cluster_ids``, or every
+    cluster with evidence), or None when some must be worked out."""
+    if not kept:
+        return None
+    if cluster_ids is None:
+        if ALL not in kept:
+            return None
+        wanted = set(kept[ALL])
+    else:
+        wanted = set(cluster_ids)
+    slots = [(c, s.id, s.version) for c in wanted for s in schemes]
+    return wanted if all(slot in kept for slot in slots) else None
 
 
 @dataclass(frozen=True)
