@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-
-def note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+from bench.console import note
 
 
 class Database:
