@@ -160,15 +160,12 @@ def test_an_odd_choice_of_waves_falls_back_to_the_newest_two(app, forum):
     assert "1 of 31 indicators improved" in answer.get_data(as_text=True)
 
 
-def test_a_new_linked_action_shows_at_once(app, forum):
-    client = app.test_client()
-    login(client, "coord@a.example")
-    first = client.get(FORUM)
+def _second_try(app, forum) -> None:
+    """Another done action on engagement between the two waves."""
     with app.test_request_context(), tenant_scope(forum["a"].id):
-        plan = db.session.query(plans.Plan).one()
         plans.create_action(
             None,
-            plan,
+            db.session.query(plans.Plan).one(),
             {
                 "title": "A second try",
                 "status": "done",
@@ -177,6 +174,13 @@ def test_a_new_linked_action_shows_at_once(app, forum):
             },
             indicator_keys=[(SET, VERSION, "engagement")],
         )
+
+
+def test_a_new_linked_action_shows_at_once(app, forum):
+    client = app.test_client()
+    login(client, "coord@a.example")
+    first = client.get(FORUM)
+    _second_try(app, forum)
     again = client.get(FORUM, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200 and "A second try" in again.get_data(as_text=True)
 
@@ -211,19 +215,7 @@ def test_what_moved_is_kept_through_an_actions_write_and_renewed_by_a_round(
     login(client, "coord@a.example")
     assert "1 of 31 indicators improved" in client.get(FORUM).get_data(as_text=True)
     assert len(calls) == 1
-    with app.test_request_context(), tenant_scope(forum["a"].id):
-        plan = db.session.query(plans.Plan).one()
-        plans.create_action(
-            None,
-            plan,
-            {
-                "title": "A second try",
-                "status": "done",
-                "start_date": date(2024, 5, 1),
-                "due_date": date(2024, 10, 1),
-            },
-            indicator_keys=[(SET, VERSION, "engagement")],
-        )
+    _second_try(app, forum)
     page = client.get(FORUM).get_data(as_text=True)
     assert "A second try" in page and "1 of 31 indicators improved" in page
     assert len(calls) == 1  # kept through the action's write
