@@ -18,6 +18,7 @@ from portal.i18n import ACTION_STATUS_LABELS, PRIORITY_LABELS
 from portal.locking import VersionedForm
 from portal.settings.forms import MultiCheckboxField
 from portal.web.forms import strip
+from portal.web.widgets import Select
 
 EFFORT_FIELDS = ("planned_hours", "spent_hours", "planned_money", "spent_money")
 DECIMAL_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
@@ -30,6 +31,8 @@ def _none_if_empty(value):
 class OwnerField(SelectField):
     """An action's owner, one of the people offered (``people_choices(..., owners=True)``):
     those who may edit the action. Anyone else is refused with a message that says why."""
+
+    widget = Select()  # everyone who may edit: the fast widget
 
     def pre_validate(self, form):
         try:
@@ -75,6 +78,7 @@ class ActionForm(VersionedForm, FlaskForm):
     )
     workshop_id = SelectField(
         _l("Decided at workshop"),
+        widget=Select(),  # every workshop held so far: the fast widget
         coerce=_none_if_empty,
         validators=[Optional()],
         description=_l("The workshop where the action was decided, if it was."),
@@ -83,6 +87,7 @@ class ActionForm(VersionedForm, FlaskForm):
     # one is refused there with a message naming it.
     indicators = SelectMultipleField(
         _l("Indicators the action aims to improve"),
+        widget=Select(multiple=True),
         coerce=str,
         validate_choice=False,
         default=list,

@@ -12,11 +12,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ColorInput, ListWidget
+from wtforms.widgets import ColorInput, ListWidget
 
 from portal.i18n import ROLE_LABELS, TIMEZONES, currency_choices, language_choices
 from portal.locking import VersionedForm
 from portal.web.forms import strip
+from portal.web.widgets import CheckboxInput
 
 
 class TenantSettingsForm(VersionedForm, FlaskForm):
@@ -68,7 +69,7 @@ class TenantSettingsForm(VersionedForm, FlaskForm):
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+    option_widget = CheckboxInput()  # one per cluster of the region: the fast widget
 
 
 class MembershipForm(VersionedForm, FlaskForm):
