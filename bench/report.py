@@ -190,8 +190,11 @@ def markdown(result: dict) -> str:
         f"each page: {s['warmup']} s warm-up, then {s['slices']} pairs of {s['slice']} s slices "
         "(page, then /hello, on the same server). Share of /hello: the median of the slices' "
         "ratios (spread: min–max and interquartile range); req/s, p50, p95: medians over the "
-        "slices (p95 max: the worst slice). First visit: the page rendered with nothing cached, "
-        "in-process, one request at a time (p50); queries: counted on that render. Page cache "
+        "slices (p95 max: the worst slice). First visit: the page rendered with no page cached, "
+        "in-process, one request at a time (p50 of the renders after its first: what the "
+        "process keeps between requests, such as rule verdicts and round values, is warm, as "
+        "after an action's write); first render: its first render in the process (those keeps "
+        "cold for it, as after a round's write); queries: counted on a render. Page cache "
         f"{s.get('page_cache', 'on')}"
         + (", shared through Redis." if s.get("redis") else ", each worker its own.")
         + (" Smoke scale (tiny data)." if s.get("smoke") else ""),
@@ -221,8 +224,8 @@ def markdown(result: dict) -> str:
                 + ".",
                 "",
                 "| page | share of /hello | spread of slices % | req/s | p50 ms | p95 ms "
-                "| p95 max ms | first visit ms | queries | target | result |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+                "| p95 max ms | first visit ms | first render ms | queries | target | result |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
             ]
             for page in mix["pages"]:
                 hello = page["key"] == HELLO
@@ -238,6 +241,7 @@ def markdown(result: dict) -> str:
                             _num(page.get("p95_ms")),
                             _num(page.get("p95_max_ms")),
                             _num(page.get("first_visit_ms")),
+                            _num(page.get("first_render_ms")),
                             _num(page.get("queries")),
                             _targets(page),
                             _verdict(page),

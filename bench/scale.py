@@ -104,6 +104,7 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
             entries[r.page.key]["in_process"] = counted
             entries[r.page.key]["queries"] = counted.get("queries")
             entries[r.page.key]["first_visit_ms"] = counted.get("in_process_ms")
+            entries[r.page.key]["first_render_ms"] = counted.get("first_render_ms")
             if counted.get("error"):
                 entries[r.page.key]["status"] = "FAIL"
                 entries[r.page.key]["notes"].append(f"in-process: {counted['error']}")

@@ -72,6 +72,7 @@ def test_every_page_is_measured(smoke):
                 assert page["queries"] > 0, key
                 assert page["ratio_min"] <= page["ratio"] <= page["ratio_max"], key
                 assert page["first_visit_ms"] > 0 and page["peak_mb"] > 0, key
+                assert page["first_render_ms"] > 0, key
         assert pages["scorecard_etag"]["expected_status"] == 304
         assert pages["scorecard_etag"]["in_process"]["status"] == 304
         assert pages[HELLO]["ratio"] == 1.0
