@@ -104,7 +104,7 @@ def init_error_pages(app: Flask) -> None:
         db.session.rollback()
         if not waited_too_long(exc):
             return _internal(InternalServerError(original_exception=exc))
-        log.warning("a write waited too long on %s: %s", request.path, exc.orig)
+        log.warning("waited too long for a lock on %s: %s", request.path, exc.orig)
         try:
             response = make_response(_render(503, *_busy_texts()))
         except OperationalError as again:
