@@ -42,7 +42,7 @@ def test_a_revisit_is_served_from_the_cache_with_fewer_queries(app, client, worl
     with count_queries(app, cold=False) as statements:
         revisit = client.get(url)
     assert revisit.headers["X-Page-Cache"] == "hit"
-    assert revisit.data == rendered.data
+    assert TOKEN.sub(b"", revisit.data) == TOKEN.sub(b"", rendered.data)  # tokens: per second
     assert revisit.mimetype == "text/html"
     # Only the request's own loading: the tenant (with its data version) and the user (the
     # membership check and the reader's kind are kept by that version too), the versions of
