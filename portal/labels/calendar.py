@@ -189,16 +189,14 @@ def scheme_calendar(
         evaluation = evaluate_scheme(scheme, evidence, today)
     evaluated = (
         evaluation.eligibilities
-        if evaluation is not None and evaluate
+        if evaluate
         else [Eligibility(level, ()) for level in scheme.levels]
     )
     for n, eligibility in enumerate(evaluated):
         level = eligibility.level
         label = held.get(level.id)
         eligible = evaluate and eligibility.eligible
-        earliest, says = (
-            evaluation.earliest[n] if evaluation is not None and evaluate else (None, False)
-        )
+        earliest, says = evaluation.earliest[n] if evaluate else (None, False)
         renewal, too_late, covered = None, (), False
         if label is not None:
             renewal = next(
