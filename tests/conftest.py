@@ -458,6 +458,7 @@ def forget_kept(app) -> None:
     app.extensions["portal_plugins"].forget_kept()
     app.extensions["portal_members_seen"].clear()
     from portal.improvement.measure import KEPT as ROUND_VALUES
+    from portal.improvement.summaries import KEPT as IMPROVEMENT_SUMMARIES
     from portal.labels.calendar_data import KEPT as LABEL_VERDICTS
     from portal.privacy.policy import forget_kept as forget_sharing
     from portal.web.personal import PROFILES
@@ -466,6 +467,7 @@ def forget_kept(app) -> None:
     app.extensions.pop(PROFILES, None)
     app.extensions.pop(ROUND_VALUES, None)
     app.extensions.pop(LABEL_VERDICTS, None)
+    app.extensions.pop(IMPROVEMENT_SUMMARIES, None)
     if "portal_page_cache" in app.extensions:
         app.extensions["portal_page_cache"].clear()
 

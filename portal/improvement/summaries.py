@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
@@ -34,6 +35,11 @@ from portal.improvement.work import (
     plugin_work,
 )
 from portal.privacy.policy import values_view
+from portal.tenancy.cache_scopes import INDICATOR_WORK, REGION
+from portal.tenancy.versioning import scope_versions
+
+KEPT = "portal_improvement_summaries"  # app.extensions: see _kept_summary
+KEPT_AT_MOST = 64
 
 
 def _locale() -> str:
@@ -138,6 +144,30 @@ class IndicatorSummary:
         return self.movement.measured - self.movement.improved - self.movement.worsened
 
 
+def _kept_summary(
+    page: tuple, tenant_id: int, work_of, user: Any, today: date
+) -> tuple[list[IndicatorSummary], Measurer | None]:
+    """``_summarise`` of ``work_of()``, kept by the process for reading requests while what
+    it reads stays as it was: the region's work on indicators (every action, aim and
+    responsible cluster of the region: the ``indicator-work`` scope, which an action's
+    progress, owner or comment leaves in place) and the rounds, values and plugins' work (the
+    ``region`` scope). Per page (``page``: what it summarises), the viewer's privacy decision,
+    the language and the day. The answer is shared: do not change it."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return _summarise(tenant_id, work_of(), user, today)
+    versions = scope_versions(tenant_id, (REGION, INDICATOR_WORK))
+    view = values_view(user, _tenant(tenant_id))
+    key = (tenant_id, page, versions, view.key, _locale(), today)
+    kept = current_app.extensions.setdefault(KEPT, {})
+    found = kept.get(key)
+    if found is None:
+        found = _summarise(tenant_id, work_of(), user, today)
+        if len(kept) >= KEPT_AT_MOST:  # the oldest first (insertion order)
+            kept.pop(next(iter(kept)), None)
+        kept[key] = found
+    return found
+
+
 def _summarise(
     tenant_id: int, work: list[IndicatorWork], user: Any, today: date
 ) -> tuple[list[IndicatorSummary], Measurer | None]:
@@ -219,7 +249,13 @@ def plan_indicators(plan: Any, user: Any, today: date) -> PlanIndicators:
     """The indicators the plan's actions aim at, with the actions, their effects counted and
     (an individual plan, for those who may see its cluster's values) the cluster's values in
     each of its rounds; and the plan's effort, planned and spent."""
-    rows, measurer = _summarise(plan.tenant_id, plan_action_work(plan_ids=[plan.id]), user, today)
+    rows, measurer = _kept_summary(
+        ("plan", plan.id),
+        plan.tenant_id,
+        lambda: plan_action_work(plan_ids=[plan.id]),
+        user,
+        today,
+    )
     sees = None
     days: list[date] = []
     if plan.cluster_id is not None:
@@ -248,9 +284,12 @@ def cluster_summary(cluster: Any, user: Any, today: date) -> list[IndicatorSumma
     """The indicators the cluster's actions (of any plan it is responsible in, and the
     plugins' work it takes part in, e.g. joint actions) aim at: how many are done and how
     the indicators moved."""
-    work = plan_action_work(cluster_id=cluster.id)
-    work += _plugins_work(cluster.tenant_id, lambda w: cluster.id in w.clusters)
-    rows, _measurer = _summarise(cluster.tenant_id, work, user, today)
+
+    def work() -> list[IndicatorWork]:
+        found = plan_action_work(cluster_id=cluster.id)
+        return found + _plugins_work(cluster.tenant_id, lambda w: cluster.id in w.clusters)
+
+    rows, _measurer = _kept_summary(("cluster", cluster.id), cluster.tenant_id, work, user, today)
     return rows
 
 
@@ -259,8 +298,14 @@ def programme_summary(programme: Any, user: Any, today: date) -> list[IndicatorS
     and the plugins' work of the programme (its joint actions)."""
     from portal.plans.models import Plan
 
-    plan_ids = db.session.scalars(select(Plan.id).where(Plan.programme_id == programme.id)).all()
-    work = plan_action_work(plan_ids=plan_ids) if plan_ids else []
-    work += _plugins_work(programme.tenant_id, lambda w: w.programme_id == programme.id)
-    rows, _measurer = _summarise(programme.tenant_id, work, user, today)
+    def work() -> list[IndicatorWork]:
+        plan_ids = db.session.scalars(
+            select(Plan.id).where(Plan.programme_id == programme.id)
+        ).all()
+        found = plan_action_work(plan_ids=plan_ids) if plan_ids else []
+        return found + _plugins_work(programme.tenant_id, lambda w: w.programme_id == programme.id)
+
+    rows, _measurer = _kept_summary(
+        ("programme", programme.id), programme.tenant_id, work, user, today
+    )
     return rows

@@ -17,6 +17,7 @@ every page that shows it declares one of the scopes it touches.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,23 @@ REGION = "region"
 INDIVIDUAL_PLANS = "individual-plans"
 # Any programme's own rows (name, dates, participants, milestones: shown on its plans' pages).
 PROGRAMMES = "programmes"
+# The region's work on indicators: which actions aim at which indicators, done by which
+# clusters, in which plan, with what title, status, dates and spending (what
+# ``portal.improvement.work.IndicatorWork`` holds). The kept improvement summaries key on it
+# and on ``region`` (rounds, values, the plugins' work), so an action's progress, owner,
+# priority or comment leaves them in place.
+INDICATOR_WORK = "indicator-work"
+# The action's columns that work reads; its ``changed_on`` is the day of ``updated_at``.
+_WORK_COLUMNS = (
+    "title",
+    "status",
+    "start_date",
+    "due_date",
+    "plan_id",
+    "spent_money",
+    "spent_hours",
+    "created_at",
+)
 
 
 def programme(programme_id: int | None) -> str:
@@ -54,7 +72,8 @@ def _now_and_before(row, column: str) -> set:
 
 
 def _plan_scopes(row) -> list[str]:
-    scopes = [plan(row.id)] if row.id is not None else [REGION]
+    # A plan's programme and cluster decide whose summaries its actions' work counts in.
+    scopes = [plan(row.id), INDICATOR_WORK] if row.id is not None else [REGION]
     if row.programme_id is not None:
         scopes.append(programme(row.programme_id))
     else:
@@ -84,6 +103,22 @@ _BY_TABLE: dict[str, Callable] = {
 _UNDER_ACTION = {"action_cluster", "action_indicator", "action_comment"}
 
 
+def _changes_work(session: Session, row) -> bool:
+    """Whether writing this action changes the region's work on indicators: a new, deleted
+    or bulk-written action always may; a changed one when a column work reads changed."""
+    state = inspect(row)
+    if not state.persistent or row in session.deleted:
+        return True
+    attrs = state.attrs
+    if any(attrs[name].history.has_changes() for name in (*_WORK_COLUMNS, "updated_at")):
+        return True
+    # The UPDATE sets ``updated_at`` to now (its onupdate): a new day changes ``changed_on``.
+    before = state.dict.get("updated_at")
+    if before is None:
+        return True  # not loaded: the day it had is unknown
+    return before.date() != datetime.now(before.tzinfo or UTC).date()
+
+
 def is_listed(row) -> bool:
     table = getattr(type(row), "__tablename__", None)
     return table in _BY_TABLE or table in _UNDER_ACTION or table == "plan_action"
@@ -103,8 +138,12 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
                 plan_ids.add(row.plan_id)
             if row.id is not None:
                 action_ids.add(row.id)  # its ties to clusters, as they are before this write
+            if _changes_work(session, row):
+                scopes.add(INDICATOR_WORK)
         elif table in _UNDER_ACTION:
             action_ids.add(row.action_id)
+            if table != "action_comment":
+                scopes.add(INDICATOR_WORK)  # an aim or a responsible cluster
             if table == "action_cluster":
                 scopes.add(cluster(row.cluster_id) if row.cluster_id is not None else REGION)
         elif table in _BY_TABLE:

@@ -212,20 +212,26 @@ def scope_version(tenant_id: int, scope: str) -> int:
     cache reads its scopes' versions first, so most pages pay no query); read again after a
     commit. In-process memos of what a scope covers key on it, e.g. the plugins' work on
     indicators on ``region`` (every table the registry does not list touches it)."""
+    return scope_versions(tenant_id, (scope,))[0]
+
+
+def scope_versions(tenant_id: int, scopes: tuple[str, ...]) -> tuple[int, ...]:
+    """The versions of several scopes, as ``scope_version`` reads one: those this request
+    has not read yet, in one query."""
     from portal.extensions import db
     from portal.tenancy.models import CacheVersion
 
     memo = g.setdefault("_scope_versions", {}) if has_request_context() else {}
-    if (tenant_id, scope) not in memo:
-        memo[(tenant_id, scope)] = (
-            db.session.scalar(
-                select(CacheVersion.version).where(
-                    CacheVersion.tenant_id == tenant_id, CacheVersion.scope_key == scope
-                )
+    missing = sorted({scope for scope in scopes if (tenant_id, scope) not in memo})
+    if missing:
+        rows = db.session.execute(
+            select(CacheVersion.scope_key, CacheVersion.version).where(
+                CacheVersion.tenant_id == tenant_id, CacheVersion.scope_key.in_(missing)
             )
-            or 0
         )
-    return memo[(tenant_id, scope)]
+        found = dict.fromkeys(missing, 0) | dict(rows.all())
+        memo.update({(tenant_id, scope): version for scope, version in found.items()})
+    return tuple(memo[(tenant_id, scope)] for scope in scopes)
 
 
 def remember_versions(tenant_id: int, versions: dict[str, int]) -> None:

@@ -122,14 +122,17 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
     wanted = {cache_scopes.REGION, *scopes}
     if inbox:
         wanted.add(cache_scopes.inbox(current_user.id))
+    # Read with them, not keyed on: the kept summaries the page may show key on it.
+    also = {cache_scopes.INDICATOR_WORK} - wanted
     rows = db.session.execute(
         select(CacheVersion.scope_key, CacheVersion.version).where(
-            CacheVersion.tenant_id == tenant.id, CacheVersion.scope_key.in_(sorted(wanted))
+            CacheVersion.tenant_id == tenant.id,
+            CacheVersion.scope_key.in_(sorted(wanted | also)),
         )
     )
-    found = dict.fromkeys(wanted, 0) | dict(rows.all())
+    found = dict.fromkeys(wanted | also, 0) | dict(rows.all())
     remember_versions(tenant.id, found)
-    return tuple(sorted(found.items()))
+    return tuple(sorted((scope, found[scope]) for scope in wanted))
 
 
 def _request_keys(scopes: list[str] | None, shared: bool) -> tuple[tuple, tuple | None] | None:

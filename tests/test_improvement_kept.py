@@ -1,0 +1,186 @@
+"""The improvement summaries (programme, cluster and plan pages) are kept by the process while
+the region's work on indicators and its rounds stay as they were
+(``portal.improvement.summaries._kept_summary``): a write that changes an action's progress,
+or a comment, leaves them in place; a change of anything the work holds (title, status, dates,
+aims, responsible clusters, the day it was last changed) or a round renews them. Each kept
+answer equals one worked out afresh."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.clusters.models import Cluster
+from portal.extensions import db
+from portal.improvement import summaries
+from portal.plans import services as plans
+from portal.plans.models import Action, Plan
+from portal.programmes.models import Programme
+from portal.tenancy import tenant_scope
+from tests import improvement_support as build
+from tests.process_support import build_process
+
+
+@pytest.fixture
+def region(app, world, factory):
+    process = build_process(app, world, actions=1)
+    a = world["a"]
+    factory.enable_plugin(a, "esca")
+    c3 = factory.cluster(a, "Ocean Tech")
+    for cluster_id, (before, after) in {
+        world["c1"].id: (2, 4),
+        world["c2"].id: (2, 3),
+        c3.id: (3, 4),
+    }.items():
+        build.add_round(app, a.id, cluster_id, build.BEFORE_DAY, {"engagement": before})
+        build.add_round(app, a.id, cluster_id, build.AFTER_DAY, {"engagement": after})
+    action_id = build.add_action(
+        app,
+        a.id,
+        process.plan_id,
+        [build.ENGAGEMENT],
+        [world["c1"].id],
+        title="Member survey",
+        status="done",
+    )
+    return {**world, "process": process, "action_id": action_id, "c3": c3}
+
+
+def _shape(rows) -> list:
+    """What a summary says, as plain values."""
+    return [
+        (
+            row.info.key,
+            row.movement,
+            row.hidden,
+            row.history,
+            [
+                (
+                    line.work.id,
+                    line.work.title,
+                    line.work.status,
+                    sorted(line.work.clusters),
+                    line.work.changed_on,
+                    line.moved,
+                    line.measured.effect,
+                )
+                for line in row.lines
+            ],
+        )
+        for row in rows
+    ]
+
+
+def _summaries(app, region, email: str) -> dict:
+    """Each page's summary as a reading request gets it: kept or worked out."""
+    tenant_id = region["a"].id
+    with app.test_request_context("/", method="GET"), tenant_scope(tenant_id):
+        user = db.session.scalar(select(User).where(User.email == email))
+        today = build.TODAY
+        programme = db.session.get(Programme, region["process"].programme_id)
+        plan = db.session.get(Plan, region["process"].plan_id)
+        cluster = db.session.get(Cluster, region["c1"].id)
+        return {
+            "programme": summaries.programme_summary(programme, user, today),
+            "cluster": summaries.cluster_summary(cluster, user, today),
+            "plan": summaries.plan_indicators(plan, user, today).rows,
+        }
+
+
+def _fresh(app, region, email: str) -> dict:
+    """The same worked out afresh (the keep set aside, then put back)."""
+    kept = app.extensions.pop(summaries.KEPT, None)
+    try:
+        return _summaries(app, region, email)
+    finally:
+        if kept is not None:
+            app.extensions[summaries.KEPT] = kept
+        else:
+            app.extensions.pop(summaries.KEPT, None)
+
+
+def _write(app, region, **data) -> None:
+    with app.test_request_context(), tenant_scope(region["a"].id):
+        action = db.session.get(Action, region["action_id"])
+        clusters = data.pop("clusters", None)
+        keys = data.pop("keys", None)
+        plans.update_action(None, action, data, cluster_ids=clusters, indicator_keys=keys)
+
+
+def _check(app, region, email: str, before: dict | None, *, kept: bool) -> dict:
+    """The summaries now: each the same object as ``before`` when ``kept``, a new one
+    otherwise; and equal to a fresh computation either way."""
+    now = _summaries(app, region, email)
+    for page, rows in now.items():
+        if before is not None:
+            assert (rows is before[page]) == kept or page == "plan", page
+            if page == "plan":  # rebuilt around the kept rows (the cluster's history)
+                assert (rows[0].lines is before[page][0].lines) == kept
+        assert _shape(rows) == _shape(_fresh(app, region, email)[page]), page
+    return now
+
+
+@pytest.mark.parametrize("email", ["coord@a.example", "other@a.example"])
+def test_kept_through_progress_and_comments_renewed_by_every_change_of_the_work(
+    app, region, factory, email
+):
+    if email == "other@a.example":
+        factory.user(email, tenant=region["a"], role="cluster_manager", clusters=[region["c2"]])
+    first = _check(app, region, email, None, kept=False)
+    assert first["programme"][0].lines[0].work.title == "Member survey"
+    again = _check(app, region, email, first, kept=True)
+
+    _write(app, region, progress=40)  # what no summary shows
+    again = _check(app, region, email, again, kept=True)
+    with app.test_request_context(), tenant_scope(region["a"].id):
+        coordinator = db.session.scalar(select(User).where(User.email == "coord@a.example"))
+        plans.add_comment(coordinator, db.session.get(Action, region["action_id"]), "Done?", [])
+    again = _check(app, region, email, again, kept=True)
+
+    _write(app, region, title="Member survey, second wave")
+    again = _check(app, region, email, again, kept=False)
+    assert again["programme"][0].lines[0].work.title == "Member survey, second wave"
+    _write(app, region, status="in_progress")
+    again = _check(app, region, email, again, kept=False)
+    assert again["programme"][0].movement.done == 0
+    _write(app, region, due_date=build.DUE - timedelta(days=10))
+    again = _check(app, region, email, again, kept=False)
+    _write(app, region, clusters=[region["c1"].id, region["c3"].id])
+    again = _check(app, region, email, again, kept=False)
+    assert again["programme"][0].lines[0].work.clusters == {region["c1"].id, region["c3"].id}
+    _write(app, region, keys=[build.ENGAGEMENT, build.STRATEGY])
+    again = _check(app, region, email, again, kept=False)
+    assert len(again["programme"]) == 2
+
+    # A round of the region (the ``region`` scope): the values measured move.
+    build.add_round(
+        app, region["a"].id, region["c3"].id, build.AFTER_DAY + timedelta(days=1), {"engagement": 1}
+    )
+    again = _check(app, region, email, again, kept=False)
+
+
+def test_the_first_change_of_a_day_renews_them(app, region):
+    """A work's ``changed_on`` is the day of its last write: tomorrow's first change of
+    progress moves it, the second does not."""
+    email = "coord@a.example"
+    before = _check(app, region, email, None, kept=False)
+    with time_machine.travel(build.TODAY + timedelta(days=1, hours=12), tick=False):
+        _write(app, region, progress=55)
+        after = _check(app, region, email, before, kept=False)
+        assert after["programme"][0].lines[0].work.changed_on == build.TODAY + timedelta(days=1)
+        _write(app, region, progress=60)
+        _check(app, region, email, after, kept=True)
+
+
+def test_a_writing_request_works_them_out_and_keeps_nothing(app, region):
+    tenant_id = region["a"].id
+    app.extensions.pop(summaries.KEPT, None)
+    with app.test_request_context("/", method="POST"), tenant_scope(tenant_id):
+        user = db.session.scalar(select(User).where(User.email == "coord@a.example"))
+        programme = db.session.get(Programme, region["process"].programme_id)
+        assert summaries.programme_summary(programme, user, build.TODAY)
+    assert not app.extensions.get(summaries.KEPT)
