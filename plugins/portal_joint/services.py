@@ -424,7 +424,13 @@ def programme_summary(programme_id: int, today: date, limit: int = 5) -> Program
             func.sum(part_value).label("total"),
             func.count().label("n"),
         )
-        .where(Participation.left_on.is_(None))
+        .where(
+            Participation.left_on.is_(None),
+            # The programme's joint actions only, not every participation of the region.
+            Participation.action_id.in_(
+                select(JointAction.id).where(JointAction.programme_id == programme_id)
+            ),
+        )
         .group_by(Participation.action_id)
         .subquery()
     )
