@@ -5,14 +5,19 @@ an assessment, the risk list's filters, pages and exports."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from babel.dates import format_date
+from sqlalchemy import select
 
+from portal.accounts.models import User
+from portal.labels.scheme import add_months
 from tests.conftest import login
 from tests.label_calendar_support import TODAY, build
 
+TOKEN = re.compile(r'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+"')
 MISSING = "Two benchmarkings at least 12 months apart"  # an unmet silver rule's title
 
 
@@ -76,7 +81,10 @@ def _plan(client, cluster_id, day, **extra):
 
 
 def _risks(client, query=""):
-    return client.get(f"/nordland/labels/risk{query}").get_data(as_text=True)
+    """The risk page, without its CSRF tokens (each answer signs them anew, by the second):
+    two answers compare equal when they say the same."""
+    body = client.get(f"/nordland/labels/risk{query}").get_data(as_text=True)
+    return TOKEN.sub("", body)
 
 
 def test_planning_a_renewal_in_time_takes_the_label_off_the_risk_list(client, cal):
@@ -242,3 +250,56 @@ def test_the_verdicts_are_kept_through_an_actions_write_and_renewed_by_an_award(
     assert calls  # an award: worked out again
     assert "No label risk matches these filters." in renewed  # bronze held: none to apply
     assert renewed == uncached()
+
+
+def test_the_risk_lines_are_kept_through_progress_and_renewed_by_the_plans_work(
+    app, client, cal, monkeypatch
+):
+    """The risk list is kept while the labels, evidence and the plans' work stay as they
+    were: an action's progress or a comment leaves it; a new due day of an open action (the
+    plan's projected finish) or its completion renews it. Each answer equals an uncached one."""
+    import portal.labels.calendar_data as calendar_data
+    from portal.extensions import db
+    from portal.plans import services as plans
+    from portal.plans.models import Action
+    from portal.tenancy import tenant_scope
+    from tests.conftest import forget_kept
+
+    calls = []
+    real = calendar_data._risk_lines
+    monkeypatch.setattr(calendar_data, "_risk_lines", lambda *a: calls.append(1) or real(*a))
+
+    def uncached():
+        forget_kept(app)
+        return _risks(client)
+
+    def change(**data):
+        with app.test_request_context(), tenant_scope(cal.tenant):
+            action = db.session.scalar(select(Action).where(Action.plan_id == cal.plan_id))
+            plans.update_action(None, action, data)
+            return action
+
+    login(client, "coord@a.example")
+    first = _risks(client)
+    finish = format_date(add_months(TODAY, 14), "medium", locale="en_GB")
+    assert "Plan finishes after the latest renewal date" in first and finish in first
+    assert len(calls) == 1
+    action = change(progress=60)
+    with app.test_request_context(), tenant_scope(cal.tenant):
+        user = db.session.scalar(select(User).where(User.email == "coord@a.example"))
+        plans.add_comment(user, db.session.get(Action, action.id), "Halfway.", [])
+    assert _risks(client) == first and len(calls) == 1  # kept
+    assert first == uncached()
+
+    calls.clear()
+    change(due_date=add_months(TODAY, 15))
+    moved = _risks(client)
+    assert len(calls) == 1  # worked out again
+    assert format_date(add_months(TODAY, 15), "medium", locale="en_GB") in moved
+    assert moved == uncached()
+    calls.clear()
+    change(status="done")
+    done = _risks(client)
+    assert len(calls) == 1
+    assert format_date(add_months(TODAY, 15), "medium", locale="en_GB") not in done
+    assert done == uncached()

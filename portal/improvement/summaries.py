@@ -35,7 +35,7 @@ from portal.improvement.work import (
     plugin_work,
 )
 from portal.privacy.policy import values_view
-from portal.tenancy.cache_scopes import INDICATOR_WORK, REGION
+from portal.tenancy.cache_scopes import REGION, WORK
 from portal.tenancy.versioning import scope_versions
 
 KEPT = "portal_improvement_summaries"  # app.extensions: see _kept_summary
@@ -149,13 +149,13 @@ def _kept_summary(
 ) -> tuple[list[IndicatorSummary], Measurer | None]:
     """``_summarise`` of ``work_of()``, kept by the process for reading requests while what
     it reads stays as it was: the region's work on indicators (every action, aim and
-    responsible cluster of the region: the ``indicator-work`` scope, which an action's
+    responsible cluster of the region: the ``work`` scope, which an action's
     progress, owner or comment leaves in place) and the rounds, values and plugins' work (the
     ``region`` scope). Per page (``page``: what it summarises), the viewer's privacy decision,
     the language and the day. The answer is shared: do not change it."""
     if not has_request_context() or request.method not in ("GET", "HEAD"):
         return _summarise(tenant_id, work_of(), user, today)
-    versions = scope_versions(tenant_id, (REGION, INDICATOR_WORK))
+    versions = scope_versions(tenant_id, (REGION, WORK))
     view = values_view(user, _tenant(tenant_id))
     key = (tenant_id, page, versions, view.key, _locale(), today)
     kept = current_app.extensions.setdefault(KEPT, {})

@@ -28,9 +28,9 @@ from portal.labels.models import Label, PlannedAssessment
 from portal.labels.scheme import ClusterEvidence, LabelScheme
 from portal.labels.services import clusters_evidence, clusters_labels
 from portal.plans.models import OPEN_STATUSES, Action, Plan, PlanKind
-from portal.tenancy.cache_scopes import REGION
+from portal.tenancy.cache_scopes import REGION, WORK
 from portal.tenancy.scope import current_tenant_id
-from portal.tenancy.versioning import scope_version
+from portal.tenancy.versioning import scope_version, scope_versions
 
 
 def _of(stmt, column, cluster_ids: Collection[int] | None):
@@ -204,23 +204,77 @@ def _known_ids(kept, cluster_ids, schemes) -> set[int] | None:
 
 @dataclass(frozen=True)
 class RiskList:
-    rows: list[tuple[Risk, Cluster]]
+    lines: tuple[Risk, ...]  # soonest first
     hidden: int  # clusters of the region the viewer may not see the values of
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def rows(self, start: int = 0, stop: int | None = None) -> list[tuple[Risk, Cluster]]:
+        """The lines ``start:stop`` with their clusters, loaded in one query for just these
+        (a page shows a few of a region's hundred lines)."""
+        lines = self.lines[start:stop]
+        ids = sorted({r.cluster_id for r in lines})
+        clusters = {c.id: c for c in db.session.scalars(select(Cluster).where(Cluster.id.in_(ids)))}
+        # A cluster deleted since the lines were worked out has no line.
+        return [(r, clusters[r.cluster_id]) for r in lines if r.cluster_id in clusters]
 
 
 def region_risks(
     view, schemes: list[LabelScheme], today: date, horizon: date, kind: str = "", scheme: str = ""
 ) -> RiskList:
     """The label risks of the region's clusters whose values ``view`` (the privacy policy's
-    decision for the viewer) shows, soonest first: a fixed number of queries."""
-    # Ids and names only: the risk lines' clusters are loaded at the end (a region of 2,000
-    # clusters has a few dozen lines, most pages one kind of risk).
+    decision for the viewer) shows, soonest first: a fixed number of queries. The lines are
+    kept by the process for reading requests (``_kept_risk_lines``); ``rows`` loads the
+    clusters of those shown."""
+    return RiskList(*_kept_risk_lines(view, schemes, today, horizon, kind, scheme))
+
+
+RISKS_KEPT = "portal_label_risks"
+RISKS_KEPT_AT_MOST = 16  # (region, versions, privacy decision, day, horizon, filters)
+
+
+def _kept_risk_lines(view, schemes, today, horizon, kind, scheme) -> tuple[tuple[Risk, ...], int]:
+    """``_risk_lines``, kept by the process for reading requests while what they read stays
+    as it was: labels, planned assessments, clusters, rounds and evidence (the ``region``
+    scope: tables the cache registry does not list) and the plans with their open actions'
+    statuses and due days (the ``work`` scope, which an action's progress or a comment leaves
+    in place). Per privacy decision, day, horizon, filters, schemes and language (the rules'
+    messages)."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None or not has_request_context() or request.method not in ("GET", "HEAD"):
+        return _risk_lines(view, schemes, today, horizon, kind, scheme)
+    key = (
+        tenant_id,
+        scope_versions(tenant_id, (REGION, WORK)),  # read before the data the lines read
+        view.key,
+        today,
+        horizon,
+        kind,
+        scheme,
+        tuple((s.id, s.version) for s in schemes),
+        str(get_locale()),
+    )
+    kept = current_app.extensions.setdefault(RISKS_KEPT, {})
+    found = kept.get(key)
+    if found is None:
+        found = _risk_lines(view, schemes, today, horizon, kind, scheme)
+        if len(kept) >= RISKS_KEPT_AT_MOST:  # the oldest first (insertion order)
+            kept.pop(next(iter(kept)), None)
+        kept[key] = found
+    return found
+
+
+def _risk_lines(view, schemes, today, horizon, kind, scheme) -> tuple[tuple[Risk, ...], int]:
+    """The risk lines, soonest first, and how many clusters the viewer may not see."""
+    # Ids and names only: a region of 2,000 clusters has a few dozen lines, most pages one
+    # kind of risk.
     names = db.session.execute(select(Cluster.id, Cluster.name)).all()
     shown = {cid: name for cid, name in names if view.sees(cid)}
     hidden = len(names) - len(shown)
     wanted = [s for s in schemes if not scheme or s.id == scheme]
     if not shown or not wanted:
-        return RiskList([], hidden)
+        return (), hidden
     ids = None if len(shown) == len(names) else list(shown)
     if kind == "no_renewal":
         # Only a label held today and expiring by the horizon can lapse: the calendars of
@@ -246,8 +300,4 @@ def region_risks(
                 if not kind or risk.kind == kind:
                     found_risks.append(risk)
     found_risks.sort(key=lambda r: (r.day, shown[r.cluster_id].lower(), r.cluster_id, r.kind))
-    wanted_ids = sorted({r.cluster_id for r in found_risks})
-    clusters = {
-        c.id: c for c in db.session.scalars(select(Cluster).where(Cluster.id.in_(wanted_ids)))
-    }
-    return RiskList([(r, clusters[r.cluster_id]) for r in found_risks], hidden)
+    return tuple(found_risks), hidden

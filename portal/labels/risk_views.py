@@ -99,12 +99,12 @@ def risk():
     filters = _filters()
     found, schemes, today = _risks(filters)
     page, per_page = page_args()
-    pages = max(1, -(-len(found.rows) // per_page))
+    pages = max(1, -(-len(found) // per_page))
     page = min(page, pages)
-    shown = found.rows[(page - 1) * per_page : page * per_page]
+    shown = found.rows((page - 1) * per_page, page * per_page)
     return render_template(
         "labels/risk.html",
-        pagination=Page(shown, page, per_page, len(found.rows)),
+        pagination=Page(shown, page, per_page, len(found)),
         hidden=found.hidden,
         filters=filters,
         filtered=bool(filters["kind"] or filters["scheme"]),
@@ -119,7 +119,7 @@ def risk():
 def _rows(filters: dict) -> list[list]:
     found, _schemes, _today = _risks(filters)
     rows = []
-    for risk, cluster in found.rows:
+    for risk, cluster in found.rows():
         dates = risk.dates
         rows.append(
             [

@@ -185,7 +185,7 @@ def _lapsing(user, tenant, page: FrontPage) -> dict:
         add_months(page.today, LAPSING_MONTHS),
         "no_renewal",
     )
-    return {"lapsing": Panel(found.rows[:SHOWN], len(found.rows)), "lapsing_hidden": found.hidden}
+    return {"lapsing": Panel(found.rows(0, SHOWN), len(found)), "lapsing_hidden": found.hidden}
 
 
 def _seat_requests(user, tenant, page: FrontPage) -> Panel:

@@ -26,13 +26,14 @@ REGION = "region"
 INDIVIDUAL_PLANS = "individual-plans"
 # Any programme's own rows (name, dates, participants, milestones: shown on its plans' pages).
 PROGRAMMES = "programmes"
-# The region's work on indicators: which actions aim at which indicators, done by which
-# clusters, in which plan, with what title, status, dates and spending (what
-# ``portal.improvement.work.IndicatorWork`` holds). The kept improvement summaries key on it
-# and on ``region`` (rounds, values, the plugins' work), so an action's progress, owner,
-# priority or comment leaves them in place.
-INDICATOR_WORK = "indicator-work"
-# The action's columns that work reads; its ``changed_on`` is the day of ``updated_at``.
+# The region's work: which actions exist, in which plan, with what title, status, dates and
+# spending, aimed at which indicators, done by which clusters; and its plans (what
+# ``portal.improvement.work.IndicatorWork`` and the plans' projected finishes read). Everything
+# about actions but their progress, owner, priority, weight, description and comments. The
+# kept improvement summaries and label risk lists key on it and on ``region`` (rounds, values,
+# labels, the plugins' work), so a progress update or a comment leaves them in place.
+WORK = "work"
+# The action's columns the work reads; its ``changed_on`` is the day of ``updated_at``.
 _WORK_COLUMNS = (
     "title",
     "status",
@@ -73,7 +74,7 @@ def _now_and_before(row, column: str) -> set:
 
 def _plan_scopes(row) -> list[str]:
     # A plan's programme and cluster decide whose summaries its actions' work counts in.
-    scopes = [plan(row.id), INDICATOR_WORK] if row.id is not None else [REGION]
+    scopes = [plan(row.id), WORK] if row.id is not None else [REGION]
     if row.programme_id is not None:
         scopes.append(programme(row.programme_id))
     else:
@@ -139,11 +140,11 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
             if row.id is not None:
                 action_ids.add(row.id)  # its ties to clusters, as they are before this write
             if _changes_work(session, row):
-                scopes.add(INDICATOR_WORK)
+                scopes.add(WORK)
         elif table in _UNDER_ACTION:
             action_ids.add(row.action_id)
             if table != "action_comment":
-                scopes.add(INDICATOR_WORK)  # an aim or a responsible cluster
+                scopes.add(WORK)  # an aim or a responsible cluster
             if table == "action_cluster":
                 scopes.add(cluster(row.cluster_id) if row.cluster_id is not None else REGION)
         elif table in _BY_TABLE:

@@ -123,7 +123,7 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
     if inbox:
         wanted.add(cache_scopes.inbox(current_user.id))
     # Read with them, not keyed on: the kept summaries the page may show key on it.
-    also = {cache_scopes.INDICATOR_WORK} - wanted
+    also = {cache_scopes.WORK} - wanted
     rows = db.session.execute(
         select(CacheVersion.scope_key, CacheVersion.version).where(
             CacheVersion.tenant_id == tenant.id,
