@@ -18,6 +18,7 @@ from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import insert, select
 
 from portal import hookspecs
+from portal.keeps import on_forget
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +242,13 @@ class PluginHost:
 
     def is_enabled(self, plugin_name: str, tenant_id: int | None) -> bool:
         return plugin_name not in self.broken and plugin_name in self.enabled_for(tenant_id)
+
+
+@on_forget
+def _forget_switches(app) -> None:
+    host = app.extensions.get("portal_plugins")
+    if host is not None:
+        host.forget_kept()
 
 
 def _describe(exc: BaseException) -> str:

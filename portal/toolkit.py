@@ -94,6 +94,7 @@ from portal.improvement.effort import tally as effort_tally
 from portal.improvement.effort_load import EffortBaselines
 from portal.improvement.measure import Measured, Measurer, RoundValues
 from portal.improvement.work import IndicatorWork, region_work
+from portal.keeps import Keep
 from portal.labels.scheme import (
     ClusterEvidence,
     Earliest,
@@ -221,6 +222,7 @@ __all__ = [
     "FlaskForm",
     "UpToThisYear",
     "IndicatorSet",
+    "Keep",
     "ClusterEvidence",
     "Earliest",
     "EvidenceData",

@@ -455,21 +455,10 @@ def _build_world(factory) -> dict:
 
 
 def forget_kept(app) -> None:
-    app.extensions["portal_plugins"].forget_kept()
-    app.extensions["portal_members_seen"].clear()
-    from portal.improvement.measure import KEPT as ROUND_VALUES
-    from portal.improvement.summaries import KEPT as IMPROVEMENT_SUMMARIES
-    from portal.labels.calendar_data import KEPT as LABEL_VERDICTS
-    from portal.labels.calendar_data import RISKS_KEPT as LABEL_RISKS
-    from portal.privacy.policy import forget_kept as forget_sharing
-    from portal.web.personal import PROFILES
+    """Empty what the app keeps across requests: every keep (portal.keeps) and the pages."""
+    from portal.keeps import forget_all
 
-    forget_sharing(app)
-    app.extensions.pop(PROFILES, None)
-    app.extensions.pop(ROUND_VALUES, None)
-    app.extensions.pop(LABEL_VERDICTS, None)
-    app.extensions.pop(LABEL_RISKS, None)
-    app.extensions.pop(IMPROVEMENT_SUMMARIES, None)
+    forget_all(app)
     if "portal_page_cache" in app.extensions:
         app.extensions["portal_page_cache"].clear()
 

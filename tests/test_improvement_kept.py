@@ -93,14 +93,15 @@ def _summaries(app, region, email: str) -> dict:
 
 def _fresh(app, region, email: str) -> dict:
     """The same worked out afresh (the keep set aside, then put back)."""
-    kept = app.extensions.pop(summaries.KEPT, None)
+    name = summaries.SUMMARIES.name
+    kept = app.extensions.pop(name, None)
     try:
         return _summaries(app, region, email)
     finally:
         if kept is not None:
-            app.extensions[summaries.KEPT] = kept
+            app.extensions[name] = kept
         else:
-            app.extensions.pop(summaries.KEPT, None)
+            app.extensions.pop(name, None)
 
 
 def _write(app, region, **data) -> None:
@@ -178,9 +179,10 @@ def test_the_first_change_of_a_day_renews_them(app, region):
 
 def test_a_writing_request_works_them_out_and_keeps_nothing(app, region):
     tenant_id = region["a"].id
-    app.extensions.pop(summaries.KEPT, None)
+    summaries.SUMMARIES.forget(app)
     with app.test_request_context("/", method="POST"), tenant_scope(tenant_id):
         user = db.session.scalar(select(User).where(User.email == "coord@a.example"))
         programme = db.session.get(Programme, region["process"].programme_id)
         assert summaries.programme_summary(programme, user, build.TODAY)
-    assert not app.extensions.get(summaries.KEPT)
+    with app.app_context():
+        assert len(summaries.SUMMARIES) == 0

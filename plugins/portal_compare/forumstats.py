@@ -26,20 +26,19 @@ plugin's own rows (settings, reference portfolios) and the clusters, one for the
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from flask import current_app, g, has_app_context
+from flask import g, has_app_context
 from sqlalchemy import Integer, bindparam, func, or_, select
 
 from portal.toolkit import (
     Cluster,
     Coverage,
     ForumRounds,
+    Keep,
     cluster_pseudonyms,
     db,
     forum_rounds,
@@ -51,9 +50,9 @@ from portal.toolkit import (
 from portal_compare.models import ReferencePortfolio
 from portal_compare.stats import Summary, position, summarise
 
-MAX_ENTRIES = 16  # entries per process (tenant x set version x data); ~1 MB at 500 clusters
+# Per process: (figure, tenant, set version, clusters, rounds) -> figure; ~1 MB at 500 clusters.
+_KEPT = Keep("portal_compare_stats", at_most=16)
 T = TypeVar("T")
-EXTENSION = "portal_compare_stats"
 
 
 # --- what changed -----------------------------------------------------------------------------
@@ -235,41 +234,6 @@ def compute(indicator_set, rounds: ForumRounds, numbers: dict[int, int]) -> Foru
     return ForumStats(forum, numbered, dict(numbers), summaries, scores, newer)
 
 
-class _Lru:
-    """A small thread-safe LRU mapping."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple, ForumStats] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> ForumStats | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, value: ForumStats) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-def _cache() -> _Lru:
-    extensions = current_app.extensions
-    found = extensions.get(EXTENSION)
-    if found is None:
-        found = extensions.setdefault(EXTENSION, _Lru(MAX_ENTRIES))
-    return found
-
-
 def forum_stats(tenant_id: int, indicator_set, loader=None) -> ForumStats:
     """The forum's statistics of the set version: from the cache while nothing changed, when
     a page read the state (``remember_state``); else (other callers) computed afresh.
@@ -294,11 +258,10 @@ def kept_while_unchanged(tenant_id: int, name: str, parts: tuple, compute: Calla
     if state is None:
         return compute()
     key = (name, tenant_id, *parts, state.clusters, state.rounds)
-    cache = _cache()
-    found = cache.get(key)
+    found = _KEPT.get(key)
     if found is None:
         found = shared_value(shared_key(f"compare:{name}:{tenant_id}", *key), compute)
-        cache.put(key, found)
+        _KEPT.put(key, found)
     return found
 
 

@@ -16,17 +16,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, select
 
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.extensions import db
 from portal.improvement.effect import Effect, Window, effect
 from portal.improvement.work import IndicatorKey, IndicatorWork, region_work
+from portal.keeps import Keep
 from portal.labels.scheme import exact
 
-KEPT = "portal_round_values"  # app.extensions: (tenant, rounds fingerprint, keys) -> values
-KEPT_AT_MOST = 16
+# (tenant, rounds fingerprint, keys) -> values
+ROUND_VALUES = Keep("portal_round_values", at_most=16)
 # Per kept set of values: the newest values up to (or first after) a day, by (key, day, side).
 # A region's work starts and ends on a few hundred distinct days, so the pages measuring it
 # ask again and again; each entry is at most one value per cluster.
@@ -40,15 +40,8 @@ def round_values(tenant_id: int, keys: Iterable[IndicatorKey]) -> RoundValues:
     clusters: 62,000 values, a third of its render)."""
     from portal.benchmarking.comparisons import rounds_fingerprint
 
-    kept = current_app.extensions.setdefault(KEPT, {})
     key = (tenant_id, rounds_fingerprint(), frozenset(keys))
-    found = kept.get(key)
-    if found is None:
-        found = RoundValues(key[2])
-        if len(kept) >= KEPT_AT_MOST:
-            kept.pop(next(iter(kept)))
-        kept[key] = found
-    return found
+    return ROUND_VALUES.get_or_make(key, lambda: RoundValues(key[2]))
 
 
 class RoundValues:

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
@@ -34,12 +34,12 @@ from portal.improvement.work import (
     plan_action_work,
     plugin_work,
 )
+from portal.keeps import Keep
 from portal.privacy.policy import values_view
 from portal.tenancy.cache_scopes import REGION, WORK
 from portal.tenancy.versioning import scope_versions
 
-KEPT = "portal_improvement_summaries"  # app.extensions: see _kept_summary
-KEPT_AT_MOST = 64
+SUMMARIES = Keep("portal_improvement_summaries", at_most=64)  # see _kept_summary
 
 
 def _locale() -> str:
@@ -158,13 +158,9 @@ def _kept_summary(
     versions = scope_versions(tenant_id, (REGION, WORK))
     view = values_view(user, _tenant(tenant_id))
     key = (tenant_id, page, versions, view.key, _locale(), today)
-    kept = current_app.extensions.setdefault(KEPT, {})
-    found = kept.get(key)
+    found = SUMMARIES.get(key)
     if found is None:
-        found = _summarise(tenant_id, work_of(), user, today)
-        if len(kept) >= KEPT_AT_MOST:  # the oldest first (insertion order)
-            kept.pop(next(iter(kept)), None)
-        kept[key] = found
+        found = SUMMARIES.put(key, _summarise(tenant_id, work_of(), user, today))
     return found
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 from portal.i18n import ACTION_STATUS_LABELS
 from portal.improvement.effect import Window, window
+from portal.keeps import Keep
 from portal.tenancy.cache_scopes import REGION
 from portal.tenancy.versioning import scope_version
 
@@ -133,8 +134,7 @@ def plan_action_work(
     ]
 
 
-KEPT = "portal_plugin_work"  # app.extensions: (tenant, region version, keys) -> answers
-KEPT_AT_MOST = 32
+PLUGIN_WORK = Keep("portal_plugin_work", at_most=32)  # (tenant, region version, keys) -> answers
 
 
 @event.listens_for(Session, "after_commit")
@@ -156,16 +156,15 @@ def plugin_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork
     wanted = frozenset(keys)
     if not wanted:
         return []
-    memo = kept = None
+    memo = None
     asked: frozenset = frozenset()
     if has_request_context() and request.method in ("GET", "HEAD"):
         memo = g.setdefault("_plugin_work", {})
         asked, answered = memo.get(tenant.id, (asked, []))
         if wanted <= asked:
             return [w for w in answered if w.key in wanted]
-        kept = current_app.extensions.setdefault(KEPT, {})
         kept_key = (tenant.id, scope_version(tenant.id, REGION), wanted)
-        found = kept.get(kept_key)
+        found = PLUGIN_WORK.get(kept_key)
         if found is not None:
             memo[tenant.id] = (wanted, found)
             return list(found)
@@ -177,10 +176,8 @@ def plugin_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork
         found.extend(w for w in answer if w.key in wanted)
     if memo is not None and len(wanted) > len(asked):
         memo[tenant.id] = (wanted, found)
-    if kept is not None:
-        if len(kept) >= KEPT_AT_MOST:  # the oldest first (insertion order)
-            kept.pop(next(iter(kept)), None)
-        kept[kept_key] = tuple(found)
+    if memo is not None:
+        PLUGIN_WORK.put(kept_key, tuple(found))
     return found
 
 

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from portal.clusters.models import Cluster
 from portal.extensions import db
+from portal.keeps import Keep
 from portal.labels.calendar import (
     PlannedData,
     Risk,
@@ -157,8 +158,8 @@ def calendars(
 
 # --- the rules' verdicts, kept ----------------------------------------------------------------
 
-KEPT = "portal_label_evaluations"
-KEPT_AT_MOST = 4  # (region, evidence version, day, language, schemes) per process
+# (region, evidence version, day, language, schemes) -> (cluster, scheme, version) -> verdicts
+VERDICTS = Keep("portal_label_evaluations", at_most=4)
 ALL = "all"  # the clusters with evidence, when a calendar of every cluster was made
 
 
@@ -178,13 +179,7 @@ def _kept_evaluations(schemes: list[LabelScheme], today: date) -> dict | None:
         str(get_locale()),
         tuple((s.id, s.version) for s in schemes),
     )
-    kept = current_app.extensions.setdefault(KEPT, {})
-    found = kept.get(key)
-    if found is None:
-        if len(kept) >= KEPT_AT_MOST:  # the oldest first (insertion order)
-            kept.pop(next(iter(kept)), None)
-        found = kept[key] = {}
-    return found
+    return VERDICTS.get_or_make(key, dict)
 
 
 def _known_ids(kept, cluster_ids, schemes) -> set[int] | None:
@@ -230,8 +225,8 @@ def region_risks(
     return RiskList(*_kept_risk_lines(view, schemes, today, horizon, kind, scheme))
 
 
-RISKS_KEPT = "portal_label_risks"
-RISKS_KEPT_AT_MOST = 16  # (region, versions, privacy decision, day, horizon, filters)
+# (region, versions, privacy decision, day, horizon, filters) -> (lines, hidden)
+RISKS = Keep("portal_label_risks", at_most=16)
 
 
 def _kept_risk_lines(view, schemes, today, horizon, kind, scheme) -> tuple[tuple[Risk, ...], int]:
@@ -255,13 +250,9 @@ def _kept_risk_lines(view, schemes, today, horizon, kind, scheme) -> tuple[tuple
         tuple((s.id, s.version) for s in schemes),
         str(get_locale()),
     )
-    kept = current_app.extensions.setdefault(RISKS_KEPT, {})
-    found = kept.get(key)
+    found = RISKS.get(key)
     if found is None:
-        found = _risk_lines(view, schemes, today, horizon, kind, scheme)
-        if len(kept) >= RISKS_KEPT_AT_MOST:  # the oldest first (insertion order)
-            kept.pop(next(iter(kept)), None)
-        kept[key] = found
+        found = RISKS.put(key, _risk_lines(view, schemes, today, horizon, kind, scheme))
     return found
 
 

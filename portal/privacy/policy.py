@@ -29,16 +29,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.extensions import db
+from portal.keeps import Keep
 
 MIN_GROUP_LOW, MIN_GROUP_HIGH, DEFAULT_MIN_GROUP = 3, 50, 5
 SEES_ALL_ROLES = frozenset({Role.COORDINATOR, Role.ASSESSOR})
 FORUM_ROLES = frozenset({Role.COORDINATOR, Role.ASSESSOR, Role.CLUSTER_MANAGER, Role.MEMBER})
-KEPT = "portal_values_sharing"  # app.extensions: (tenant id, data version) -> SharingState
+SHARING = Keep("portal_values_sharing", at_most=1000)  # (tenant, data version) -> SharingState
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,11 @@ NOBODY = ValuesView(0, False, frozenset(), frozenset(), DEFAULT_MIN_GROUP, False
 def sharing_state(tenant: Any) -> SharingState:
     """The region's sharing choices in force: one query, none on a reading request whose
     region has not changed since they were read."""
-    kept = current_app.extensions.setdefault(KEPT, {})
     reading = has_request_context() and request.method in ("GET", "HEAD")
     key = (tenant.id, tenant.data_version)
-    if reading and key in kept:
-        return kept[key]
+    kept = SHARING.get(key) if reading else None
+    if kept is not None:
+        return kept
     from portal.privacy.models import Audience, ValuesSharing
     from portal.tenancy.scope import tenant_scope
 
@@ -132,9 +133,7 @@ def sharing_state(tenant: Any) -> SharingState:
         ),
     )
     if reading:
-        if len(kept) > 1000:
-            kept.clear()
-        kept[key] = state
+        SHARING.put(key, state)
     return state
 
 
@@ -222,8 +221,3 @@ def round_shown(view: ValuesView, round_: Any) -> bool:
     if view.sees_workings(round_.cluster_id):
         return True
     return view.sees(round_.cluster_id) and round_.locked
-
-
-def forget_kept(app) -> None:
-    """Drop the choices kept across requests (tests that count queries)."""
-    app.extensions.get(KEPT, {}).clear()

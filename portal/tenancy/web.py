@@ -9,8 +9,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.keeps import Keep
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import reset_request_scope, set_request_scope
+
+# Members seen to belong to the region, by (tenant, data version, user): no membership query.
+MEMBERS_SEEN = Keep("portal_members_seen", at_most=10_000)
 
 
 def public_in_tenant(view):
@@ -21,8 +25,6 @@ def public_in_tenant(view):
 
 
 def init_tenant_urls(app: Flask) -> None:
-    members_seen: set[tuple[int, int, int]] = set()  # (tenant, data version, user), per process
-    app.extensions["portal_members_seen"] = members_seen
 
     @app.url_value_preprocessor
     def _pull_tenant(endpoint, values):
@@ -82,13 +84,11 @@ def init_tenant_urls(app: Flask) -> None:
 
         key = (tenant.id, tenant.data_version, current_user.id)
         keep = request.method in ("GET", "HEAD") and not current_user.is_platform_admin
-        if keep and key in members_seen:
+        if keep and MEMBERS_SEEN.get(key):
             return True
         allowed = may(current_user, "tenant.view", tenant)
         if allowed and keep and membership_for(current_user, tenant) is not None:
-            if len(members_seen) > 10_000:
-                members_seen.clear()
-            members_seen.add(key)
+            MEMBERS_SEEN.put(key, True)
         return allowed
 
     @app.teardown_request

@@ -24,11 +24,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, has_request_context, render_template
+from flask import g, has_request_context, render_template
 from markupsafe import Markup
 
+from portal.keeps import Keep
+
 PART_MARK = "\x00portal-part:{}\x00"
-PROFILES = "portal_viewer_profiles"  # app.extensions: (tenant, data version, user) -> kind
+PROFILES = Keep("portal_viewer_profiles", at_most=10_000)  # (tenant, data version, user) -> kind
 
 
 def depends_on_viewer() -> None:
@@ -66,14 +68,8 @@ def viewer_profile(user: Any, tenant: Any) -> tuple:
     whether they administer the platform, their clusters (for the roles whose rules read
     them) and the privacy policy's decision. Kept across requests by the region's data
     version, which every change of a membership, a sharing choice or a setting renews."""
-    kept = current_app.extensions.setdefault(PROFILES, {})
     key = (tenant.id, tenant.data_version, user.id, user.is_platform_admin)
-    profile = kept.get(key)
-    if profile is None:
-        if len(kept) > 10_000:
-            kept.clear()
-        profile = kept[key] = _profile(user, tenant)
-    return profile
+    return PROFILES.get_or_make(key, lambda: _profile(user, tenant))
 
 
 def _profile(user: Any, tenant: Any) -> tuple:
