@@ -7,7 +7,7 @@ answer equals one worked out afresh."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -169,7 +169,8 @@ def test_the_first_change_of_a_day_renews_them(app, region):
     progress moves it, the second does not."""
     email = "coord@a.example"
     before = _check(app, region, email, None, kept=False)
-    with time_machine.travel(build.TODAY + timedelta(days=1, hours=12), tick=False):
+    noon_tomorrow = datetime.combine(build.TODAY + timedelta(days=1), time(12), tzinfo=UTC)
+    with time_machine.travel(noon_tomorrow, tick=False):
         _write(app, region, progress=55)
         after = _check(app, region, email, before, kept=False)
         assert after["programme"][0].lines[0].work.changed_on == build.TODAY + timedelta(days=1)
