@@ -214,3 +214,37 @@ def test_the_plan_page_offers_the_bulk_form_only_to_who_may_edit(app, client, pr
     page = manager.get(f"/nordland/plans/{process.plan_id}").get_data(as_text=True)
     assert 'id="bulk-form"' in page and page.count('name="selected"') == 4
     assert 'id="select-all"' in page
+
+
+def test_past_so_many_owners_the_form_asks_for_an_e_mail_address(app, client, process, monkeypatch):
+    """A region with more possible owners than the form lists: the page does not grow with
+    them; the new owner is named by e-mail address (any case), an unknown address is refused
+    in the reader's language with the selection kept, and whether they may own is checked."""
+    from portal.plans import bulk_views
+
+    login(client, "coord@a.example")
+    page = client.get(f"/nordland/plans/{process.plan_id}").get_data(as_text=True)
+    assert 'name="owner_email"' not in page
+    assert f'<option value="{process.member_id}"' in page  # listed while few
+    monkeypatch.setattr(bulk_views, "OWNERS_LISTED", 1)
+    page = client.get(f"/nordland/plans/{process.plan_id}").get_data(as_text=True)
+    assert 'name="owner_email"' in page
+    assert f'<option value="{process.member_id}"' not in page
+
+    chosen = process.action_ids[:2]
+    before = _state(app, chosen)
+    unknown = _bulk(client, process, _form(app, chosen, owner_email="nobody@else.example"))
+    body = unknown.get_data(as_text=True)
+    assert unknown.status_code == 422
+    assert "Nobody of the region has the e-mail address nobody@else.example." in body
+    assert 'value="nobody@else.example"' in body  # the input kept
+    assert all(f'value="{i}"' in body for i in chosen)  # the selection kept
+    observer = _bulk(client, process, _form(app, chosen, owner_email="observer@a.example"))
+    assert observer.status_code == 422 and "cannot own one" in observer.get_data(as_text=True)
+    assert _state(app, chosen) == before
+
+    done = _bulk(client, process, _form(app, chosen, owner_email="MEMBER@a.example"))
+    assert done.status_code == 302
+    assert {owner for _status, owner, _due, _v in _state(app, chosen).values()} == {
+        process.member_id
+    }

@@ -5,13 +5,14 @@ input), the input kept."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.errors import ConflictError, ServiceError
@@ -23,13 +24,42 @@ from portal.plans.views import bp
 from portal.tenancy import get_or_404
 
 VERSION_PREFIX = "version-"
+# Past so many people who may own actions, the form asks for the new owner's e-mail address
+# instead of listing everyone (a region of 2,000 clusters has thousands: the page would grow
+# with the region, and nobody picks from such a list).
+OWNERS_LISTED = 50
+
+
+def _owner_choices(tenant_id: int) -> list[tuple[int, str]] | None:
+    """The people the form lists as owners, or None: too many, ask for an e-mail address."""
+    people = services.people_choices(tenant_id, owners=True, limit=OWNERS_LISTED + 1)
+    return people if len(people) <= OWNERS_LISTED else None
 
 
 def bulk_context(plan: Plan, editable: set[int]) -> dict:
     """What the plan page's bulk form needs: only when the user may edit some of its rows."""
     if not editable:
-        return {"bulk_people": None}
-    return {"bulk_people": services.people_choices(plan.tenant_id, owners=True)}
+        return {"bulk_people": []}
+    return {"bulk_people": _owner_choices(plan.tenant_id)}
+
+
+def _owner_by_email(plan: Plan, change: bulk.BulkChange) -> bulk.BulkChange:
+    """The owner named by e-mail address (when the form asks for one), as a user id: a person
+    of the region; whether they may own actions is checked with the rest of the change."""
+    from portal.accounts.models import Membership, User
+
+    email = request.form.get("owner_email", "").strip()
+    if not email or change.owner:
+        return change
+    found = db.session.scalar(
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == plan.tenant_id, func.lower(User.email) == email.lower())
+    )
+    if found is None:
+        message = _("Nobody of the region has the e-mail address %(email)s.", email=email)
+        raise ServiceError(message, {"owner": [message]})
+    return replace(change, owner=str(found))
 
 
 def _posted_change() -> bulk.BulkChange:
@@ -71,6 +101,7 @@ def bulk_edit(plan_id: int):
     change = bulk.BulkChange()
     try:
         change = _posted_change()
+        change = _owner_by_email(plan, change)
         changed = bulk.bulk_update(current_user, plan, change)
     except ConflictError as exc:
         return _refused(plan, change, exc.message, 409)
@@ -103,5 +134,5 @@ def _refused(plan: Plan, change: bulk.BulkChange, message: str, status: int):
         form=request.form,
         message=message,
         versions={a.id: a.version for a in actions} if status == 409 else change.selected,
-        bulk_people=services.people_choices(plan.tenant_id, owners=True),
+        bulk_people=_owner_choices(plan.tenant_id),
     ), status

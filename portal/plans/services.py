@@ -573,12 +573,18 @@ def my_work(
 
 
 def people_choices(
-    tenant_id: int, *, owners: bool = False, keep: int | None = None, everyone: bool = False
+    tenant_id: int,
+    *,
+    owners: bool = False,
+    keep: int | None = None,
+    everyone: bool = False,
+    limit: int | None = None,
 ) -> list[tuple[int, str]]:
     """(id, name) of the people of the tenant who may be offered, by name: an active role
     (a deactivated membership or account is not offered anew). ``owners``: only those who may
     own an action (they may edit it). ``keep``: the owner an action has, whatever they are
-    now. ``everyone``: the deactivated too (names to show, not people to offer)."""
+    now. ``everyone``: the deactivated too (names to show, not people to offer). ``limit``: the
+    first so many by name."""
     stmt = (
         select(User.id, User.name)
         .join(Membership, Membership.user_id == User.id)
@@ -589,7 +595,7 @@ def people_choices(
         offered.append(Membership.role.in_(ACTION_OWNER_ROLES))
     if offered:
         stmt = stmt.where(and_(*offered) if keep is None else or_(and_(*offered), User.id == keep))
-    rows = db.session.execute(stmt.order_by(User.name)).all()
+    rows = db.session.execute(stmt.order_by(User.name, User.id).limit(limit)).all()
     return [(user_id, name) for user_id, name in rows]
 
 
