@@ -91,3 +91,32 @@ def linked_indicators(_world, ids) -> list[str]:
             select(ActionIndicator).where(ActionIndicator.action_id == ids["id"])
         )
     )
+
+
+def build_region(app, world, factory) -> dict:
+    """The region of tests/test_improvement_pages.py: Arctic Minerals (c1) works on
+    engagement with a member survey (done); Helgeland Health (c2), Ocean Tech (c3) and
+    Saltfjord Food (c4) stay out. Values (points 0-5) before and after: 2 -> 4, 2 -> 3,
+    3 -> 4, 4 -> 5. Groups of at least 3; other@a.example manages c2."""
+    from tests.process_support import build_process
+
+    process = build_process(app, world, actions=1)
+    a = world["a"]
+    factory.enable_plugin(a, "esca")
+    c3 = factory.cluster(a, "Ocean Tech")
+    c4 = factory.cluster(a, "Saltfjord Food")
+    factory.user("other@a.example", tenant=a, role="cluster_manager", clusters=[world["c2"]])
+    values = {
+        world["c1"].id: (2, 4),
+        world["c2"].id: (2, 3),
+        c3.id: (3, 4),
+        c4.id: (4, 5),
+    }
+    for cluster_id, (before, after) in values.items():
+        add_round(app, a.id, cluster_id, BEFORE_DAY, {"engagement": before})
+        add_round(app, a.id, cluster_id, AFTER_DAY, {"engagement": after})
+    set_min_group(app, a.id, 3)
+    action_id = add_action(
+        app, a.id, process.plan_id, [ENGAGEMENT], title="Member survey", status="done"
+    )
+    return {**world, "process": process, "action_id": action_id, "c3": c3, "c4": c4}

@@ -29,26 +29,7 @@ from tests.process_support import build_process
 
 @pytest.fixture
 def region(app, world, factory):
-    process = build_process(app, world, actions=1)
-    a = world["a"]
-    factory.enable_plugin(a, "esca")
-    c3 = factory.cluster(a, "Ocean Tech")
-    c4 = factory.cluster(a, "Saltfjord Food")
-    factory.user("other@a.example", tenant=a, role="cluster_manager", clusters=[world["c2"]])
-    values = {
-        world["c1"].id: (2, 4),
-        world["c2"].id: (2, 3),
-        c3.id: (3, 4),
-        c4.id: (4, 5),
-    }
-    for cluster_id, (before, after) in values.items():
-        build.add_round(app, a.id, cluster_id, build.BEFORE_DAY, {"engagement": before})
-        build.add_round(app, a.id, cluster_id, build.AFTER_DAY, {"engagement": after})
-    build.set_min_group(app, a.id, 3)
-    action_id = build.add_action(
-        app, a.id, process.plan_id, [build.ENGAGEMENT], title="Member survey", status="done"
-    )
-    return {**world, "process": process, "action_id": action_id, "c3": c3, "c4": c4}
+    return build.build_region(app, world, factory)
 
 
 def _text(response) -> str:
