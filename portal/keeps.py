@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 _KEEPS: dict[str, Keep] = {}
 _FORGETTERS: list[Callable[[Any], None]] = []
@@ -88,6 +88,12 @@ class _Entries:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def reading_request() -> bool:
+    """Whether a keep may answer now: in a reading request (GET, HEAD), which cannot have
+    changed what a key's versions stand for in its own transaction."""
+    return has_request_context() and request.method in ("GET", "HEAD")
 
 
 def on_forget(forget: Callable[[Any], None]) -> Callable[[Any], None]:

@@ -14,11 +14,11 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context
 from sqlalchemy import insert, select
 
 from portal import hookspecs
-from portal.keeps import on_forget
+from portal.keeps import on_forget, reading_request
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ class PluginHost:
             # for reading requests, which cannot have switched one in their own transaction.
             tenant = g.get("tenant") if has_request_context() else None
             versioned = None
-            if getattr(tenant, "id", None) == tenant_id and request.method in ("GET", "HEAD"):
+            if getattr(tenant, "id", None) == tenant_id and reading_request():
                 versioned = (tenant_id, tenant.data_version)
             if versioned in self._enabled_by_version:
                 cache[tenant_id] = self._enabled_by_version[versioned]

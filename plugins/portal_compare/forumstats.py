@@ -258,11 +258,9 @@ def kept_while_unchanged(tenant_id: int, name: str, parts: tuple, compute: Calla
     if state is None:
         return compute()
     key = (name, tenant_id, *parts, state.clusters, state.rounds)
-    found = _KEPT.get(key)
-    if found is None:
-        found = shared_value(shared_key(f"compare:{name}:{tenant_id}", *key), compute)
-        _KEPT.put(key, found)
-    return found
+    return _KEPT.get_or_make(
+        key, lambda: shared_value(shared_key(f"compare:{name}:{tenant_id}", *key), compute)
+    )
 
 
 def _compute(tenant_id: int, indicator_set, loader) -> ForumStats:

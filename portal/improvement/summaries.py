@@ -18,7 +18,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context, request
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
@@ -34,7 +33,7 @@ from portal.improvement.work import (
     plan_action_work,
     plugin_work,
 )
-from portal.keeps import Keep
+from portal.keeps import Keep, reading_request
 from portal.privacy.policy import values_view
 from portal.tenancy.cache_scopes import REGION, WORK
 from portal.tenancy.versioning import scope_versions
@@ -153,15 +152,12 @@ def _kept_summary(
     progress, owner or comment leaves in place) and the rounds, values and plugins' work (the
     ``region`` scope). Per page (``page``: what it summarises), the viewer's privacy decision,
     the language and the day. The answer is shared: do not change it."""
-    if not has_request_context() or request.method not in ("GET", "HEAD"):
+    if not reading_request():
         return _summarise(tenant_id, work_of(), user, today)
     versions = scope_versions(tenant_id, (REGION, WORK))
     view = values_view(user, _tenant(tenant_id))
     key = (tenant_id, page, versions, view.key, _locale(), today)
-    found = SUMMARIES.get(key)
-    if found is None:
-        found = SUMMARIES.put(key, _summarise(tenant_id, work_of(), user, today))
-    return found
+    return SUMMARIES.get_or_make(key, lambda: _summarise(tenant_id, work_of(), user, today))
 
 
 def _summarise(

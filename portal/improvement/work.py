@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from portal.extensions import db
 from portal.i18n import ACTION_STATUS_LABELS
 from portal.improvement.effect import Window, window
-from portal.keeps import Keep
+from portal.keeps import Keep, reading_request
 from portal.tenancy.cache_scopes import REGION
 from portal.tenancy.versioning import scope_version
 
@@ -158,7 +158,7 @@ def plugin_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork
         return []
     memo = None
     asked: frozenset = frozenset()
-    if has_request_context() and request.method in ("GET", "HEAD"):
+    if reading_request():
         memo = g.setdefault("_plugin_work", {})
         asked, answered = memo.get(tenant.id, (asked, []))
         if wanted <= asked:

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import has_request_context, request
 from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from portal.clusters.models import Cluster
 from portal.extensions import db
-from portal.keeps import Keep
+from portal.keeps import Keep, reading_request
 from portal.labels.calendar import (
     PlannedData,
     Risk,
@@ -170,7 +169,7 @@ def _kept_evaluations(schemes: list[LabelScheme], today: date) -> dict | None:
     cache registry does not list, so every write to them moves it, while an action's or a
     comment's write does not. And by the day and the language (the verdicts' messages)."""
     tenant_id = current_tenant_id()
-    if tenant_id is None or not has_request_context() or request.method not in ("GET", "HEAD"):
+    if tenant_id is None or not reading_request():
         return None
     key = (
         tenant_id,
@@ -237,7 +236,7 @@ def _kept_risk_lines(view, schemes, today, horizon, kind, scheme) -> tuple[tuple
     in place). Per privacy decision, day, horizon, filters, schemes and language (the rules'
     messages)."""
     tenant_id = current_tenant_id()
-    if tenant_id is None or not has_request_context() or request.method not in ("GET", "HEAD"):
+    if tenant_id is None or not reading_request():
         return _risk_lines(view, schemes, today, horizon, kind, scheme)
     key = (
         tenant_id,
@@ -250,10 +249,7 @@ def _kept_risk_lines(view, schemes, today, horizon, kind, scheme) -> tuple[tuple
         tuple((s.id, s.version) for s in schemes),
         str(get_locale()),
     )
-    found = RISKS.get(key)
-    if found is None:
-        found = RISKS.put(key, _risk_lines(view, schemes, today, horizon, kind, scheme))
-    return found
+    return RISKS.get_or_make(key, lambda: _risk_lines(view, schemes, today, horizon, kind, scheme))
 
 
 def _risk_lines(view, schemes, today, horizon, kind, scheme) -> tuple[tuple[Risk, ...], int]:

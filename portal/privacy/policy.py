@@ -29,12 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context, request
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from portal.keeps import Keep
+from portal.keeps import Keep, reading_request
 
 MIN_GROUP_LOW, MIN_GROUP_HIGH, DEFAULT_MIN_GROUP = 3, 50, 5
 SEES_ALL_ROLES = frozenset({Role.COORDINATOR, Role.ASSESSOR})
@@ -110,7 +110,7 @@ NOBODY = ValuesView(0, False, frozenset(), frozenset(), DEFAULT_MIN_GROUP, False
 def sharing_state(tenant: Any) -> SharingState:
     """The region's sharing choices in force: one query, none on a reading request whose
     region has not changed since they were read."""
-    reading = has_request_context() and request.method in ("GET", "HEAD")
+    reading = reading_request()
     key = (tenant.id, tenant.data_version)
     kept = SHARING.get(key) if reading else None
     if kept is not None:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.keeps import Keep
+from portal.keeps import Keep, reading_request
 from portal.tenancy.models import Tenant
 from portal.tenancy.scope import reset_request_scope, set_request_scope
 
@@ -83,7 +83,7 @@ def init_tenant_urls(app: Flask) -> None:
         from portal.permissions import may, membership_for
 
         key = (tenant.id, tenant.data_version, current_user.id)
-        keep = request.method in ("GET", "HEAD") and not current_user.is_platform_admin
+        keep = reading_request() and not current_user.is_platform_admin
         if keep and MEMBERS_SEEN.get(key):
             return True
         allowed = may(current_user, "tenant.view", tenant)
