@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.accounts.models import Membership, User
+from portal.accounts.services import normalise_email
 from portal.errors import ConflictError, ServiceError
 from portal.extensions import db
 from portal.permissions import require
@@ -46,15 +48,14 @@ def bulk_context(plan: Plan, editable: set[int]) -> dict:
 def _owner_by_email(plan: Plan, change: bulk.BulkChange) -> bulk.BulkChange:
     """The owner named by e-mail address (when the form asks for one), as a user id: a person
     of the region; whether they may own actions is checked with the rest of the change."""
-    from portal.accounts.models import Membership, User
-
     email = request.form.get("owner_email", "").strip()
     if not email or change.owner:
         return change
+    # Addresses are stored as normalise_email leaves them: the same on the indexed column.
     found = db.session.scalar(
         select(User.id)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == plan.tenant_id, func.lower(User.email) == email.lower())
+        .where(Membership.tenant_id == plan.tenant_id, User.email == normalise_email(email))
     )
     if found is None:
         message = _("Nobody of the region has the e-mail address %(email)s.", email=email)
