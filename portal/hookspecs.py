@@ -141,7 +141,10 @@ def nav_items(tenant: Tenant, user: User) -> list[NavItem]:
 
 @hookspec
 def dashboard_panels(tenant: Tenant, user: User) -> list[Panel]:
-    """Panels on the tenant dashboard. Keep each to a fixed number of queries."""
+    """Panels on the tenant dashboard. Keep each to a fixed number of queries. The page is
+    kept for each reader until a write to what its core panels read (a cluster manager's: their
+    clusters and own actions) or to the region's rows that no cache scope lists, your plugin's
+    tables among them: read those, not other clusters' actions or plans."""
 
 
 @hookspec

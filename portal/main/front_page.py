@@ -5,9 +5,10 @@ clusters, programmes, actions, workshops or labels the region holds (tests/test_
 counts them at two sizes). What a panel may show of a cluster's benchmark values (label steps,
 label risks, rounds) is the privacy policy's decision (``values_view``), never this module's.
 
-The page is kept by ``@cached_page`` per user, language, day and the region's data version:
-everything read here changes with that version (pending imports too: see
-``portal.imports.models.PendingImport.affects_pages``).
+The page is kept by ``@cached_page`` per user, language and day, under the versions of what its
+panels read (``READS`` below, :func:`page_scopes`): a cluster manager's page stays while other
+clusters work on their actions; a page with a panel of the whole region's work or news (the
+coordinator's activity, the programmes' progress) is renewed by any write to the region.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from portal.plans.services import MyWork, my_work
 from portal.privacy.policy import ValuesView, values_view
 from portal.programmes.listing import programmes_query
 from portal.programmes.models import Programme
+from portal.tenancy import cache_scopes
 from portal.workshops.listing import registered_counts, workshops_query
 from portal.workshops.models import Registration, Workshop, WorkshopInvite
 from portal.workshops.registration_models import SeatRequest, SeatRequestStatus
@@ -66,6 +68,45 @@ PANELS = {
     "assessor": ("rounds", "planned", "lapsing", "imports", "clusters"),
 }
 CLUSTERS_SHOWN = 8
+
+
+def _own_clusters(user, tenant) -> list[str]:
+    return [cache_scopes.cluster(c) for c in _own_cluster_ids(user, tenant)]
+
+
+# What each panel reads, as cache scopes (portal.tenancy.cache_scopes) besides ``region``
+# (the rows no scope lists: workshops, rounds, labels, imports, clusters, members, plugins'
+# tables): a function of the user and the tenant, or None for "any write to the region".
+READS: dict[str, Any] = {
+    "programmes": None,  # every programme's progress: any action's
+    "workshops": lambda user, tenant: [],
+    "overdue": lambda user, tenant: [cache_scopes.WORK],  # statuses and due days
+    "lapsing": lambda user, tenant: [cache_scopes.WORK],  # the plans' projected finishes
+    "waiting": lambda user, tenant: [],
+    "activity": None,  # every change, in words
+    "clusters": lambda user, tenant: [],
+    # Own clusters' plans, their progress and projected finishes (their actions).
+    "plans": _own_clusters,
+    "label_steps": _own_clusters,
+    "work": lambda user, tenant: [cache_scopes.owner(user.id)],
+    "invited": lambda user, tenant: [],
+    "register": lambda user, tenant: [],
+    "rounds": lambda user, tenant: [],
+    "planned": lambda user, tenant: [],
+    "imports": lambda user, tenant: [],
+}
+
+
+def page_scopes(user: User, tenant) -> list[str] | None:
+    """The scopes the user's front page reads (None: the whole region's writes). Plugins'
+    panels read their own tables and the region's rows (``dashboard_panels``)."""
+    found: set[str] = set()
+    for name in PANELS.get(role_of(user, tenant), ()):
+        reads = READS[name]
+        if reads is None:
+            return None
+        found.update(reads(user, tenant))
+    return sorted(found)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Membership
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.extensions import db
-from portal.main.front_page import front_page
+from portal.main.front_page import front_page, page_scopes
 from portal.permissions import require
 from portal.plugin_panels import panels_for
 from portal.tenancy.branding import theme_css
@@ -61,7 +61,7 @@ def favicon():
 
 
 @bp.route("/<tenant>/")
-@cached_page
+@cached_page(scopes=lambda: page_scopes(current_user, g.tenant))
 def dashboard():
     """The region's front page, per role (portal.main.front_page gathers what it shows)."""
     require(current_user, "tenant.view", g.tenant)

@@ -59,6 +59,11 @@ def cluster(cluster_id: int | None) -> str:
     return f"cluster:{cluster_id}"
 
 
+def owner(user_id: int) -> str:
+    """The actions a person owns (their own work: "my work" and its front-page panel)."""
+    return f"user:{user_id}:actions"
+
+
 def inbox(user_id: int) -> str:
     """A person's notifications (the header's unread count on every page they see)."""
     return f"user:{user_id}:inbox"
@@ -139,6 +144,8 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
                 plan_ids.add(row.plan_id)
             if row.id is not None:
                 action_ids.add(row.id)  # its ties to clusters, as they are before this write
+            # Whoever owns it now and owned it before this write (an owner's work changes).
+            scopes.update(owner(user_id) for user_id in _now_and_before(row, "owner_id"))
             if _changes_work(session, row):
                 scopes.add(WORK)
         elif table in _UNDER_ACTION:

@@ -37,6 +37,7 @@ import functools
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -135,9 +136,11 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
     return tuple(sorted((scope, found[scope]) for scope in wanted))
 
 
-def _request_keys(scopes: list[str] | None, shared: bool) -> tuple[tuple, tuple | None] | None:
+def _request_keys(
+    scopes: Callable[[], list[str] | None], shared: bool
+) -> tuple[tuple, tuple | None] | None:
     """(the reader's key, their kind's key or None), or None when this request must be
-    rendered (and not kept)."""
+    rendered (and not kept). ``scopes`` is asked only for a signed-in reader's GET."""
     tenant = g.get("tenant")
     if request.method != "GET" or tenant is None or not current_user.is_authenticated:
         return None
@@ -146,7 +149,7 @@ def _request_keys(scopes: list[str] | None, shared: bool) -> tuple[tuple, tuple 
     common = (
         tenant.id,
         # A shared page's header is a part (the unread count is filled for each answer).
-        _data_versions(tenant, scopes, inbox=not shared),
+        _data_versions(tenant, scopes(), inbox=not shared),
         current_app.config.get("PAGE_RENDERER_VERSION", ""),
         str(get_locale() or ""),
         date.today().toordinal(),
@@ -184,8 +187,8 @@ def cached_page(view=None, *, scopes=None, shared: bool = False):
     """Serve the view's page from the cache while what it shows has not changed.
 
     ``scopes``: a function of the view's arguments naming the scopes the page shows
-    (:mod:`portal.tenancy.cache_scopes`); without it the page is renewed by any write to the
-    region. ``shared``: the page is kept for every reader of the same kind (role, clusters,
+    (:mod:`portal.tenancy.cache_scopes`); without it, or when it answers None, the page is
+    renewed by any write to the region. ``shared``: the page is kept for every reader of the same kind (role, clusters,
     privacy decision), its reader's own bits in parts (:mod:`portal.web.personal`)."""
     if view is None:
         return functools.partial(cached_page, scopes=scopes, shared=shared)
@@ -195,7 +198,11 @@ def cached_page(view=None, *, scopes=None, shared: bool = False):
         cache = current_app.extensions.get(EXTENSION)
         keys = None
         if cache is not None:
-            named = list(scopes(*args, **kwargs)) if scopes is not None else None
+
+            def named() -> list[str] | None:
+                found = scopes(*args, **kwargs) if scopes is not None else None
+                return list(found) if found is not None else None
+
             keys = _request_keys(named, shared)
         if keys is None:
             return view(*args, **kwargs)

@@ -1,0 +1,158 @@
+"""The front page is kept under the versions of what its panels read (portal.main.front_page
+``READS``): a cluster manager's page stays while other clusters work on their actions and is
+renewed by a change to the manager's own clusters or own actions; a page with a panel of the
+region's news (the coordinator's activity) is renewed by any write. Each kept answer equals an
+uncached render."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from portal.extensions import db
+from portal.tenancy import cache_scopes
+from portal.web.page_cache import EXTENSION
+from tests import locking_support as build
+from tests.conftest import ROLE_EMAILS, login
+from tests.locking_support import today
+
+TOKEN = re.compile(rb'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+"')
+FRONT = "/nordland/"
+
+
+def _plan_of(app, world, cluster_key: str) -> int:
+    from portal.clusters.models import Cluster
+    from portal.plans import services
+
+    def make(world):
+        plan = services.create_plan(
+            None,
+            {"title": "Plan 2030", "start_date": today(), "end_date": today() + timedelta(365)},
+            tenant_id=world["a"].id,
+            cluster=db.session.get(Cluster, world[cluster_key].id),
+        )
+        db.session.commit()
+        return plan.id
+
+    return build.run(app, world, make)
+
+
+def _user_id(app, world, role: str) -> int:
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+
+    return build.run(
+        app,
+        world,
+        lambda _w: db.session.scalar(select(User.id).where(User.email == ROLE_EMAILS[role])),
+    )
+
+
+def _new_action(app, world, plan_id: int, owner_id: int | None = None) -> int:
+    from portal.plans import services
+    from portal.plans.models import Plan
+
+    def make(_world):
+        data = {"title": "Export fair", "due_date": today() + timedelta(days=3)}
+        if owner_id is not None:
+            data["owner_id"] = owner_id
+        action = services.create_action(None, db.session.get(Plan, plan_id), data)
+        db.session.commit()
+        return action.id
+
+    return build.run(app, world, make)
+
+
+def _change(app, world, action_id: int, **values) -> None:
+    from portal.plans.models import Action
+
+    def change(_world):
+        action = db.session.get(Action, action_id)
+        for name, value in values.items():
+            setattr(action, name, value)
+        db.session.commit()
+
+    build.run(app, world, change)
+
+
+def _signed_in(app, role: str):
+    client = app.test_client()
+    login(client, ROLE_EMAILS[role])
+    client.get(FRONT)  # the first visit after signing in sets the session's token
+    client.get(FRONT)
+    return client
+
+
+def _kept_and_right(app, client) -> bool:
+    """Whether the front page came from the cache; either way it must equal a fresh render."""
+    kept = client.get(FRONT)
+    cache = app.extensions.pop(EXTENSION)
+    try:
+        fresh = client.get(FRONT)
+    finally:
+        app.extensions[EXTENSION] = cache
+    assert kept.status_code == fresh.status_code == 200
+    assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", fresh.data)
+    hit = kept.headers.get("X-Page-Cache") == "hit"
+    client.get(FRONT)  # keep it again for the next look
+    return hit
+
+
+def test_a_managers_front_page_stays_through_other_clusters_work(app, world):
+    own, other = _plan_of(app, world, "c1"), _plan_of(app, world, "c2")
+    manager_id = _user_id(app, world, "cluster_manager")
+    theirs = _new_action(app, world, other)
+    mine_elsewhere = _new_action(app, world, other)
+    manager, coordinator = _signed_in(app, "cluster_manager"), _signed_in(app, "coordinator")
+    assert _kept_and_right(app, manager) and _kept_and_right(app, coordinator)
+
+    _change(app, world, theirs, progress=40)  # another cluster's action
+    assert _kept_and_right(app, manager)
+    assert not _kept_and_right(app, coordinator)  # its activity panel shows every change
+
+    _change(app, world, mine_elsewhere, owner_id=manager_id)  # now the manager's to do
+    assert not _kept_and_right(app, manager)
+    _change(app, world, mine_elsewhere, progress=10, title="Export fair in Bodø")
+    assert not _kept_and_right(app, manager)  # an action they own, in another cluster's plan
+    _change(app, world, mine_elsewhere, owner_id=None)  # no longer theirs
+    assert not _kept_and_right(app, manager)
+
+    _new_action(app, world, own)  # the own cluster's plan: its progress
+    assert not _kept_and_right(app, manager)
+    _change(app, world, theirs, progress=50)
+    assert _kept_and_right(app, manager)
+
+
+def test_the_assessors_front_page_follows_the_work_not_the_progress(app, world):
+    from portal.plans.models import ActionStatus
+
+    action = _new_action(app, world, _plan_of(app, world, "c2"))
+    assessor = _signed_in(app, "assessor")
+    _change(app, world, action, progress=30)
+    assert _kept_and_right(app, assessor)
+    _change(app, world, action, status=ActionStatus.DONE)  # the plans' finishes move
+    assert not _kept_and_right(app, assessor)
+
+
+def test_the_scopes_each_role_reads(app, world):
+    from portal.accounts.models import User
+    from portal.main.front_page import page_scopes
+    from portal.tenancy.models import Tenant
+
+    def scopes(_world, role):
+        from sqlalchemy import select
+
+        user = db.session.scalar(select(User).where(User.email == ROLE_EMAILS[role]))
+        return page_scopes(user, db.session.get(Tenant, world["a"].id))
+
+    def read(role):
+        return build.run(app, world, scopes, role)
+
+    manager_id = _user_id(app, world, "cluster_manager")
+    assert read("cluster_manager") == sorted(
+        [cache_scopes.cluster(world["c1"].id), cache_scopes.owner(manager_id)]
+    )
+    assert read("assessor") == [cache_scopes.WORK]
+    for role in ("coordinator", "member", "observer"):
+        assert read(role) is None  # the programmes' progress or the region's news
