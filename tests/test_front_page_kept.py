@@ -144,7 +144,7 @@ def test_the_scopes_each_role_reads(app, world):
         from sqlalchemy import select
 
         user = db.session.scalar(select(User).where(User.email == ROLE_EMAILS[role]))
-        return page_scopes(user, db.session.get(Tenant, world["a"].id))
+        return page_scopes(user, db.session.get(Tenant, world["a"].id), today())
 
     def read(role):
         return build.run(app, world, scopes, role)
@@ -154,5 +154,44 @@ def test_the_scopes_each_role_reads(app, world):
         [cache_scopes.cluster(world["c1"].id), cache_scopes.owner(manager_id)]
     )
     assert read("assessor") == [cache_scopes.WORK]
-    for role in ("coordinator", "member", "observer"):
-        assert read(role) is None  # the programmes' progress or the region's news
+    assert read("observer") == [cache_scopes.PROGRAMMES]  # none running
+    assert read("coordinator") is None  # the region's news
+
+
+def _programme_with_plan(app, world, name: str, days: int) -> tuple[int, int]:
+    from portal.plans import services as plans
+    from portal.programmes import services
+
+    def make(world):
+        start = today() - timedelta(days=10)
+        values = {"name": name, "start_date": start, "end_date": today() + timedelta(days)}
+        programme = services.create_programme(None, values, world["a"].id)
+        plan = plans.create_plan(
+            None,
+            {"title": f"{name}: joint", "start_date": start, "end_date": values["end_date"]},
+            tenant_id=world["a"].id,
+            programme=programme,
+        )
+        db.session.commit()
+        return programme.id, plan.id
+
+    return build.run(app, world, make)
+
+
+def test_a_members_front_page_follows_the_programmes_it_shows(app, world):
+    from portal.main.front_page import SHOWN
+
+    made = [_programme_with_plan(app, world, f"Arena {n}", 30 + n) for n in range(SHOWN + 1)]
+    (_first, first_plan), (_last, last_plan) = made[0], made[-1]
+    shown, hidden = _new_action(app, world, first_plan), _new_action(app, world, last_plan)
+    member, observer = _signed_in(app, "member"), _signed_in(app, "observer")
+    assert (
+        b"Arena 0" in member.get(FRONT).data and b"Arena %d" % SHOWN not in member.get(FRONT).data
+    )
+
+    _change(app, world, hidden, progress=60)  # a programme ending later than those shown
+    assert _kept_and_right(app, member) and _kept_and_right(app, observer)
+    _change(app, world, shown, progress=60)  # a shown programme's progress
+    assert not _kept_and_right(app, member) and not _kept_and_right(app, observer)
+    _programme_with_plan(app, world, "Arena soon", 5)  # a new programme, shown first
+    assert not _kept_and_right(app, member) and not _kept_and_right(app, observer)

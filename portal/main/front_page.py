@@ -8,7 +8,7 @@ label risks, rounds) is the privacy policy's decision (``values_view``), never t
 The page is kept by ``@cached_page`` per user, language and day, under the versions of what its
 panels read (``READS`` below, :func:`page_scopes`): a cluster manager's page stays while other
 clusters work on their actions; a page with a panel of the whole region's work or news (the
-coordinator's activity, the programmes' progress) is renewed by any write to the region.
+coordinator's activity) is renewed by any write to the region.
 """
 
 from __future__ import annotations
@@ -70,43 +70,52 @@ PANELS = {
 CLUSTERS_SHOWN = 8
 
 
-def _own_clusters(user, tenant) -> list[str]:
+def _own_clusters(user, tenant, today: date) -> list[str]:
     return [cache_scopes.cluster(c) for c in _own_cluster_ids(user, tenant)]
+
+
+def _programmes_shown(user, tenant, today: date) -> list[str]:
+    """The programmes the panel shows (their progress is their actions'), and the
+    programmes' own rows (a new one, other dates: which are shown)."""
+    shown = db.session.scalars(_programmes_ending_from(select(Programme.id), today).limit(SHOWN))
+    return [cache_scopes.PROGRAMMES, *(cache_scopes.programme(p) for p in shown)]
+
+
+def _none(user, tenant, today: date) -> list[str]:
+    return []
 
 
 # What each panel reads, as cache scopes (portal.tenancy.cache_scopes) besides ``region``
 # (the rows no scope lists: workshops, rounds, labels, imports, clusters, members, plugins'
-# tables): a function of the user and the tenant, or None for "any write to the region".
+# tables): a function of the user, the tenant and the day, or None for "any write to the
+# region".
 READS: dict[str, Any] = {
-    "programmes": None,  # every programme's progress: any action's
-    "workshops": lambda user, tenant: [],
-    "overdue": lambda user, tenant: [cache_scopes.WORK],  # statuses and due days
-    "lapsing": lambda user, tenant: [cache_scopes.WORK],  # the plans' projected finishes
-    "waiting": lambda user, tenant: [],
+    "programmes": _programmes_shown,
+    "workshops": _none,
+    "overdue": lambda user, tenant, today: [cache_scopes.WORK],  # statuses and due days
+    "lapsing": lambda user, tenant, today: [cache_scopes.WORK],  # the plans' finishes
+    "waiting": _none,
     "activity": None,  # every change, in words
-    "clusters": lambda user, tenant: [],
+    "clusters": _none,
     # Own clusters' plans, their progress and projected finishes (their actions).
     "plans": _own_clusters,
     "label_steps": _own_clusters,
-    "work": lambda user, tenant: [cache_scopes.owner(user.id)],
-    "invited": lambda user, tenant: [],
-    "register": lambda user, tenant: [],
-    "rounds": lambda user, tenant: [],
-    "planned": lambda user, tenant: [],
-    "imports": lambda user, tenant: [],
+    "work": lambda user, tenant, today: [cache_scopes.owner(user.id)],
+    "invited": _none,
+    "register": _none,
+    "rounds": _none,
+    "planned": _none,
+    "imports": _none,
 }
 
 
-def page_scopes(user: User, tenant) -> list[str] | None:
+def page_scopes(user: User, tenant, today: date) -> list[str] | None:
     """The scopes the user's front page reads (None: the whole region's writes). Plugins'
     panels read their own tables and the region's rows (``dashboard_panels``)."""
-    found: set[str] = set()
-    for name in PANELS.get(role_of(user, tenant), ()):
-        reads = READS[name]
-        if reads is None:
-            return None
-        found.update(reads(user, tenant))
-    return sorted(found)
+    panels = PANELS.get(role_of(user, tenant), ())
+    if any(READS[name] is None for name in panels):
+        return None
+    return sorted({scope for name in panels for scope in READS[name](user, tenant, today)})
 
 
 @dataclass
@@ -181,12 +190,16 @@ def _windowed(stmt, limit: int = SHOWN) -> Panel:
 
 def _programmes(user, tenant, page: FrontPage) -> dict:
     """The programmes running or to come, soonest ending first, with their progress."""
-    stmt = programmes_query(today=page.today).where(Programme.end_date >= page.today)
-    stmt = stmt.order_by(None).order_by(Programme.end_date, Programme.id)
-    panel = _windowed(stmt)
+    panel = _windowed(_programmes_ending_from(programmes_query(today=page.today), page.today))
     found = progress.programmes_progress([p.id for p, _n in panel.items])
     panel.items = [(p, n, found[p.id]) for p, n in panel.items]
     return {"programmes": panel}
+
+
+def _programmes_ending_from(stmt, today: date):
+    """Running or to come, soonest ending first (the panel, and the scopes it reads)."""
+    stmt = stmt.where(Programme.end_date >= today).order_by(None)
+    return stmt.order_by(Programme.end_date, Programme.id)
 
 
 def _workshops(user, tenant, page: FrontPage) -> dict:

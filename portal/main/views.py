@@ -61,7 +61,7 @@ def favicon():
 
 
 @bp.route("/<tenant>/")
-@cached_page(scopes=lambda: page_scopes(current_user, g.tenant))
+@cached_page(scopes=lambda: page_scopes(current_user, g.tenant, date.today()))
 def dashboard():
     """The region's front page, per role (portal.main.front_page gathers what it shows)."""
     require(current_user, "tenant.view", g.tenant)
