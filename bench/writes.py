@@ -25,6 +25,7 @@ VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="
 # The share of each kind of write (the rest of the mix follows from it).
 MIX = (("form_edit", 50), ("api_edit", 20), ("comment", 20), ("registration", 10))
 ACTIONS_PER_USER = 40
+WORKSHOPS_PER_USER = 20
 
 
 @dataclass
@@ -52,26 +53,31 @@ def users_of(app, region, count: int) -> list[str]:
 
 def prepare(app, region, emails: list[str]) -> dict[str, dict]:
     """In-process, before the server starts: each user's write token and the actions
-    (they own) and workshops (of the region) they write to."""
+    (they own) and upcoming workshops (they may register for) they write to."""
+    from datetime import date
+
     from sqlalchemy import select
 
     from portal.accounts.models import User
     from portal.api import tokens
     from portal.extensions import db
+    from portal.permissions import may
+    from portal.tenancy import tenant_scope
     from portal.tenancy.models import Tenant
+    from portal.workshops.models import Workshop
 
     found: dict[str, dict] = {}
     with app.test_request_context():
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == region.tenant_slug))
-        action, workshop = db.metadata.tables["plan_action"], db.metadata.tables["workshop"]
-        workshops = list(
-            db.session.scalars(
-                select(workshop.c.id)
-                .where(workshop.c.tenant_id == tenant.id)
-                .order_by(workshop.c.id.desc())
-                .limit(20)
+        action = db.metadata.tables["plan_action"]
+        with tenant_scope(tenant.id):
+            upcoming = list(
+                db.session.scalars(
+                    select(Workshop)
+                    .where(Workshop.day > date.today(), Workshop.cancelled_at.is_(None))
+                    .order_by(Workshop.day, Workshop.id)
+                )
             )
-        )
         for email in emails:
             user = db.session.scalar(select(User).where(User.email == email))
             if user is None:
@@ -85,11 +91,14 @@ def prepare(app, region, emails: list[str]) -> dict[str, dict]:
                     .limit(ACTIONS_PER_USER)
                 )
             )
+            # Those the user may register for (invited, or a coordinator), as the API checks.
+            with tenant_scope(tenant.id):
+                workshops = [w.id for w in upcoming if may(user, "workshop.register", w)]
             made = tokens.create_token(user, tenant, "bench writes", ["read", "write"], 30)
             found[email] = {
                 "authorization": f"Bearer {made.secret}",
                 "action_ids": actions,
-                "workshop_ids": workshops,
+                "workshop_ids": workshops[:WORKSHOPS_PER_USER],
             }
     return found
 
