@@ -1,5 +1,5 @@
-"""The front page is kept under the versions of what its panels read (portal.main.front_page
-``READS``): a cluster manager's page stays while other clusters work on their actions and is
+"""The front page and my work are kept under the versions of what they read (portal.main.front_page
+``READS``; my work: the reader's own actions and the plans' rows): a cluster manager's page stays while other clusters work on their actions and is
 renewed by a change to the manager's own clusters or own actions; a page with a panel of the
 region's news (the coordinator's activity) is renewed by any write. Each kept answer equals an
 uncached render."""
@@ -84,18 +84,18 @@ def _signed_in(app, role: str):
     return client
 
 
-def _kept_and_right(app, client) -> bool:
-    """Whether the front page came from the cache; either way it must equal a fresh render."""
-    kept = client.get(FRONT)
+def _kept_and_right(app, client, url: str = FRONT) -> bool:
+    """Whether the page came from the cache; either way it must equal a fresh render."""
+    kept = client.get(url)
     cache = app.extensions.pop(EXTENSION)
     try:
-        fresh = client.get(FRONT)
+        fresh = client.get(url)
     finally:
         app.extensions[EXTENSION] = cache
     assert kept.status_code == fresh.status_code == 200
     assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", fresh.data)
     hit = kept.headers.get("X-Page-Cache") == "hit"
-    client.get(FRONT)  # keep it again for the next look
+    client.get(url)  # keep it again for the next look
     return hit
 
 
@@ -195,3 +195,31 @@ def test_a_members_front_page_follows_the_programmes_it_shows(app, world):
     assert not _kept_and_right(app, member) and not _kept_and_right(app, observer)
     _programme_with_plan(app, world, "Arena soon", 5)  # a new programme, shown first
     assert not _kept_and_right(app, member) and not _kept_and_right(app, observer)
+
+
+def test_my_work_follows_the_readers_own_actions_and_the_plans(app, world):
+    from portal.plans.models import Plan
+
+    other = _plan_of(app, world, "c2")
+    manager_id = _user_id(app, world, "cluster_manager")
+    theirs, mine = _new_action(app, world, other), _new_action(app, world, other, manager_id)
+    manager = _signed_in(app, "cluster_manager")
+    mine_url = "/nordland/my-work"
+    manager.get(mine_url)
+    assert _kept_and_right(app, manager, mine_url)
+
+    _change(app, world, theirs, progress=40, title="Someone else's fair")
+    assert _kept_and_right(app, manager, mine_url)
+    _change(app, world, mine, progress=40)
+    assert not _kept_and_right(app, manager, mine_url)
+    _change(app, world, theirs, owner_id=manager_id)  # given to the manager
+    assert not _kept_and_right(app, manager, mine_url)
+    assert b"Someone else" in manager.get(mine_url).data
+
+    def rename(_world):
+        db.session.get(Plan, other).title = "Plan 2031"
+        db.session.commit()
+
+    build.run(app, world, rename)  # the plan's title stands beside each action
+    assert not _kept_and_right(app, manager, mine_url)
+    assert b"Plan 2031" in manager.get(mine_url).data

@@ -577,7 +577,8 @@ def attachment_delete(action_id: int, file_id: int):
 
 
 @bp.route("/my-work")
-@cached_page
+# The actions the reader owns, with their plans' titles; workshops are the region's rows.
+@cached_page(scopes=lambda: [cache_scopes.owner(current_user.id), cache_scopes.PLANS])
 def my_work():
     require(current_user, "tenant.view", g.tenant)
     today = date.today()

@@ -26,6 +26,8 @@ REGION = "region"
 INDIVIDUAL_PLANS = "individual-plans"
 # Any programme's own rows (name, dates, participants, milestones: shown on its plans' pages).
 PROGRAMMES = "programmes"
+# Any plan's own row (its title on the actions of "my work", whatever plan they are in).
+PLANS = "plans"
 # The region's work: which actions exist, in which plan, with what title, status, dates and
 # spending, aimed at which indicators, done by which clusters; and its plans (what
 # ``portal.improvement.work.IndicatorWork`` and the plans' projected finishes read). Everything
@@ -79,7 +81,7 @@ def _now_and_before(row, column: str) -> set:
 
 def _plan_scopes(row) -> list[str]:
     # A plan's programme and cluster decide whose summaries its actions' work counts in.
-    scopes = [plan(row.id), WORK] if row.id is not None else [REGION]
+    scopes = [plan(row.id), WORK, PLANS] if row.id is not None else [REGION]
     if row.programme_id is not None:
         scopes.append(programme(row.programme_id))
     else:

@@ -188,8 +188,9 @@ def cached_page(view=None, *, scopes=None, shared: bool = False):
 
     ``scopes``: a function of the view's arguments naming the scopes the page shows
     (:mod:`portal.tenancy.cache_scopes`); without it, or when it answers None, the page is
-    renewed by any write to the region. ``shared``: the page is kept for every reader of the same kind (role, clusters,
-    privacy decision), its reader's own bits in parts (:mod:`portal.web.personal`)."""
+    renewed by any write to the region. ``shared``: the page is kept for every reader of the
+    same kind (role, clusters, privacy decision), its reader's own bits in parts
+    (:mod:`portal.web.personal`)."""
     if view is None:
         return functools.partial(cached_page, scopes=scopes, shared=shared)
 
