@@ -223,3 +223,82 @@ def test_my_work_follows_the_readers_own_actions_and_the_plans(app, world):
     build.run(app, world, rename)  # the plan's title stands beside each action
     assert not _kept_and_right(app, manager, mine_url)
     assert b"Plan 2031" in manager.get(mine_url).data
+
+
+def _workshop_for_both(app, world, programme_id: int) -> int:
+    from datetime import time
+
+    from portal.workshops import services
+
+    def make(world):
+        workshop = services.create_workshop(
+            None,
+            {
+                "title": "Export workshop",
+                "day": today() + timedelta(days=12),
+                "start_time": time(9, 30),
+                "end_time": time(15, 0),
+                "programme_id": programme_id,
+            },
+            world["a"].id,
+        )
+        services.invite(None, workshop, cluster_ids=[world["c1"].id, world["c2"].id])
+        db.session.commit()
+        return workshop.id
+
+    return build.run(app, world, make)
+
+
+def _register(app, world, role: str, workshop_id: int, cancel: bool = False) -> None:
+    from sqlalchemy import select
+
+    from portal.accounts.models import User
+    from portal.workshops import services
+    from portal.workshops.models import Workshop
+
+    def act(_world):
+        user = db.session.scalar(select(User).where(User.email == ROLE_EMAILS[role]))
+        workshop = db.session.get(Workshop, workshop_id)
+        (services.cancel if cancel else services.register)(user, workshop)
+
+    build.run(app, world, act)
+
+
+def test_a_registration_renews_the_registrants_pages_not_the_programmes(app, world):
+    programme, _plan = _programme_with_plan(app, world, "Arena Export", 60)
+    workshop = _workshop_for_both(app, world, programme)
+    pages = {
+        "coordinator": [
+            f"/nordland/programmes/{programme}",
+            f"/nordland/clusters/{world['c1'].id}",
+        ],
+        "cluster_manager": [FRONT, "/nordland/my-work"],
+        "member": [FRONT, "/nordland/my-work"],
+    }
+    clients = {role: _signed_in(app, role) for role in pages}
+    for role, urls in pages.items():
+        for url in urls:
+            clients[role].get(url)
+            assert _kept_and_right(app, clients[role], url), (role, url)
+
+    def kept() -> dict:
+        return {
+            (role, url): _kept_and_right(app, clients[role], url)
+            for role, urls in pages.items()
+            for url in urls
+        }
+
+    _register(app, world, "cluster_manager", workshop)
+    found = kept()
+    assert not found["cluster_manager", FRONT]  # invited: now registered
+    assert not found["cluster_manager", "/nordland/my-work"]  # an upcoming workshop of theirs
+    assert found["member", FRONT] and found["member", "/nordland/my-work"]
+    assert found["coordinator", f"/nordland/programmes/{programme}"]
+    assert found["coordinator", f"/nordland/clusters/{world['c1'].id}"]
+    assert b"Export workshop" in clients["cluster_manager"].get("/nordland/my-work").data
+
+    _register(app, world, "cluster_manager", workshop, cancel=True)
+    found = kept()
+    assert not found["cluster_manager", "/nordland/my-work"]
+    assert found["member", "/nordland/my-work"]
+    assert found["coordinator", f"/nordland/programmes/{programme}"]

@@ -86,12 +86,12 @@ def _none(user, tenant, today: date) -> list[str]:
 
 
 # What each panel reads, as cache scopes (portal.tenancy.cache_scopes) besides ``region``
-# (the rows no scope lists: workshops, rounds, labels, imports, clusters, members, plugins'
-# tables): a function of the user, the tenant and the day, or None for "any write to the
+# (the rows no scope lists: workshops and invitations, rounds, labels, imports, clusters,
+# members, plugins' tables): a function of the user, the tenant and the day, or None for "any write to the
 # region".
 READS: dict[str, Any] = {
     "programmes": _programmes_shown,
-    "workshops": _none,
+    "workshops": lambda user, tenant, today: [cache_scopes.REGISTRATIONS],  # seats taken
     "overdue": lambda user, tenant, today: [cache_scopes.WORK],  # statuses and due days
     "lapsing": lambda user, tenant, today: [cache_scopes.WORK],  # the plans' finishes
     "waiting": _none,
@@ -101,7 +101,7 @@ READS: dict[str, Any] = {
     "plans": _own_clusters,
     "label_steps": _own_clusters,
     "work": lambda user, tenant, today: [cache_scopes.owner(user.id)],
-    "invited": _none,
+    "invited": lambda user, tenant, today: [cache_scopes.registrant(user.id)],
     "register": _none,
     "rounds": _none,
     "planned": _none,

@@ -577,8 +577,14 @@ def attachment_delete(action_id: int, file_id: int):
 
 
 @bp.route("/my-work")
-# The actions the reader owns, with their plans' titles; workshops are the region's rows.
-@cached_page(scopes=lambda: [cache_scopes.owner(current_user.id), cache_scopes.PLANS])
+# The actions the reader owns, with their plans' titles, and the reader's registrations.
+@cached_page(
+    scopes=lambda: [
+        cache_scopes.owner(current_user.id),
+        cache_scopes.PLANS,
+        cache_scopes.registrant(current_user.id),
+    ]
+)
 def my_work():
     require(current_user, "tenant.view", g.tenant)
     today = date.today()

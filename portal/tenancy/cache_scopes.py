@@ -28,6 +28,8 @@ INDIVIDUAL_PLANS = "individual-plans"
 PROGRAMMES = "programmes"
 # Any plan's own row (its title on the actions of "my work", whatever plan they are in).
 PLANS = "plans"
+# Any workshop registration: who holds a seat or waits for one (the seat counts).
+REGISTRATIONS = "registrations"
 # The region's work: which actions exist, in which plan, with what title, status, dates and
 # spending, aimed at which indicators, done by which clusters; and its plans (what
 # ``portal.improvement.work.IndicatorWork`` and the plans' projected finishes read). Everything
@@ -66,6 +68,12 @@ def owner(user_id: int) -> str:
     return f"user:{user_id}:actions"
 
 
+def registrant(user_id: int) -> str:
+    """A person's own workshop registrations (their upcoming workshops, their invitations'
+    answers)."""
+    return f"user:{user_id}:registrations"
+
+
 def inbox(user_id: int) -> str:
     """A person's notifications (the header's unread count on every page they see)."""
     return f"user:{user_id}:inbox"
@@ -102,6 +110,14 @@ _BY_TABLE: dict[str, Callable] = {
     "milestone": _programme_child,
     "plan": _plan_scopes,
     "notification": lambda row: [inbox(row.recipient_id)],
+    "registration": lambda row: [
+        REGISTRATIONS,
+        *(registrant(user_id) for user_id in _now_and_before(row, "user_id")),
+    ],
+    "registration_answers": lambda row: [REGISTRATIONS],
+    # A workshop's mail log (who was told what): only the workshop's own pages show it, and
+    # they key on the region's data version, which every write moves.
+    "workshop_notice": lambda row: [],
     # Written with the change it describes, which touches the changed object's own scopes; no
     # page keyed on scopes shows the audit log (those that do key on the whole region).
     "audit_entry": lambda row: [],
