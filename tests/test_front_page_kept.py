@@ -151,7 +151,11 @@ def test_the_scopes_each_role_reads(app, world):
 
     manager_id = _user_id(app, world, "cluster_manager")
     assert read("cluster_manager") == sorted(
-        [cache_scopes.cluster(world["c1"].id), cache_scopes.owner(manager_id)]
+        [
+            cache_scopes.cluster(world["c1"].id),
+            cache_scopes.owner(manager_id),
+            cache_scopes.registrant(manager_id),
+        ]
     )
     assert read("assessor") == [cache_scopes.WORK]
     assert read("observer") == [cache_scopes.PROGRAMMES]  # none running

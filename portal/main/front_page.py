@@ -44,6 +44,7 @@ from portal.privacy.policy import ValuesView, values_view
 from portal.programmes.listing import programmes_query
 from portal.programmes.models import Programme
 from portal.tenancy import cache_scopes
+from portal.web.personal import viewer_profile
 from portal.workshops.listing import registered_counts, workshops_query
 from portal.workshops.models import Registration, Workshop, WorkshopInvite
 from portal.workshops.registration_models import SeatRequest, SeatRequestStatus
@@ -70,38 +71,47 @@ PANELS = {
 CLUSTERS_SHOWN = 8
 
 
-def _own_clusters(user, tenant, today: date) -> list[str]:
-    return [cache_scopes.cluster(c) for c in _own_cluster_ids(user, tenant)]
+@dataclass(frozen=True)
+class Reader:
+    """Who reads the front page, as its scopes need them (from the reader's kept profile)."""
+
+    user_id: int
+    role: str
+    cluster_ids: tuple[int, ...]
+    today: date
 
 
-def _programmes_shown(user, tenant, today: date) -> list[str]:
+def _own_clusters(reader: Reader) -> list[str]:
+    return [cache_scopes.cluster(c) for c in reader.cluster_ids]
+
+
+def _programmes_shown(reader: Reader) -> list[str]:
     """The programmes the panel shows (their progress is their actions'), and the
     programmes' own rows (a new one, other dates: which are shown)."""
-    shown = db.session.scalars(_programmes_ending_from(select(Programme.id), today).limit(SHOWN))
-    return [cache_scopes.PROGRAMMES, *(cache_scopes.programme(p) for p in shown)]
+    stmt = _programmes_ending_from(select(Programme.id), reader.today).limit(SHOWN)
+    return [cache_scopes.PROGRAMMES, *(cache_scopes.programme(p) for p in db.session.scalars(stmt))]
 
 
-def _none(user, tenant, today: date) -> list[str]:
+def _none(reader: Reader) -> list[str]:
     return []
 
 
 # What each panel reads, as cache scopes (portal.tenancy.cache_scopes) besides ``region``
 # (the rows no scope lists: workshops and invitations, rounds, labels, imports, clusters,
-# members, plugins' tables): a function of the user, the tenant and the day, or None for "any write to the
-# region".
+# members, plugins' tables): a function of the reader, or None for "any write to the region".
 READS: dict[str, Any] = {
     "programmes": _programmes_shown,
-    "workshops": lambda user, tenant, today: [cache_scopes.REGISTRATIONS],  # seats taken
-    "overdue": lambda user, tenant, today: [cache_scopes.WORK],  # statuses and due days
-    "lapsing": lambda user, tenant, today: [cache_scopes.WORK],  # the plans' finishes
+    "workshops": lambda reader: [cache_scopes.REGISTRATIONS],  # seats taken
+    "overdue": lambda reader: [cache_scopes.WORK],  # statuses and due days
+    "lapsing": lambda reader: [cache_scopes.WORK],  # the plans' projected finishes
     "waiting": _none,
     "activity": None,  # every change, in words
     "clusters": _none,
     # Own clusters' plans, their progress and projected finishes (their actions).
     "plans": _own_clusters,
     "label_steps": _own_clusters,
-    "work": lambda user, tenant, today: [cache_scopes.owner(user.id)],
-    "invited": lambda user, tenant, today: [cache_scopes.registrant(user.id)],
+    "work": lambda reader: [cache_scopes.owner(reader.user_id)],
+    "invited": lambda reader: [cache_scopes.registrant(reader.user_id)],
     "register": _none,
     "rounds": _none,
     "planned": _none,
@@ -112,10 +122,13 @@ READS: dict[str, Any] = {
 def page_scopes(user: User, tenant, today: date) -> list[str] | None:
     """The scopes the user's front page reads (None: the whole region's writes). Plugins'
     panels read their own tables and the region's rows (``dashboard_panels``)."""
-    panels = PANELS.get(role_of(user, tenant), ())
+    # The reader's kept profile (role, clusters): a kept page's visit loads no membership.
+    role, _admin, cluster_ids, _values = viewer_profile(user, tenant)
+    reader = Reader(user.id, role or "coordinator", cluster_ids, today)  # "": an administrator
+    panels = PANELS.get(reader.role, ())
     if any(READS[name] is None for name in panels):
         return None
-    return sorted({scope for name in panels for scope in READS[name](user, tenant, today)})
+    return sorted({scope for name in panels for scope in READS[name](reader)})
 
 
 @dataclass
