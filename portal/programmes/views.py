@@ -23,6 +23,7 @@ from portal.programmes.models import Milestone, Programme, ProgrammeCluster
 from portal.tenancy import cache_scopes, get_or_404
 from portal.web import timeline
 from portal.web.forms import show_service_error
+from portal.web.fragments import Deferred
 from portal.web.htmx import wants_fragment
 from portal.web.page_cache import cached_page
 from portal.web.pagination import page_args, paginate
@@ -148,13 +149,18 @@ def detail(programme_id: int):
         return _participants_fragment(programme)
     page, per_page = page_args(default_per_page=services.PARTICIPANTS_PER_PAGE)
     today = date.today()
-    overview = services.overview(programme, today, search=_search(), page=page, per_page=per_page)
+    search = _search()
+    # Read only by the page's body, which every kind of reader sees alike (a kept fragment):
+    # worked out only when the body is rendered, not when it comes from the keep.
+    overview = Deferred(
+        lambda: services.overview(programme, today, search=search, page=page, per_page=per_page)
+    )
     return render_template(
         "programmes/detail.html",
         programme=programme,
         overview=overview,
         today=today,
-        timeline=_timeline(programme, overview, today),
+        timeline=Deferred(lambda: _timeline(programme, overview, today)),
         milestone_form=MilestoneForm(),
         plugin_panels=panels_for("programme_panels", programme=programme),
         improvement=programme_summary(programme, current_user, today),

@@ -158,6 +158,7 @@ def _request_keys(
         request.headers.get("HX-Target", ""),
         request.headers.get("Accept", ""),
     )
+    g.page_key_common = common  # what the page's kept fragments key on (portal.web.fragments)
     own = (*common, "user", current_user.id, current_user.session_version)
     kind = (*common, "kind", viewer_profile(current_user, tenant)) if shared else None
     return own, kind

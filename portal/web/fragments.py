@@ -1,0 +1,75 @@
+"""Parts of a kept page that every kind of reader sees alike, rendered once per change.
+
+A page kept per kind of reader (``@cached_page(shared=True)``) is rendered again for every kind
+after a write: on the programme page, the coordinator, each cluster's manager and each member
+are kinds of their own (their clusters, the privacy policy's decision). Most of such a page is
+the same for all of them. In a template::
+
+    {% call kept_fragment("programme-body", may('programme.manage', programme)) %}
+      ... what reads only the page's data and the arguments ...
+    {% endcall %}
+
+the block is rendered by the first reader after a change and served to the next kinds from the
+process's keep (``FRAGMENTS``), under the page's own key without the reader: its data versions
+(read before the view read anything), renderer, language, day, URL and htmx headers, plus the
+fragment's name and arguments. So the arguments must name everything in the block that depends
+on the reader (a permission, a flag); a block that shows benchmark values (the privacy policy's
+decision), the reader's clusters or the reader themselves does not belong in a fragment.
+Values only the block reads are passed as :class:`Deferred`, so a kept block costs no query.
+
+A CSRF token in the block is kept as a placeholder and each answer gets its session's own.
+Outside a page being kept (the cache off, a POST, a page with a flash message) the block is
+simply rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, g
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from portal.keeps import Keep, reading_request
+
+FRAGMENTS = Keep("page fragments", at_most=128)
+# Stands for the session's CSRF token in a kept fragment (as the page cache's own).
+CSRF_PLACEHOLDER = "\x00portal-fragment-csrf\x00"
+_UNSET = object()
+
+
+def kept_fragment(name: str, *key: Any, caller: Callable[[], str]) -> Markup:
+    """The block, from the keep when this page's data and the arguments are the same."""
+    page_key = g.get("page_key_common")
+    if page_key is None or not reading_request():
+        return Markup(caller())  # noqa: S704 - the template's own rendered (escaped) output
+    full_key = (name, key, page_key)
+    kept = FRAGMENTS.get(full_key)
+    if kept is None:
+        html = str(caller())
+        token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        kept = html.replace(token, CSRF_PLACEHOLDER) if token else html
+        FRAGMENTS.put(full_key, kept)
+    if CSRF_PLACEHOLDER in kept:
+        kept = kept.replace(CSRF_PLACEHOLDER, generate_csrf())
+    return Markup(kept)  # noqa: S704 - rendered by the template above, escaped there
+
+
+class Deferred:
+    """A value worked out when first read (attribute access), once: what only a kept
+    fragment reads, so that an answer served from the keep does not compute it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._value = _UNSET
+
+    def _resolve(self) -> Any:
+        if self._value is _UNSET:
+            self._value = self._make()
+        return self._value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._resolve(), name)
