@@ -46,6 +46,24 @@ def test_a_kept_fragment_is_rendered_once_and_carries_each_sessions_token(app):
         assert len(calls) == 3
 
 
+def test_a_block_that_reads_who_the_reader_is_is_not_kept(app):
+    from portal.web.personal import depends_on_viewer
+
+    calls = []
+
+    def block():
+        calls.append(1)
+        depends_on_viewer()  # e.g. an owner's button (same_person)
+        return "mine"
+
+    for _visit in range(2):
+        with app.test_request_context("/nordland/programmes/1"):
+            g.page_key_common = ("the page's key",)
+            assert str(kept_fragment("body", caller=block)) == "mine"
+            assert g.page_depends_on_viewer  # the page itself is then kept per reader
+    assert len(calls) == 2
+
+
 def test_deferred_works_its_value_out_once_on_first_read():
     made = []
     value = Deferred(lambda: made.append(1) or type("Overview", (), {"total": 7})())

@@ -47,7 +47,12 @@ def kept_fragment(name: str, *key: Any, caller: Callable[[], str]) -> Markup:
     full_key = (name, key, page_key)
     kept = FRAGMENTS.get(full_key)
     if kept is None:
+        read_before = g.pop("page_depends_on_viewer", False)
         html = str(caller())
+        read_reader = g.get("page_depends_on_viewer", False)
+        g.page_depends_on_viewer = read_before or read_reader
+        if read_reader:  # the block read who the reader is (same_person): not for others
+            return Markup(html)  # noqa: S704 - rendered by the template above, escaped there
         token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
         kept = html.replace(token, CSRF_PLACEHOLDER) if token else html
         FRAGMENTS.put(full_key, kept)
