@@ -2,8 +2,8 @@
 the region's work on indicators and its rounds stay as they were
 (``portal.improvement.summaries._kept_summary``): a write that changes an action's progress,
 or a comment, leaves them in place; a change of anything the work holds (title, status, dates,
-aims, responsible clusters, the day it was last changed) or a round renews them. Each kept
-answer equals one worked out afresh."""
+aims, responsible clusters, the day a done action without a due day was last changed) or a
+round renews them. Each kept answer equals one worked out afresh."""
 
 from __future__ import annotations
 
@@ -139,14 +139,23 @@ def test_kept_through_progress_and_comments_renewed_by_every_change_of_the_work(
     again = _check(app, region, email, again, kept=False)
 
 
-def test_the_first_change_of_a_day_renews_them(app, region):
-    """A work's ``changed_on`` is the day of its last write: tomorrow's first change of
-    progress moves it, the second does not."""
+def test_a_later_days_change_renews_them_only_where_the_work_ends_that_day(app, region):
+    """A work's ``changed_on`` (the day of its last write) counts only for a done action
+    without a due day, whose window ends the day it was last changed: tomorrow's change of
+    an action with a due day keeps the summaries; without one, tomorrow's first change renews
+    them and the second does not."""
     email = "coord@a.example"
     before = _check(app, region, email, None, kept=False)
+    assert before["programme"][0].lines[0].work.changed_on is None  # done, with a due day
     noon_tomorrow = datetime.combine(build.TODAY + timedelta(days=1), time(12), tzinfo=UTC)
     with time_machine.travel(noon_tomorrow, tick=False):
         _write(app, region, progress=55)
+        before = _check(app, region, email, before, kept=True)
+    _write(app, region, due_date=None)  # now it ends the day it was last changed
+    before = _check(app, region, email, before, kept=False)
+    assert before["programme"][0].lines[0].work.changed_on == build.TODAY
+    with time_machine.travel(noon_tomorrow, tick=False):
+        _write(app, region, progress=58)
         after = _check(app, region, email, before, kept=False)
         assert after["programme"][0].lines[0].work.changed_on == build.TODAY + timedelta(days=1)
         _write(app, region, progress=60)

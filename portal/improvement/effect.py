@@ -53,6 +53,12 @@ class Window:
         return (start is None or start <= last) and (end is None or end > self.before_day)
 
 
+def ends_when_changed(status: str, due_date: date | None) -> bool:
+    """Whether a piece of work's window ends on the day it last changed: done without a due
+    day. Only then does that day (``changed_on``) count, in ``window`` as in ``ran``."""
+    return status == "done" and due_date is None
+
+
 def window(
     start_date: date | None,
     due_date: date | None,
@@ -65,7 +71,7 @@ def window(
     before_day = start_date - timedelta(days=1) if start_date is not None else entered_on or today
     if due_date is not None and (status == "done" or due_date < today):
         after_day = due_date
-    elif status == "done":
+    elif ends_when_changed(status, due_date):
         after_day = changed_on or today
     else:
         return Window(before_day, None)

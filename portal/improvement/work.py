@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.i18n import ACTION_STATUS_LABELS
-from portal.improvement.effect import Window, window
+from portal.improvement.effect import Window, ends_when_changed, window
 from portal.keeps import Keep, reading_request
 from portal.tenancy.cache_scopes import REGION
 from portal.tenancy.versioning import scope_version
@@ -59,7 +59,7 @@ class IndicatorWork:
     def ran(self) -> tuple[date | None, date | None]:
         """From when to when it ran (None at the end: still running, or unknown)."""
         end = self.due_date
-        if end is None and self.status == "done":
+        if ends_when_changed(self.status, end):
             end = self.changed_on
         return self.start_date or self.entered_on, end
 
@@ -121,7 +121,11 @@ def plan_action_work(
             action.start_date,
             action.due_date,
             _day(action.created_at),
-            _day(action.updated_at),
+            # Only read when the window ends the day it changed: kept None otherwise, so the
+            # work (and what is kept on the ``work`` scope) does not move with each day's edit.
+            _day(action.updated_at)
+            if ends_when_changed(str(action.status.value), action.due_date)
+            else None,
             endpoint="plans.action_detail",
             args={"action_id": action.id},
             plan_id=action.plan_id,

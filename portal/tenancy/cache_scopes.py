@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from portal.improvement.effect import ends_when_changed
+
 REGION = "region"
 INDIVIDUAL_PLANS = "individual-plans"
 # Any programme's own rows (name, dates, participants, milestones: shown on its plans' pages).
@@ -37,7 +39,8 @@ REGISTRATIONS = "registrations"
 # kept improvement summaries and label risk lists key on it and on ``region`` (rounds, values,
 # labels, the plugins' work), so a progress update or a comment leaves them in place.
 WORK = "work"
-# The action's columns the work reads; its ``changed_on`` is the day of ``updated_at``.
+# The action's columns the work reads; its ``changed_on`` is the day of ``updated_at`` (read
+# only for a done action without a due day: ``portal.improvement.effect.ends_when_changed``).
 _WORK_COLUMNS = (
     "title",
     "status",
@@ -136,7 +139,10 @@ def _changes_work(session: Session, row) -> bool:
     attrs = state.attrs
     if any(attrs[name].history.has_changes() for name in (*_WORK_COLUMNS, "updated_at")):
         return True
-    # The UPDATE sets ``updated_at`` to now (its onupdate): a new day changes ``changed_on``.
+    # The UPDATE sets ``updated_at`` to now (its onupdate): a new day changes ``changed_on``,
+    # which the work reads only for a done action without a due day (its window ends then).
+    if not ends_when_changed(str(getattr(row.status, "value", row.status)), row.due_date):
+        return False
     before = state.dict.get("updated_at")
     if before is None:
         return True  # not loaded: the day it had is unknown
