@@ -1,8 +1,9 @@
-"""The front page and my work are kept under the versions of what they read (portal.main.front_page
-``READS``; my work: the reader's own actions and the plans' rows): a cluster manager's page stays while other clusters work on their actions and is
-renewed by a change to the manager's own clusters or own actions; a page with a panel of the
-region's news (the coordinator's activity) is renewed by any write. Each kept answer equals an
-uncached render."""
+"""The front page and my work are kept under the versions of what they read (the front page:
+portal.main.front_scopes ``READS``; my work: the reader's own actions, the plans' rows and the
+reader's registrations): a cluster manager's page stays while other clusters work on their
+actions and is renewed by a change to the manager's own clusters or own actions; a page with a
+panel of the region's news (the coordinator's activity) is renewed by any write. Each kept
+answer equals an uncached render."""
 
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ def test_the_assessors_front_page_follows_the_work_not_the_progress(app, world):
 
 def test_the_scopes_each_role_reads(app, world):
     from portal.accounts.models import User
-    from portal.main.front_page import page_scopes
+    from portal.main.front_scopes import page_scopes
     from portal.tenancy.models import Tenant
 
     def scopes(_world, role):

@@ -6,7 +6,7 @@ counts them at two sizes). What a panel may show of a cluster's benchmark values
 label risks, rounds) is the privacy policy's decision (``values_view``), never this module's.
 
 The page is kept by ``@cached_page`` per user, language and day, under the versions of what its
-panels read (``READS`` below, :func:`page_scopes`): a cluster manager's page stays while other
+panels read (``portal.main.front_scopes``): a cluster manager's page stays while other
 clusters work on their actions; a page with a panel of the whole region's work or news (the
 coordinator's activity) is renewed by any write to the region.
 """
@@ -43,8 +43,6 @@ from portal.plans.services import MyWork, my_work
 from portal.privacy.policy import ValuesView, values_view
 from portal.programmes.listing import programmes_query
 from portal.programmes.models import Programme
-from portal.tenancy import cache_scopes
-from portal.web.personal import viewer_profile
 from portal.workshops.listing import registered_counts, workshops_query
 from portal.workshops.models import Registration, Workshop, WorkshopInvite
 from portal.workshops.registration_models import SeatRequest, SeatRequestStatus
@@ -69,66 +67,6 @@ PANELS = {
     "assessor": ("rounds", "planned", "lapsing", "imports", "clusters"),
 }
 CLUSTERS_SHOWN = 8
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Who reads the front page, as its scopes need them (from the reader's kept profile)."""
-
-    user_id: int
-    role: str
-    cluster_ids: tuple[int, ...]
-    today: date
-
-
-def _own_clusters(reader: Reader) -> list[str]:
-    return [cache_scopes.cluster(c) for c in reader.cluster_ids]
-
-
-def _programmes_shown(reader: Reader) -> list[str]:
-    """The programmes the panel shows (their progress is their actions'), and the
-    programmes' own rows (a new one, other dates: which are shown)."""
-    stmt = _programmes_ending_from(select(Programme.id), reader.today).limit(SHOWN)
-    return [cache_scopes.PROGRAMMES, *(cache_scopes.programme(p) for p in db.session.scalars(stmt))]
-
-
-def _none(reader: Reader) -> list[str]:
-    return []
-
-
-# What each panel reads, as cache scopes (portal.tenancy.cache_scopes) besides ``region``
-# (the rows no scope lists: workshops and invitations, rounds, labels, imports, clusters,
-# members, plugins' tables): a function of the reader, or None for "any write to the region".
-READS: dict[str, Any] = {
-    "programmes": _programmes_shown,
-    "workshops": lambda reader: [cache_scopes.REGISTRATIONS],  # seats taken
-    "overdue": lambda reader: [cache_scopes.WORK],  # statuses and due days
-    "lapsing": lambda reader: [cache_scopes.WORK],  # the plans' projected finishes
-    "waiting": _none,
-    "activity": None,  # every change, in words
-    "clusters": _none,
-    # Own clusters' plans, their progress and projected finishes (their actions).
-    "plans": _own_clusters,
-    "label_steps": _own_clusters,
-    "work": lambda reader: [cache_scopes.owner(reader.user_id)],
-    "invited": lambda reader: [cache_scopes.registrant(reader.user_id)],
-    "register": _none,
-    "rounds": _none,
-    "planned": _none,
-    "imports": _none,
-}
-
-
-def page_scopes(user: User, tenant, today: date) -> list[str] | None:
-    """The scopes the user's front page reads (None: the whole region's writes). Plugins'
-    panels read their own tables and the region's rows (``dashboard_panels``)."""
-    # The reader's kept profile (role, clusters): a kept page's visit loads no membership.
-    role, _admin, cluster_ids, _values = viewer_profile(user, tenant)
-    reader = Reader(user.id, role or "coordinator", cluster_ids, today)  # "": an administrator
-    panels = PANELS.get(reader.role, ())
-    if any(READS[name] is None for name in panels):
-        return None
-    return sorted({scope for name in panels for scope in READS[name](reader)})
 
 
 @dataclass
@@ -203,13 +141,13 @@ def _windowed(stmt, limit: int = SHOWN) -> Panel:
 
 def _programmes(user, tenant, page: FrontPage) -> dict:
     """The programmes running or to come, soonest ending first, with their progress."""
-    panel = _windowed(_programmes_ending_from(programmes_query(today=page.today), page.today))
+    panel = _windowed(programmes_ending_from(programmes_query(today=page.today), page.today))
     found = progress.programmes_progress([p.id for p, _n in panel.items])
     panel.items = [(p, n, found[p.id]) for p, n in panel.items]
     return {"programmes": panel}
 
 
-def _programmes_ending_from(stmt, today: date):
+def programmes_ending_from(stmt, today: date):
     """Running or to come, soonest ending first (the panel, and the scopes it reads)."""
     stmt = stmt.where(Programme.end_date >= today).order_by(None)
     return stmt.order_by(Programme.end_date, Programme.id)

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from portal.accounts.models import Membership
 from portal.clusters.models import Cluster, MemberOrganisation
 from portal.extensions import db
-from portal.main.front_page import front_page, page_scopes
+from portal.main.front_page import front_page
+from portal.main.front_scopes import page_scopes
 from portal.permissions import require
 from portal.plugin_panels import panels_for
 from portal.tenancy.branding import theme_css
