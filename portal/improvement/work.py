@@ -123,9 +123,7 @@ def plan_action_work(
             _day(action.created_at),
             # Only read when the window ends the day it changed: kept None otherwise, so the
             # work (and what is kept on the ``work`` scope) does not move with each day's edit.
-            _day(action.updated_at)
-            if ends_when_changed(str(action.status.value), action.due_date)
-            else None,
+            _day(action.updated_at) if ends_when_changed(action.status, action.due_date) else None,
             endpoint="plans.action_detail",
             args={"action_id": action.id},
             plan_id=action.plan_id,

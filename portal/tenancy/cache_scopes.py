@@ -141,7 +141,7 @@ def _changes_work(session: Session, row) -> bool:
         return True
     # The UPDATE sets ``updated_at`` to now (its onupdate): a new day changes ``changed_on``,
     # which the work reads only for a done action without a due day (its window ends then).
-    if not ends_when_changed(str(getattr(row.status, "value", row.status)), row.due_date):
+    if not ends_when_changed(row.status, row.due_date):
         return False
     before = state.dict.get("updated_at")
     if before is None:

@@ -27,15 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g
-from flask_wtf.csrf import generate_csrf
+from flask import g
 from markupsafe import Markup
 
 from portal.keeps import Keep, reading_request
+from portal.web.session_tokens import with_session_token, without_session_token
 
 FRAGMENTS = Keep("page fragments", at_most=128)
-# Stands for the session's CSRF token in a kept fragment (as the page cache's own).
-CSRF_PLACEHOLDER = "\x00portal-fragment-csrf\x00"
 _UNSET = object()
 
 
@@ -53,12 +51,9 @@ def kept_fragment(name: str, *key: Any, caller: Callable[[], str]) -> Markup:
         g.page_depends_on_viewer = read_before or read_reader
         if read_reader:  # the block read who the reader is (same_person): not for others
             return Markup(html)  # noqa: S704 - rendered by the template above, escaped there
-        token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-        kept = html.replace(token, CSRF_PLACEHOLDER) if token else html
+        kept = without_session_token(html)
         FRAGMENTS.put(full_key, kept)
-    if CSRF_PLACEHOLDER in kept:
-        kept = kept.replace(CSRF_PLACEHOLDER, generate_csrf())
-    return Markup(kept)  # noqa: S704 - rendered by the template above, escaped there
+    return Markup(with_session_token(kept))  # noqa: S704 - rendered by the template above, escaped there
 
 
 class Deferred:

@@ -44,13 +44,13 @@ from pathlib import Path
 from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from portal.tenancy import cache_scopes
 from portal.tenancy.versioning import remember_versions
 from portal.web.page_store import CachedPage, PageCache, RedisPageCache
 from portal.web.personal import fill_parts, viewer_profile
+from portal.web.session_tokens import with_session_token, without_session_token
 
 log = logging.getLogger(__name__)
 EXTENSION = "portal_page_cache"
@@ -58,8 +58,6 @@ EXTENSION = "portal_page_cache"
 # view's own, e.g. from data versions): of one with parts, the ETag hook (portal.web.etags)
 # hashes each answer as sent, with this reader's parts filled in.
 KEPT_HEADERS = ("Content-Type", "Cache-Control", "ETag", "Content-Language", "Vary")
-# Stands for the session's CSRF token in a kept page (put back in on every hit).
-CSRF_PLACEHOLDER = b"\x00portal-csrf-token\x00"
 
 __all__ = ["CachedPage", "PageCache", "cached_page", "init_page_cache"]
 
@@ -67,9 +65,7 @@ __all__ = ["CachedPage", "PageCache", "cached_page", "init_page_cache"]
 def _respond(page: CachedPage):
     from flask import Response
 
-    body = fill_parts(page.body, page.parts) if page.parts else page.body
-    if CSRF_PLACEHOLDER in body:
-        body = body.replace(CSRF_PLACEHOLDER, generate_csrf().encode())
+    body = with_session_token(fill_parts(page.body, page.parts) if page.parts else page.body)
     response = Response(body, status=200)
     response.headers.clear()
     for name, value in page.headers:
@@ -175,10 +171,7 @@ def _keepable(response) -> bool:
 
 
 def _page_to_keep(response, parts: list) -> CachedPage:
-    body = response.get_data()
-    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-    if token:
-        body = body.replace(token.encode(), CSRF_PLACEHOLDER)
+    body = without_session_token(response.get_data())
     kept = KEPT_HEADERS if not parts else tuple(h for h in KEPT_HEADERS if h != "ETag")
     headers = tuple((name, value) for name, value in response.headers.items() if name in kept)
     return CachedPage(body, headers, time.monotonic(), tuple(parts))
