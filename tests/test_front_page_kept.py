@@ -307,3 +307,45 @@ def test_a_registration_renews_the_registrants_pages_not_the_programmes(app, wor
     assert not found["cluster_manager", "/nordland/my-work"]
     assert found["member", "/nordland/my-work"]
     assert found["coordinator", f"/nordland/programmes/{programme}"]
+
+
+def test_an_upload_to_confirm_leaves_the_kept_front_page_when_it_expires(app, world):
+    """No write happens when an upload's time to confirm runs out: the kept page is kept until
+    then only (portal.web.page_cache.keep_page_until), not for the cache's ten minutes."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from portal.imports.models import PendingImport
+
+    coordinator_id = _user_id(app, world, "coordinator")
+    expires = datetime.now(UTC) + timedelta(minutes=5)
+
+    def upload(w):
+        pending = PendingImport(
+            tenant_id=w["a"].id,
+            token="t" * 43,
+            kind="members",
+            target=f"cluster:{w['c1'].id}",
+            options={},
+            user_id=coordinator_id,
+            filename="members-2030.csv",
+            storage_key="imports/members-2030",
+            size=10,
+            rows=3,
+            sha256="0" * 64,
+            digest="0" * 64,
+            checked=True,
+            expires_at=expires,
+        )
+        db.session.add(pending)
+        db.session.commit()
+
+    build.run(app, world, upload)
+    coordinator = _signed_in(app, "coordinator")
+    assert _kept_and_right(app, coordinator)
+    assert "members-2030.csv" in coordinator.get(FRONT).get_data(as_text=True)
+    with time_machine.travel(expires + timedelta(minutes=1), tick=False):
+        assert not _kept_and_right(app, coordinator)
+        assert "members-2030.csv" not in coordinator.get(FRONT).get_data(as_text=True)
+        assert _kept_and_right(app, coordinator)  # kept again, with nothing to expire

@@ -18,6 +18,7 @@ from portal.tenancy.models import Tenant
 from portal.web.page_cache import CachedPage, PageCache
 from tests.conftest import USE_POSTGRES, count_queries, login
 from tests.locking_support import version_on
+from tests.redis_support import REDIS_URL, needs_redis, redis_client
 from tests.test_cache_scopes import TOKEN
 
 CLUSTER_PAGE = "/nordland/clusters/{id}"
@@ -195,6 +196,30 @@ def test_entries_expire():
     cache = PageCache(max_bytes=1000, max_age_s=0)
     cache.put(("page",), CachedPage(b"x", (), 0.0))
     assert cache.get(("page",)) is None
+
+
+def test_a_page_kept_until_a_moment_goes_then():
+    cache = PageCache(max_bytes=1000, max_age_s=600)
+    cache.put(("soon",), CachedPage(b"x", (), time.monotonic(), until=time.time() + 60))
+    cache.put(("gone",), CachedPage(b"x", (), time.monotonic(), until=time.time() - 1))
+    assert cache.get(("soon",)) is not None and cache.get(("gone",)) is None
+    page = CachedPage(b"body", (("ETag", '"1"'),), 0.0, until=1234.5)
+    assert CachedPage.loads(page.dumps()).until == 1234.5
+
+
+@pytest.mark.redis
+@needs_redis
+def test_redis_keeps_a_page_until_its_moment_at_most():
+    from portal.web.page_store import RedisPageCache
+
+    redis_client().flushdb()
+    cache = RedisPageCache(REDIS_URL, "portal-test-until", PageCache(1000, 600))
+    cache.put(("soon",), CachedPage(b"x", (), time.monotonic(), until=time.time() + 30))
+    cache.put(("later",), CachedPage(b"x", (), time.monotonic()))
+    assert 0 < redis_client().ttl(cache.key(("soon",))) <= 30
+    assert redis_client().ttl(cache.key(("later",))) > 500
+    assert cache.get(("soon",)).until is not None
+    redis_client().flushdb()
 
 
 def test_one_bump_per_transaction_and_again_after_a_rolled_back_savepoint(app, world):

@@ -43,6 +43,7 @@ from portal.plans.services import MyWork, my_work
 from portal.privacy.policy import ValuesView, values_view
 from portal.programmes.listing import programmes_query
 from portal.programmes.models import Programme
+from portal.web.page_cache import keep_page_until
 from portal.workshops.listing import registered_counts, workshops_query
 from portal.workshops.models import Registration, Workshop, WorkshopInvite
 from portal.workshops.registration_models import SeatRequest, SeatRequestStatus
@@ -235,6 +236,8 @@ def _imports(user, tenant, page: FrontPage) -> dict:
         )
         .order_by(PendingImport.created_at.desc(), PendingImport.id.desc())
     )
+    if panel.items:  # the kept page must not list them once they can no longer be confirmed
+        keep_page_until(min(p.expires_at for p in panel.items))
     # A file a job checked is confirmed on the job's page.
     jobs = (
         dict(

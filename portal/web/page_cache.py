@@ -28,17 +28,19 @@ revoked member gets a 404, not a cached page. Only complete 200 HTML answers to 
 and not when the request shows or changes anything in the session (a flash message, a new
 token). Where pages are kept: :mod:`portal.web.page_store` (Redis when configured, shared by
 every worker and host; else each process's LRU of at most ``PORTAL_PAGE_CACHE_MB``, 0 turns
-caching off); entries expire after ``PORTAL_PAGE_CACHE_SECONDS``.
+caching off); entries expire after ``PORTAL_PAGE_CACHE_SECONDS``, or earlier when the page
+shows something that ends sooner (:func:`keep_page_until`: an upload to confirm expires).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app, g, request, session
@@ -59,7 +61,7 @@ EXTENSION = "portal_page_cache"
 # hashes each answer as sent, with this reader's parts filled in.
 KEPT_HEADERS = ("Content-Type", "Cache-Control", "ETag", "Content-Language", "Vary")
 
-__all__ = ["CachedPage", "PageCache", "cached_page", "init_page_cache"]
+__all__ = ["CachedPage", "PageCache", "cached_page", "init_page_cache", "keep_page_until"]
 
 
 def _respond(page: CachedPage):
@@ -214,10 +216,18 @@ def cached_page(view=None, *, scopes=None, shared: bool = False):
     return wrapper
 
 
+def keep_page_until(moment: datetime) -> None:
+    """The page being rendered shows something that ends at ``moment`` (an aware datetime:
+    an upload to confirm expires): it is kept until then at most, though no data changes."""
+    found = g.get("page_keep_until")
+    g.page_keep_until = moment if found is None else min(found, moment)
+
+
 def _render_and_keep(cache, view, args, kwargs, own: tuple, kind: tuple | None):
     """Render the page, keep it under the reader's kind (or, when the render read who the
     reader is, under the reader and a note under the kind) and fill in the reader's parts."""
     parts: list = []
+    g.pop("page_keep_until", None)
     if kind is not None:
         g.page_parts = parts
         g.page_depends_on_viewer = False
@@ -225,8 +235,11 @@ def _render_and_keep(cache, view, args, kwargs, own: tuple, kind: tuple | None):
         response = current_app.make_response(view(*args, **kwargs))
     finally:
         g.pop("page_parts", None)
-    if _keepable(response):
+    until = g.pop("page_keep_until", None)
+    if _keepable(response) and (until is None or until.timestamp() > time.time()):
         page = _page_to_keep(response, parts)
+        if until is not None:
+            page = dataclasses.replace(page, until=until.timestamp())
         if kind is None:
             cache.put(own, page)
         elif g.pop("page_depends_on_viewer", False):

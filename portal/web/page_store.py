@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -35,13 +36,24 @@ class CachedPage:
     parts: tuple = ()
     # Under a kind of reader's key: "this page is kept per reader" (its render read who).
     per_reader: bool = False
+    # The wall-clock moment (epoch seconds) from which the page is out of date though no data
+    # changed (it lists something that expires then); None: only its age counts.
+    until: float | None = None
+
+    def outdated(self) -> bool:
+        return self.until is not None and time.time() >= self.until
 
     @classmethod
     def for_each_reader(cls) -> CachedPage:
         return cls(b"", (), time.monotonic(), per_reader=True)
 
     def dumps(self) -> bytes:
-        meta = {"headers": self.headers, "parts": self.parts, "per_reader": self.per_reader}
+        meta = {
+            "headers": self.headers,
+            "parts": self.parts,
+            "per_reader": self.per_reader,
+            "until": self.until,
+        }
         return json.dumps(meta).encode() + b"\n" + self.body
 
     @classmethod
@@ -54,6 +66,7 @@ class CachedPage:
             time.monotonic(),
             tuple((template, context) for template, context in fields["parts"]),
             bool(fields["per_reader"]),
+            fields.get("until"),
         )
 
 
@@ -74,7 +87,11 @@ class PageCache:
     def get(self, key: tuple) -> CachedPage | None:
         with self._lock:
             page = self._pages.get(key)
-            if page is None or time.monotonic() - page.stored_at > self.max_age_s:
+            if (
+                page is None
+                or time.monotonic() - page.stored_at > self.max_age_s
+                or page.outdated()
+            ):
                 if page is not None:
                     self._drop(key)
                 self.misses += 1
@@ -144,9 +161,10 @@ class RedisPageCache:
         if data is None:
             return None
         try:
-            return CachedPage.loads(data)
+            page = CachedPage.loads(data)
         except (ValueError, KeyError, TypeError):
             return None  # kept by an older release: rendered afresh
+        return None if page.outdated() else page
 
     def put(self, key: tuple, page: CachedPage) -> None:
         if len(page.body) > self.max_bytes // 4:
@@ -155,7 +173,12 @@ class RedisPageCache:
             self.fallback.put(key, page)
             return
         try:
-            ttl = max(1, int(self.max_age_s))
+            age = (
+                self.max_age_s
+                if page.until is None
+                else min(self.max_age_s, page.until - time.time())
+            )
+            ttl = max(1, math.ceil(age))
             self.client.set(self.key(key), page.dumps(), ex=ttl, nx=True)
         except redis.RedisError as exc:
             self._failed(exc)
