@@ -13,7 +13,6 @@ import cProfile
 import json
 import os
 import pstats
-import re
 import secrets
 import shutil
 from collections import defaultdict
@@ -46,11 +45,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _shape(statement: str) -> str:
-    text = re.sub(r"\s+", " ", statement).strip()
-    return re.sub(r"\b\d+\b", "?", text)[:150]
-
-
 class _SqlTimes:
     """Each statement's shape: how often it ran and for how long (cursor execute to after)."""
 
@@ -63,7 +57,7 @@ class _SqlTimes:
         conn.info["bench_started"] = perf_counter()
 
     def _after(self, conn, cursor, statement, params, context, executemany):
-        shape = _shape(statement)
+        shape = queries._shape(statement)
         self.total[shape] += perf_counter() - conn.info.pop("bench_started", perf_counter())
         self.count[shape] += 1
 
@@ -78,13 +72,12 @@ class _SqlTimes:
 
 
 def _drop(described: str) -> None:
+    """Drop the database a ``--save`` file describes (as ``Database.drop`` does), and the file."""
     saved = json.loads(Path(described).read_text())
-    if saved["kind"] == "postgresql":
-        import psycopg
-
-        with psycopg.connect(f"{saved['pg_url']}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{saved["name"]}" WITH (FORCE)')
-    shutil.rmtree(saved["folder"], ignore_errors=True)
+    db = Database(saved["kind"], saved["pg_url"], keep=False)
+    shutil.rmtree(db.folder, ignore_errors=True)  # the new instance's own, unused folder
+    db.name, db.folder = saved["name"], Path(saved["folder"])
+    db.drop()
     Path(described).unlink()
 
 
@@ -156,13 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         stats = pstats.Stats(profiler)
         stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.rows)
     if not args.reuse and not args.save:
-        _drop_unsaved(db)
+        db.keep = False
+        db.drop()
     return 0
-
-
-def _drop_unsaved(db: Database) -> None:
-    db.keep = False
-    db.drop()
 
 
 if __name__ == "__main__":
