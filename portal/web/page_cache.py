@@ -34,7 +34,6 @@ shows something that ends sooner (:func:`keep_page_until`: an upload to confirm 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import logging
@@ -172,11 +171,12 @@ def _keepable(response) -> bool:
     )
 
 
-def _page_to_keep(response, parts: list) -> CachedPage:
+def _page_to_keep(response, parts: list, until: datetime | None) -> CachedPage:
     body = without_session_token(response.get_data())
     kept = KEPT_HEADERS if not parts else tuple(h for h in KEPT_HEADERS if h != "ETag")
     headers = tuple((name, value) for name, value in response.headers.items() if name in kept)
-    return CachedPage(body, headers, time.monotonic(), tuple(parts))
+    moment = until.timestamp() if until is not None else None
+    return CachedPage(body, headers, time.monotonic(), tuple(parts), until=moment)
 
 
 def cached_page(view=None, *, scopes=None, shared: bool = False):
@@ -227,7 +227,6 @@ def _render_and_keep(cache, view, args, kwargs, own: tuple, kind: tuple | None):
     """Render the page, keep it under the reader's kind (or, when the render read who the
     reader is, under the reader and a note under the kind) and fill in the reader's parts."""
     parts: list = []
-    g.pop("page_keep_until", None)
     if kind is not None:
         g.page_parts = parts
         g.page_depends_on_viewer = False
@@ -236,10 +235,8 @@ def _render_and_keep(cache, view, args, kwargs, own: tuple, kind: tuple | None):
     finally:
         g.pop("page_parts", None)
     until = g.pop("page_keep_until", None)
-    if _keepable(response) and (until is None or until.timestamp() > time.time()):
-        page = _page_to_keep(response, parts)
-        if until is not None:
-            page = dataclasses.replace(page, until=until.timestamp())
+    page = _page_to_keep(response, parts, until) if _keepable(response) else None
+    if page is not None and not page.outdated():
         if kind is None:
             cache.put(own, page)
         elif g.pop("page_depends_on_viewer", False):
