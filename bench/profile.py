@@ -25,6 +25,7 @@ from sqlalchemy import event
 from bench import pages, queries, synth
 from bench.console import note, say
 from bench.database import Database
+from portal.web.page_cache import EXTENSION
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -38,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="role", choices=("coordinator", "manager"), default="coordinator")
     p.add_argument("--n", type=int, default=11, help="timed renders [11]")
     p.add_argument("--cprofile", action="store_true", help="profile the timed renders")
+    p.add_argument(
+        "--kept-fragments",
+        action="store_true",
+        help="the page cache on, its pages dropped before each render: the render of the next"
+        " kind of reader after a write (the page's kept fragments served from the keep)",
+    )
+    p.add_argument("--pstats", help="with --cprofile: also write the profile to this file")
     p.add_argument("--rows", type=int, default=25, help="lines of each table [25]")
     p.add_argument("--save", help="keep the database; write its description to this file")
     p.add_argument("--reuse", help="a file written by --save")
@@ -98,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(
         {
             "PORTAL_DATABASE_URL": url,
-            "PORTAL_PAGE_CACHE_MB": "0",
+            "PORTAL_PAGE_CACHE_MB": "64" if args.kept_fragments else "0",
             "PORTAL_SECRET_KEY": "bench-" + secrets.token_hex(16),
         }
     )
@@ -131,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     times = []
     with _SqlTimes(engine) as sql:
         for _ in range(args.n):
+            if args.kept_fragments:
+                app.extensions[EXTENSION].clear()
             started = perf_counter()
             if profiler:
                 profiler.enable()
@@ -148,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(args.rows)
+        if args.pstats:
+            stats.dump_stats(args.pstats)
     if not args.reuse and not args.save:
         db.keep = False
         db.drop()

@@ -286,3 +286,63 @@ def test_a_clusters_page_is_renewed_by_its_own_actions_and_kept_through_others(a
     assert visits() == (False, False)
     _add_milestone(app, world, programme, "Kick-off")
     assert visits() == (False, False)  # a programme's own row: the programmes' scope
+
+
+def test_a_comment_keeps_the_pages_that_do_not_show_comments(app, world):
+    """A comment shows on its action's page (not kept) and in the region's activity (keyed on
+    every write): the programme, plan and cluster pages stay, and still match uncached renders."""
+    from portal.plans import services
+    from portal.programmes.models import Programme
+
+    north, _south = _programmes(app, world)
+
+    def joint_work(_world):
+        programme = db.session.get(Programme, north)
+        plan = services.create_plan(
+            None,
+            {
+                "title": "Joint export plan",
+                "start_date": today(),
+                "end_date": today() + timedelta(days=60),
+            },
+            tenant_id=world["a"].id,
+            programme=programme,
+        )
+        action = services.create_action(None, plan, {"title": "Trade fair"}, [world["c1"].id])
+        db.session.commit()
+        return plan.id, action.id
+
+    plan_id, action_id = build.run(app, world, joint_work)
+    client = app.test_client()
+    login(client, ROLE_EMAILS["coordinator"])
+    urls = [
+        f"/nordland/programmes/{north}",
+        f"/nordland/plans/{plan_id}",
+        f"/nordland/clusters/{world['c1'].id}",
+    ]
+    kept_before = {url: _visit(client, url) for url in urls}
+    before = _versions(app, world["a"].id)
+
+    posted = client.post(f"/nordland/actions/{action_id}/comments", data={"body": "Booth booked"})
+    assert posted.status_code in (200, 302, 303)
+    assert "Booth booked" in client.get(f"/nordland/actions/{action_id}").get_data(as_text=True)
+
+    after = _versions(app, world["a"].id)
+    for scope in (
+        cache_scopes.REGION,
+        cache_scopes.WORK,
+        cache_scopes.programme(north),
+        cache_scopes.plan(plan_id),
+        cache_scopes.cluster(world["c1"].id),
+    ):
+        assert after.get(scope) == before.get(scope), scope
+    for url in urls:
+        kept = client.get(url)
+        assert kept.headers.get("X-Page-Cache") == "hit", url
+        assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", kept_before[url].data), url
+        cache = app.extensions.pop(EXTENSION)
+        try:
+            fresh = client.get(url)
+        finally:
+            app.extensions[EXTENSION] = cache
+        assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", fresh.data), url

@@ -127,7 +127,11 @@ _BY_TABLE: dict[str, Callable] = {
 }
 # Rows under an action: they touch the action's plan (and so its programme) and the clusters
 # responsible for it (a tie itself: its cluster, also when the tie is new or removed).
-_UNDER_ACTION = {"action_cluster", "action_indicator", "action_comment"}
+_UNDER_ACTION = {"action_cluster", "action_indicator"}
+# A comment shows only on its action's page (not kept), in search (not kept) and in the
+# region's activity (keyed on every write): no scope, so a comment renews no programme, plan or
+# cluster page. Its mentions and followers' notifications touch their inboxes.
+_BY_TABLE["action_comment"] = lambda row: []
 
 
 def _changes_work(session: Session, row) -> bool:
@@ -174,8 +178,7 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
                 scopes.add(WORK)
         elif table in _UNDER_ACTION:
             action_ids.add(row.action_id)
-            if table != "action_comment":
-                scopes.add(WORK)  # an aim or a responsible cluster
+            scopes.add(WORK)  # an aim or a responsible cluster
             if table == "action_cluster":
                 scopes.add(cluster(row.cluster_id) if row.cluster_id is not None else REGION)
         elif table in _BY_TABLE:
