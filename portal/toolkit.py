@@ -132,7 +132,9 @@ from portal.reports.pdf import pdf_response
 from portal.shared_figures import key_for as shared_key
 from portal.shared_figures import shared_value
 from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
+from portal.tenancy.cache_scopes import REGION
 from portal.tenancy.models import Tenant
+from portal.tenancy.versioning import scope_version
 from portal.web.forms import UpToThisYear
 from portal.web.htmx import is_htmx, wants_fragment
 from portal.web.page_cache import cached_page
@@ -223,6 +225,7 @@ __all__ = [
     "UpToThisYear",
     "IndicatorSet",
     "Keep",
+    "region_version",
     "ClusterEvidence",
     "Earliest",
     "EvidenceData",
@@ -389,6 +392,14 @@ def current_locale() -> str:
 def current_tenant() -> Tenant | None:
     """The tenant of the current request, or ``None`` outside a tenant's pages."""
     return g.get("tenant")
+
+
+def region_version(tenant_id: int) -> int:
+    """The version of the region's rows that no finer cache scope lists (every plugin's own
+    tables, rounds, labels, clusters, members): it rises with each write to them, and not with
+    a write to the core's actions, plans or programmes. Key a ``Keep`` on it for what a plugin
+    works out from its own tables (a page that was kept read it already: no query)."""
+    return scope_version(tenant_id, REGION)
 
 
 def plugin_enabled(plugin_name: str, tenant: Tenant | None = None) -> bool:

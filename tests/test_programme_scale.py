@@ -285,6 +285,7 @@ def test_the_joint_summary_matches_the_boards_progress(app, world, process):
     """Summed up in SQL, the joint progress is the board's (Python's rounding included)."""
     from portal_joint import services
     from portal_joint.models import JointAction, JointStatus, Participation, PartStatus
+    from portal_joint.programme_summary import programme_summary
     from portal_joint.rollup import programme_progress
 
     tenant_id = world["a"].id
@@ -332,7 +333,7 @@ def test_the_joint_summary_matches_the_boards_progress(app, world, process):
                 title, status, parts, *due = row
                 action(title, status, parts, TODAY + timedelta(days=due[0]) if due else None)
             db.session.flush()
-            summary = services.programme_summary(process.programme_id, TODAY)
+            summary = programme_summary(process.programme_id, TODAY)
             board = services.board(process.programme_id)
             assert summary.progress == programme_progress(board), [a.title for a in board]
             assert summary.total == len(board)
@@ -345,3 +346,44 @@ def test_the_joint_summary_matches_the_boards_progress(app, world, process):
             a.status not in (JointStatus.DONE, JointStatus.CANCELLED) for a in summary.next_due
         )
         db.session.rollback()
+
+
+def test_the_joint_panel_is_kept_through_action_writes_and_renewed_by_joint_ones(
+    app, client, world, process
+):
+    """The programme page's joint panel reads only the plugin's tables: an action's write in
+    the programme renders the page again without reading them, a joint action's write does."""
+    from portal_joint.models import JointAction, JointStatus
+
+    login(client, "coord@a.example")
+    url = f"/nordland/programmes/{process.programme_id}"
+
+    def add_joint(title):
+        with app.test_request_context(), tenant_scope(world["a"].id):
+            db.session.add(
+                JointAction(
+                    tenant_id=world["a"].id,
+                    programme_id=process.programme_id,
+                    title=title,
+                    status=JointStatus.PLANNED,
+                    due_date=TODAY + timedelta(days=20),
+                )
+            )
+            db.session.commit()
+
+    add_joint("Shared stand at the fair")
+    assert "Shared stand at the fair" in client.get(url).get_data(as_text=True)
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        db.session.get(Action, process.action_ids[0]).progress = 70
+        db.session.commit()
+    with count_queries(app, cold=False) as statements:
+        again = client.get(url)
+    assert again.headers.get("X-Page-Cache") is None  # the action's write renewed the page
+    assert "Shared stand at the fair" in again.get_data(as_text=True)
+    assert not [s for s in statements if "joint_action" in s], statements
+
+    add_joint("Joint study trip")
+    with count_queries(app, cold=False) as statements:
+        renewed = client.get(url).get_data(as_text=True)
+    assert [s for s in statements if "joint_action" in s]
+    assert "Joint study trip" in renewed

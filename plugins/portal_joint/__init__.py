@@ -171,17 +171,18 @@ def cluster_panels(cluster, user):
 @hookimpl
 def programme_panels(programme, user):
     """The programme's joint actions summed up (counts by status, joint progress, the few due
-    first) and a link to its board: two queries, whatever the number of joint actions."""
+    first) and a link to its board: two queries, whatever the number of joint actions, kept
+    until the region's own rows change (an action's write in the programme keeps them)."""
     if not may(user, "joint.view", programme):
         return None
     from datetime import date
 
     from portal.toolkit import Panel
-    from portal_joint import services
     from portal_joint.forms import JOINT_STATUS_LABELS
+    from portal_joint.programme_summary import kept_programme_summary
 
     today = date.today()
-    summary = services.programme_summary(programme.id, today, limit=5)
+    summary = kept_programme_summary(programme.tenant_id, programme.id, today, limit=5)
     return [
         Panel(
             _l("Joint actions"),
