@@ -40,10 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=11, help="timed renders [11]")
     p.add_argument("--cprofile", action="store_true", help="profile the timed renders")
     p.add_argument(
-        "--kept-fragments",
-        action="store_true",
-        help="the page cache on, its pages dropped before each render: the render of the next"
-        " kind of reader after a write (the page's kept fragments served from the keep)",
+        "--cache",
+        choices=("off", "fragments", "pages"),
+        default="off",
+        help="off: every render is a first visit [off]; fragments: the page cache on, its pages"
+        " dropped before each render (the next kind of reader's render after a write, the"
+        " page's kept fragments served from the keep); pages: the page cache on (revisits)",
     )
     p.add_argument("--pstats", help="with --cprofile: also write the profile to this file")
     p.add_argument("--rows", type=int, default=25, help="lines of each table [25]")
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(
         {
             "PORTAL_DATABASE_URL": url,
-            "PORTAL_PAGE_CACHE_MB": "64" if args.kept_fragments else "0",
+            "PORTAL_PAGE_CACHE_MB": "0" if args.cache == "off" else "64",
             "PORTAL_SECRET_KEY": "bench-" + secrets.token_hex(16),
         }
     )
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     times = []
     with _SqlTimes(engine) as sql:
         for _ in range(args.n):
-            if args.kept_fragments:
+            if args.cache == "fragments":
                 app.extensions[EXTENSION].clear()
             started = perf_counter()
             if profiler:

@@ -19,7 +19,7 @@ from portal.web.page_cache import CachedPage, PageCache
 from tests.conftest import USE_POSTGRES, count_queries, login
 from tests.locking_support import version_on
 from tests.redis_support import REDIS_URL, needs_redis, redis_client
-from tests.test_cache_scopes import TOKEN
+from tests.test_cache_scopes import TOKEN, _programmes
 
 CLUSTER_PAGE = "/nordland/clusters/{id}"
 
@@ -46,10 +46,10 @@ def test_a_revisit_is_served_from_the_cache_with_fewer_queries(app, client, worl
     assert TOKEN.sub(b"", revisit.data) == TOKEN.sub(b"", rendered.data)  # tokens: per second
     assert revisit.mimetype == "text/html"
     # Only the request's own loading: the tenant (with its data version) and the user (the
-    # membership check and the reader's kind are kept by that version too), the versions of
-    # the page's scopes, and the unread count: the page is kept for every reader of its kind,
-    # the header's count is filled for this one.
-    assert len(statements) == 4
+    # membership check and the reader's kind are kept by that version too), and the versions
+    # of the page's scopes and the reader's inbox: the page is kept for every reader of its
+    # kind, the header's unread count is filled for this one, kept by their inbox's version.
+    assert len(statements) == 3
     assert "Content-Security-Policy" in revisit.headers
 
 
@@ -329,3 +329,36 @@ def test_a_kept_page_answers_its_etag_with_304_and_ignores_if_match(app, client,
         assert read.status_code == 200, if_match
         # The same page; each answer signs the session's CSRF token anew (its second).
         assert TOKEN.sub(b"", read.data) == TOKEN.sub(b"", kept.data)
+
+
+def test_the_header_count_and_the_follow_button_of_a_kept_page_follow_their_changes(
+    app, client, world
+):
+    """Filled in for each answer of a kept page, both are kept by the versions they come
+    from: a notification (the inbox), "all read" (a bulk write: the region), a follow."""
+    from portal.notifications.services import notify
+
+    login(client, "coord@a.example")
+    programme_id = _programmes(app, world)[0]
+    url = f"/nordland/programmes/{programme_id}"
+    _visit(client, url)
+    first = client.get(url)
+    assert first.headers.get("X-Page-Cache") == "hit"
+    assert b"notification-count" not in first.data
+
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        coordinator = db.session.scalar(select(User).where(User.email == "coord@a.example"))
+        notify([coordinator], "mention", tenant_id=world["a"].id, params={"title": "x"})
+        db.session.commit()
+    told = client.get(url)
+    assert told.headers.get("X-Page-Cache") == "hit"  # a notification renews no page
+    assert b'notification-count">1<' in told.data
+
+    client.post("/nordland/notifications/read")
+    assert b"notification-count" not in client.get(url).data
+
+    assert b"You hear of its changes." not in client.get(url).data
+    client.post(f"/nordland/watch/programme/{programme_id}", data={"follow": "1"})
+    assert b"You hear of its changes." in client.get(url).data
+    client.post(f"/nordland/watch/programme/{programme_id}", data={"follow": "0"})
+    assert b"You hear of its changes." not in client.get(url).data

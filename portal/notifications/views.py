@@ -3,6 +3,8 @@ notification settings (outside any region: they are the person's)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -11,11 +13,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.keeps import Keep, reading_request
 from portal.notifications import services
 from portal.notifications.delivery import choose, settings_of
 from portal.notifications.kinds import DELIVERY_LABELS, WATCHABLE, kinds
 from portal.notifications.models import Notification
 from portal.permissions import require
+from portal.tenancy import cache_scopes
+from portal.tenancy.versioning import scope_versions
 from portal.web.htmx import is_htmx
 from portal.web.pagination import page_args, paginate
 from portal.web.personal import depends_on_viewer
@@ -26,15 +31,37 @@ settings_bp = Blueprint("notification_settings", __name__)
 PER_PAGE = 25
 
 
+# The header's count and the follow buttons, asked again on every answer (kept pages fill
+# them in per reader): kept by each process under the versions they are worked out from, which
+# a kept page's answer has read already. A notification touches its recipient's inbox; a
+# follow (an unlisted table) and a bulk "all read" the region.
+UNREAD_COUNTS = Keep("notification unread counts", at_most=10_000)
+FOLLOWING = Keep("follow buttons", at_most=10_000)
+
+
+def _kept(keep: Keep, key: tuple, scopes: tuple[str, ...], make: Callable[[], Any]) -> Any:
+    if not reading_request():
+        return make()  # a write in this transaction may have changed it, versions not yet
+    tenant_id = key[0]
+    return keep.get_or_make((*key, scope_versions(tenant_id, scopes)), make)
+
+
 @bp.app_template_global("notification_unread")
 def unread_in_header() -> int | None:
-    """The header's unread count: one query per request, None outside a region."""
+    """The header's unread count: one query per change of the reader's inbox, None outside
+    a region."""
     tenant = g.get("tenant")
     if tenant is None or not current_user.is_authenticated:
         return None
     depends_on_viewer()  # in a shared page's header it is a part (templates/_account_links.html)
     if "notification_unread" not in g:
-        g.notification_unread = services.unread_count(current_user, tenant.id)
+        user_id = current_user.id
+        g.notification_unread = _kept(
+            UNREAD_COUNTS,
+            (tenant.id, user_id),
+            (cache_scopes.REGION, cache_scopes.inbox(user_id)),
+            lambda: services.unread_count(current_user, tenant.id),
+        )
     return g.notification_unread
 
 
@@ -188,4 +215,12 @@ def watching_in_page(subject_type: str, subject_id: int) -> bool:
     if not current_user.is_authenticated:
         return False
     depends_on_viewer()  # shared pages ask in a part (notifications/_watch_button.html)
-    return services.is_watching(current_user, subject_type, subject_id)
+    tenant = g.get("tenant")
+    if tenant is None:
+        return services.is_watching(current_user, subject_type, subject_id)
+    return _kept(
+        FOLLOWING,
+        (tenant.id, current_user.id, subject_type, subject_id),
+        (cache_scopes.REGION,),
+        lambda: services.is_watching(current_user, subject_type, subject_id),
+    )

@@ -118,10 +118,12 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
     from portal.tenancy.models import CacheVersion
 
     wanted = {cache_scopes.REGION, *scopes}
+    own_inbox = cache_scopes.inbox(current_user.id)
     if inbox:
-        wanted.add(cache_scopes.inbox(current_user.id))
-    # Read with them, not keyed on: the kept summaries the page may show key on it.
-    also = {cache_scopes.WORK} - wanted
+        wanted.add(own_inbox)
+    # Read with them, not keyed on: the kept summaries the page may show key on ``work``, and
+    # the header's unread count (filled in for each answer of a shared page) on the inbox.
+    also = {cache_scopes.WORK, own_inbox} - wanted
     rows = db.session.execute(
         select(CacheVersion.scope_key, CacheVersion.version).where(
             CacheVersion.tenant_id == tenant.id,
