@@ -131,8 +131,7 @@ from portal.reports.audience import report_audience
 from portal.reports.pdf import pdf_response
 from portal.shared_figures import key_for as shared_key
 from portal.shared_figures import shared_value
-from portal.tenancy import TenantScoped, get_or_404, tenant_scope, unscoped
-from portal.tenancy.cache_scopes import REGION
+from portal.tenancy import TenantScoped, cache_scopes, get_or_404, tenant_scope, unscoped
 from portal.tenancy.models import Tenant
 from portal.tenancy.versioning import scope_version
 from portal.web.forms import UpToThisYear
@@ -159,6 +158,7 @@ __all__ = [
     "api_documented",
     "api_found_first",
     "cached_page",
+    "cache_scopes",
     "depends_on_viewer",
     "same_person",
     "Effect",
@@ -399,7 +399,7 @@ def region_version(tenant_id: int) -> int:
     tables, rounds, labels, clusters, members): it rises with each write to them, and not with
     a write to the core's actions, plans or programmes. Key a ``Keep`` on it for what a plugin
     works out from its own tables (a page that was kept read it already: no query)."""
-    return scope_version(tenant_id, REGION)
+    return scope_version(tenant_id, cache_scopes.REGION)
 
 
 def plugin_enabled(plugin_name: str, tenant: Tenant | None = None) -> bool:

@@ -716,7 +716,8 @@ def test_query_counts_do_not_grow_with_the_forum(app, client, compared, email):
         _enter(compared["c1"].id, date(2025, 10, 1), 4)  # and one more round of c1
     large = _counts(app, client, compared["c1"].id)
     assert small == large
-    assert max(large.values()) <= 20, large
+    # 21: the scorecard reads the versions of the scopes it keys on (portal_compare.views)
+    assert max(large.values()) <= 21, large
 
 
 def test_the_scorecard_of_500_clusters(app, client, compared):
@@ -733,7 +734,7 @@ def test_the_scorecard_of_500_clusters(app, client, compared):
     page = _text(response)
     assert response.status_code == 200 and len(_heat_map_rows(page)) == PER_PAGE
     assert "Clusters 1–25 of 500" in page
-    assert len(queries) <= 20
+    assert len(queries) <= 21
     print(f"\n500x31 scorecard: {seconds:.2f} s, {len(queries)} queries, {len(page) // 1024} KiB")
     last = _text(_get(client, f"{FORUM}?page=20"))
     assert "Clusters 476–500 of 500" in last
@@ -897,7 +898,7 @@ def test_the_page_cache_answers_the_etag_revisit_too(app, client, compared):
         response = _get(client, FORUM, headers={"If-None-Match": etag})
     assert response.status_code == 304
     assert response.headers["X-Page-Cache"] == "hit"
-    assert len(queries) == 2  # the tenant and the user
+    assert len(queries) == 3  # the tenant, the user and the versions of the page's scopes
 
 
 # --- bounded pages: the scorecard and the printable report at any forum size ------------------

@@ -240,3 +240,47 @@ def test_what_moved_is_kept_through_an_actions_write_and_renewed_by_a_round(
     page = client.get(FORUM).get_data(as_text=True)
     assert len(calls) == 2
     assert "0 of 31 indicators improved" in page
+
+
+def test_the_scorecard_is_kept_through_progress_and_comments_and_renewed_by_the_work(app, forum):
+    """The scorecard keys on the region's own rows, the work and the plans: a progress
+    update or a comment keeps it, a change of status renews it; kept or renewed, it is what
+    an uncached render shows."""
+    from portal.plans.models import Action
+    from portal.web.page_cache import EXTENSION
+    from tests.test_cache_scopes import TOKEN
+
+    client = app.test_client()
+    login(client, "coord@a.example")
+
+    def answer():
+        kept = client.get(FORUM)
+        cache = app.extensions.pop(EXTENSION)
+        try:
+            fresh = client.get(FORUM)
+        finally:
+            app.extensions[EXTENSION] = cache
+        assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", fresh.data)
+        return kept.headers.get("X-Page-Cache"), kept.get_data(as_text=True)
+
+    client.get(FORUM)  # the first visit may set session values: not kept
+    client.get(FORUM)
+    assert answer()[0] == "hit"
+    with app.test_request_context(), tenant_scope(forum["a"].id):
+        action = db.session.scalars(db.select(Action)).one()
+        action_id = action.id
+        action.progress = 40
+        db.session.commit()
+    assert answer()[0] == "hit"
+    posted = client.post(
+        f"/nordland/actions/{action_id}/comments",
+        data={"body": "On track"},
+        follow_redirects=True,  # the action's page shows the flash message
+    )
+    assert "On track" in posted.get_data(as_text=True)
+    assert answer()[0] == "hit"
+    with app.test_request_context(), tenant_scope(forum["a"].id):
+        db.session.get(Action, action_id).title = "Member meetings every quarter"
+        db.session.commit()
+    renewed, page = answer()
+    assert renewed is None and "Member meetings every quarter" in page

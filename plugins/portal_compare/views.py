@@ -35,6 +35,7 @@ from portal.toolkit import (
     Cluster,
     Role,
     _,
+    cache_scopes,
     cached_page,
     cluster_ids_of,
     cluster_rounds,
@@ -637,8 +638,17 @@ def _forum_page(template: str, report: bool = False, pdf: bool = False):
     return _cached(etag, render_template(template, **data))
 
 
+def _forum_scopes() -> list[str] | None:
+    """What the scorecard shows besides the region's own rows (rounds, settings, references,
+    clusters): the joint plans findings go to (``plans``) and, in the forum over time, the
+    region's work (``work``). Another plugin's kind may read anything: then every write."""
+    if any(kind.id not in OWN_KINDS for kind in comparison_kinds(current_tenant().id)):
+        return None
+    return [cache_scopes.WORK, cache_scopes.PLANS]
+
+
 @bp.route("/forum")
-@cached_page
+@cached_page(scopes=_forum_scopes)
 def forum():
     return _forum_page("compare/forum.html")
 
