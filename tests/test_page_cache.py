@@ -362,3 +362,31 @@ def test_the_header_count_and_the_follow_button_of_a_kept_page_follow_their_chan
     assert b"You hear of its changes." in client.get(url).data
     client.post(f"/nordland/watch/programme/{programme_id}", data={"follow": "0"})
     assert b"You hear of its changes." not in client.get(url).data
+
+
+def test_a_revisit_after_an_action_written_elsewhere_loads_no_more(app, client, world):
+    """The reader's kind (role, clusters, privacy decision) and the sharing choices are kept
+    by the region's own version: a write to an action elsewhere keeps them. Only the access
+    check (kept by the data version, read before the page's versions) loads the membership
+    again: four statements, not six."""
+    from tests import locking_support as build
+    from tests.test_cache_scopes import _add_action
+
+    plan_id = build.run(app, world, build.plan)["id"]  # the first cluster's
+    login(client, "coord@a.example")
+    url = CLUSTER_PAGE.format(id=world["c2"].id)
+    _visit(client, url)
+    _add_action(app, world, plan_id)
+    with count_queries(app, cold=False) as statements:
+        revisit = client.get(url)
+    assert revisit.headers["X-Page-Cache"] == "hit"
+    assert len(statements) == 4, [q[:60] for q in statements]
+
+    with app.test_request_context(), tenant_scope(world["a"].id):
+        membership = db.session.scalar(
+            select(Membership).join(User).where(User.email == "coord@a.example")
+        )
+        membership.role = "observer"  # another kind of reader now
+        db.session.commit()
+    renewed = client.get(url)
+    assert renewed.headers.get("X-Page-Cache") is None

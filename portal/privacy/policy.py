@@ -39,7 +39,7 @@ from portal.keeps import Keep, reading_request
 MIN_GROUP_LOW, MIN_GROUP_HIGH, DEFAULT_MIN_GROUP = 3, 50, 5
 SEES_ALL_ROLES = frozenset({Role.COORDINATOR, Role.ASSESSOR})
 FORUM_ROLES = frozenset({Role.COORDINATOR, Role.ASSESSOR, Role.CLUSTER_MANAGER, Role.MEMBER})
-SHARING = Keep("portal_values_sharing", at_most=1000)  # (tenant, data version) -> SharingState
+SHARING = Keep("portal_values_sharing", at_most=1000)  # (tenant, region) -> SharingState
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,10 @@ NOBODY = ValuesView(0, False, frozenset(), frozenset(), DEFAULT_MIN_GROUP, False
 def sharing_state(tenant: Any) -> SharingState:
     """The region's sharing choices in force: one query, none on a reading request whose
     region has not changed since they were read."""
+    from portal.tenancy.versioning import region_mark
+
     reading = reading_request()
-    key = (tenant.id, tenant.data_version)
+    key = (tenant.id, region_mark(tenant))
     kept = SHARING.get(key) if reading else None
     if kept is not None:
         return kept

@@ -29,6 +29,8 @@ Writes that no page shows say so: ``affects_pages = False`` (the outbox) or
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, has_request_context
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -232,6 +234,18 @@ def scope_versions(tenant_id: int, scopes: tuple[str, ...]) -> tuple[int, ...]:
         found = dict.fromkeys(missing, 0) | dict(rows.all())
         memo.update({(tenant_id, scope): version for scope, version in found.items()})
     return tuple(memo[(tenant_id, scope)] for scope in scopes)
+
+
+def region_mark(tenant: Any) -> tuple:
+    """A key part that moves whenever the region's own rows change (memberships, settings,
+    sharing choices, users: every table the registry does not list): the ``region`` scope's
+    version when this request has read it (a kept page's answer has: no query), else the
+    tenant's ``data_version``, which moves with every write. The region's version stays
+    through a write to actions, plans or programmes; the data version does not."""
+    memo = g.get("_scope_versions") if has_request_context() else None
+    if memo and (tenant.id, cache_scopes.REGION) in memo:
+        return ("region", memo[(tenant.id, cache_scopes.REGION)])
+    return ("data", tenant.data_version)
 
 
 def remember_versions(tenant_id: int, versions: dict[str, int]) -> None:

@@ -66,9 +66,12 @@ def fill_parts(body: bytes, parts: tuple | list) -> bytes:
 def viewer_profile(user: Any, tenant: Any) -> tuple:
     """The reader's kind: what every decision on a shared page may depend on. Their role,
     whether they administer the platform, their clusters (for the roles whose rules read
-    them) and the privacy policy's decision. Kept across requests by the region's data
-    version, which every change of a membership, a sharing choice or a setting renews."""
-    key = (tenant.id, tenant.data_version, user.id, user.is_platform_admin)
+    them) and the privacy policy's decision. Kept across requests by the region's version
+    (``region_mark``), which every change of a membership, a user, a sharing choice or a
+    setting renews, and an action's write keeps."""
+    from portal.tenancy.versioning import region_mark
+
+    key = (tenant.id, region_mark(tenant), user.id, user.is_platform_admin)
     return PROFILES.get_or_make(key, lambda: _profile(user, tenant))
 
 
