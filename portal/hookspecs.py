@@ -154,7 +154,9 @@ def cluster_panels(cluster: Cluster, user: User) -> list[Panel]:
 
 @hookspec
 def programme_panels(programme: Programme, user: User) -> list[Panel]:
-    """Panels on a programme page. Keep each to a fixed number of queries."""
+    """Panels on a programme page. Keep each to a fixed number of queries. A panel showing
+    only the plugin's own rows (and the programme's own row) says ``own_rows_only=True``: the
+    page's frame is then kept through writes to the programme's actions."""
 
 
 @hookspec

@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 
 from portal.permissions import may
 from portal.toolkit import NavItem
+from portal.web.page_frames import no_frame
 
 
 @dataclass
@@ -33,6 +34,8 @@ def panels_for(hook_name: str, **kwargs) -> list[RenderedPanel]:
         hook_name, tenant_id=tenant.id, user=current_user, **kwargs
     ):
         for panel in panels:
+            if not panel.own_rows_only:
+                no_frame()  # it may show what the page's frame does not key on
             try:
                 # render_template autoescapes; its output is safe HTML.
                 html = Markup(render_template(panel.template, **panel.context))  # noqa: S704

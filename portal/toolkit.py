@@ -357,12 +357,17 @@ class NavItem:
 
 @dataclass
 class Panel:
-    """A box on a page: the core renders ``template`` with ``context`` under ``title``."""
+    """A box on a page: the core renders ``template`` with ``context`` under ``title``.
+
+    ``own_rows_only``: the panel shows nothing but the plugin's own rows and the page's
+    subject's own row (the ``region`` scope covers them), so a kept page's frame may keep it
+    through writes to the core's actions and plans (``portal.web.page_frames``)."""
 
     title: str
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     order: int = 100
+    own_rows_only: bool = False
 
 
 @dataclass

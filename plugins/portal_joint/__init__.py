@@ -196,6 +196,7 @@ def programme_panels(programme, user):
                 "today": today,
             },
             order=40,
+            own_rows_only=True,  # joint actions and participations, kept by the region
         )
     ]
 

@@ -141,7 +141,14 @@ def _participants_fragment(programme: Programme):
 @bp.route("/<int:programme_id>")
 # Its plans (joint and its clusters' own plans in it), actions, milestones and participants
 # touch the programme's scope; its clusters, people, workshops and plugins the region's.
-@cached_page(scopes=lambda programme_id: [cache_scopes.programme(programme_id)], shared=True)
+# Around its body (a kept fragment) the page shows the programme's own row (``programmes``),
+# the indicators its work aims at (``work``) and the plugins' panels: kept as a frame an
+# action's progress leaves in place (portal.web.page_frames).
+@cached_page(
+    scopes=lambda programme_id: [cache_scopes.programme(programme_id)],
+    shared=True,
+    frame=lambda programme_id: [cache_scopes.PROGRAMMES, cache_scopes.WORK],
+)
 def detail(programme_id: int):
     programme = get_or_404(Programme, programme_id)
     require(current_user, "programme.view", programme)

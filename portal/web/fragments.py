@@ -39,8 +39,11 @@ _UNSET = object()
 
 def kept_fragment(name: str, *key: Any, caller: Callable[[], str]) -> Markup:
     """The block, from the keep when this page's data and the arguments are the same."""
+    from portal.web import page_frames
+
     page_key = g.get("page_key_common")
     if page_key is None or not reading_request():
+        page_frames.no_frame()
         return Markup(caller())  # noqa: S704 - the template's own rendered (escaped) output
     full_key = (name, key, page_key)
     kept = FRAGMENTS.get(full_key)
@@ -50,10 +53,13 @@ def kept_fragment(name: str, *key: Any, caller: Callable[[], str]) -> Markup:
         read_reader = g.get("page_depends_on_viewer", False)
         g.page_depends_on_viewer = read_before or read_reader
         if read_reader:  # the block read who the reader is (same_person): not for others
+            page_frames.no_frame()
             return Markup(html)  # noqa: S704 - rendered by the template above, escaped there
         kept = without_session_token(html)
         FRAGMENTS.put(full_key, kept)
-    return Markup(with_session_token(kept))  # noqa: S704 - rendered by the template above, escaped there
+    # A hole of the page's frame, when it has one (portal.web.page_frames).
+    marked = page_frames.note_hole(name, key, with_session_token(kept))
+    return Markup(marked)  # noqa: S704 - rendered by the template above, escaped there
 
 
 class Deferred:

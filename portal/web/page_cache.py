@@ -48,7 +48,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.tenancy import cache_scopes
-from portal.tenancy.versioning import remember_versions
+from portal.tenancy.versioning import remember_versions, scope_versions
+from portal.web import page_frames
 from portal.web.page_store import CachedPage, PageCache, RedisPageCache
 from portal.web.personal import fill_parts, viewer_profile
 from portal.web.session_tokens import with_session_token, without_session_token
@@ -63,7 +64,7 @@ KEPT_HEADERS = ("Content-Type", "Cache-Control", "ETag", "Content-Language", "Va
 __all__ = ["CachedPage", "PageCache", "cached_page", "init_page_cache", "keep_page_until"]
 
 
-def _respond(page: CachedPage):
+def _respond(page: CachedPage, how: str = "hit"):
     from flask import Response
 
     body = with_session_token(fill_parts(page.body, page.parts) if page.parts else page.body)
@@ -71,7 +72,7 @@ def _respond(page: CachedPage):
     response.headers.clear()
     for name, value in page.headers:
         response.headers.add(name, value)
-    response.headers["X-Page-Cache"] = "hit"
+    response.headers["X-Page-Cache"] = how
     # A revisit that names the page's ETag gets 304, as the view would answer; judged as the
     # ETag hook judges it (If-None-Match, weakly). Werkzeug's make_conditional would also
     # judge If-Match strongly against the weak tag and turn any such read into a 412.
@@ -110,8 +111,9 @@ def init_page_cache(app) -> None:
     app.config["PAGE_RENDERER_VERSION"] = renderer_version(app)
 
 
-def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
-    """The versions the page's key holds, read before the view reads any data."""
+def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool, also=()) -> tuple:
+    """The versions the page's key holds, read before the view reads any data (with those
+    of ``also``, e.g. the frame's scopes, in the same query)."""
     if scopes is None:
         return (tenant.data_version,)
     from portal.extensions import db
@@ -123,7 +125,7 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
         wanted.add(own_inbox)
     # Read with them, not keyed on: the kept summaries the page may show key on ``work``, and
     # the header's unread count (filled in for each answer of a shared page) on the inbox.
-    also = {cache_scopes.WORK, own_inbox} - wanted
+    also = {cache_scopes.WORK, own_inbox, *also} - wanted
     rows = db.session.execute(
         select(CacheVersion.scope_key, CacheVersion.version).where(
             CacheVersion.tenant_id == tenant.id,
@@ -136,19 +138,21 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool) -> tuple:
 
 
 def _request_keys(
-    scopes: Callable[[], list[str] | None], shared: bool
-) -> tuple[tuple, tuple | None] | None:
-    """(the reader's key, their kind's key or None), or None when this request must be
-    rendered (and not kept). ``scopes`` is asked only for a signed-in reader's GET."""
+    scopes: Callable[[], list[str] | None],
+    shared: bool,
+    frame: Callable[[], list[str]] | None = None,
+) -> tuple[tuple, tuple | None, tuple | None] | None:
+    """(the reader's key, their kind's key or None, their kind's frame key or None), or None
+    when this request must be rendered (and not kept). ``scopes`` and ``frame`` are asked
+    only for a signed-in reader's GET."""
     tenant = g.get("tenant")
     if request.method != "GET" or tenant is None or not current_user.is_authenticated:
         return None
     if session.get("_flashes"):
         return None  # the page shows them once; a revisit must not
-    common = (
-        tenant.id,
-        # A shared page's header is a part (the unread count is filled for each answer).
-        _data_versions(tenant, scopes(), inbox=not shared),
+    named = scopes()
+    framed = sorted({cache_scopes.REGION, *frame()}) if shared and frame and named else None
+    rest = (
         current_app.config.get("PAGE_RENDERER_VERSION", ""),
         str(get_locale() or ""),
         date.today().toordinal(),
@@ -157,10 +161,20 @@ def _request_keys(
         request.headers.get("HX-Target", ""),
         request.headers.get("Accept", ""),
     )
+    # A shared page's header is a part (the unread count is filled for each answer).
+    versions = _data_versions(tenant, named, inbox=not shared, also=framed or ())
+    common = (tenant.id, versions, *rest)
     g.page_key_common = common  # what the page's kept fragments key on (portal.web.fragments)
     own = (*common, "user", current_user.id, current_user.session_version)
-    kind = (*common, "kind", viewer_profile(current_user, tenant)) if shared else None
-    return own, kind
+    if not shared:
+        return own, None, None
+    profile = viewer_profile(current_user, tenant)
+    kind = (*common, "kind", profile)
+    if framed is None:
+        return own, kind, None
+    # Read with the page's own versions above: no query.
+    frame_versions = tuple(zip(framed, scope_versions(tenant.id, tuple(framed)), strict=True))
+    return own, kind, (tenant.id, frame_versions, *rest, "frame", profile)
 
 
 def _keepable(response) -> bool:
@@ -181,16 +195,18 @@ def _page_to_keep(response, parts: list, until: datetime | None) -> CachedPage:
     return CachedPage(body, headers, time.monotonic(), tuple(parts), until=moment)
 
 
-def cached_page(view=None, *, scopes=None, shared: bool = False):
+def cached_page(view=None, *, scopes=None, shared: bool = False, frame=None):
     """Serve the view's page from the cache while what it shows has not changed.
 
     ``scopes``: a function of the view's arguments naming the scopes the page shows
     (:mod:`portal.tenancy.cache_scopes`); without it, or when it answers None, the page is
     renewed by any write to the region. ``shared``: the page is kept for every reader of the
     same kind (role, clusters, privacy decision), its reader's own bits in parts
-    (:mod:`portal.web.personal`)."""
+    (:mod:`portal.web.personal`). ``frame`` (shared pages with kept fragments): a function of
+    the view's arguments naming the scopes the page shows outside its kept fragments; the
+    page around them is kept under those (:mod:`portal.web.page_frames`)."""
     if view is None:
-        return functools.partial(cached_page, scopes=scopes, shared=shared)
+        return functools.partial(cached_page, scopes=scopes, shared=shared, frame=frame)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -202,16 +218,20 @@ def cached_page(view=None, *, scopes=None, shared: bool = False):
                 found = scopes(*args, **kwargs) if scopes is not None else None
                 return list(found) if found is not None else None
 
-            keys = _request_keys(named, shared)
+            framed = (lambda: list(frame(*args, **kwargs))) if frame is not None else None
+            keys = _request_keys(named, shared, framed)
         if keys is None:
             return view(*args, **kwargs)
-        own, kind = keys
+        own, kind, frame_key = keys
         page = cache.get(kind) if kind is not None else None
         if page is not None and page.per_reader or kind is None:
             page = cache.get(own)
         if page is not None:
             return _respond(page)
-        return _render_and_keep(cache, view, args, kwargs, own, kind)
+        if frame_key is not None and (page := page_frames.assemble(cache.get(frame_key))):
+            cache.put(kind, page)
+            return _respond(page, "frame")
+        return _render_and_keep(cache, view, args, kwargs, own, kind, frame_key)
 
     wrapper.cached_page = True
     wrapper.shared_page = shared
@@ -225,17 +245,26 @@ def keep_page_until(moment: datetime) -> None:
     g.page_keep_until = moment if found is None else min(found, moment)
 
 
-def _render_and_keep(cache, view, args, kwargs, own: tuple, kind: tuple | None):
+def _render_and_keep(
+    cache, view, args, kwargs, own: tuple, kind: tuple | None, frame_key: tuple | None = None
+):
     """Render the page, keep it under the reader's kind (or, when the render read who the
-    reader is, under the reader and a note under the kind) and fill in the reader's parts."""
+    reader is, under the reader and a note under the kind), and its frame when it has one;
+    fill in the reader's parts."""
     parts: list = []
     if kind is not None:
         g.page_parts = parts
         g.page_depends_on_viewer = False
+    if frame_key is not None:
+        page_frames.start_render()
     try:
         response = current_app.make_response(view(*args, **kwargs))
     finally:
         g.pop("page_parts", None)
+    frame = None
+    if frame_key is not None and not response.is_streamed:
+        body, frame = page_frames.split(response.get_data())
+        response.set_data(body)
     until = g.pop("page_keep_until", None)
     page = _page_to_keep(response, parts, until) if _keepable(response) else None
     if page is not None and not page.outdated():
@@ -246,6 +275,8 @@ def _render_and_keep(cache, view, args, kwargs, own: tuple, kind: tuple | None):
             cache.put(own, page)
         else:
             cache.put(kind, page)
+            if frame is not None:
+                cache.put(frame_key, page_frames.frame_of(page, frame))
     if parts and not response.is_streamed:
         response.set_data(fill_parts(response.get_data(), parts))
     return response

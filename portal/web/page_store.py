@@ -39,6 +39,8 @@ class CachedPage:
     # The wall-clock moment (epoch seconds) from which the page is out of date though no data
     # changed (it lists something that expires then); None: only its age counts.
     until: float | None = None
+    # A frame's holes: the name and arguments of each kept fragment (portal.web.page_frames).
+    holes: tuple = ()
 
     def outdated(self) -> bool:
         return self.until is not None and time.time() >= self.until
@@ -53,6 +55,7 @@ class CachedPage:
             "parts": self.parts,
             "per_reader": self.per_reader,
             "until": self.until,
+            "holes": self.holes,
         }
         return json.dumps(meta).encode() + b"\n" + self.body
 
@@ -67,6 +70,7 @@ class CachedPage:
             tuple((template, context) for template, context in fields["parts"]),
             bool(fields["per_reader"]),
             fields.get("until"),
+            tuple((name, tuple(key)) for name, key in fields.get("holes", ())),
         )
 
 
