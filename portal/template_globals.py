@@ -23,7 +23,7 @@ from portal.i18n import (
 from portal.labels.registry import level_badge, scheme_title
 from portal.permissions import may, role_in
 from portal.plugin_panels import tenant_navigation
-from portal.web.fragments import kept_fragment
+from portal.web.fragments import kept_choice, kept_fragment
 from portal.web.personal import personal_part
 
 
@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
         tenant_navigation=tenant_navigation,
         personal_part=personal_part,
         kept_fragment=kept_fragment,
+        kept_choice=kept_choice,
         url_with=url_with,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         ROLE_LABELS=ROLE_LABELS,

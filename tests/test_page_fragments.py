@@ -64,6 +64,31 @@ def test_a_block_that_reads_who_the_reader_is_is_not_kept(app):
     assert len(calls) == 2
 
 
+def test_a_kept_choice_keeps_every_variant_from_one_render(app):
+    from portal.web.fragments import kept_choice
+
+    calls = []
+
+    def block(manage):
+        calls.append(manage)
+        return f"<p>{'Change' if manage else 'Read'}</p>"
+
+    with app.test_request_context("/nordland/programmes/1"):
+        g.page_key_common = ("the page's key",)
+        assert str(kept_choice("participants", True, (True, False), caller=block)) == (
+            "<p>Change</p>"
+        )
+    assert sorted(calls) == [False, True]  # both variants, once each
+    with app.test_request_context("/nordland/programmes/1"):
+        g.page_key_common = ("the page's key",)
+        assert str(kept_choice("participants", False, (True, False), caller=block)) == (
+            "<p>Read</p>"
+        )
+        g.page_key_common = ("another version of the data",)
+        kept_choice("participants", False, (True, False), caller=block)
+    assert len(calls) == 4  # the other reader's variant came from the keep; new data: both
+
+
 def test_deferred_works_its_value_out_once_on_first_read():
     made = []
     value = Deferred(lambda: made.append(1) or type("Overview", (), {"total": 7})())
@@ -141,9 +166,10 @@ def test_the_programme_body_is_rendered_once_for_the_kinds_who_see_it_alike(app,
     counts, pages = {}, {}
     for role in ("coordinator", "cluster_manager", "member"):
         counts[role], pages[role] = _queries_of(app, clients[role], url)
-    # The manager rendered the body without the managing buttons; the member (another kind:
-    # another cluster) got it from the keep, without the body's queries.
-    assert counts["member"] < counts["cluster_manager"]
+    # The coordinator rendered the body; the manager and the member (other kinds) got it
+    # from the keep, without the body's queries, their managing buttons (none) around it.
+    assert counts["cluster_manager"] < counts["coordinator"]
+    assert counts["member"] < counts["coordinator"]
     assert b"Add clusters" in pages["coordinator"] and b"Add clusters" not in pages["member"]
     for role, client in clients.items():
         assert TOKEN.sub(b"", pages[role]) == TOKEN.sub(b"", _uncached(app, client, url)), role

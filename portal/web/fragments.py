@@ -62,6 +62,36 @@ def kept_fragment(name: str, *key: Any, caller: Callable[[], str]) -> Markup:
     return Markup(marked)  # noqa: S704 - rendered by the template above, escaped there
 
 
+def kept_choice(name: str, chosen: Any, choices: tuple, *, caller: Callable) -> Markup:
+    """A kept fragment in a few variants by one argument the block receives, e.g. whether the
+    reader manages the programme::
+
+        {% call(manage) kept_choice("participants", may('programme.manage', p), [true, false]) %}
+
+    A render keeps every variant at once, so each next kind of reader finds theirs kept
+    whoever read first. The block must read the reader only through its argument."""
+    from portal.web import page_frames
+
+    page_key = g.get("page_key_common")
+    if page_key is None or not reading_request():
+        page_frames.no_frame()
+        return Markup(caller(chosen))  # noqa: S704 - the template's own rendered output
+    kept = FRAGMENTS.get((name, (chosen,), page_key))
+    if kept is None:
+        read_before = g.pop("page_depends_on_viewer", False)
+        rendered = {choice: str(caller(choice)) for choice in dict.fromkeys((chosen, *choices))}
+        read_reader = g.get("page_depends_on_viewer", False)
+        g.page_depends_on_viewer = read_before or read_reader
+        if read_reader:  # the block read who the reader is: not for others
+            page_frames.no_frame()
+            return Markup(rendered[chosen])  # noqa: S704 - rendered by the template above
+        for choice, html in rendered.items():
+            FRAGMENTS.put((name, (choice,), page_key), without_session_token(html))
+        kept = without_session_token(rendered[chosen])
+    marked = page_frames.note_hole(name, (chosen,), with_session_token(kept))
+    return Markup(marked)  # noqa: S704 - rendered by the template above, escaped there
+
+
 class Deferred:
     """A value worked out when first read (attribute access), once: what only a kept
     fragment reads, so that an answer served from the keep does not compute it."""
