@@ -39,6 +39,8 @@ from portal.tenancy.cache_scopes import REGION, WORK
 from portal.tenancy.versioning import scope_versions
 
 SUMMARIES = Keep("portal_improvement_summaries", at_most=64)  # see _kept_summary
+# The work a summary covers, whoever reads it: worked out once for every privacy decision.
+SUMMARY_WORK = Keep("portal_improvement_summary_work", at_most=64)
 
 
 def _locale() -> str:
@@ -157,7 +159,11 @@ def _kept_summary(
     versions = scope_versions(tenant_id, (REGION, WORK))
     view = values_view(user, _tenant(tenant_id))
     key = (tenant_id, page, versions, view.key, _locale(), today)
-    return SUMMARIES.get_or_make(key, lambda: _summarise(tenant_id, work_of(), user, today))
+
+    def work() -> list[IndicatorWork]:
+        return SUMMARY_WORK.get_or_make((tenant_id, page, versions), work_of)
+
+    return SUMMARIES.get_or_make(key, lambda: _summarise(tenant_id, work(), user, today))
 
 
 def _summarise(

@@ -230,8 +230,6 @@ class Overview:
     milestone_count: int
     timeline_workshops: list[Workshop]  # the ones nearest to today
     workshop_count: int
-    upcoming_workshops: list[Workshop]
-    upcoming_milestones: list[Milestone]
     overdue: list[Action]
     overdue_count: int
     recent: list[Action]
@@ -292,6 +290,41 @@ def _nearest_first(column, today: date, *tiebreak):
         *[case((future, c)).asc() for c in tiebreak],
         column.desc(),
         *[c.desc() for c in tiebreak],
+    )
+
+
+@dataclass
+class Upcoming:
+    """The programme's next milestones and workshops: its own rows and the region's, which an
+    action's write leaves as they were (the page's frame shows them)."""
+
+    milestones: list[Milestone]
+    workshops: list[Workshop]
+
+
+def upcoming(programme: Programme, today: date) -> Upcoming:
+    """Two queries, whatever the number of milestones and workshops."""
+    return Upcoming(
+        list(
+            db.session.scalars(
+                select(Milestone)
+                .where(
+                    Milestone.programme_id == programme.id,
+                    Milestone.due_date >= today,
+                    Milestone.done.is_(False),
+                )
+                .order_by(Milestone.due_date, Milestone.id)
+                .limit(UPCOMING_MILESTONES)
+            )
+        ),
+        list(
+            db.session.scalars(
+                select(Workshop)
+                .where(Workshop.programme_id == programme.id, Workshop.day >= today)
+                .order_by(Workshop.day, Workshop.start_time, Workshop.id)
+                .limit(UPCOMING_WORKSHOPS)
+            )
+        ),
     )
 
 
@@ -375,19 +408,6 @@ def overview(
         milestone_count=milestone_rows[0][1] if milestone_rows else 0,
         timeline_workshops=sorted(workshops, key=lambda w: (w.day, w.start_time, w.id)),
         workshop_count=workshop_rows[0][1] if workshop_rows else 0,
-        upcoming_workshops=[w for w in workshops if w.day >= today][:UPCOMING_WORKSHOPS],
-        upcoming_milestones=list(
-            db.session.scalars(
-                select(Milestone)
-                .where(
-                    Milestone.programme_id == programme.id,
-                    Milestone.due_date >= today,
-                    Milestone.done.is_(False),
-                )
-                .order_by(Milestone.due_date, Milestone.id)
-                .limit(UPCOMING_MILESTONES)
-            )
-        ),
         overdue=list(
             db.session.scalars(
                 overdue_stmt.options(joinedload(Action.owner))

@@ -168,6 +168,8 @@ def detail(programme_id: int):
         overview=overview,
         today=today,
         timeline=Deferred(lambda: _timeline(programme, overview, today)),
+        # Read by the frame (between the kept blocks): not the whole overview.
+        upcoming=Deferred(lambda: services.upcoming(programme, today)),
         milestone_form=MilestoneForm(),
         plugin_panels=panels_for("programme_panels", programme=programme),
         improvement=programme_summary(programme, current_user, today),
