@@ -390,3 +390,32 @@ def test_a_revisit_after_an_action_written_elsewhere_loads_no_more(app, client, 
         db.session.commit()
     renewed = client.get(url)
     assert renewed.headers.get("X-Page-Cache") is None
+
+
+def test_a_readers_parts_are_rendered_once_for_their_revisits(app, client, world, monkeypatch):
+    """The header's links and the follow button of a kept page are kept per reader and
+    address; each answer still carries the session's own token."""
+    from portal.web import personal
+
+    rendered = []
+    real = personal.render_template
+    monkeypatch.setattr(
+        personal, "render_template", lambda name, **c: rendered.append(name) or real(name, **c)
+    )
+    login(client, "coord@a.example")
+    programme_id = _programmes(app, world)[0]
+    url = f"/nordland/programmes/{programme_id}"
+    _visit(client, url)
+    rendered.clear()
+    first, second = client.get(url), client.get(url)
+    assert first.headers["X-Page-Cache"] == second.headers["X-Page-Cache"] == "hit"
+    assert rendered == []  # both parts kept since the visit before
+    with client.session_transaction() as session:
+        token = session["csrf_token"]
+    from itsdangerous import URLSafeTimedSerializer
+
+    signer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    values = [m.group(0).rsplit(b'"', 2)[-2].decode() for m in TOKEN.finditer(second.data)]
+    assert values and all(signer.loads(value) == token for value in values)
+    client.get(f"{url}?page=1")
+    assert "notifications/_watch_part.html" in rendered  # another address: its own button

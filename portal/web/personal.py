@@ -30,6 +30,7 @@ from markupsafe import Markup
 from portal.keeps import Keep
 
 PART_MARK = "\x00portal-part:{}\x00"
+PARTS = Keep("portal_reader_parts", at_most=10_000)  # see _part
 PROFILES = Keep("portal_viewer_profiles", at_most=10_000)  # (tenant, data version, user) -> kind
 
 
@@ -58,9 +59,44 @@ def personal_part(template: str, **context: Any) -> Markup:
 def fill_parts(body: bytes, parts: tuple | list) -> bytes:
     """The page with each placeholder replaced by its part rendered for this reader."""
     for number, (template, context) in enumerate(parts):
-        html = render_template(template, **context)
+        html = _part(template, context)
         body = body.replace(PART_MARK.format(number).encode(), html.encode())
     return body
+
+
+def _part(template: str, context: dict) -> str:
+    """A part rendered for this reader, kept across their answers while what a part reads
+    stays: the reader (their name and rights move the region's version), their inbox's and
+    the region's versions (the unread count, what they follow: read with the page's own),
+    the language, the address (a form's way back, the current page's link) and the renderer.
+    The session's CSRF token is a placeholder in the kept HTML."""
+    from flask import current_app, request
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from portal.keeps import reading_request
+    from portal.tenancy import cache_scopes
+    from portal.tenancy.versioning import scope_versions
+    from portal.web.session_tokens import with_session_token, without_session_token
+
+    tenant = g.get("tenant")
+    if tenant is None or not reading_request() or not current_user.is_authenticated:
+        return render_template(template, **context)
+    key = (
+        template,
+        json.dumps(context, sort_keys=True),
+        tenant.id,
+        current_user.id,
+        scope_versions(tenant.id, (cache_scopes.REGION, cache_scopes.inbox(current_user.id))),
+        str(get_locale() or ""),
+        request.full_path,
+        request.endpoint,
+        current_app.config.get("PAGE_RENDERER_VERSION", ""),
+    )
+    kept = PARTS.get(key)
+    if kept is None:
+        kept = PARTS.put(key, without_session_token(render_template(template, **context)))
+    return with_session_token(kept)
 
 
 def viewer_profile(user: Any, tenant: Any) -> tuple:
