@@ -124,14 +124,14 @@ _BY_TABLE: dict[str, Callable] = {
     # Written with the change it describes, which touches the changed object's own scopes; no
     # page keyed on scopes shows the audit log (those that do key on the whole region).
     "audit_entry": lambda row: [],
+    # A comment shows only on its action's page (not kept), in search (not kept) and in the
+    # region's activity (keyed on every write): it renews no programme, plan or cluster page.
+    # Its mentions' and followers' notifications touch their inboxes.
+    "action_comment": lambda row: [],
 }
 # Rows under an action: they touch the action's plan (and so its programme) and the clusters
 # responsible for it (a tie itself: its cluster, also when the tie is new or removed).
 _UNDER_ACTION = {"action_cluster", "action_indicator"}
-# A comment shows only on its action's page (not kept), in search (not kept) and in the
-# region's activity (keyed on every write): no scope, so a comment renews no programme, plan or
-# cluster page. Its mentions and followers' notifications touch their inboxes.
-_BY_TABLE["action_comment"] = lambda row: []
 
 
 def _changes_work(session: Session, row) -> bool:

@@ -224,13 +224,17 @@ def cached_page(view=None, *, scopes=None, shared: bool = False, frame=None):
             return view(*args, **kwargs)
         own, kind, frame_key = keys
         page = cache.get(kind) if kind is not None else None
-        if page is not None and page.per_reader or kind is None:
+        per_reader = kind is None or (page is not None and page.per_reader)
+        if per_reader:
             page = cache.get(own)
         if page is not None:
             return _respond(page)
-        if frame_key is not None and (page := page_frames.assemble(cache.get(frame_key))):
-            cache.put(kind, page)
-            return _respond(page, "frame")
+        # Not for a kind whose render read who the reader is: its kind's entry says so.
+        if frame_key is not None and not per_reader:
+            page = page_frames.assemble(cache.get(frame_key))
+            if page is not None:
+                cache.put(kind, page)
+                return _respond(page, "frame")
         return _render_and_keep(cache, view, args, kwargs, own, kind, frame_key)
 
     wrapper.cached_page = True
