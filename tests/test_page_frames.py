@@ -50,17 +50,22 @@ def _answers(app, clients, url) -> dict:
     return found
 
 
-def test_after_an_actions_write_the_next_kinds_get_the_frame_and_the_new_body(app, world):
+def _framed_after_a_write(app, world) -> tuple[int, str, dict]:
+    """Every kind reads the programme page, an action's progress changes: the first reader
+    renders the page, every next kind gets its frame with the kept body."""
     programme, action = _programme(app, world)
     url = f"/nordland/programmes/{programme}"
     clients = _readers(app, url)
-
     _progress(app, world, action, 40)
     answers = _answers(app, clients, url)
-    # Rendered by the first reader; every next kind gets its frame with the kept body.
     assert answers["coordinator"] == (None, True)
     for role in ROLES[1:]:
         assert answers[role] == ("frame", True), role
+    return action, url, clients
+
+
+def test_after_an_actions_write_the_next_kinds_get_the_frame_and_the_new_body(app, world):
+    action, url, clients = _framed_after_a_write(app, world)
 
     # A frame's answer reads neither the programme's rows nor its actions.
     _progress(app, world, action, 55)
@@ -143,13 +148,6 @@ def test_a_frame_kept_in_redis_keeps_its_holes(make_app, world):
     assert app.extensions[EXTENSION].kind == "redis"
     app.extensions[EXTENSION].clear()
     try:
-        programme, action = _programme(app, world)
-        url = f"/nordland/programmes/{programme}"
-        clients = _readers(app, url)
-        _progress(app, world, action, 40)
-        answers = _answers(app, clients, url)
-        assert answers["coordinator"] == (None, True)
-        for role in ROLES[1:]:
-            assert answers[role] == ("frame", True), role
+        _framed_after_a_write(app, world)
     finally:
         app.extensions[EXTENSION].clear()
