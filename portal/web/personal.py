@@ -31,7 +31,7 @@ from portal.keeps import Keep
 
 PART_MARK = "\x00portal-part:{}\x00"
 PARTS = Keep("portal_reader_parts", at_most=10_000)  # see _part
-PROFILES = Keep("portal_viewer_profiles", at_most=10_000)  # (tenant, data version, user) -> kind
+PROFILES = Keep("portal_viewer_profiles", at_most=10_000)  # (tenant, region, user) -> kind
 
 
 def depends_on_viewer() -> None:
