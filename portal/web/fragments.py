@@ -24,6 +24,7 @@ simply rendered.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -39,27 +40,7 @@ _UNSET = object()
 
 def kept_fragment(name: str, *key: Any, caller: Callable[[], str]) -> Markup:
     """The block, from the keep when this page's data and the arguments are the same."""
-    from portal.web import page_frames
-
-    page_key = g.get("page_key_common")
-    if page_key is None or not reading_request():
-        page_frames.no_frame()
-        return Markup(caller())  # noqa: S704 - the template's own rendered (escaped) output
-    full_key = (name, key, page_key)
-    kept = FRAGMENTS.get(full_key)
-    if kept is None:
-        read_before = g.pop("page_depends_on_viewer", False)
-        html = str(caller())
-        read_reader = g.get("page_depends_on_viewer", False)
-        g.page_depends_on_viewer = read_before or read_reader
-        if read_reader:  # the block read who the reader is (same_person): not for others
-            page_frames.no_frame()
-            return Markup(html)  # noqa: S704 - rendered by the template above, escaped there
-        kept = without_session_token(html)
-        FRAGMENTS.put(full_key, kept)
-    # A hole of the page's frame, when it has one (portal.web.page_frames).
-    marked = page_frames.note_hole(name, key, with_session_token(kept))
-    return Markup(marked)  # noqa: S704 - rendered by the template above, escaped there
+    return _kept(name, key, {key: caller})
 
 
 def kept_choice(name: str, chosen: Any, choices: tuple, *, caller: Callable) -> Markup:
@@ -70,25 +51,36 @@ def kept_choice(name: str, chosen: Any, choices: tuple, *, caller: Callable) -> 
 
     A render keeps every variant at once, so each next kind of reader finds theirs kept
     whoever read first. The block must read the reader only through its argument."""
+    renders = {
+        (choice,): functools.partial(caller, choice) for choice in dict.fromkeys((chosen, *choices))
+    }
+    return _kept(name, (chosen,), renders)
+
+
+def _kept(name: str, chosen: tuple, renders: dict[tuple, Callable[[], str]]) -> Markup:
+    """The variant ``chosen`` of the block (``renders``: each variant's arguments and render,
+    the chosen first), from the keep; when it is not kept, every variant is rendered and kept.
+    """
     from portal.web import page_frames
 
     page_key = g.get("page_key_common")
     if page_key is None or not reading_request():
         page_frames.no_frame()
-        return Markup(caller(chosen))  # noqa: S704 - the template's own rendered output
-    kept = FRAGMENTS.get((name, (chosen,), page_key))
+        return Markup(renders[chosen]())  # noqa: S704 - the template's own rendered output
+    kept = FRAGMENTS.get((name, chosen, page_key))
     if kept is None:
         read_before = g.pop("page_depends_on_viewer", False)
-        rendered = {choice: str(caller(choice)) for choice in dict.fromkeys((chosen, *choices))}
+        rendered = {key: str(render()) for key, render in renders.items()}
         read_reader = g.get("page_depends_on_viewer", False)
         g.page_depends_on_viewer = read_before or read_reader
-        if read_reader:  # the block read who the reader is: not for others
+        if read_reader:  # the block read who the reader is (same_person): not for others
             page_frames.no_frame()
             return Markup(rendered[chosen])  # noqa: S704 - rendered by the template above
-        for choice, html in rendered.items():
-            FRAGMENTS.put((name, (choice,), page_key), without_session_token(html))
+        for key, html in rendered.items():
+            FRAGMENTS.put((name, key, page_key), without_session_token(html))
         kept = without_session_token(rendered[chosen])
-    marked = page_frames.note_hole(name, (chosen,), with_session_token(kept))
+    # A hole of the page's frame, when it has one (portal.web.page_frames).
+    marked = page_frames.note_hole(name, chosen, with_session_token(kept))
     return Markup(marked)  # noqa: S704 - rendered by the template above, escaped there
 
 
