@@ -1,0 +1,147 @@
+"""Writing a checked rounds file: every round or none, and on SQLite (one writer for the whole
+file) the other writers are not held up while the import prepares its rows: they wait for
+the copy into place only (portal.benchmarking.round_import._write_staged)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, func, select
+
+from portal.benchmarking import round_import
+from portal.benchmarking.models import BenchmarkRound, IndicatorValue, RoundKind
+from portal.extensions import db
+from portal.tenancy import tenant_scope, unscoped
+from tests.conftest import USE_POSTGRES
+from tests.test_round_import import GOOD, _check_good, _counts, _csv, _row
+
+
+@pytest.fixture
+def esca(app, world, factory):
+    factory.enable_plugin(world["a"], "esca")
+    return world
+
+
+def _checked(app, tenant_id, content: bytes) -> round_import.ImportOutcome:
+    outcome = round_import.check_file(None, tenant_id, content)
+    assert not outcome.errors, outcome.errors
+    return outcome
+
+
+def _another_writer_gets_in(path: str) -> bool:
+    """Whether another connection could start writing right now, without waiting."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+        return False
+    finally:
+        other.close()
+
+
+@pytest.mark.skipif(USE_POSTGRES, reason="SQLite's one writer; PostgreSQL: test_write_lock")
+def test_other_writers_get_in_while_the_rows_are_prepared_and_wait_only_for_the_copy(
+    app, esca, monkeypatch
+):
+    """The progress is told after each prepared chunk: another writer gets in at each of them.
+    When the values are copied into place, the lock is held (the check itself can fail: it
+    did with the rounds written chunk by chunk)."""
+    with app.app_context():
+        path = db.engine.url.database
+    rows = [
+        _row(cluster=cluster, day=f"2025-03-{day:02d}", indicator=indicator, value="3")
+        for cluster in ("Arctic Minerals", "Helgeland Health")
+        for day in range(1, 29)
+        for indicator in ("engagement", "concentration")
+    ]
+    seen_while_preparing: list[bool] = []
+    seen_at_the_copy: list[bool] = []
+
+    class Bar:
+        def update(self, _n: int) -> None:
+            seen_while_preparing.append(_another_writer_gets_in(path))
+
+    @contextmanager
+    def progress(phase: str, _total: int):
+        yield Bar() if phase == "writing" else None
+
+    def before_copy(_conn, _cursor, statement, *_rest) -> None:
+        if statement.startswith("INSERT INTO indicator_value"):
+            seen_at_the_copy.append(_another_writer_gets_in(path))
+
+    with app.test_request_context(), tenant_scope(esca["a"].id):
+        outcome = _checked(app, esca["a"].id, _csv(rows))
+        event.listen(db.engine, "before_cursor_execute", before_copy)
+        monkeypatch.setattr(round_import, "CHUNK", 10)  # 56 rounds: six chunks
+        try:
+            round_import.write(None, esca["a"].id, outcome, progress)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before_copy)
+    assert outcome.written, outcome.errors
+    assert seen_while_preparing == [True] * 6
+    assert seen_at_the_copy == [False]
+    assert _counts(app) == (56, 112)
+
+
+def test_a_round_entered_meanwhile_stops_the_writing_and_nothing_is_written(app, esca):
+    """Between the check and the writing someone enters one of the file's rounds: the
+    writing stops, says why, and no round or value of the file is left; the same
+    connection then imports the file again once that round is gone."""
+    tenant_id, cluster_id = esca["a"].id, esca["c2"].id
+    with app.test_request_context(), tenant_scope(tenant_id):
+        outcome = _checked(app, tenant_id, _csv(GOOD))
+        clash = BenchmarkRound(
+            tenant_id=tenant_id,
+            cluster_id=cluster_id,
+            held_on=outcome.rounds[-1].held_on,
+            indicator_set="esca-gold",
+            set_version="2013",
+            kind=RoundKind.BENCHMARKING,
+            assessor="Someone else",
+        )
+        db.session.add(clash)
+        db.session.commit()
+        clash_id = clash.id
+        round_import.write(None, tenant_id, outcome)
+        assert not outcome.written
+        assert len(outcome.errors) == 1
+        message = outcome.errors[0].message
+        assert "someone entered one of the rounds at the same time" in message
+        assert "nothing was written" in message
+    assert _counts(app) == (1, 0)
+    with app.test_request_context(), tenant_scope(tenant_id):
+        db.session.delete(db.session.get(BenchmarkRound, clash_id))
+        db.session.commit()
+        again = _checked(app, tenant_id, _csv(GOOD))
+        round_import.write(None, tenant_id, again)
+        assert again.written, again.errors
+    _check_good(app, esca)
+
+
+def test_the_written_rounds_are_the_events_rounds_in_the_files_order(app, esca, monkeypatch):
+    """The ids the writing returns (what ``round_saved`` is told) are the new rounds', with
+    their values, whichever path wrote them."""
+    told: list[tuple[int, int]] = []
+    monkeypatch.setattr(
+        round_import,
+        "emit",
+        lambda _name, _tenant, *, round, **_kw: told.append((round.cluster_id, len(round.values))),
+    )
+    with app.test_request_context(), tenant_scope(esca["a"].id):
+        outcome = _checked(app, esca["a"].id, _csv(GOOD))
+        round_import.write(None, esca["a"].id, outcome)
+    assert outcome.written
+    c1, c2 = esca["c1"].id, esca["c2"].id
+    assert sorted(told) == sorted([(c1, 3), (c1, 1), (c2, 1)])
+    with app.app_context(), unscoped():
+        per_round = dict(
+            db.session.execute(
+                select(IndicatorValue.round_id, func.count()).group_by(IndicatorValue.round_id)
+            ).all()
+        )
+    assert sorted(per_round.values()) == [1, 1, 3]
