@@ -5,17 +5,17 @@ the copy into place only (portal.benchmarking.round_import._write_staged)."""
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from portal.benchmarking import round_import
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue, RoundKind
 from portal.extensions import db
+from portal.imports.models import PendingImport
 from portal.tenancy import tenant_scope, unscoped
-from tests.conftest import USE_POSTGRES
-from tests.test_round_import import GOOD, _check_good, _counts, _csv, _row
+from tests.conftest import USE_POSTGRES, login
+from tests.test_round_import import GOOD, _check_good, _counts, _csv, _row, _upload
 
 
 @pytest.fixture
@@ -45,12 +45,13 @@ def _another_writer_gets_in(path: str) -> bool:
 
 
 @pytest.mark.skipif(USE_POSTGRES, reason="SQLite's one writer; PostgreSQL: test_write_lock")
+@pytest.mark.parametrize("how", ["confirmed on the web", "command line"])
 def test_other_writers_get_in_while_the_rows_are_prepared_and_wait_only_for_the_copy(
-    app, esca, monkeypatch
+    app, client, esca, monkeypatch, how
 ):
-    """The progress is told after each prepared chunk: another writer gets in at each of them.
-    When the values are copied into place, the lock is held (the check itself can fail: it
-    did with the rounds written chunk by chunk)."""
+    """At each prepared chunk another writer gets in without waiting; at the copy into place
+    the lock is held (so the check can fail: it did with the rounds written chunk by chunk,
+    and with the web's claim taken before the preparing)."""
     with app.app_context():
         path = db.engine.url.database
     rows = [
@@ -62,27 +63,27 @@ def test_other_writers_get_in_while_the_rows_are_prepared_and_wait_only_for_the_
     seen_while_preparing: list[bool] = []
     seen_at_the_copy: list[bool] = []
 
-    class Bar:
-        def update(self, _n: int) -> None:
+    def look(_conn, _cursor, statement, *_rest) -> None:
+        if statement.startswith("INSERT INTO import_round_row"):
             seen_while_preparing.append(_another_writer_gets_in(path))
-
-    @contextmanager
-    def progress(phase: str, _total: int):
-        yield Bar() if phase == "writing" else None
-
-    def before_copy(_conn, _cursor, statement, *_rest) -> None:
-        if statement.startswith("INSERT INTO indicator_value"):
+        elif statement.startswith("INSERT INTO indicator_value"):
             seen_at_the_copy.append(_another_writer_gets_in(path))
 
-    with app.test_request_context(), tenant_scope(esca["a"].id):
-        outcome = _checked(app, esca["a"].id, _csv(rows))
-        event.listen(db.engine, "before_cursor_execute", before_copy)
-        monkeypatch.setattr(round_import, "CHUNK", 10)  # 56 rounds: six chunks
-        try:
-            round_import.write(None, esca["a"].id, outcome, progress)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", before_copy)
-    assert outcome.written, outcome.errors
+    monkeypatch.setattr(round_import, "CHUNK", 10)  # 56 rounds: six chunks
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", look)
+    try:
+        if how == "command line":
+            with app.test_request_context(), tenant_scope(esca["a"].id):
+                outcome = _checked(app, esca["a"].id, _csv(rows))
+                round_import.write(None, esca["a"].id, outcome)
+                assert outcome.written, outcome.errors
+        else:
+            login(client, "coord@a.example")
+            assert _upload(client, _csv(rows)).status_code == 302
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", look)
     assert seen_while_preparing == [True] * 6
     assert seen_at_the_copy == [False]
     assert _counts(app) == (56, 112)
@@ -145,3 +146,32 @@ def test_the_written_rounds_are_the_events_rounds_in_the_files_order(app, esca, 
             ).all()
         )
     assert sorted(per_round.values()) == [1, 1, 3]
+
+
+def test_a_confirm_that_loses_the_claim_while_preparing_writes_nothing(
+    app, client, esca, monkeypatch
+):
+    """The rounds writer claims the pending import late (after preparing its rows on
+    SQLite): another confirm that took it meanwhile wins, and this one writes nothing and
+    says the import was confirmed already."""
+    from portal.imports import service
+    from tests.import_support import check, confirm, token_of
+
+    login(client, "coord@a.example")
+    token = token_of(check(client, "/nordland/rounds/import", _csv(GOOD), "rounds.csv"))
+    real_claim = service._claim
+
+    def taken_meanwhile(pending_id: int) -> bool:
+        with db.engine.begin() as other:  # the other confirm, committed first
+            other.execute(
+                update(PendingImport)
+                .where(PendingImport.id == pending_id)
+                .values(confirmed_at=func.now())
+            )
+        return real_claim(pending_id)
+
+    monkeypatch.setattr(service, "_claim", taken_meanwhile)
+    answer = confirm(client, "/nordland/rounds/import/confirm", token)
+    assert answer.status_code in (200, 409, 410)
+    assert "confirmed already" in answer.get_data(as_text=True)
+    assert _counts(app) == (0, 0)

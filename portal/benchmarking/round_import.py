@@ -44,7 +44,7 @@ from portal.db import utcnow
 from portal.events import emit
 from portal.extensions import db
 from portal.imports.kinds import register_import_kind
-from portal.imports.service import Importer, check_and_write, with_progress
+from portal.imports.service import Importer, check_and_write, take_claim, with_progress
 from portal.imports.table import FileProblem, Problem, read_table, row_too_long, table_problems
 
 RowError = Problem
@@ -188,6 +188,7 @@ def importer(user: User | None, tenant_id: int, progress: Progress | None = None
         lambda outcome, _options: write(user, tenant_id, outcome, progress),
         planned,
         describe,
+        claims_late=True,
     )
 
 
@@ -213,6 +214,7 @@ def _write(
     keys against their deletion)."""
     if db.session.get_bind().dialect.name == "sqlite":
         return _write_staged(user, tenant_id, rounds, written, bar)
+    take_claim()
     ids: list[int] = []
     for start in range(0, len(rounds), CHUNK):
         chunk = rounds[start : start + CHUNK]
@@ -261,7 +263,9 @@ def _write_staged(
         written.n += len(chunk)  # how far the writing got, should it fail
         if bar is not None:
             bar.update(len(chunk))
-    # The writer lock is taken here, by the first copy, and held to the commit.
+    # The writer lock is taken here, by the claim of a confirm or else by the first copy, and
+    # held to the commit.
+    take_claim()
     columns = [c.name for c in _ROUND_COLUMNS]
     connection.execute(
         insert(BenchmarkRound.__table__).from_select(

@@ -55,6 +55,27 @@ class Importer:
     planned: Callable[[Any], Any]
     # What a written import says (translated), e.g. on a job's page.
     describe: Callable[[Any], str] | None = None
+    # The writer claims the pending import itself, by :func:`take_claim` right before its
+    # first write (on SQLite the claim's UPDATE takes the file's one writer lock, which the
+    # writer holds back while it prepares its rows); otherwise the confirm claims first.
+    claims_late: bool = False
+
+
+class ClaimLost(Exception):
+    """Another confirm of the same pending import took it first, or it expired."""
+
+
+_CLAIM = "imports_pending_claim"
+
+
+def take_claim() -> None:
+    """For the writer of an importer with ``claims_late``: claim the pending import being
+    confirmed, in the writing transaction, before the first write. Raises :class:`ClaimLost`
+    if it was taken (nothing is written then); outside a confirm (the command line) there is
+    nothing to claim."""
+    claim = db.session.info.pop(_CLAIM, None)
+    if claim is not None and not claim():
+        raise ClaimLost
 
 
 def with_progress(
@@ -255,26 +276,41 @@ def confirm(importer: Importer, token: str | None, *, user_id: int, target: str)
         return Step("changed", outcome, pending)
     # Claimed in the transaction that writes the rows: a second confirm finds it confirmed
     # (or waits for this one and then does), and a failed write gives the claim back.
-    claimed = db.session.execute(
-        update(PendingImport)
-        .where(
-            PendingImport.id == pending.id,
-            PendingImport.confirmed_at.is_(None),
-            PendingImport.expires_at > _now(),
-        )
-        .values(confirmed_at=_now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    try:
+        if importer.claims_late:
+            db.session.info[_CLAIM] = lambda: _claim(pending.id)
+        elif not _claim(pending.id):
+            raise ClaimLost
+        outcome = importer.write(outcome, options)
+    except ClaimLost:
         db.session.rollback()
         db.session.refresh(pending)
         return Step("gone", pending=pending, message=_gone(pending) or "")
-    outcome = importer.write(outcome, options)
+    finally:
+        unclaimed = db.session.info.pop(_CLAIM, None)
+    if outcome.written and unclaimed is not None:
+        raise RuntimeError(f"the {importer.kind} writer wrote without take_claim()")
     if not outcome.written:
         db.session.rollback()
         return Step("problems", outcome, pending)
     _delete_quietly(pending.storage_key)
     return Step("written", outcome, pending)
+
+
+def _claim(pending_id: int) -> bool:
+    return (
+        db.session.execute(
+            update(PendingImport)
+            .where(
+                PendingImport.id == pending_id,
+                PendingImport.confirmed_at.is_(None),
+                PendingImport.expires_at > _now(),
+            )
+            .values(confirmed_at=_now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
 def check_and_write(importer: Importer, raw: bytes, options: dict[str, Any], *, dry_run: bool):
