@@ -368,3 +368,25 @@ def test_plan_page_queries_do_not_grow(make_app, world, app):
         with count_queries(app) as q2:
             client.get(path)
         assert len(q1) == len(q2), path
+
+
+def test_a_plan_without_title_or_period_is_refused_by_the_service(app, world):
+    """The forms and the API ask first; the service says so too instead of failing in the
+    database, and writes nothing."""
+    from sqlalchemy import func
+
+    from portal.errors import ServiceError
+    from portal.plans import services
+    from portal.plans.models import Plan
+
+    with app.test_request_context(), unscoped():
+        before = db.session.scalar(select(func.count()).select_from(Plan))
+        with pytest.raises(ServiceError) as refused:
+            services.create_plan(
+                None,
+                {"title": "Growth", "end_date": TODAY + timedelta(days=90)},
+                tenant_id=world["a"].id,
+                cluster=world["c1"],
+            )
+        assert set(refused.value.field_errors) == {"start_date"}
+        assert db.session.scalar(select(func.count()).select_from(Plan)) == before

@@ -74,6 +74,12 @@ def create_plan(
     if user is not None:
         require(user, "plan.create", cluster if cluster is not None else programme)
     values = {k: data.get(k) for k in PLAN_FIELDS if k in data}
+    missing = [k for k in ("title", "start_date", "end_date") if not values.get(k)]
+    if missing:
+        # The forms and the API ask for them first; a caller that forgets gets this, not the
+        # database's refusal.
+        message = _("A plan needs a title, a start and an end.")
+        raise ServiceError(message, {k: [message] for k in missing})
     _check_period(values.get("start_date"), values.get("end_date"))
     plan = Plan(
         tenant_id=tenant_id,
