@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from portal.accounts.models import User
-from portal.benchmarking import round_import
+from portal.benchmarking import round_import, round_staging
 from portal.benchmarking.models import BenchmarkRound, IndicatorValue
 from portal.clusters.models import Cluster
 from portal.extensions import db
@@ -170,7 +170,7 @@ def test_a_write_failing_half_way_writes_nothing_and_says_how_far_it_got(
 ):
     names = _region(factory, world, 6)
     monkeypatch.setattr(round_import, "CHUNK", 2)
-    real = round_import._round_rows  # prepared per chunk, whether staged first or not
+    real = round_staging.round_rows  # prepared per chunk, whether staged first or not
     calls = []
 
     def failing(*args):
@@ -179,7 +179,7 @@ def test_a_write_failing_half_way_writes_nothing_and_says_how_far_it_got(
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         return real(*args)
 
-    monkeypatch.setattr(round_import, "_round_rows", failing)
+    monkeypatch.setattr(round_staging, "round_rows", failing)
     client = jobs_app.test_client()
     login(client, "coord@a.example")
     job_id, token = _check_and_start(client, _csv(names))

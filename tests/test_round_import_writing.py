@@ -1,6 +1,6 @@
 """Writing a checked rounds file: every round or none, and on SQLite (one writer for the whole
 file) the other writers are not held up while the import prepares its rows: they wait for
-the copy into place only (portal.benchmarking.round_import._write_staged)."""
+the copy into place only (portal.benchmarking.round_staging.write_staged)."""
 
 from __future__ import annotations
 
