@@ -15,16 +15,18 @@ from portal.extensions import db
 from portal.imports.models import PendingImport
 from portal.tenancy import tenant_scope, unscoped
 from tests.conftest import USE_POSTGRES, login
-from tests.test_round_import import GOOD, _check_good, _counts, _csv, _row, _upload
+from tests.test_round_import import (  # noqa: F401 - esca, the fixture
+    GOOD,
+    _check_good,
+    _counts,
+    _csv,
+    _row,
+    _upload,
+    esca,
+)
 
 
-@pytest.fixture
-def esca(app, world, factory):
-    factory.enable_plugin(world["a"], "esca")
-    return world
-
-
-def _checked(app, tenant_id, content: bytes) -> round_import.ImportOutcome:
+def _checked(tenant_id, content: bytes) -> round_import.ImportOutcome:
     outcome = round_import.check_file(None, tenant_id, content)
     assert not outcome.errors, outcome.errors
     return outcome
@@ -47,7 +49,11 @@ def _another_writer_gets_in(path: str) -> bool:
 @pytest.mark.skipif(USE_POSTGRES, reason="SQLite's one writer; PostgreSQL: test_write_lock")
 @pytest.mark.parametrize("how", ["confirmed on the web", "command line"])
 def test_other_writers_get_in_while_the_rows_are_prepared_and_wait_only_for_the_copy(
-    app, client, esca, monkeypatch, how
+    app,
+    client,
+    esca,  # noqa: F811
+    monkeypatch,
+    how,
 ):
     """At each prepared chunk another writer gets in without waiting; at the copy into place
     the lock is held (so the check can fail: it did with the rounds written chunk by chunk,
@@ -75,7 +81,7 @@ def test_other_writers_get_in_while_the_rows_are_prepared_and_wait_only_for_the_
     try:
         if how == "command line":
             with app.test_request_context(), tenant_scope(esca["a"].id):
-                outcome = _checked(app, esca["a"].id, _csv(rows))
+                outcome = _checked(esca["a"].id, _csv(rows))
                 round_import.write(None, esca["a"].id, outcome)
                 assert outcome.written, outcome.errors
         else:
@@ -89,13 +95,16 @@ def test_other_writers_get_in_while_the_rows_are_prepared_and_wait_only_for_the_
     assert _counts(app) == (56, 112)
 
 
-def test_a_round_entered_meanwhile_stops_the_writing_and_nothing_is_written(app, esca):
+def test_a_round_entered_meanwhile_stops_the_writing_and_nothing_is_written(
+    app,
+    esca,  # noqa: F811
+):
     """Between the check and the writing someone enters one of the file's rounds: the
     writing stops, says why, and no round or value of the file is left; the same
     connection then imports the file again once that round is gone."""
     tenant_id, cluster_id = esca["a"].id, esca["c2"].id
     with app.test_request_context(), tenant_scope(tenant_id):
-        outcome = _checked(app, tenant_id, _csv(GOOD))
+        outcome = _checked(tenant_id, _csv(GOOD))
         clash = BenchmarkRound(
             tenant_id=tenant_id,
             cluster_id=cluster_id,
@@ -118,13 +127,17 @@ def test_a_round_entered_meanwhile_stops_the_writing_and_nothing_is_written(app,
     with app.test_request_context(), tenant_scope(tenant_id):
         db.session.delete(db.session.get(BenchmarkRound, clash_id))
         db.session.commit()
-        again = _checked(app, tenant_id, _csv(GOOD))
+        again = _checked(tenant_id, _csv(GOOD))
         round_import.write(None, tenant_id, again)
         assert again.written, again.errors
     _check_good(app, esca)
 
 
-def test_the_written_rounds_are_the_events_rounds_in_the_files_order(app, esca, monkeypatch):
+def test_the_written_rounds_are_the_events_rounds_in_the_files_order(
+    app,
+    esca,  # noqa: F811
+    monkeypatch,
+):
     """The ids the writing returns (what ``round_saved`` is told) are the new rounds', with
     their values, whichever path wrote them."""
     told: list[tuple[int, int]] = []
@@ -134,7 +147,7 @@ def test_the_written_rounds_are_the_events_rounds_in_the_files_order(app, esca, 
         lambda _name, _tenant, *, round, **_kw: told.append((round.cluster_id, len(round.values))),
     )
     with app.test_request_context(), tenant_scope(esca["a"].id):
-        outcome = _checked(app, esca["a"].id, _csv(GOOD))
+        outcome = _checked(esca["a"].id, _csv(GOOD))
         round_import.write(None, esca["a"].id, outcome)
     assert outcome.written
     c1, c2 = esca["c1"].id, esca["c2"].id
@@ -149,7 +162,10 @@ def test_the_written_rounds_are_the_events_rounds_in_the_files_order(app, esca, 
 
 
 def test_a_confirm_that_loses_the_claim_while_preparing_writes_nothing(
-    app, client, esca, monkeypatch
+    app,
+    client,
+    esca,  # noqa: F811
+    monkeypatch,
 ):
     """The rounds writer claims the pending import late (after preparing its rows on
     SQLite): another confirm that took it meanwhile wins, and this one writes nothing and
