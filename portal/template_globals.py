@@ -25,6 +25,7 @@ from portal.permissions import may, role_in
 from portal.plugin_panels import tenant_navigation
 from portal.web.fragments import kept_choice, kept_fragment
 from portal.web.personal import personal_part
+from portal.web.widgets import labelled_checkboxes
 
 
 def url_with(**changes) -> str:
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
         personal_part=personal_part,
         kept_fragment=kept_fragment,
         kept_choice=kept_choice,
+        labelled_checkboxes=labelled_checkboxes,
         url_with=url_with,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         ROLE_LABELS=ROLE_LABELS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectField, SelectMultipleField, widgets
 
@@ -72,3 +72,42 @@ def test_a_multiple_select_with_kept_choices_renders_as_wtforms():
 
     formdata = MultiDict([("field", "a"), ("field", "c")])
     assert Fast(formdata).field() == Own(formdata).field()
+
+
+def _each_option_labelled(field) -> str:
+    """What the ``field`` macro rendered for each option before labelled_checkboxes."""
+    return "\n".join(f'<label for="{o.id}">{o()} {escape(o.label.text)}</label>' for o in field)
+
+
+@given(CHOICES, st.data())
+def test_labelled_checkboxes_render_as_their_subfields_do(choices, data):
+    picked = data.draw(st.lists(st.sampled_from([c[0] for c in choices]))) if choices else []
+
+    class Own(Form):
+        field = SelectMultipleField(
+            choices=choices, option_widget=widgets.CheckboxInput(), validate_choice=False
+        )
+
+    formdata = MultiDict([("field", value) for value in picked])
+    field = Own(formdata).field
+    assert fast.labelled_checkboxes(field) == _each_option_labelled(field)
+
+
+def test_labelled_checkboxes_with_option_attributes_render_their_subfields():
+    """Options that take attributes (the field's ``render_kw``, ``required``) keep them."""
+    from wtforms.validators import InputRequired
+
+    for extra in ({"render_kw": {"class": "pick"}}, {"validators": [InputRequired()]}):
+
+        class Own(Form):
+            field = SelectMultipleField(
+                choices=[(1, "One"), (2, "Two & more")],
+                coerce=int,
+                option_widget=widgets.CheckboxInput(),
+                **extra,
+            )
+
+        field = Own(MultiDict([("field", "2")])).field
+        rendered = fast.labelled_checkboxes(field)
+        assert rendered == _each_option_labelled(field)
+        assert 'class="pick"' in rendered or "required" in rendered
