@@ -7,8 +7,8 @@ PostgreSQL the id sequences are moved past them afterwards. The tenant, its plug
 people who sign in are made through the services (as the app would), everything else in bulk.
 
 Figures scale with the number of clusters; the defaults are those of 500 clusters (members,
-4 rounds on the 31 ESCA gold indicators, 3 programmes, 300 workshops, 20,000 actions, 200 joint
-actions of 20 clusters). Values come from a seeded random generator: the same scale gives the
+4 rounds on the 31 ESCA gold indicators, 3 programmes, 300 workshops, 20,000 actions (one in
+four aimed at an indicator), 200 joint actions of 20 clusters). Values come from a seeded random generator: the same scale gives the
 same region.
 """
 
@@ -604,6 +604,23 @@ def _build(app, scale: Scale, rng: random.Random) -> Region:
 
         _insert(conn, tables["plan_action"], actions(), len(action_plan), counts)
         _insert(conn, tables["action_cluster"], links, len(links), counts)
+        # One action in four aims at an indicator of the set, as improvement plans do: their
+        # writes renew what shows the work on indicators (the ``aims`` cache scope).
+        aimed = action_ids[::4]
+        aims = [
+            {
+                "id": lid,
+                "tenant_id": t,
+                "action_id": aid,
+                "indicator_set": INDICATOR_SET[0],
+                "set_version": INDICATOR_SET[1],
+                "indicator_id": indicators[aid % len(indicators)].id,
+            }
+            for aid, lid in zip(
+                aimed, ids.take(tables["action_indicator"], len(aimed)), strict=True
+            )
+        ]
+        _insert(conn, tables["action_indicator"], aims, len(aims), counts)
 
         # --- joint actions (plugin joint) -----------------------------------------------
         if "joint_action" in tables and "joint" in host.plugins:

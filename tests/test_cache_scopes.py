@@ -346,3 +346,47 @@ def test_a_comment_keeps_the_pages_that_do_not_show_comments(app, world):
         finally:
             app.extensions[EXTENSION] = cache
         assert TOKEN.sub(b"", kept.data) == TOKEN.sub(b"", fresh.data), url
+
+
+def test_the_work_on_indicators_moves_only_with_an_action_aimed_at_one(app, world):
+    """``aims`` (the improvement summaries, the programme page's frame, the scorecard) moves
+    with ``work`` only when the action written is aimed at an indicator, or its aims change;
+    a status change of an action aimed at nothing moves ``work`` alone."""
+    from portal.improvement.links import set_action_indicators
+    from portal.plans import services
+    from portal.plans.models import Action, ActionStatus
+    from portal.programmes.models import Programme
+    from portal.tenancy.cache_scopes import AIMS, WORK
+    from tests.improvement_support import ENGAGEMENT
+
+    north, _south = _programmes(app, world)
+
+    def plan_with_action(_world):
+        programme = db.session.get(Programme, north)
+        days = {"start_date": today(), "end_date": today() + timedelta(days=60)}
+        plan = services.create_plan(
+            None, {"title": "Export plan", **days}, tenant_id=world["a"].id, programme=programme
+        )
+        action = services.create_action(None, plan, {"title": "Trade fair"})
+        db.session.commit()
+        return action.id
+
+    action_id = build.run(app, world, plan_with_action)
+
+    def write(change):
+        def run(_world):
+            change(db.session.get(Action, action_id))
+            db.session.commit()
+
+        before = _versions(app, world["a"].id)
+        build.run(app, world, run)
+        after = _versions(app, world["a"].id)
+        return {scope for scope in (WORK, AIMS) if after.get(scope, 0) != before.get(scope, 0)}
+
+    assert write(lambda action: setattr(action, "status", ActionStatus.IN_PROGRESS)) == {WORK}
+    assert write(lambda action: setattr(action, "title", "Trade fair in Bodø")) == {WORK}
+    assert write(lambda action: setattr(action, "progress", 30)) == set()
+    assert write(lambda action: set_action_indicators(action, [ENGAGEMENT])) == {WORK, AIMS}
+    assert write(lambda action: setattr(action, "status", ActionStatus.DONE)) == {WORK, AIMS}
+    assert write(lambda action: setattr(action, "progress", 90)) == set()
+    assert write(lambda action: db.session.delete(action)) == {WORK, AIMS}

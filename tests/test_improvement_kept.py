@@ -171,3 +171,30 @@ def test_a_writing_request_works_them_out_and_keeps_nothing(app, region):
         assert summaries.programme_summary(programme, user, build.TODAY)
     with app.app_context():
         assert len(summaries.SUMMARIES) == 0
+
+
+def test_kept_through_any_write_to_an_action_aimed_at_nothing(app, region):
+    """An action of the same plan aimed at no indicator is no work any summary shows (the
+    ``aims`` scope stays): its status, title and due day leave them in place; once it aims
+    at an indicator, its writes renew them."""
+    email = "coord@a.example"
+    tenant_id = region["a"].id
+    other = build.add_action(app, tenant_id, region["process"].plan_id, [], title="Newsletter")
+    first = _check(app, region, email, None, kept=False)
+
+    def write(**data) -> None:
+        with app.test_request_context(), tenant_scope(tenant_id):
+            action = db.session.get(Action, other)
+            keys = data.pop("keys", None)
+            plans.update_action(None, action, data, indicator_keys=keys)
+
+    write(status="in_progress", title="Newsletter, monthly", due_date=build.DUE)
+    again = _check(app, region, email, first, kept=True)
+    write(keys=[build.ENGAGEMENT])  # now work on engagement: in every summary
+    again = _check(app, region, email, again, kept=False)
+    assert {line.work.title for line in again["programme"][0].lines} == {
+        "Member survey",
+        "Newsletter, monthly",
+    }
+    write(status="done")
+    _check(app, region, email, again, kept=False)

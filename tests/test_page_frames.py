@@ -1,7 +1,8 @@
 """Kept frames (portal.web.page_frames): after an action's write in a programme, the first
 reader renders the page and the next kinds of reader get the kept frame with the body kept
 for the new data, rendered by nobody; every such answer equals an uncached render. What the
-frame shows itself (the programme's own row, the work, a plugin's panel) renews it."""
+frame shows itself (the programme's own row, the work on indicators, a plugin's panel) renews
+it."""
 
 from __future__ import annotations
 
@@ -106,11 +107,30 @@ def test_what_the_frame_shows_renews_it(app, world):
     assert all(answer == (None, True) for answer in answers.values()), answers
     assert b"Arena Export 2027" in clients["member"].get(url).data
 
-    def retitle(_world):
-        db.session.get(Action, action).title = "Trade fair in Hamburg"
+    def retitle(title):
+        def write(_world):
+            db.session.get(Action, action).title = title
+            db.session.commit()
+
+        return write
+
+    # Aimed at no indicator, the action is no work the frame's summary shows: kept.
+    build.run(app, world, retitle("Trade fair in Hamburg"))
+    answers = _answers(app, clients, url)
+    assert all(answer[1] for answer in answers.values()), answers
+    assert [answer[0] for answer in answers.values()] == [None, "frame", "frame", "frame"]
+
+    def aim(_world):
+        from portal.improvement.links import set_action_indicators
+        from tests.improvement_support import ENGAGEMENT
+
+        set_action_indicators(db.session.get(Action, action), [ENGAGEMENT])
         db.session.commit()
 
-    build.run(app, world, retitle)  # the work the indicator summary reads: in the frame
+    build.run(app, world, aim)  # the work the indicator summary reads: in the frame
+    answers = _answers(app, clients, url)
+    assert all(answer == (None, True) for answer in answers.values()), answers
+    build.run(app, world, retitle("Trade fair in Hamburg, 2027"))
     answers = _answers(app, clients, url)
     assert all(answer == (None, True) for answer in answers.values()), answers
 

@@ -641,10 +641,11 @@ def _forum_page(template: str, report: bool = False, pdf: bool = False):
 def _forum_scopes() -> list[str] | None:
     """What the scorecard shows besides the region's own rows (rounds, settings, references,
     clusters): the joint plans findings go to (``plans``) and, in the forum over time, the
-    region's work (``work``). Another plugin's kind may read anything: then every write."""
+    region's work on indicators (``aims``). Another plugin's kind may read anything: then
+    every write."""
     if any(kind.id not in OWN_KINDS for kind in comparison_kinds(current_tenant().id)):
         return None
-    return [cache_scopes.WORK, cache_scopes.PLANS]
+    return [cache_scopes.AIMS, cache_scopes.PLANS]
 
 
 @bp.route("/forum")

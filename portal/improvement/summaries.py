@@ -35,7 +35,7 @@ from portal.improvement.work import (
 )
 from portal.keeps import Keep, reading_request
 from portal.privacy.policy import values_view
-from portal.tenancy.cache_scopes import REGION, WORK
+from portal.tenancy.cache_scopes import AIMS, REGION
 from portal.tenancy.versioning import scope_versions
 
 SUMMARIES = Keep("portal_improvement_summaries", at_most=64)  # see _kept_summary
@@ -149,14 +149,14 @@ def _kept_summary(
     page: tuple, tenant_id: int, work_of, user: Any, today: date
 ) -> tuple[list[IndicatorSummary], Measurer | None]:
     """``_summarise`` of ``work_of()``, kept by the process for reading requests while what
-    it reads stays as it was: the region's work on indicators (every action, aim and
-    responsible cluster of the region: the ``work`` scope, which an action's
-    progress, owner or comment leaves in place) and the rounds, values and plugins' work (the
-    ``region`` scope). Per page (``page``: what it summarises), the viewer's privacy decision,
+    it reads stays as it was: the region's work on indicators (every action aimed at one, its
+    aims and responsible clusters: the ``aims`` scope, which an action's progress, owner or
+    comment leaves in place, and any write to an action aimed at nothing) and the rounds,
+    values and plugins' work (the ``region`` scope). Per page (``page``: what it summarises), the viewer's privacy decision,
     the language and the day. The answer is shared: do not change it."""
     if not reading_request():
         return _summarise(tenant_id, work_of(), user, today)
-    versions = scope_versions(tenant_id, (REGION, WORK))
+    versions = scope_versions(tenant_id, (REGION, AIMS))
     view = values_view(user, _tenant(tenant_id))
     key = (tenant_id, page, versions, view.key, _locale(), today)
 

@@ -142,12 +142,13 @@ def _participants_fragment(programme: Programme):
 # Its plans (joint and its clusters' own plans in it), actions, milestones and participants
 # touch the programme's scope; its clusters, people, workshops and plugins the region's.
 # Around its body (a kept fragment) the page shows the programme's own row (``programmes``),
-# the indicators its work aims at (``work``) and the plugins' panels: kept as a frame an
-# action's progress leaves in place (portal.web.page_frames).
+# the indicators its work aims at (``aims``) and the plugins' panels: kept as a frame an
+# action's progress, or any write to an action aimed at nothing, leaves in place
+# (portal.web.page_frames).
 @cached_page(
     scopes=lambda programme_id: [cache_scopes.programme(programme_id)],
     shared=True,
-    frame=lambda programme_id: [cache_scopes.PROGRAMMES, cache_scopes.WORK],
+    frame=lambda programme_id: [cache_scopes.PROGRAMMES, cache_scopes.AIMS],
 )
 def detail(programme_id: int):
     programme = get_or_404(Programme, programme_id)

@@ -39,6 +39,12 @@ REGISTRATIONS = "registrations"
 # kept improvement summaries and label risk lists key on it and on ``region`` (rounds, values,
 # labels, the plugins' work), so a progress update or a comment leaves them in place.
 WORK = "work"
+# The region's work *on indicators*: the actions aimed at an indicator (what ``work`` says of
+# them) and the aims themselves, what ``portal.improvement.work.IndicatorWork`` reads. A write
+# that moves it moves ``work`` too; a status change of an action aimed at nothing moves
+# ``work`` alone (the overdue lists and the plans' projected finishes read it), and leaves the
+# improvement summaries, the programme page's frame and the scorecard in place.
+AIMS = "aims"
 # The action's columns the work reads; its ``changed_on`` is the day of ``updated_at`` (read
 # only for a done action without a due day: ``portal.improvement.effect.ends_when_changed``).
 _WORK_COLUMNS = (
@@ -92,7 +98,7 @@ def _now_and_before(row, column: str) -> set:
 
 def _plan_scopes(row) -> list[str]:
     # A plan's programme and cluster decide whose summaries its actions' work counts in.
-    scopes = [plan(row.id), WORK, PLANS] if row.id is not None else [REGION]
+    scopes = [plan(row.id), WORK, AIMS, PLANS] if row.id is not None else [REGION]
     if row.programme_id is not None:
         scopes.append(programme(row.programme_id))
     else:
@@ -163,6 +169,7 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
     scopes: set[str] = set()
     plan_ids: set[int] = set()
     action_ids: set[int] = set()
+    working: set[int] = set()  # stored actions whose work changes: aimed at anything?
     for row in rows:
         table = getattr(type(row), "__tablename__", None)
         if table == "plan_action":
@@ -176,9 +183,12 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
             scopes.update(owner(user_id) for user_id in _now_and_before(row, "owner_id"))
             if _changes_work(session, row):
                 scopes.add(WORK)
+                # A new action has no aim yet (its aims, written with it, touch ``aims``).
+                if row.id is not None:
+                    working.add(row.id)
         elif table in _UNDER_ACTION:
             action_ids.add(row.action_id)
-            scopes.add(WORK)  # an aim or a responsible cluster
+            scopes.update((WORK, AIMS))  # an aim or a responsible cluster
             if table == "action_cluster":
                 scopes.add(cluster(row.cluster_id) if row.cluster_id is not None else REGION)
         elif table in _BY_TABLE:
@@ -186,6 +196,8 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
         else:
             scopes.add(REGION)
     action_ids.discard(None)
+    if working - {None} and AIMS not in scopes and _any_aimed(session, working - {None}):
+        scopes.add(AIMS)
     if action_ids:
         plan_ids.update(_plans_of_actions(session, action_ids))
         scopes.update(cluster(c) for c in _clusters_of_actions(session, action_ids))
@@ -202,6 +214,17 @@ def _plans_of_actions(session: Session, action_ids: set[int]) -> set[int]:
         select(table.c.plan_id).where(table.c.id.in_(sorted(action_ids)))
     )
     return {plan_id for (plan_id,) in rows}
+
+
+def _any_aimed(session: Session, action_ids: set[int]) -> bool:
+    """Whether any of the actions is aimed at an indicator (as stored before this flush)."""
+    from portal.plans.models import ActionIndicator
+
+    table = ActionIndicator.__table__
+    found = session.connection().execute(
+        select(table.c.id).where(table.c.action_id.in_(sorted(action_ids))).limit(1)
+    )
+    return found.first() is not None
 
 
 def _clusters_of_actions(session: Session, action_ids: set[int]) -> set[int]:

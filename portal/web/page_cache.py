@@ -123,9 +123,10 @@ def _data_versions(tenant, scopes: list[str] | None, *, inbox: bool, also=()) ->
     own_inbox = cache_scopes.inbox(current_user.id)
     if inbox:
         wanted.add(own_inbox)
-    # Read with them, not keyed on: the kept summaries the page may show key on ``work``, and
-    # the header's unread count (filled in for each answer of a shared page) on the inbox.
-    also = {cache_scopes.WORK, own_inbox, *also} - wanted
+    # Read with them, not keyed on: the kept summaries the page may show key on ``aims`` and
+    # the label risks on ``work``, and the header's unread count (filled in for each answer of
+    # a shared page) on the inbox.
+    also = {cache_scopes.WORK, cache_scopes.AIMS, own_inbox, *also} - wanted
     rows = db.session.execute(
         select(CacheVersion.scope_key, CacheVersion.version).where(
             CacheVersion.tenant_id == tenant.id,
