@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
         "(e.g. redis://127.0.0.1:6379/9) [none: each worker keeps its own]",
     )
     p.add_argument("--keep-db", action="store_true", help="do not delete the database afterwards")
+    p.add_argument(
+        "--aimed-every",
+        type=int,
+        default=0,
+        help="one action in this many aims at an indicator (the work the improvement "
+        "summaries and the scorecard's forum over time measure) [0: none]",
+    )
     return p
 
 
@@ -117,6 +124,7 @@ def _settings(args) -> dict:
         "redis": args.redis,
         "only": args.only,
         "page_cache": args.page_cache,
+        "aimed_every": args.aimed_every,
         "wrk_timeout_s": 30,
     }
 

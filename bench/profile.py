@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import json
 import os
 import pstats
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     p.add_argument("--page", default="programme", help="a page key of bench/pages.py")
     p.add_argument("--clusters", type=int, default=500)
+    p.add_argument("--aimed-every", type=int, default=0, help="one action in N aims [0: none]")
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--pg-url", default=DEFAULT_PG)
     p.add_argument("--as", dest="role", choices=("coordinator", "manager"), default="coordinator")
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse:
         synth.migrate(app)
         note("building the region")
-        region = synth.build(app, synth.Scale.for_clusters(args.clusters))
+        scale = synth.Scale.for_clusters(args.clusters)
+        region = synth.build(app, dataclasses.replace(scale, aimed_every=args.aimed_every))
         if args.save:
             described = {"kind": db.kind, "name": db.name, "pg_url": db.pg_url}
             described |= {"folder": str(db.folder), "url": url, "region": region.as_dict()}

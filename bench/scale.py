@@ -4,6 +4,7 @@ page in slices alternating with /hello, under each write share of the run."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import time
@@ -67,7 +68,10 @@ def measure_scale(clusters: int, settings: dict, args) -> dict:
         with app.app_context():
             database = machine.database_version(sa.engine)
         synth.migrate(app)
-        scale = synth.Scale.for_clusters(clusters, smoke=settings["smoke"])
+        scale = dataclasses.replace(
+            synth.Scale.for_clusters(clusters, smoke=settings["smoke"]),
+            aimed_every=settings.get("aimed_every", 0),
+        )
         note(f"building the region ({database})")
         region = synth.build(app, scale)
         note(f"built: {synth.describe(region)}")

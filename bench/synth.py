@@ -7,8 +7,9 @@ PostgreSQL the id sequences are moved past them afterwards. The tenant, its plug
 people who sign in are made through the services (as the app would), everything else in bulk.
 
 Figures scale with the number of clusters; the defaults are those of 500 clusters (members,
-4 rounds on the 31 ESCA gold indicators, 3 programmes, 300 workshops, 20,000 actions (one in
-four aimed at an indicator), 200 joint actions of 20 clusters). Values come from a seeded random generator: the same scale gives the
+4 rounds on the 31 ESCA gold indicators, 3 programmes, 300 workshops, 20,000 actions (none
+aimed at an indicator unless ``aimed_every`` says one in how many), 200 joint actions of 20
+clusters). Values come from a seeded random generator: the same scale gives the
 same region.
 """
 
@@ -48,6 +49,8 @@ class Scale:
     joint_actions: int = 200
     joint_participants: int = 20
     labelled_share: float = 0.6
+    # One action in this many aims at an indicator (0: none, the default of the README's runs).
+    aimed_every: int = 0
 
     @classmethod
     def for_clusters(cls, clusters: int, *, smoke: bool = False) -> Scale:
@@ -604,9 +607,9 @@ def _build(app, scale: Scale, rng: random.Random) -> Region:
 
         _insert(conn, tables["plan_action"], actions(), len(action_plan), counts)
         _insert(conn, tables["action_cluster"], links, len(links), counts)
-        # One action in four aims at an indicator of the set, as improvement plans do: their
-        # writes renew what shows the work on indicators (the ``aims`` cache scope).
-        aimed = action_ids[::4]
+        # Actions aimed at an indicator of the set, as improvement plans do: their writes
+        # renew what shows the work on indicators (the ``aims`` cache scope).
+        aimed = action_ids[:: scale.aimed_every] if scale.aimed_every else []
         aims = [
             {
                 "id": lid,
@@ -620,7 +623,8 @@ def _build(app, scale: Scale, rng: random.Random) -> Region:
                 aimed, ids.take(tables["action_indicator"], len(aimed)), strict=True
             )
         ]
-        _insert(conn, tables["action_indicator"], aims, len(aims), counts)
+        if aims:
+            _insert(conn, tables["action_indicator"], aims, len(aims), counts)
 
         # --- joint actions (plugin joint) -----------------------------------------------
         if "joint_action" in tables and "joint" in host.plugins:
