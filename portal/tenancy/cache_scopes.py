@@ -196,7 +196,7 @@ def scopes_of(session: Session, rows: Iterable) -> set[str]:
         else:
             scopes.add(REGION)
     action_ids.discard(None)
-    if working - {None} and AIMS not in scopes and _any_aimed(session, working - {None}):
+    if working and AIMS not in scopes and _any_aimed(session, working):
         scopes.add(AIMS)
     if action_ids:
         plan_ids.update(_plans_of_actions(session, action_ids))

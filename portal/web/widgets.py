@@ -6,7 +6,7 @@ region; the workshops it may have been decided at) spent most of its render in W
 a quarter of a second for an action's form in a region of 500 clusters. :func:`html_params`
 here is the same function on plain strings (tests/test_widgets.py compares the two on
 generated attributes); the widgets use it and are otherwise WTForms' own. A list of checkboxes
-(:class:`CheckboxList`) also skips the field and label WTForms builds for each option.
+(:func:`labelled_checkboxes`) also skips the subfield WTForms builds for each option.
 """
 
 from __future__ import annotations
