@@ -198,3 +198,14 @@ def test_kept_through_any_write_to_an_action_aimed_at_nothing(app, region):
     }
     write(status="done")
     _check(app, region, email, again, kept=False)
+
+
+def test_the_work_read_for_one_region_is_that_regions_own(app, region):
+    """The work is read as columns, not objects: the tenant's scope still applies to them."""
+    from portal.improvement.work import plan_action_work
+
+    with app.test_request_context(), tenant_scope(region["a"].id):
+        assert [w.title for w in plan_action_work()] == ["Member survey"]
+        assert plan_action_work()[0].status == "done"
+    with app.test_request_context(), tenant_scope(region["b"].id):
+        assert plan_action_work() == []

@@ -152,19 +152,21 @@ class Measurer:
         self.view = view
         self.work = work if work is not None else region_work(tenant, self.keys)
         self.values = round_values(tenant.id, self.keys)
-        self._by_key: dict[IndicatorKey, list[IndicatorWork]] = defaultdict(list)
+        # Each piece with when it ran, worked out once (``measure`` compares every piece with
+        # every other on its indicator).
+        self._by_key: dict[IndicatorKey, list[tuple[IndicatorWork, tuple]]] = defaultdict(list)
         for piece in self.work:
-            self._by_key[piece.key].append(piece)
+            self._by_key[piece.key].append((piece, piece.ran()))
 
     def measure(self, piece: IndicatorWork) -> Measured:
         span = piece.window(self.today)
         if not span.over:
             return Measured(piece, span, effect(piece.key[2], span, {}, {}, set(), min_group=0))
         left_out = set(piece.left_early)
-        for other in self._by_key.get(piece.key, ()):
-            if (other.kind, other.id) == (piece.kind, piece.id):
+        for other, ran in self._by_key.get(piece.key, ()):
+            if other.id == piece.id and other.kind == piece.kind:
                 continue
-            if span.overlaps(*other.ran()):
+            if span.overlaps(*ran):
                 left_out |= other.clusters - piece.clusters
         return Measured(
             piece,
