@@ -17,6 +17,7 @@ from portal.accounts.models import User
 from portal.clusters.models import Cluster
 from portal.extensions import db
 from portal.improvement import summaries
+from portal.improvement.work import REGION_ACTION_WORK
 from portal.plans import services as plans
 from portal.plans.models import Action, Plan
 from portal.programmes.models import Programme
@@ -71,16 +72,18 @@ def _summaries(app, region, email: str) -> dict:
 
 
 def _fresh(app, region, email: str) -> dict:
-    """The same worked out afresh (the keep set aside, then put back)."""
-    name = summaries.SUMMARIES.name
-    kept = app.extensions.pop(name, None)
+    """The same worked out afresh (the keeps set aside, then put back): the summaries and
+    the region's work their measurers read."""
+    names = (summaries.SUMMARIES.name, REGION_ACTION_WORK.name)
+    kept = {name: app.extensions.pop(name, None) for name in names}
     try:
         return _summaries(app, region, email)
     finally:
-        if kept is not None:
-            app.extensions[name] = kept
-        else:
-            app.extensions.pop(name, None)
+        for name in names:
+            if kept[name] is not None:
+                app.extensions[name] = kept[name]
+            else:
+                app.extensions.pop(name, None)
 
 
 def _write(app, region, **data) -> None:
@@ -209,3 +212,36 @@ def test_the_work_read_for_one_region_is_that_regions_own(app, region):
         assert plan_action_work()[0].status == "done"
     with app.test_request_context(), tenant_scope(region["b"].id):
         assert plan_action_work() == []
+
+
+def test_the_regions_work_is_kept_while_its_work_on_indicators_stays(app, region):
+    """``region_work`` (every measurer's and the forum over time's) is kept by the process
+    for reading requests: through a write to an action aimed at nothing, renewed by a write to
+    an aimed one, each answer equal to a fresh read."""
+    from portal.improvement.work import region_work
+    from portal.tenancy.models import Tenant
+
+    tenant_id = region["a"].id
+    other = build.add_action(app, tenant_id, region["process"].plan_id, [], title="Newsletter")
+
+    def read() -> tuple[list, list]:
+        with app.test_request_context("/", method="GET"), tenant_scope(tenant_id):
+            tenant = db.session.get(Tenant, tenant_id)
+            kept = region_work(tenant, [build.ENGAGEMENT])
+            with app.test_request_context("/", method="POST"):  # not kept: read afresh
+                fresh = region_work(tenant, [build.ENGAGEMENT])
+            return kept, fresh
+
+    def write(action_id: int, **data) -> None:
+        with app.test_request_context(), tenant_scope(tenant_id):
+            plans.update_action(None, db.session.get(Action, action_id), data)
+
+    first, fresh = read()
+    assert first == fresh and [w.title for w in first] == ["Member survey"]
+    write(other, status="in_progress", title="Newsletter, monthly")
+    again, fresh = read()
+    assert again[0] is first[0] and again == fresh
+    write(region["action_id"], title="Member survey, second wave", status="in_progress")
+    again, fresh = read()
+    assert again[0] is not first[0] and again == fresh
+    assert [(w.title, w.status) for w in again] == [("Member survey, second wave", "in_progress")]

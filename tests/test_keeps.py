@@ -50,6 +50,7 @@ def test_forget_all_empties_every_keep_the_core_and_plugins_use(app, client, wor
         "portal_label_risks",
         "portal_improvement_summaries",
         "portal_plugin_work",
+        "portal_region_action_work",
         "portal_round_values",
         "portal_viewer_profiles",
         "portal_values_sharing",

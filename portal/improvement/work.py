@@ -21,8 +21,8 @@ from portal.extensions import db
 from portal.i18n import ACTION_STATUS_LABELS
 from portal.improvement.effect import Window, ends_when_changed, window
 from portal.keeps import Keep, reading_request
-from portal.tenancy.cache_scopes import REGION
-from portal.tenancy.versioning import scope_version
+from portal.tenancy.cache_scopes import AIMS, REGION
+from portal.tenancy.versioning import scope_version, scope_versions
 
 IndicatorKey = tuple[str, str, str]
 
@@ -215,7 +215,26 @@ def region_work(tenant: Any, keys: Iterable[IndicatorKey]) -> list[IndicatorWork
     keys = sorted(set(keys))
     if not keys:
         return []
-    return plan_action_work(keys) + plugin_work(tenant, keys)
+    return list(_kept_action_work(tenant.id, keys)) + plugin_work(tenant, keys)
+
+
+# (tenant, region and aims versions, keys) -> the region's plan actions aimed at the keys
+REGION_ACTION_WORK = Keep("portal_region_action_work", at_most=16)
+
+
+def _kept_action_work(tenant_id: int, keys: list[IndicatorKey]) -> tuple[IndicatorWork, ...]:
+    """``plan_action_work(keys)``, kept by the process for reading requests while the
+    region's work on indicators (the ``aims`` scope: every aimed action's columns the work
+    reads, its aims and responsible clusters, the plans) and its own rows (``region``: the
+    clusters) stay as they were. Every measurer and the scorecard's forum over time read the
+    region's work; a progress update, a comment or any write to an action aimed at nothing
+    leaves it in place. The answer is shared: do not change it."""
+    if not reading_request():
+        return tuple(plan_action_work(keys))
+    versions = scope_versions(tenant_id, (REGION, AIMS))  # read before the work
+    return REGION_ACTION_WORK.get_or_make(
+        (tenant_id, versions, tuple(keys)), lambda: tuple(plan_action_work(keys))
+    )
 
 
 def every_key(tenant_id: int) -> list[IndicatorKey]:
