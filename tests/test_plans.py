@@ -63,6 +63,10 @@ def test_inline_status_edit_with_htmx_and_without(client, process, app):
     )
     assert response.status_code == 200 and '<tr id="action-' in response.get_data(as_text=True)
     assert _action(app, action_id)["progress"] == 40
+    # The row as saved (with its new version to post next), not as it was before.
+    row = response.get_data(as_text=True)
+    assert 'name="progress" min="0" max="100" value="40"' in row
+    assert f'name="version" value="{version + 1}"' in row
     plain = client.post(
         f"/nordland/actions/{action_id}/quick",
         data={"status": "done", "progress": "40", "version": str(version + 1)},
@@ -91,6 +95,8 @@ def test_concurrent_edits_never_lose_an_update(client, process, app):
     )
     assert second.status_code == 409
     assert "Someone else changed this action" in second.get_data(as_text=True)
+    # The row shows the action as stored, not the refused form's values.
+    assert 'max="100" value="30"' in second.get_data(as_text=True)
     assert _action(app, action_id)["progress"] == 30  # the first writer's update stands
     form = client.post(
         f"/nordland/actions/{action_id}/edit",

@@ -484,7 +484,11 @@ def action_quick(action_id: int):
         else:
             flash(_("The changes are saved."), "success")
         return redirect(request.referrer or url_for("plans.detail", plan_id=action.plan_id))
-    db.session.refresh(action)
+    if error:
+        # The row shows the action as stored, whatever a refused save left on it. After a
+        # save its commit expired it already (what ran after, notices and hooks, reloaded
+        # it): refreshing again read it and its plan, clusters and aims a second time.
+        db.session.refresh(action)
     response = make_response(
         render_template(
             "plans/_action_row.html",
