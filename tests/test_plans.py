@@ -26,7 +26,14 @@ def process(app, world):
 def _action(app, action_id):
     with app.app_context(), unscoped():
         a = db.session.get(Action, action_id)
-        return {"status": a.status, "progress": a.progress, "version": a.version, "title": a.title}
+        owner = a.owner.name if a.owner else "–"
+        return {
+            "status": a.status,
+            "progress": a.progress,
+            "version": a.version,
+            "title": a.title,
+            "owner": owner,
+        }
 
 
 def test_plan_page_lists_actions_with_progress_and_timeline(client, process):
@@ -112,6 +119,8 @@ def test_concurrent_edits_never_lose_an_update(client, process, app):
     assert form.status_code == 409
     text = form.get_data(as_text=True)
     assert "Not saved" in text and "30 %" in text  # shows the current values
+    owner = _action(app, action_id)["owner"]
+    assert f"<dd>{owner}</dd>" in text  # the owner's name, read only for the notice
     assert _action(app, action_id)["title"] == "Action 000"
 
 

@@ -45,6 +45,7 @@ from portal.programmes.models import Milestone, Programme
 from portal.tenancy import cache_scopes, get_or_404
 from portal.web import timeline
 from portal.web.forms import show_service_error
+from portal.web.fragments import Deferred
 from portal.web.htmx import announce, is_htmx, wants_fragment
 from portal.web.page_cache import cached_page
 from portal.web.pagination import Page, page_args, paginate
@@ -446,7 +447,8 @@ def action_edit(action_id: int):
         plan=action.plan,
         action=action,
         conflict=conflict,
-        people=dict(services.people_choices(action.tenant_id, everyone=True)),  # names shown
+        # The names a conflict notice shows: read only when there is one.
+        people=Deferred(lambda: dict(services.people_choices(action.tenant_id, everyone=True))),
         locale=_locale(),
     ), status
 
