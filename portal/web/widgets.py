@@ -30,6 +30,11 @@ def html_params(**kwargs) -> Markup:
     return Markup(" ".join(params))  # noqa: S704 - each key and value escaped above
 
 
+def _value(value) -> str:
+    """An attribute's value as ``html_params`` writes it."""
+    return str(escape(value)).replace('"', "&quot;")
+
+
 class CheckboxInput(widgets.CheckboxInput):
     html_params = staticmethod(html_params)
 
@@ -40,10 +45,13 @@ class Select(widgets.Select):
         value = choice.value
         if isinstance(value, bool):
             value = str(value)
+        label = escape(choice.label or choice.value)
+        if not choice.render_kw and not kwargs:  # the usual option: its two attributes
+            selected = "selected " if choice.selected else ""
+            return Markup(f'<option {selected}value="{_value(value)}">{label}</option>')  # noqa: S704
         options = {"value": value, **(choice.render_kw or {}), **kwargs}
         if choice.selected:
             options["selected"] = True
-        label = escape(choice.label or choice.value)
         return Markup(f"<option {html_params(**options)}>{label}</option>")  # noqa: S704
 
 
@@ -58,15 +66,14 @@ def labelled_checkboxes(field) -> Markup:
         lines = [f'<label for="{escape(o.id)}">{o()} {escape(o.label.text)}</label>' for o in field]
         return Markup("\n".join(lines))  # noqa: S704 - WTForms' own markup, the rest escaped
     lines = []
+    # The attributes in html_params' order (checked, id, name, type, value), written directly.
+    name = _value(field.name)
     for index, choice in enumerate(field.iter_choices()):
         value, label, selected = choice[0], choice[1], choice[2]
-        option_id = f"{field.id}-{index}"
-        attributes = {"id": option_id, "name": field.name, "type": "checkbox"}
-        attributes["value"] = str(value)
-        if selected:
-            attributes["checked"] = True
-        text = escape(label or value)
+        option_id = _value(f"{field.id}-{index}")
+        checked = "checked " if selected else ""
         lines.append(
-            f'<label for="{escape(option_id)}"><input {html_params(**attributes)}> {text}</label>'
+            f'<label for="{option_id}"><input {checked}id="{option_id}" name="{name}" '
+            f'type="checkbox" value="{_value(str(value))}"> {escape(label or value)}</label>'
         )
     return Markup("\n".join(lines))  # noqa: S704 - each attribute and label escaped above
