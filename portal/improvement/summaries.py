@@ -153,7 +153,8 @@ def _kept_summary(
     aims and responsible clusters: the ``aims`` scope, which an action's progress, owner or
     comment leaves in place, and any write to an action aimed at nothing) and the rounds,
     values and plugins' work (the ``region`` scope). Per page (``page``: what it summarises),
-    the viewer's privacy decision, the language and the day. The answer is shared: do not change it."""
+    the viewer's privacy decision, the language and the day. The answer is shared: do not
+    change it."""
     if not reading_request():
         return _summarise(tenant_id, work_of(), user, today)
     versions = scope_versions(tenant_id, (REGION, AIMS))

@@ -48,7 +48,8 @@ class Select(widgets.Select):
         label = escape(choice.label or choice.value)
         if not choice.render_kw and not kwargs:  # the usual option: its two attributes
             selected = "selected " if choice.selected else ""
-            return Markup(f'<option {selected}value="{_value(value)}">{label}</option>')  # noqa: S704
+            html = f'<option {selected}value="{_value(value)}">{label}</option>'
+            return Markup(html)  # noqa: S704 - the value and label escaped
         options = {"value": value, **(choice.render_kw or {}), **kwargs}
         if choice.selected:
             options["selected"] = True
