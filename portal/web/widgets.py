@@ -16,6 +16,12 @@ from wtforms import widgets
 from wtforms.widgets.core import clean_key
 
 
+def _value(value) -> str:
+    """An attribute's value as ``html_params`` writes it: escaped, and the double quotes of a
+    ``Markup`` value too."""
+    return str(escape(value)).replace('"', "&quot;")
+
+
 def html_params(**kwargs) -> Markup:
     """``wtforms.widgets.html_params``, the same output: attributes sorted by name, ``True``
     as the bare name, ``False`` left out, values escaped (and double quotes of ``Markup``
@@ -25,14 +31,8 @@ def html_params(**kwargs) -> Markup:
         if value is True:
             params.append(clean_key(key))
         elif value is not False:
-            text = str(escape(value)).replace('"', "&quot;")
-            params.append(f'{escape(clean_key(key))}="{text}"')
+            params.append(f'{escape(clean_key(key))}="{_value(value)}"')
     return Markup(" ".join(params))  # noqa: S704 - each key and value escaped above
-
-
-def _value(value) -> str:
-    """An attribute's value as ``html_params`` writes it."""
-    return str(escape(value)).replace('"', "&quot;")
 
 
 class CheckboxInput(widgets.CheckboxInput):
